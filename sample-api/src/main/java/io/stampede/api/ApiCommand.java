@@ -1,0 +1,189 @@
+package io.stampede.api;
+
+import io.stampede.common.Cli;
+import io.stampede.common.DurationConverter;
+import io.stampede.common.Durations;
+import io.stampede.common.Transport;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code stampede api}: runs the Market API. */
+@Command(name = "api", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Run the Market API: a JWT-protected REST API with a realistic capacity model.",
+            "",
+            "Products, comments and token auth as in a Django REST Framework app, limited like a gunicorn",
+            "app in front of a database, to load test and to balance.",
+            "",
+            "Capacity: --workers requests are handled at once, each holding its worker for --db-latency per",
+            "query (plus the password hash on login); one instance serves about workers/db-latency requests",
+            "per second. Up to --max-queue more wait; beyond that requests get 503 with Retry-After.",
+            ""},
+        footer = {"",
+            "Accounts: demo@market.test / demo-password, and user<N>@market.test / password<N> for N in 1..--accounts.",
+            "Set MARKET_JWT_SECRET (or --jwt-secret) to the same value for every process behind one balancer.",
+            "Admin (loopback only): GET /healthz, GET /_admin/stats, POST /_admin/stats/reset,",
+            "GET|POST|DELETE /_admin/fault  {\"latency\": \"50ms\", \"error_rate\": 0.1, \"fail_health\": true, \"draining\": true}"})
+public final class ApiCommand implements Callable<Integer> {
+    static final String SECRET_ENV = "MARKET_JWT_SECRET";
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", defaultValue = "8000",
+            description = "Port of the first instance; further instances take the next ones. 0 picks free ports. Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "Address to listen on. Default: ${DEFAULT-VALUE}.")
+    String bind;
+
+    @Option(names = {"-n", "--instances"}, paramLabel = "N", defaultValue = "1",
+            description = "Independent instances to start in this process (own port, workers, name; shared data and secret). Default: ${DEFAULT-VALUE}.")
+    int instances;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "Instance name sent in X-Served-By and /healthz. Default: api-<port>; with several instances, NAME-1, NAME-2, ...")
+    String name;
+
+    @Option(names = {"-w", "--workers"}, paramLabel = "W", defaultValue = "8",
+            description = "Request workers per instance, like gunicorn's. Default: ${DEFAULT-VALUE}.")
+    int workers;
+
+    @Option(names = "--db-latency", paramLabel = "DURATION", defaultValue = "10ms", converter = DurationConverter.class,
+            description = "Simulated database time per query, held on the worker (e.g. 10ms, 0). Default: ${DEFAULT-VALUE}.")
+    Duration dbLatency;
+
+    @Option(names = "--max-queue", paramLabel = "Q", defaultValue = "64",
+            description = "Requests that may wait for a worker; more are refused with 503. Default: ${DEFAULT-VALUE}.")
+    int maxQueue;
+
+    @Option(names = "--accounts", paramLabel = "N", defaultValue = "1000",
+            description = "Seed accounts user1..userN@market.test. Default: ${DEFAULT-VALUE}.")
+    int accounts;
+
+    @Option(names = "--products", paramLabel = "N", defaultValue = "200",
+            description = "Seed products, ids 1..N (each with 3 comments). Default: ${DEFAULT-VALUE}.")
+    int products;
+
+    @Option(names = "--access-ttl", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
+            description = "Access token lifetime. Default: ${DEFAULT-VALUE}.")
+    Duration accessTtl;
+
+    @Option(names = "--refresh-ttl", paramLabel = "DURATION", defaultValue = "1d", converter = DurationConverter.class,
+            description = "Refresh token lifetime. Default: ${DEFAULT-VALUE}.")
+    Duration refreshTtl;
+
+    @Option(names = "--jwt-secret", paramLabel = "SECRET",
+            description = "HS256 signing secret (at least 16 characters). Default: $" + SECRET_ENV + ", else random per process. Prefer the variable: flags show in ps.")
+    String jwtSecret;
+
+    @Option(names = "--hash-iterations", paramLabel = "N", defaultValue = "10000",
+            description = "PBKDF2-SHA256 iterations per password hash (the CPU cost of a login). Default: ${DEFAULT-VALUE}.")
+    int hashIterations;
+
+    @Option(names = "--io-threads", paramLabel = "N", defaultValue = "0",
+            description = "Network event-loop threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
+    int ioThreads;
+
+    @Option(names = "--admin-remote",
+            description = "Answer /_admin/ requests from any address, not only loopback.")
+    boolean adminRemote;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+            description = "Seed for the generated products and comments. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        byte[] secret = secret();
+        MarketData.Options options = new MarketData.Options(products, 3, accounts, hashIterations, accessTtl, refreshTtl);
+        MarketData data = MarketData.create(options, secret, Clock.systemUTC(), new Random(seed));
+        MarketApi api = new MarketApi(data, ioThreads);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            api.close();
+            stopped.countDown();
+        }, "market-shutdown"));
+        List<MarketApi.Instance> started = new ArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            int instancePort = port == 0 ? 0 : port + i;
+            String instanceName = name == null ? null : instances == 1 ? name : name + "-" + (i + 1);
+            try {
+                started.add(api.start(new ApiSettings(bind, instancePort, instanceName, workers, dbLatency, maxQueue, adminRemote)));
+            } catch (Exception e) {
+                System.err.println("stampede api: cannot listen on " + bind + ":" + instancePort + ": " + e.getMessage());
+                return 1;
+            }
+        }
+        for (MarketApi.Instance s : started) {
+            System.out.printf("Market API %s listening on %s (workers=%d, db-latency=%s, max-queue=%d, %s)%n",
+                    s.name(), s.url(), workers, Durations.format(dbLatency), maxQueue, Transport.name());
+        }
+        System.out.println(secretNotice());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private void validate() {
+        CommandLine cmd = spec.commandLine();
+        check(cmd, port >= 0 && port <= 65535 && port + instances - 1 <= 65535, "--port", String.valueOf(port),
+                "a port from 0 to 65535 (with room for every instance)");
+        check(cmd, instances >= 1 && instances <= 64, "--instances", String.valueOf(instances), "1 to 64");
+        check(cmd, workers >= 1 && workers <= 100_000, "--workers", String.valueOf(workers), "1 to 100000");
+        check(cmd, maxQueue >= 0, "--max-queue", String.valueOf(maxQueue), "0 or more");
+        check(cmd, accounts >= 0, "--accounts", String.valueOf(accounts), "0 or more");
+        check(cmd, products >= 0 && products <= 1_000_000, "--products", String.valueOf(products), "0 to 1000000");
+        check(cmd, hashIterations >= 1 && hashIterations <= 10_000_000, "--hash-iterations", String.valueOf(hashIterations), "1 to 10000000");
+        check(cmd, ioThreads >= 0 && ioThreads <= 256, "--io-threads", String.valueOf(ioThreads), "0 to 256");
+        check(cmd, !accessTtl.isZero(), "--access-ttl", Durations.format(accessTtl), "a positive duration");
+        check(cmd, !refreshTtl.isZero(), "--refresh-ttl", Durations.format(refreshTtl), "a positive duration");
+        check(cmd, dbLatency.compareTo(Duration.ofMinutes(1)) <= 0, "--db-latency", Durations.format(dbLatency), "at most 1m");
+        if (jwtSecret != null) {
+            // Never echo a secret back, not even a wrong one.
+            check(cmd, jwtSecret.length() >= 16, "--jwt-secret", "(hidden, " + jwtSecret.length() + " characters)", "at least 16 characters");
+        }
+    }
+
+    private static void check(CommandLine cmd, boolean ok, String flag, String value, String expected) {
+        if (!ok) {
+            throw Cli.badValue(cmd, "invalid value for " + flag + ": " + value + " (expected " + expected + ")");
+        }
+    }
+
+    private byte[] secret() {
+        String s = jwtSecret != null ? jwtSecret : System.getenv(SECRET_ENV);
+        if (s != null && !s.isEmpty()) {
+            if (s.length() < 16) {
+                throw Cli.badValue(spec.commandLine(), SECRET_ENV + " is too short (expected at least 16 characters)");
+            }
+            return s.getBytes(StandardCharsets.UTF_8);
+        }
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        return random;
+    }
+
+    private String secretNotice() {
+        if (jwtSecret != null) {
+            return "JWT secret: from --jwt-secret (shared by the instances of this process)";
+        }
+        if (System.getenv(SECRET_ENV) != null && !System.getenv(SECRET_ENV).isEmpty()) {
+            return "JWT secret: from $" + SECRET_ENV;
+        }
+        return "JWT secret: random for this process; set $" + SECRET_ENV + " to share tokens with other processes";
+    }
+}

@@ -1,0 +1,108 @@
+package io.stampede.api;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.stampede.api.http.ApiConnection;
+import io.stampede.common.Transport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A process serving one or more Market API instances. The instances share the event loops, the
+ * CPU pool that hashes passwords and the {@link MarketData}; each has its own port, name, worker
+ * pool and counters.
+ */
+public final class MarketApi implements AutoCloseable {
+    /** Largest request body accepted (larger ones get 413), as Django's default upload limit. */
+    static final int MAX_BODY = 2_621_440;
+
+    /** A listening instance. */
+    public record Instance(String name, InetSocketAddress address) {
+        public int port() {
+            return address.getPort();
+        }
+
+        public String url() {
+            return "http://" + address.getHostString() + ":" + address.getPort();
+        }
+    }
+
+    private final MarketData data;
+    private final EventLoopGroup group;
+    private final ExecutorService cpu;
+    private final List<Channel> listeners = new ArrayList<>();
+    private final List<Instance> instances = new ArrayList<>();
+
+    public MarketApi(MarketData data, int ioThreads) {
+        this.data = data;
+        this.group = Transport.newGroup(ioThreads, "market-io");
+        int cores = Runtime.getRuntime().availableProcessors();
+        this.cpu = Executors.newFixedThreadPool(cores, r -> {
+            Thread t = new Thread(r, "market-cpu");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Binds one instance; port 0 picks a free port. */
+    public synchronized Instance start(ApiSettings settings) throws InterruptedException {
+        Holder holder = new Holder();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(Transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                // Accept nothing until the instance exists: its name depends on the bound port.
+                .option(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(4096, 16_384, 8192),
+                                new HttpObjectAggregator(MAX_BODY),
+                                new ApiConnection(holder.instance));
+                    }
+                });
+        Channel channel = bootstrap.bind(settings.bind(), settings.port()).sync().channel();
+        InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
+        holder.instance = new ApiInstance(settings.nameFor(bound.getPort()), settings, data, cpu);
+        channel.config().setAutoRead(true);
+        listeners.add(channel);
+        Instance instance = new Instance(holder.instance.name(), bound);
+        instances.add(instance);
+        return instance;
+    }
+
+    public synchronized List<Instance> instances() {
+        return List.copyOf(instances);
+    }
+
+    /** Stops accepting, then stops the event loops (waiting at most two seconds for them). */
+    @Override
+    public void close() {
+        List<Channel> toClose;
+        synchronized (this) {
+            toClose = List.copyOf(listeners);
+            listeners.clear();
+        }
+        toClose.forEach(c -> c.close().syncUninterruptibly());
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        cpu.shutdownNow();
+    }
+
+    /** The instance is created once the port is bound, before the first connection is accepted. */
+    private static final class Holder {
+        volatile ApiInstance instance;
+    }
+}
