@@ -1,0 +1,96 @@
+package io.stampede.balancer;
+
+import io.stampede.balancer.config.ConfigLoader;
+import io.stampede.balancer.config.LocationConfig;
+import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.balancer.config.UpstreamConfig;
+import io.stampede.balancer.proxy.ProxyServer;
+import io.stampede.common.DurationConverter;
+import io.stampede.common.Transport;
+import io.stampede.common.yaml.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code stampede proxy}: the nginx-compatible load balancer. */
+@Command(name = "proxy", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Run the load-balancing reverse proxy: nginx's upstream balancing, configured in YAML.",
+            "",
+            "Keys are nginx directive names and values use nginx's syntax; the README lists them all.",
+            "The same config and request sequence pick the same servers as nginx would.",
+            ""},
+        footer = {"", "SIGTERM or Ctrl-C stops accepting, lets requests in flight finish (--grace), then exits 0.",
+            "Examples: config/seed.yaml (round robin), config/least_conn.yaml, config/ip_hash.yaml, ..."})
+public final class ProxyCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
+            description = "The configuration file (YAML).")
+    Path config;
+
+    @Option(names = {"-t", "--test"},
+            description = "Check the configuration (syntax, values, host names) and exit, like nginx -t.")
+    boolean test;
+
+    @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+            description = "How long a graceful stop waits for requests in flight. Default: ${DEFAULT-VALUE}.")
+    Duration grace;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.isRegularFile(config)) {
+            System.err.println("stampede proxy: " + config + ": no such file");
+            return 1;
+        }
+        ProxyConfig cfg;
+        try {
+            cfg = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            System.err.println("stampede proxy: " + e.getMessage());
+            if (test) {
+                System.err.println("stampede proxy: configuration file " + config + " test failed");
+            }
+            return 1;
+        }
+        if (test) {
+            System.out.println("stampede proxy: the configuration file " + config + " syntax is ok");
+            System.out.println("stampede proxy: configuration file " + config + " test is successful");
+            return 0;
+        }
+        ProxyServer server = ProxyServer.create(cfg);
+        try {
+            server.start();
+        } catch (Exception e) {
+            System.err.println("stampede proxy: cannot listen on " + cfg.listen() + ": " + e.getMessage());
+            server.close();
+            return 1;
+        }
+        for (var address : server.addresses()) {
+            System.out.println("stampede proxy listening on http://" + address.getHostString() + ":" + address.getPort()
+                    + " (" + Transport.name() + ", " + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
+        }
+        for (LocationConfig l : cfg.locations()) {
+            UpstreamConfig u = cfg.upstreams().get(l.upstream());
+            System.out.println("  location " + (l.exact() ? "= " : "") + l.path() + " -> " + l.upstream() + " ("
+                    + (u.method().directive().isEmpty() ? "round robin" : u.method().directive()) + ", "
+                    + u.servers().size() + " servers)");
+        }
+        System.out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable stop = () -> {
+            boolean clean = server.stop(grace);
+            System.out.println("stampede proxy: stopped" + (clean ? "" : " (requests still in flight after "
+                    + grace.toSeconds() + "s were cut)"));
+            System.out.flush();
+            stopped.countDown();
+        };
+        Signal.handle(new Signal("TERM"), s -> new Thread(stop, "proxy-stop").start());
+        Signal.handle(new Signal("INT"), s -> new Thread(stop, "proxy-stop").start());
+        stopped.await();
+        return 0;
+    }
+}

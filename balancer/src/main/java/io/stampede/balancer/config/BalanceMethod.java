@@ -1,0 +1,99 @@
+package io.stampede.balancer.config;
+
+import io.stampede.balancer.vars.Template;
+
+/** An upstream's balancing method, as its {@code balance} directive says. */
+public sealed interface BalanceMethod {
+    /** The directive text, as it would be written in nginx. */
+    String directive();
+
+    /** Whether {@code backup} servers are allowed (round robin and least_conn only, as nginx). */
+    default boolean allowsBackup() {
+        return false;
+    }
+
+    record RoundRobin() implements BalanceMethod {
+        public String directive() {
+            return "";
+        }
+
+        @Override
+        public boolean allowsBackup() {
+            return true;
+        }
+    }
+
+    record LeastConn() implements BalanceMethod {
+        public String directive() {
+            return "least_conn";
+        }
+
+        @Override
+        public boolean allowsBackup() {
+            return true;
+        }
+    }
+
+    record IpHash() implements BalanceMethod {
+        public String directive() {
+            return "ip_hash";
+        }
+    }
+
+    record Hash(Template key, boolean consistent) implements BalanceMethod {
+        public String directive() {
+            return "hash " + key.source() + (consistent ? " consistent" : "");
+        }
+    }
+
+    /** {@code random}, or {@code random two [least_conn]} when {@code two}. */
+    record Random(boolean two) implements BalanceMethod {
+        public String directive() {
+            return two ? "random two least_conn" : "random";
+        }
+    }
+
+    /**
+     * Parses the directive's value.
+     *
+     * @throws IllegalArgumentException saying what was expected
+     */
+    static BalanceMethod parse(String text) {
+        String[] w = text.trim().split("\\s+");
+        String expected = "round_robin, least_conn, ip_hash, hash KEY [consistent], random [two [least_conn]]";
+        switch (w[0]) {
+            case "", "round_robin" -> {
+                if (w.length == 1) {
+                    return new RoundRobin();
+                }
+            }
+            case "least_conn" -> {
+                if (w.length == 1) {
+                    return new LeastConn();
+                }
+            }
+            case "ip_hash" -> {
+                if (w.length == 1) {
+                    return new IpHash();
+                }
+            }
+            case "hash" -> {
+                if (w.length == 2 || (w.length == 3 && w[2].equals("consistent"))) {
+                    return new Hash(Template.parse(w[1]), w.length == 3);
+                }
+                throw new IllegalArgumentException("expected hash KEY [consistent], e.g. hash $request_uri consistent");
+            }
+            case "random" -> {
+                if (w.length == 1) {
+                    return new Random(false);
+                }
+                if (w[1].equals("two") && (w.length == 2 || (w.length == 3 && w[2].equals("least_conn")))) {
+                    return new Random(true);
+                }
+                throw new IllegalArgumentException("expected random, random two or random two least_conn");
+            }
+            default -> { }
+        }
+        throw new IllegalArgumentException("expected one of " + expected);
+    }
+}

@@ -1,0 +1,16 @@
+package io.stampede.balancer.config;
+
+import java.time.Duration;
+
+/**
+ * How the proxy treats its clients, with nginx's directive names and defaults.
+ *
+ * @param maxBodySize {@code client_max_body_size}, 0 for no limit
+ * @param bodyBufferSize {@code client_body_buffer_size}: bodies up to this are held so a request
+ *     can be retried; larger ones stream to the first upstream and are not retried once sent
+ * @param headerBuffers {@code large_client_header_buffers} count
+ * @param headerBufferSize {@code large_client_header_buffers} size: the longest request line or header line
+ */
+public record ClientSettings(long maxBodySize, int bodyBufferSize, Duration headerTimeout, Duration bodyTimeout,
+                             Duration keepaliveTimeout, int keepaliveRequests, Duration sendTimeout,
+                             int headerBuffers, int headerBufferSize) {}

@@ -1,0 +1,361 @@
+package io.stampede.balancer.config;
+
+import io.stampede.balancer.upstream.NextUpstream;
+import io.stampede.balancer.vars.Template;
+import io.stampede.common.Durations;
+import io.stampede.common.Sizes;
+import io.stampede.common.yaml.ConfigException;
+import io.stampede.common.yaml.YamlNode;
+import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a proxy configuration: YAML whose keys are nginx directive names and whose values use
+ * nginx's syntax. Everything is checked here, once: an unknown key, a bad value or a host that does
+ * not resolve is a {@link ConfigException} naming the file, line, key and value, and nothing starts.
+ */
+public final class ConfigLoader {
+    private static final Set<String> PROXY_KEYS = Set.of("proxy_next_upstream", "proxy_next_upstream_tries",
+            "proxy_next_upstream_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout",
+            "proxy_set_header", "proxy_forwarded_headers", "proxy_buffer_size");
+    private static final Set<String> TOP_KEYS = union(PROXY_KEYS, Set.of("listen", "admin", "worker_processes",
+            "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
+            "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
+            "locations", "upstreams"));
+    private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass"));
+    private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
+            "keepalive_timeout", "keepalive_time", "servers");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+    static final ProxySettings DEFAULT_PROXY = new ProxySettings(NextUpstream.ERROR | NextUpstream.TIMEOUT, 0,
+            Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60), List.of(), true, 8192);
+
+    private ConfigLoader() {}
+
+    public static ProxyConfig load(Path file) {
+        return build(YamlNode.load(file));
+    }
+
+    public static ProxyConfig parse(String name, Reader reader) {
+        return build(YamlNode.parse(name, reader));
+    }
+
+    private static ProxyConfig build(YamlNode root) {
+        Map<String, YamlNode> top = root.map(TOP_KEYS);
+
+        List<InetSocketAddress> listen = new ArrayList<>();
+        if (top.containsKey("listen")) {
+            for (YamlNode n : top.get("listen").oneOrMany()) {
+                listen.add(listenAddress(n));
+            }
+        } else {
+            listen.add(new InetSocketAddress("127.0.0.1", 8080));
+        }
+        Optional<InetSocketAddress> admin = Optional.empty();
+        if (top.containsKey("admin")) {
+            Map<String, YamlNode> a = top.get("admin").map(Set.of("listen"));
+            if (a.containsKey("listen")) {
+                admin = Optional.of(listenAddress(a.get("listen")));
+            }
+        }
+        int workers = 0;
+        if (top.containsKey("worker_processes")) {
+            YamlNode n = top.get("worker_processes");
+            workers = n.text().equals("auto") ? 0 : integer(n, 1, 256, "auto or an integer from 1 to 256");
+        }
+
+        ClientSettings client = clientSettings(top);
+        Optional<String> accessLog = Optional.empty();
+        if (top.containsKey("access_log")) {
+            String v = top.get("access_log").text().trim();
+            if (v.isEmpty()) {
+                throw top.get("access_log").invalid("a file path or off");
+            }
+            accessLog = v.equals("off") ? Optional.empty() : Optional.of(v);
+        }
+
+        Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+        if (top.containsKey("upstreams")) {
+            for (Map.Entry<String, YamlNode> e : top.get("upstreams").map().entrySet()) {
+                if (!NAME.matcher(e.getKey()).matches()) {
+                    throw e.getValue().error("'" + e.getKey() + "' is not an upstream name (expected letters, digits, '_', '-', '.')");
+                }
+                upstreams.put(e.getKey(), upstream(e.getKey(), e.getValue()));
+            }
+        }
+
+        ProxySettings defaults = proxySettings(top, DEFAULT_PROXY);
+        if (!top.containsKey("locations")) {
+            throw root.error("missing 'locations' (expected at least one, e.g. locations: {/: {proxy_pass: http://backend}})");
+        }
+        List<LocationConfig> locations = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        YamlNode locationsNode = top.get("locations");
+        Map<String, YamlNode> locationMap = locationsNode.map();
+        if (locationMap.isEmpty()) {
+            throw locationsNode.error("no locations (expected at least one, e.g. /: {proxy_pass: http://backend})");
+        }
+        for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
+            LocationConfig l = location(e.getKey(), e.getValue(), defaults, upstreams);
+            if (!seen.add((l.exact() ? "= " : "") + l.path())) {
+                throw e.getValue().error("duplicate location '" + e.getKey() + "'");
+            }
+            locations.add(l);
+        }
+        return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
+                List.copyOf(locations), Map.copyOf(upstreams));
+    }
+
+    private static ClientSettings clientSettings(Map<String, YamlNode> top) {
+        long maxBody = size(top.get("client_max_body_size"), 1024 * 1024);
+        long bodyBuffer = size(top.get("client_body_buffer_size"), 16 * 1024);
+        int headerBuffers = 4;
+        int headerBufferSize = 8192;
+        YamlNode lchb = top.get("large_client_header_buffers");
+        if (lchb != null) {
+            String[] w = lchb.text().trim().split("\\s+");
+            try {
+                if (w.length != 2) {
+                    throw new IllegalArgumentException();
+                }
+                headerBuffers = Integer.parseInt(w[0]);
+                long sz = Sizes.parse(w[1]);
+                if (headerBuffers < 1 || headerBuffers > 64 || sz < 256 || sz > 1024 * 1024) {
+                    throw new IllegalArgumentException();
+                }
+                headerBufferSize = (int) sz;
+            } catch (IllegalArgumentException e) {
+                throw lchb.invalid("NUMBER SIZE, e.g. 4 8k (1 to 64 buffers of 256 bytes to 1m)");
+            }
+        }
+        if (bodyBuffer > 64L * 1024 * 1024) {
+            throw top.get("client_body_buffer_size").invalid("at most 64m");
+        }
+        return new ClientSettings(maxBody, (int) bodyBuffer,
+                duration(top.get("client_header_timeout"), Duration.ofSeconds(60), false),
+                duration(top.get("client_body_timeout"), Duration.ofSeconds(60), false),
+                duration(top.get("keepalive_timeout"), Duration.ofSeconds(75), true),
+                top.containsKey("keepalive_requests") ? integer(top.get("keepalive_requests"), 0, Integer.MAX_VALUE, "an integer >= 0") : 1000,
+                duration(top.get("send_timeout"), Duration.ofSeconds(60), false),
+                headerBuffers, headerBufferSize);
+    }
+
+    private static UpstreamConfig upstream(String name, YamlNode node) {
+        Map<String, YamlNode> m = node.map(UPSTREAM_KEYS);
+        BalanceMethod method = new BalanceMethod.RoundRobin();
+        if (m.containsKey("balance")) {
+            YamlNode b = m.get("balance");
+            try {
+                method = BalanceMethod.parse(b.text());
+            } catch (IllegalArgumentException e) {
+                throw b.invalid(e.getMessage());
+            }
+        }
+        YamlNode serversNode = m.get("servers");
+        if (serversNode == null || serversNode.list().isEmpty()) {
+            throw node.error("no servers (expected servers: [\"127.0.0.1:8081\", ...])");
+        }
+        List<ServerConfig> servers = new ArrayList<>();
+        for (YamlNode s : serversNode.list()) {
+            servers.addAll(ServerLines.parse(s, method));
+        }
+        if (servers.stream().allMatch(ServerConfig::backup)) {
+            throw serversNode.error("every server is a backup (expected at least one primary server)");
+        }
+        int keepalive = m.containsKey("keepalive") ? integer(m.get("keepalive"), 0, 100_000, "an integer >= 0 (0 turns it off)") : 32;
+        int keepaliveRequests = m.containsKey("keepalive_requests")
+                ? integer(m.get("keepalive_requests"), 1, Integer.MAX_VALUE, "an integer >= 1") : 1000;
+        return new UpstreamConfig(name, method, List.copyOf(servers), keepalive, keepaliveRequests,
+                duration(m.get("keepalive_timeout"), Duration.ofSeconds(60), true),
+                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false);
+    }
+
+    private static LocationConfig location(String key, YamlNode node, ProxySettings defaults,
+                                           Map<String, UpstreamConfig> upstreams) {
+        String k = key.trim();
+        boolean exact = false;
+        if (k.startsWith("=")) {
+            exact = true;
+            k = k.substring(1).trim();
+        } else if (k.startsWith("^~")) {
+            k = k.substring(2).trim();
+        } else if (k.startsWith("~") || k.startsWith("@")) {
+            throw node.error("location '" + key + "': regular-expression and named locations are not supported "
+                    + "(expected a prefix like /api/ or an exact match like '= /health')");
+        }
+        if (!k.startsWith("/")) {
+            throw node.error("location '" + key + "' (expected a path starting with /, optionally after '= ')");
+        }
+        Map<String, YamlNode> m = node.map(LOCATION_KEYS);
+        YamlNode pass = m.get("proxy_pass");
+        if (pass == null) {
+            throw node.error("missing 'proxy_pass' (expected e.g. proxy_pass: http://backend)");
+        }
+        String url = pass.text().trim();
+        if (url.regionMatches(true, 0, "https://", 0, 8)) {
+            throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI]; https to upstreams is not supported");
+        }
+        if (!url.regionMatches(true, 0, "http://", 0, 7)) {
+            throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI]");
+        }
+        String rest = url.substring(7);
+        int slash = rest.indexOf('/');
+        String hostPart = slash < 0 ? rest : rest.substring(0, slash);
+        String uri = slash < 0 ? null : rest.substring(slash);
+        if (uri != null && (uri.contains("$") || uri.contains("?") || uri.contains("#"))) {
+            throw pass.invalid("a URI part without variables, query or fragment");
+        }
+        String upstream;
+        String proxyHost;
+        if (upstreams.containsKey(hostPart)) {
+            upstream = hostPart;
+            proxyHost = hostPart;
+        } else {
+            Addresses.HostPort hp;
+            try {
+                hp = Addresses.split(hostPart, 80);
+            } catch (IllegalArgumentException e) {
+                throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI] (" + e.getMessage() + ")");
+            }
+            if (!hp.portGiven() && !upstreams.containsKey(hp.host()) && hp.host().matches("[A-Za-z0-9_-]+")
+                    && !hp.host().equals("localhost")) {
+                // A bare name that is neither an upstream nor resolvable is almost always a typo.
+                try {
+                    Addresses.resolve(hp);
+                } catch (UnknownHostException e) {
+                    throw pass.error("'" + url + "': host not found in upstream '" + hp.host()
+                            + "' (expected the name of an upstream: " + String.join(", ", upstreams.keySet()) + ")");
+                }
+            }
+            upstream = hp.port() == 80 ? hp.host() : hp.host() + ":" + hp.port();
+            proxyHost = upstream;
+            if (!upstreams.containsKey(upstream)) {
+                try {
+                    List<ServerConfig> servers = new ArrayList<>();
+                    for (InetSocketAddress a : Addresses.resolve(hp)) {
+                        servers.add(new ServerConfig(upstream, a, 1, 1, 10, 0, false, false));
+                    }
+                    upstreams.put(upstream, new UpstreamConfig(upstream, new BalanceMethod.RoundRobin(),
+                            List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true));
+                } catch (UnknownHostException e) {
+                    throw pass.error("'" + url + "': host not found: '" + hp.host() + "'");
+                }
+            }
+        }
+        return new LocationConfig(k, exact, upstream, proxyHost, uri, proxySettings(m, defaults));
+    }
+
+    private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited) {
+        int mask = inherited.nextUpstream();
+        if (m.containsKey("proxy_next_upstream")) {
+            YamlNode n = m.get("proxy_next_upstream");
+            try {
+                mask = NextUpstream.parseMask(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+        }
+        int tries = m.containsKey("proxy_next_upstream_tries")
+                ? integer(m.get("proxy_next_upstream_tries"), 0, 10_000, "an integer >= 0 (0 = no limit)") : inherited.nextUpstreamTries();
+        List<HeaderSetting> headers = inherited.setHeaders();
+        if (m.containsKey("proxy_set_header")) {
+            // As in nginx, a level that sets headers replaces the inherited list.
+            headers = new ArrayList<>();
+            for (Map.Entry<String, YamlNode> e : m.get("proxy_set_header").map().entrySet()) {
+                if (!HEADER_NAME.matcher(e.getKey()).matches()) {
+                    throw e.getValue().error("'" + e.getKey() + "' is not a header name");
+                }
+                String value = e.getValue().isScalar() ? e.getValue().text() : null;
+                if (value == null || value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+                    throw e.getValue().invalid("a header value on one line (\"\" removes the header)");
+                }
+                try {
+                    headers.add(new HeaderSetting(e.getKey(), Template.parse(value)));
+                } catch (IllegalArgumentException ex) {
+                    throw e.getValue().error(ex.getMessage());
+                }
+            }
+            headers = List.copyOf(headers);
+        }
+        boolean forwarded = inherited.forwardedHeaders();
+        if (m.containsKey("proxy_forwarded_headers")) {
+            forwarded = ServerLines.flag(m.get("proxy_forwarded_headers"), "proxy_forwarded_headers",
+                    m.get("proxy_forwarded_headers").text());
+        }
+        long buffer = m.containsKey("proxy_buffer_size") ? size(m.get("proxy_buffer_size"), 8192) : inherited.bufferSize();
+        if (buffer < 1024 || buffer > 1024 * 1024) {
+            throw m.get("proxy_buffer_size").invalid("a size from 1k to 1m");
+        }
+        return new ProxySettings(mask, tries,
+                duration(m.get("proxy_next_upstream_timeout"), inherited.nextUpstreamTimeout(), true),
+                duration(m.get("proxy_connect_timeout"), inherited.connectTimeout(), false),
+                duration(m.get("proxy_read_timeout"), inherited.readTimeout(), false),
+                duration(m.get("proxy_send_timeout"), inherited.sendTimeout(), false),
+                headers, forwarded, (int) buffer);
+    }
+
+    private static InetSocketAddress listenAddress(YamlNode n) {
+        try {
+            Addresses.HostPort hp = Addresses.split(n.text(), 80, true);
+            return Addresses.resolve(hp).get(0);
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            throw n.invalid("ADDRESS:PORT, PORT or [IPv6]:PORT, e.g. 127.0.0.1:8080");
+        }
+    }
+
+    private static Duration duration(YamlNode n, Duration fallback, boolean zeroAllowed) {
+        if (n == null) {
+            return fallback;
+        }
+        try {
+            Duration d = Durations.parse(n.text());
+            if (!d.isZero() || zeroAllowed) {
+                return d;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw n.invalid((zeroAllowed ? "" : "a positive ") + "duration such as 500ms, 10s, 1m");
+    }
+
+    private static long size(YamlNode n, long fallback) {
+        if (n == null) {
+            return fallback;
+        }
+        try {
+            return Sizes.parse(n.text());
+        } catch (IllegalArgumentException e) {
+            throw n.invalid("a size such as 512, 8k, 1m");
+        }
+    }
+
+    private static int integer(YamlNode n, int min, int max, String expected) {
+        try {
+            long v = Long.parseLong(n.text().trim());
+            if (v >= min && v <= max) {
+                return (int) v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw n.invalid(expected);
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> out = new HashSet<>(a);
+        out.addAll(b);
+        return Set.copyOf(out);
+    }
+}

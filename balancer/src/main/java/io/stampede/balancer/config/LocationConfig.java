@@ -1,0 +1,16 @@
+package io.stampede.balancer.config;
+
+/**
+ * A {@code location}: a prefix (longest match wins) or an exact path ({@code "= /x"}), and where it
+ * proxies to.
+ *
+ * @param upstream the upstream's name (an implicit one for {@code http://host:port})
+ * @param proxyHost {@code $proxy_host}: the host (and port unless 80) of the {@code proxy_pass} URL
+ * @param uri the URI part of {@code proxy_pass}, replacing the matched prefix; null when absent
+ */
+public record LocationConfig(String path, boolean exact, String upstream, String proxyHost, String uri,
+                             ProxySettings proxy) {
+    public boolean matches(String requestPath) {
+        return exact ? requestPath.equals(path) : requestPath.startsWith(path);
+    }
+}

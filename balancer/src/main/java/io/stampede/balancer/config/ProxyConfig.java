@@ -1,0 +1,31 @@
+package io.stampede.balancer.config;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A whole, validated proxy configuration. Immutable: a reload builds a new one and swaps it in.
+ *
+ * @param workers event-loop threads ({@code worker_processes}; 0 = one per core)
+ * @param accessLog a file path, or empty when {@code access_log off}
+ */
+public record ProxyConfig(String source, List<InetSocketAddress> listen, Optional<InetSocketAddress> admin,
+                          int workers, ClientSettings client, Optional<String> accessLog,
+                          List<LocationConfig> locations, Map<String, UpstreamConfig> upstreams) {
+
+    /** nginx's location choice: an exact match first, else the longest matching prefix. */
+    public Optional<LocationConfig> locate(String path) {
+        LocationConfig best = null;
+        for (LocationConfig l : locations) {
+            if (l.exact() && l.path().equals(path)) {
+                return Optional.of(l);
+            }
+            if (!l.exact() && path.startsWith(l.path()) && (best == null || l.path().length() > best.path().length())) {
+                best = l;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+}

@@ -1,0 +1,16 @@
+package io.stampede.balancer.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code proxy_*} directives in force for a location (set at the top level, overridden per
+ * location, as nginx's http and location levels inherit).
+ *
+ * @param forwardedHeaders our switch for the usual recipe ({@code X-Forwarded-For},
+ *     {@code X-Real-IP}, {@code X-Forwarded-Proto}), on unless turned off
+ * @param bufferSize {@code proxy_buffer_size}: the largest upstream response head accepted
+ */
+public record ProxySettings(int nextUpstream, int nextUpstreamTries, Duration nextUpstreamTimeout,
+                            Duration connectTimeout, Duration readTimeout, Duration sendTimeout,
+                            List<HeaderSetting> setHeaders, boolean forwardedHeaders, int bufferSize) {}

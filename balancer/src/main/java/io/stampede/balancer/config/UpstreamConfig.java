@@ -1,0 +1,13 @@
+package io.stampede.balancer.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * An {@code upstream} block. {@code keepalive} idle connections are kept per event loop (nginx: per
+ * worker), on by default as in nginx 1.29.7+. An implicit upstream stands for a
+ * {@code proxy_pass http://host:port} without a block of its own.
+ */
+public record UpstreamConfig(String name, BalanceMethod method, List<ServerConfig> servers, int keepalive,
+                             int keepaliveRequests, Duration keepaliveTimeout, Duration keepaliveTime,
+                             boolean implicit) {}

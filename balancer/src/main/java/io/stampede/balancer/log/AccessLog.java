@@ -1,0 +1,101 @@
+package io.stampede.balancer.log;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The access log, written by its own thread so no event loop ever waits on the disk. Lines are
+ * queued (up to 64k of them); when the writer falls that far behind, lines are dropped and
+ * counted rather than slowing requests down.
+ */
+public final class AccessLog implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
+    private static final String STOP = new String("stop");
+
+    private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(65_536);
+    private final LongAdder dropped = new LongAdder();
+    private final BufferedWriter out;
+    private final Thread writer;
+
+    /** @throws IOException when the file cannot be opened for appending */
+    public AccessLog(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        this.writer = new Thread(this::drain, "access-log");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /** Queues one line; never blocks. */
+    public void log(String line) {
+        if (!queue.offer(line)) {
+            dropped.increment();
+        }
+    }
+
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    private void drain() {
+        List<String> batch = new ArrayList<>(1024);
+        try {
+            while (true) {
+                String first = queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, 1023);
+                boolean stop = false;
+                for (String line : batch) {
+                    if (line == STOP) {
+                        stop = true;
+                        break;
+                    }
+                    out.write(line);
+                    out.write('\n');
+                }
+                batch.clear();
+                out.flush();
+                if (stop) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            LOG.error("access log: cannot write: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Writes what is queued, then closes the file. */
+    @Override
+    public void close() {
+        try {
+            queue.put(STOP);
+            writer.join(5_000);
+            out.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            LOG.warn("access log: close failed: {}", e.getMessage());
+        }
+    }
+}

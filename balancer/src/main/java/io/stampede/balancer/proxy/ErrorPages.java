@@ -1,0 +1,42 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/** The small HTML pages the proxy answers its own errors with, as nginx does. */
+final class ErrorPages {
+    private ErrorPages() {}
+
+    static FullHttpResponse page(ByteBufAllocator alloc, HttpVersion version, int status, boolean keepAlive) {
+        HttpResponseStatus s = HttpResponseStatus.valueOf(status);
+        String title = status + " " + reason(status, s);
+        String html = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title
+                + "</h1></center>\r\n<hr><center>stampede</center>\r\n</body>\r\n</html>\r\n";
+        ByteBuf body = alloc.buffer(html.length());
+        body.writeCharSequence(html, StandardCharsets.ISO_8859_1);
+        FullHttpResponse r = new DefaultFullHttpResponse(version, s, body);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        if (!keepAlive) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (version.equals(HttpVersion.HTTP_1_0)) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        return r;
+    }
+
+    private static String reason(int status, HttpResponseStatus s) {
+        return switch (status) {
+            case 413 -> "Request Entity Too Large";
+            case 414 -> "Request-URI Too Large";
+            default -> s.reasonPhrase();
+        };
+    }
+}

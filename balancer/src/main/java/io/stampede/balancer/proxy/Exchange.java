@@ -1,0 +1,545 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.stampede.balancer.config.LocationConfig;
+import io.stampede.balancer.config.ProxySettings;
+import io.stampede.balancer.upstream.BalancedRequest;
+import io.stampede.balancer.upstream.NextUpstream;
+import io.stampede.balancer.upstream.Outcome;
+import io.stampede.balancer.upstream.Peer;
+import io.stampede.common.Transport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client request on its way through the proxy, on the client's event loop from start to end:
+ * it reads the body (held when small enough to retry, streamed when larger), asks the upstream's
+ * balancer for a peer, sends the request on a pooled or new connection, and streams the response
+ * back, reading from the upstream only after the client took the previous piece. Failures before
+ * any response byte reached the client go through nginx's retry rules.
+ *
+ * <p>Buffer ownership: {@code body} holds the request body parts this exchange retained, released
+ * in {@link #end}; every other buffer is written on or released where it is received.
+ */
+final class Exchange {
+    private final ClientConnection client;
+    private final ChannelHandlerContext ctx;
+    private final ProxyRuntime runtime;
+    private final HttpRequest head;
+    private final String upstreamUri;
+    private final LocationConfig location;
+    private final ProxySettings settings;
+    private final UpstreamRuntime upstream;
+    private final RequestVariables vars;
+    private final NextUpstream nextUpstream;
+    final AccessRecord record;
+
+    private final List<ByteBuf> body = new ArrayList<>();
+    private long bodyBytes;
+    private final long declaredLength;
+    private boolean bodyComplete;
+    private boolean streaming;
+    private boolean streamedSome;
+
+    private BalancedRequest balanced;
+    private Peer peer;
+    private boolean peerHeld;
+    private BackendConnection backend;
+    private boolean cached;
+    /** Whether this attempt started writing the request (nginx's request_sent). */
+    private boolean requestSent;
+    private boolean requestFullySent;
+    private long firstAttemptNanos;
+    private long attemptNanos;
+
+    private boolean responseStarted;
+    private boolean responseFramed;
+    private boolean clientChunked;
+    private boolean keepAlive;
+    private ScheduledFuture<?> timer;
+    private boolean done;
+
+    Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
+             RequestGuard.Target target, LocationConfig location, AccessRecord record) {
+        this.client = client;
+        this.ctx = ctx;
+        this.runtime = runtime;
+        this.head = head;
+        this.location = location;
+        this.settings = location.proxy();
+        this.upstream = runtime.upstream(location.upstream());
+        this.record = record;
+        this.upstreamUri = rewriteUri(target.uri(), location);
+        this.vars = new RequestVariables(head, target.uri(), target.host(),
+                (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
+                location.proxyHost());
+        this.nextUpstream = new NextUpstream(settings.nextUpstream(), settings.nextUpstreamTries(),
+                settings.nextUpstreamTimeout().toMillis());
+        this.declaredLength = HttpUtil.getContentLength(head, -1L);
+    }
+
+    /** nginx's proxy_pass URI rule: a URI part replaces the matched location prefix. */
+    static String rewriteUri(String uri, LocationConfig location) {
+        if (location.uri() == null) {
+            return uri;
+        }
+        if (location.exact()) {
+            int q = uri.indexOf('?');
+            return location.uri() + (q < 0 ? "" : uri.substring(q));
+        }
+        return location.uri() + uri.substring(location.path().length());
+    }
+
+    boolean wantsBody() {
+        return !bodyComplete && !done;
+    }
+
+    /** Called once the head passed the guard. */
+    void start() {
+        long max = runtime.config().client().maxBodySize();
+        if (max > 0 && declaredLength > max) {
+            client.refuse(this, 413);
+            return;
+        }
+        boolean expectsBody = declaredLength > 0 || HttpUtil.isTransferEncodingChunked(head);
+        if (!expectsBody) {
+            // The decoder still delivers an empty LastHttpContent; the request is complete now.
+            bodyComplete = true;
+            begin();
+            return;
+        }
+        if (head.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && "100-continue".equalsIgnoreCase(String.valueOf(head.headers().get(HttpHeaderNames.EXPECT)).trim())) {
+            ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
+        }
+        client.startBodyTimer();
+        ctx.read();
+    }
+
+    /** A piece of the request body; this exchange now owns it. */
+    void onBody(HttpContent content) {
+        if (done || bodyComplete) {
+            content.release();
+            return;
+        }
+        ByteBuf data = content.content();
+        bodyBytes += data.readableBytes();
+        long max = runtime.config().client().maxBodySize();
+        if (max > 0 && bodyBytes > max) {
+            content.release();
+            client.refuse(this, 413);
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        client.bodyProgress();
+        if (streaming) {
+            forwardStreamed(content, last);
+            return;
+        }
+        if (data.isReadable()) {
+            body.add(data.retain());
+        }
+        content.release();
+        if (last) {
+            bodyComplete = true;
+            client.stopBodyTimer();
+            begin();
+        } else if (bodyBytes > runtime.config().client().bodyBufferSize()) {
+            // Too large to hold for retries: stream it to the first peer chosen (nginx with
+            // proxy_request_buffering off); it is not retried once part of it was sent.
+            streaming = true;
+            begin();
+        } else {
+            ctx.read();
+        }
+    }
+
+    private void begin() {
+        firstAttemptNanos = System.nanoTime();
+        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        balanced = upstream.group().begin(upstream.key(vars, remote.getAddress()), settings.nextUpstreamTries());
+        attempt();
+    }
+
+    private void attempt() {
+        peer = balanced.next();
+        if (peer == null) {
+            record.attempt(upstream.config().name(), 502, 0);
+            runtime.noLiveUpstreams(upstream.config().name());
+            respondError(502);
+            return;
+        }
+        peerHeld = true;
+        requestSent = false;
+        attemptNanos = System.nanoTime();
+        BackendConnection pooled = runtime.pool().on(upstream).take(peer.address());
+        if (pooled != null) {
+            cached = true;
+            backend = pooled;
+            send();
+            return;
+        }
+        cached = false;
+        connect();
+    }
+
+    private void connect() {
+        Peer target = peer;
+        InetSocketAddress address = target.address();
+        int connectMillis = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
+        ProxySettings s = settings;
+        Bootstrap b = new Bootstrap()
+                .group(ctx.channel().eventLoop())
+                .channel(Transport.clientChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpClientCodec(8192, s.bufferSize(), 64 * 1024, false, true));
+                        ch.pipeline().addLast(new BackendConnection(ch, address));
+                    }
+                });
+        b.connect(address).addListener((ChannelFutureListener) f -> {
+            if (done || peer != target) {
+                f.channel().close();
+                return;
+            }
+            if (!f.isSuccess()) {
+                fail(f.cause() instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
+                        "connect() to " + target.name() + " failed: " + f.cause().getMessage());
+                return;
+            }
+            backend = f.channel().pipeline().get(BackendConnection.class);
+            send();
+        });
+    }
+
+    private void send() {
+        BackendConnection conn = backend;
+        conn.owner = this;
+        conn.requests++;
+        requestSent = true;
+        long length = streaming ? declaredLength : bodyBytes;
+        HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length);
+        Channel ch = conn.channel;
+        ChannelFuture last = ch.write(up);
+        for (ByteBuf part : body) {
+            last = ch.write(new DefaultHttpContent(part.retainedDuplicate()));
+        }
+        if (streaming) {
+            // What was held so far goes now; the rest follows as the client sends it.
+            body.forEach(ByteBuf::release);
+            body.clear();
+            streamedSome = true;
+        }
+        if (bodyComplete) {
+            last = ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+        ch.flush();
+        armTimer(settings.sendTimeout().toMillis(), "upstream timed out (sending the request)");
+        // Writes complete in order: when the last one is done, the whole request went out.
+        last.addListener(f -> afterSend(conn, f.isSuccess()));
+    }
+
+    private void afterSend(BackendConnection conn, boolean ok) {
+        if (done || conn != backend) {
+            return;
+        }
+        if (!ok) {
+            fail(NextUpstream.ERROR, "writing the request to " + peer.name() + " failed");
+            return;
+        }
+        if (streaming && !bodyComplete) {
+            armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
+            conn.channel.read();
+            ctx.read();
+            return;
+        }
+        requestFullySent = true;
+        armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
+        conn.channel.read();
+    }
+
+    private void forwardStreamed(HttpContent content, boolean last) {
+        if (backend == null || backend.owner != this) {
+            // Still connecting: hold it until the request head goes out.
+            if (content.content().isReadable()) {
+                body.add(content.content().retain());
+            }
+            content.release();
+            if (last) {
+                bodyComplete = true;
+                client.stopBodyTimer();
+            }
+            return;
+        }
+        BackendConnection conn = backend;
+        ChannelFuture f = conn.channel.writeAndFlush(last ? new DefaultLastHttpContent(content.content())
+                : new DefaultHttpContent(content.content()));
+        if (last) {
+            bodyComplete = true;
+            client.stopBodyTimer();
+        }
+        f.addListener(done -> {
+            if (this.done || conn != backend) {
+                return;
+            }
+            if (!done.isSuccess()) {
+                fail(NextUpstream.ERROR, "streaming the request body to " + peer.name() + " failed");
+            } else if (bodyComplete) {
+                requestFullySent = true;
+            } else {
+                ctx.read();
+            }
+        });
+    }
+
+    /** Everything the upstream connection reads while this exchange owns it. */
+    void onUpstream(BackendConnection conn, Object msg) {
+        if (done || conn != backend) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            onResponseHead(conn, response);
+        }
+        if (msg instanceof HttpContent content) {
+            onResponseContent(conn, content);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onResponseHead(BackendConnection conn, HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            fail(NextUpstream.INVALID_HEADER, "upstream sent an invalid header: " + response.decoderResult().cause());
+            return;
+        }
+        int status = response.status().code();
+        if (status >= 100 && status < 200) {
+            // Interim responses (we answered 100 Continue ourselves) are dropped.
+            conn.channel.read();
+            return;
+        }
+        long elapsed = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
+        boolean sentNonIdempotent = NextUpstream.isNonIdempotent(head.method().name());
+        Outcome retry = nextUpstream.onStatus(status, balanced, sentNonIdempotent, streamedSome, elapsed);
+        if (retry != null) {
+            record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
+            dropBackend();
+            releasePeer(retry);
+            attempt();
+            return;
+        }
+        record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
+        responseStarted = true;
+        record.status = status;
+        boolean bodyAllowed = !head.method().equals(HttpMethod.HEAD) && status != 204 && status != 304;
+        boolean knownLength = response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+        boolean http11 = head.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        responseFramed = knownLength || HttpUtil.isTransferEncodingChunked(response) || !bodyAllowed;
+        clientChunked = bodyAllowed && !knownLength && http11;
+        keepAlive = client.keepAliveAfter(head, bodyComplete) && (knownLength || clientChunked || !bodyAllowed);
+        ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
+        conn.keepAliveAllowed = Heads.upstreamKeepsAlive(response);
+    }
+
+    private void onResponseContent(BackendConnection conn, HttpContent content) {
+        if (!responseStarted) {
+            content.release();
+            return;
+        }
+        boolean last = content instanceof LastHttpContent;
+        record.bytesSent += content.content().readableBytes();
+        armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            abort("upstream sent a malformed body");
+            return;
+        }
+        Object out = last && !clientChunked && !content.content().isReadable() ? LastHttpContent.EMPTY_LAST_CONTENT : content;
+        if (out != content) {
+            content.release();
+        }
+        ChannelFuture f = ctx.writeAndFlush(out);
+        if (last) {
+            complete(conn, f);
+            return;
+        }
+        f.addListener(w -> {
+            if (w.isSuccess() && !done && conn == backend) {
+                conn.channel.read();
+            }
+        });
+    }
+
+    /** The whole response went to the client (or is queued to go). */
+    private void complete(BackendConnection conn, ChannelFuture written) {
+        cancelTimer();
+        boolean reusable = conn.keepAliveAllowed && requestFullySent && responseFramed
+                && conn.requests < upstream.config().keepaliveRequests()
+                && System.nanoTime() - conn.createdNanos < upstream.config().keepaliveTime().toNanos();
+        backend = null;
+        conn.owner = null;
+        if (reusable) {
+            runtime.pool().on(upstream).put(conn);
+        } else {
+            conn.channel.close();
+        }
+        releasePeer(Outcome.OK);
+        end(written, keepAlive);
+    }
+
+    /** The upstream closed its side while this exchange owned it. */
+    void onUpstreamClosed(BackendConnection conn) {
+        if (done || conn != backend) {
+            return;
+        }
+        if (responseStarted) {
+            abort("upstream prematurely closed the connection while sending the response");
+        } else {
+            fail(NextUpstream.ERROR, "upstream prematurely closed the connection (" + peer.name() + ")");
+        }
+    }
+
+    /** An attempt failed before any response byte reached the client: nginx's next-upstream logic. */
+    private void fail(int condition, String why) {
+        if (done) {
+            return;
+        }
+        if (responseStarted) {
+            abort(why);
+            return;
+        }
+        cancelTimer();
+        int status = NextUpstream.statusFor(condition);
+        record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
+        boolean wasCached = cached;
+        dropBackend();
+        releasePeer(Outcome.FAILED);
+        if (wasCached && condition == NextUpstream.ERROR) {
+            balanced.refundTry();
+        }
+        runtime.log().upstreamError(why, peer == null ? "" : peer.name());
+        long elapsed = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
+        boolean sentNonIdempotent = requestSent && NextUpstream.isNonIdempotent(head.method().name());
+        if (nextUpstream.retryAfterFailure(condition, balanced, sentNonIdempotent, streamedSome, elapsed)) {
+            attempt();
+        } else {
+            respondError(status);
+        }
+    }
+
+    /** The response was cut after it started: the client connection can only be closed. */
+    private void abort(String why) {
+        runtime.log().upstreamError(why, peer == null ? "" : peer.name());
+        cancelTimer();
+        dropBackend();
+        releasePeer(Outcome.OK);
+        keepAlive = false;
+        end(ctx.newSucceededFuture(), false);
+        ctx.close();
+    }
+
+    /** The client went away: nginx's 499. */
+    void clientClosed() {
+        if (done) {
+            return;
+        }
+        if (!responseStarted) {
+            record.status = 499;
+        }
+        discard();
+        runtime.access(record);
+    }
+
+    /** Stops everything without answering: timers, the upstream connection, the peer, the held body. */
+    void discard() {
+        if (done) {
+            return;
+        }
+        done = true;
+        cancelTimer();
+        dropBackend();
+        releasePeer(Outcome.OK);
+        body.forEach(ByteBuf::release);
+        body.clear();
+    }
+
+    void onTimer(String why) {
+        timer = null;
+        fail(NextUpstream.TIMEOUT, why);
+    }
+
+    private void respondError(int status) {
+        record.status = status;
+        boolean ka = client.keepAliveAfter(head, bodyComplete);
+        ChannelFuture f = ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), head.protocolVersion(), status, ka));
+        end(f, ka);
+    }
+
+    private void end(ChannelFuture written, boolean keepConnection) {
+        if (done) {
+            return;
+        }
+        done = true;
+        body.forEach(ByteBuf::release);
+        body.clear();
+        client.exchangeDone(this, written, keepConnection, bodyComplete);
+    }
+
+    private void releasePeer(Outcome outcome) {
+        if (peerHeld) {
+            peerHeld = false;
+            balanced.release(peer, outcome);
+        }
+    }
+
+    private void dropBackend() {
+        if (backend != null) {
+            backend.owner = null;
+            backend.channel.close();
+            backend = null;
+        }
+    }
+
+    private void armTimer(long millis, String why) {
+        cancelTimer();
+        if (millis > 0) {
+            timer = ctx.executor().schedule(() -> onTimer(why), millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

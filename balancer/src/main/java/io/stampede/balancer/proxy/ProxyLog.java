@@ -1,0 +1,45 @@
+package io.stampede.balancer.proxy;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's error log. Repeated events are summarised instead of logged per request: "no live
+ * upstreams" and upstream errors print at most once per 10 seconds per kind and upstream, with a
+ * count of what was held back, so an outage does not flood the log.
+ */
+final class ProxyLog {
+    private static final Logger LOG = LoggerFactory.getLogger("stampede.proxy");
+    private static final long WINDOW_NANOS = 10_000_000_000L;
+
+    private record Window(AtomicLong since, AtomicLong suppressed) {}
+
+    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+
+    void noLiveUpstreams(String upstream) {
+        limited("no live upstreams|" + upstream, "no live upstreams while connecting to upstream \"" + upstream + "\"");
+    }
+
+    void upstreamError(String why, String peer) {
+        limited("error|" + peer, why);
+    }
+
+    void warn(String message) {
+        LOG.warn(message);
+    }
+
+    private void limited(String key, String message) {
+        long now = System.nanoTime();
+        Window w = windows.computeIfAbsent(key, k -> new Window(new AtomicLong(now - WINDOW_NANOS), new AtomicLong()));
+        long since = w.since.get();
+        if (now - since >= WINDOW_NANOS && w.since.compareAndSet(since, now)) {
+            long held = w.suppressed.getAndSet(0);
+            LOG.error(held > 0 ? message + " (and " + held + " more like it in the last 10s)" : message);
+        } else {
+            w.suppressed.incrementAndGet();
+        }
+    }
+}

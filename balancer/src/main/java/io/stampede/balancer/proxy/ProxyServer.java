@@ -1,0 +1,132 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.balancer.log.AccessLog;
+import io.stampede.balancer.upstream.PeerGroup;
+import io.stampede.common.Transport;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * The reverse proxy: listeners, event loops, and the runtime built from one configuration. Each
+ * client connection and every upstream connection it uses live on one event loop; upstream
+ * selection state is shared by all loops through each upstream's {@link PeerGroup}.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private final ProxyRuntime runtime;
+    private final EventLoopGroup group;
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> listeners = new ArrayList<>();
+    private volatile boolean stopping;
+
+    /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
+    public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, RandomGenerator random) throws IOException {
+        AccessLog accessLog = config.accessLog().isPresent() ? new AccessLog(Path.of(config.accessLog().get())) : null;
+        this.runtime = new ProxyRuntime(config, UpstreamRuntime.build(config.upstreams(), nowSeconds, random),
+                new BackendPool(), new ProxyLog(), accessLog);
+        this.group = Transport.newGroup(config.workers(), "proxy");
+    }
+
+    /** The usual clock (integer seconds, as nginx's) and randomness. */
+    public static ProxyServer create(ProxyConfig config) throws IOException {
+        return new ProxyServer(config, () -> System.currentTimeMillis() / 1000, RandomGenerator.getDefault());
+    }
+
+    public void start() throws InterruptedException {
+        for (InetSocketAddress address : runtime.config().listen()) {
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(group)
+                    .channel(Transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            clients.add(ch);
+                            ClientConnection connection = new ClientConnection(runtime, ProxyServer.this);
+                            ch.pipeline().addLast(new ClientConnection.RawActivity(connection),
+                                    new RequestDecoder(runtime.config().client().headerBuffers(),
+                                            runtime.config().client().headerBufferSize()),
+                                    new HttpResponseEncoder(),
+                                    connection);
+                        }
+                    });
+            listeners.add(b.bind(address).sync().channel());
+        }
+    }
+
+    /** The addresses actually bound (port 0 in the config becomes a real port). */
+    public List<InetSocketAddress> addresses() {
+        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    public Map<String, PeerGroup> groups() {
+        Map<String, PeerGroup> out = new LinkedHashMap<>();
+        runtime.upstreams().forEach((name, u) -> out.put(name, u.group()));
+        return out;
+    }
+
+    boolean stopping() {
+        return stopping;
+    }
+
+    /**
+     * nginx's graceful stop: stop accepting, close idle connections, let requests in flight
+     * finish for up to {@code grace}, then close whatever is left.
+     *
+     * @return true when every connection finished within the grace period
+     */
+    public boolean stop(Duration grace) {
+        stopping = true;
+        listeners.forEach(c -> c.close().syncUninterruptibly());
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> {
+                ClientConnection c = ch.pipeline().get(ClientConnection.class);
+                if (c != null) {
+                    c.shutdown();
+                }
+            });
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        boolean clean = true;
+        for (Channel ch : clients) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !ch.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+                clean = false;
+                break;
+            }
+        }
+        clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (runtime.accessLog() != null) {
+            runtime.accessLog().close();
+        }
+        return clean;
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+}

@@ -1,0 +1,156 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.List;
+
+/**
+ * Netty's request decoder made as strict as a proxy must be: it also refuses what Netty would
+ * accept or silently repair. Obsolete line folding, a header line longer than one
+ * {@code large_client_header_buffers} buffer, too many header lines, a lowercase or malformed
+ * version, an HTTP/2 preface (400), a major version other than 1 (505). HTTP/1.x above 1.1 is
+ * treated as 1.1. After the first failure it discards everything: the connection is closed
+ * once the error is answered, and no leftover byte is ever read as another request.
+ */
+final class RequestDecoder extends HttpRequestDecoder {
+    static final int MAX_HEADER_LINES = 100;
+    private static final int MAX_METHOD = 32;
+
+    /** Why a request head was refused; the status to answer. */
+    static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        Refused(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private final int lineLimit;
+    private boolean inHead = true;
+    private boolean broken;
+
+    RequestDecoder(int headerBuffers, int headerBufferSize) {
+        super(new HttpDecoderConfig()
+                // nginx: the request line including CRLF must fit in one buffer.
+                .setMaxInitialLineLength(headerBufferSize - 2)
+                .setMaxHeaderSize(headerBuffers * headerBufferSize)
+                .setMaxChunkSize(64 * 1024)
+                .setValidateHeaders(true)
+                .setStrictLineParsing(true)
+                .setAllowDuplicateContentLengths(false));
+        this.lineLimit = headerBufferSize - 2;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (broken) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        if (inHead) {
+            Refused refused = scanHead(in);
+            if (refused != null) {
+                fail(in, out, refused);
+                return;
+            }
+        }
+        int before = out.size();
+        super.decode(ctx, in, out);
+        for (int i = before; i < out.size(); i++) {
+            Object o = out.get(i);
+            if (o instanceof HttpMessage m) {
+                inHead = false;
+                if (m.decoderResult().isFailure()) {
+                    broken = true;
+                }
+            }
+            if (o instanceof LastHttpContent last) {
+                inHead = true;
+                if (last.decoderResult().isFailure()) {
+                    broken = true;
+                }
+            }
+        }
+    }
+
+    @Override
+    protected HttpMessage createMessage(String[] initialLine) throws Exception {
+        String method = initialLine[0];
+        String version = initialLine[2];
+        if (method.length() > MAX_METHOD) {
+            throw new Refused(400, "method longer than " + MAX_METHOD + " characters");
+        }
+        if (version.length() != 8 || !version.startsWith("HTTP/") || version.charAt(6) != '.'
+                || !Character.isDigit(version.charAt(5)) || !Character.isDigit(version.charAt(7))) {
+            throw new Refused(400, "malformed HTTP version '" + version + "'");
+        }
+        if (version.charAt(5) == '2' && method.equals("PRI")) {
+            throw new Refused(400, "an HTTP/2 connection preface on an HTTP/1 port");
+        }
+        if (version.charAt(5) != '1') {
+            throw new Refused(505, "HTTP version " + version + " is not supported");
+        }
+        HttpVersion v = version.charAt(7) == '0' ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
+        return new DefaultHttpRequest(v, HttpMethod.valueOf(method), initialLine[1], headersFactory);
+    }
+
+    /**
+     * Checks the header lines received so far of the head at the start of {@code in}, without
+     * consuming anything: folding, line length and line count.
+     */
+    private Refused scanHead(ByteBuf in) {
+        int i = in.readerIndex();
+        int end = in.writerIndex();
+        while (i < end && (in.getByte(i) == '\r' || in.getByte(i) == '\n')) {
+            i++;
+        }
+        int lineStart = i;
+        int lines = 0;
+        while (i < end) {
+            byte b = in.getByte(i);
+            if (b == '\n') {
+                int length = i - lineStart - (i > lineStart && in.getByte(i - 1) == '\r' ? 1 : 0);
+                if (length == 0) {
+                    return null;
+                }
+                if (lines > 0 && length > lineLimit) {
+                    return new Refused(400, "a header line is longer than " + lineLimit + " bytes");
+                }
+                if (++lines > MAX_HEADER_LINES + 1) {
+                    return new Refused(400, "more than " + MAX_HEADER_LINES + " header lines");
+                }
+                lineStart = i + 1;
+                if (lineStart < end && lines > 0) {
+                    byte next = in.getByte(lineStart);
+                    if (next == ' ' || next == '\t') {
+                        return new Refused(400, "obsolete line folding in the header");
+                    }
+                }
+            }
+            i++;
+        }
+        if (lines > 0 && end - lineStart > lineLimit) {
+            return new Refused(400, "a header line is longer than " + lineLimit + " bytes");
+        }
+        return null;
+    }
+
+    private void fail(ByteBuf in, List<Object> out, Refused cause) {
+        broken = true;
+        in.skipBytes(in.readableBytes());
+        DefaultFullHttpRequest invalid = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request");
+        invalid.setDecoderResult(DecoderResult.failure(cause));
+        out.add(invalid);
+    }
+}

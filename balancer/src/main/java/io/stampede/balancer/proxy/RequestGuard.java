@@ -1,0 +1,123 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a decoded request head before anything is forwarded: the request target, Host,
+ * Transfer-Encoding and method rules a proxy must add to Netty's decoder to keep requests framed
+ * the same way on both sides. Returns the refusal, or null when the request may go on.
+ */
+final class RequestGuard {
+    /** A refused request: its status and a reason for the error log. */
+    record Refusal(int status, String reason) {}
+
+    private static final Pattern HOST = Pattern.compile(
+            "(?:\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]{1,5})?");
+
+    private RequestGuard() {}
+
+    /** The path and query to use, with an absolute-form target's authority moved into Host. */
+    record Target(String uri, String host) {}
+
+    static Refusal check(HttpRequest request) {
+        HttpMethod method = request.method();
+        if (method.equals(HttpMethod.TRACE)) {
+            return new Refusal(405, "TRACE is not allowed");
+        }
+        if (method.equals(HttpMethod.CONNECT)) {
+            return new Refusal(405, "CONNECT is not allowed");
+        }
+        String uri = request.uri();
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '#') {
+                return new Refusal(400, "invalid character in the request target");
+            }
+        }
+        List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            return new Refusal(400, "more than one Host header");
+        }
+        boolean absolute = uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8);
+        if (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !absolute) {
+            return new Refusal(400, "HTTP/1.1 request without a Host header");
+        }
+        if (!hosts.isEmpty() && !HOST.matcher(hosts.get(0).trim()).matches()) {
+            return new Refusal(400, "invalid Host header");
+        }
+        Target target = target(request);
+        if (target == null) {
+            return new Refusal(400, "invalid request target");
+        }
+        if (climbsAboveRoot(pathOf(target.uri))) {
+            return new Refusal(400, "the path climbs above the root");
+        }
+        List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty()) {
+            if (codings.size() != 1 || !codings.get(0).trim().equalsIgnoreCase("chunked")) {
+                return new Refusal(501, "unsupported Transfer-Encoding");
+            }
+        }
+        return null;
+    }
+
+    /** The origin-form target and the host to use; null when the target is neither origin nor absolute form. */
+    static Target target(HttpRequest request) {
+        String uri = request.uri();
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (uri.startsWith("/")) {
+            return new Target(uri, host == null ? null : host.trim());
+        }
+        int schemeEnd = uri.indexOf("://");
+        if (schemeEnd < 0) {
+            return null;
+        }
+        String scheme = uri.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            return null;
+        }
+        String rest = uri.substring(schemeEnd + 3);
+        int slash = rest.indexOf('/');
+        int query = rest.indexOf('?');
+        int cut = slash < 0 ? query : query < 0 ? slash : Math.min(slash, query);
+        String authority = cut < 0 ? rest : rest.substring(0, cut);
+        if (authority.isEmpty() || authority.contains("@") || !HOST.matcher(authority).matches()) {
+            return null;
+        }
+        String path = cut < 0 ? "/" : rest.substring(cut);
+        if (path.startsWith("?")) {
+            path = "/" + path;
+        }
+        return new Target(path, authority);
+    }
+
+    static String pathOf(String uri) {
+        int q = uri.indexOf('?');
+        return q < 0 ? uri : uri.substring(0, q);
+    }
+
+    /** Whether {@code ..} segments (also percent-encoded) would go above {@code /}. */
+    static boolean climbsAboveRoot(String path) {
+        int depth = 0;
+        for (String segment : path.split("/", -1)) {
+            String s = segment.replace("%2e", ".").replace("%2E", ".");
+            if (s.isEmpty() || s.equals(".")) {
+                continue;
+            }
+            if (s.equals("..")) {
+                if (--depth < 0) {
+                    return true;
+                }
+            } else {
+                depth++;
+            }
+        }
+        return false;
+    }
+}

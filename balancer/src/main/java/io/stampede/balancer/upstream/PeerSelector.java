@@ -1,0 +1,24 @@
+package io.stampede.balancer.upstream;
+
+/**
+ * A balancing method: picks the next peer for one attempt of a request. Called with the group's
+ * lock held, so it may read and update every peer's counters. Passive health, the tried set, the
+ * tries budget and backup switching live in {@link PeerGroup} and {@link RoundRobin}, shared by
+ * every method, as nginx's methods share its round robin module.
+ */
+public interface PeerSelector {
+    /**
+     * @return the chosen peer (already marked picked: tried, {@code conns} counted), or null when
+     *     no peer is usable for this request ("no live upstreams")
+     */
+    Peer pick(BalancedRequest request, long now);
+
+    /** Sets up the method's per-request state, once, before the first pick (the key is known by then). */
+    default void start(BalancedRequest request) {
+    }
+
+    /** Whether {@code backup} servers may follow this method (round robin and least_conn only). */
+    default boolean supportsBackup() {
+        return false;
+    }
+}

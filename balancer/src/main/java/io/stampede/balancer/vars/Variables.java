@@ -1,0 +1,22 @@
+package io.stampede.balancer.vars;
+
+/**
+ * The nginx variables a request offers to templates ({@code proxy_set_header}, hash keys). Names
+ * come without the {@code $}; an unknown or absent one is empty, as in nginx.
+ */
+@FunctionalInterface
+public interface Variables {
+    String get(String name);
+
+    /** Whether {@code name} is a variable we know, so a config can be checked at load. */
+    static boolean known(String name) {
+        return switch (name) {
+            case "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "remote_addr", "remote_port",
+                 "host", "scheme", "request_method", "server_port", "server_addr", "server_protocol",
+                 "proxy_host", "proxy_port", "proxy_add_x_forwarded_for", "content_length", "content_type",
+                 "http_host", "request_id" -> true;
+            default -> (name.startsWith("arg_") || name.startsWith("http_") || name.startsWith("cookie_"))
+                    && name.indexOf('_') < name.length() - 1;
+        };
+    }
+}
