@@ -1,5 +1,7 @@
 package io.stampede.api;
 
+import io.stampede.common.testing.RawHttp;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

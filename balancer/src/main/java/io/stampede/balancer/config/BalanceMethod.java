@@ -81,7 +81,7 @@ public sealed interface BalanceMethod {
                 if (w.length == 2 || (w.length == 3 && w[2].equals("consistent"))) {
                     return new Hash(Template.parse(w[1]), w.length == 3);
                 }
-                throw new IllegalArgumentException("expected hash KEY [consistent], e.g. hash $request_uri consistent");
+                throw new IllegalArgumentException("hash KEY [consistent], e.g. hash $request_uri consistent");
             }
             case "random" -> {
                 if (w.length == 1) {
@@ -90,10 +90,10 @@ public sealed interface BalanceMethod {
                 if (w[1].equals("two") && (w.length == 2 || (w.length == 3 && w[2].equals("least_conn")))) {
                     return new Random(true);
                 }
-                throw new IllegalArgumentException("expected random, random two or random two least_conn");
+                throw new IllegalArgumentException("random, random two or random two least_conn");
             }
             default -> { }
         }
-        throw new IllegalArgumentException("expected one of " + expected);
+        throw new IllegalArgumentException("one of " + expected);
     }
 }

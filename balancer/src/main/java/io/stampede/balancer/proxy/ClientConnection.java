@@ -104,6 +104,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (current != null) {
+            if (msg instanceof HttpContent content && content.decoderResult().isFailure() && backlog.isEmpty()) {
+                // A framing error in the body (bad chunk): the request can't be forwarded faithfully.
+                content.release();
+                refuse(current, 400);
+                return;
+            }
             if (msg instanceof HttpContent content && current.wantsBody() && backlog.isEmpty()) {
                 current.onBody(content);
             } else {
@@ -163,6 +169,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         if (cause instanceof TooLongHttpLineException) {
             return 414;
+        }
+        if (cause instanceof IllegalArgumentException && String.valueOf(cause.getMessage()).contains("transfer coding")) {
+            // A coding list not ending in chunked: nginx answers 501 Not Implemented.
+            return 501;
         }
         if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
             return 400;

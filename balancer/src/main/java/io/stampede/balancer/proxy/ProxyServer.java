@@ -10,6 +10,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.stampede.balancer.admin.AdminServer;
 import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.log.AccessLog;
 import io.stampede.balancer.upstream.PeerGroup;
@@ -36,6 +37,8 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> listeners = new ArrayList<>();
+    private final AdminServer admin = new AdminServer(this::groups);
+    private InetSocketAddress adminAddress;
     private volatile boolean stopping;
 
     /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
@@ -74,6 +77,14 @@ public final class ProxyServer implements AutoCloseable {
                     });
             listeners.add(b.bind(address).sync().channel());
         }
+        if (runtime.config().admin().isPresent()) {
+            adminAddress = admin.start(group, runtime.config().admin().get());
+        }
+    }
+
+    /** The admin listener's bound address, when the config has one. */
+    public java.util.Optional<InetSocketAddress> adminAddress() {
+        return java.util.Optional.ofNullable(adminAddress);
     }
 
     /** The addresses actually bound (port 0 in the config becomes a real port). */
@@ -100,6 +111,7 @@ public final class ProxyServer implements AutoCloseable {
     public boolean stop(Duration grace) {
         stopping = true;
         listeners.forEach(c -> c.close().syncUninterruptibly());
+        admin.stop();
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> {
                 ClientConnection c = ch.pipeline().get(ClientConnection.class);

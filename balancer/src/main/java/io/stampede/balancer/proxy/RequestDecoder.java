@@ -58,19 +58,28 @@ final class RequestDecoder extends HttpRequestDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
-        if (inHead) {
-            Refused refused = scanHead(in);
+        // Netty's decoder never crosses a message boundary in one call: a call made between
+        // messages consumes only bytes of the next head, so scanning what it consumed checks
+        // exactly the head, line by line, before the head is passed on.
+        boolean wasInHead = inHead;
+        int before = out.size();
+        int from = in.readerIndex();
+        super.decode(ctx, in, out);
+        if (wasInHead) {
+            Refused refused = scan(in, from, in.readerIndex());
             if (refused != null) {
+                while (out.size() > before) {
+                    io.netty.util.ReferenceCountUtil.release(out.remove(out.size() - 1));
+                }
                 fail(in, out, refused);
                 return;
             }
         }
-        int before = out.size();
-        super.decode(ctx, in, out);
         for (int i = before; i < out.size(); i++) {
             Object o = out.get(i);
             if (o instanceof HttpMessage m) {
                 inHead = false;
+                resetScan();
                 if (m.decoderResult().isFailure()) {
                     broken = true;
                 }
@@ -82,6 +91,47 @@ final class RequestDecoder extends HttpRequestDecoder {
                 }
             }
         }
+    }
+
+    private int lines;
+    private int lineLength;
+    private boolean lastWasCr;
+    private boolean atLineStart;
+
+    private void resetScan() {
+        lines = 0;
+        lineLength = 0;
+        lastWasCr = false;
+        atLineStart = false;
+    }
+
+    /** Scans head bytes the decoder consumed, carrying the line state over from the last call. */
+    private Refused scan(ByteBuf in, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = in.getByte(i);
+            if (b == '\n') {
+                int length = lineLength - (lastWasCr ? 1 : 0);
+                if (length > 0) {
+                    lines++;
+                    if (lines > 1 && length > lineLimit) {
+                        return new Refused(400, "a header line is longer than " + lineLimit + " bytes");
+                    }
+                    if (lines > MAX_HEADER_LINES + 1) {
+                        return new Refused(400, "more than " + MAX_HEADER_LINES + " header lines");
+                    }
+                }
+                lineLength = 0;
+                atLineStart = lines > 0;
+            } else {
+                if (atLineStart && (b == ' ' || b == '\t')) {
+                    return new Refused(400, "obsolete line folding in the header");
+                }
+                atLineStart = false;
+                lineLength++;
+            }
+            lastWasCr = b == '\r';
+        }
+        return null;
     }
 
     @Override
@@ -103,47 +153,6 @@ final class RequestDecoder extends HttpRequestDecoder {
         }
         HttpVersion v = version.charAt(7) == '0' ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
         return new DefaultHttpRequest(v, HttpMethod.valueOf(method), initialLine[1], headersFactory);
-    }
-
-    /**
-     * Checks the header lines received so far of the head at the start of {@code in}, without
-     * consuming anything: folding, line length and line count.
-     */
-    private Refused scanHead(ByteBuf in) {
-        int i = in.readerIndex();
-        int end = in.writerIndex();
-        while (i < end && (in.getByte(i) == '\r' || in.getByte(i) == '\n')) {
-            i++;
-        }
-        int lineStart = i;
-        int lines = 0;
-        while (i < end) {
-            byte b = in.getByte(i);
-            if (b == '\n') {
-                int length = i - lineStart - (i > lineStart && in.getByte(i - 1) == '\r' ? 1 : 0);
-                if (length == 0) {
-                    return null;
-                }
-                if (lines > 0 && length > lineLimit) {
-                    return new Refused(400, "a header line is longer than " + lineLimit + " bytes");
-                }
-                if (++lines > MAX_HEADER_LINES + 1) {
-                    return new Refused(400, "more than " + MAX_HEADER_LINES + " header lines");
-                }
-                lineStart = i + 1;
-                if (lineStart < end && lines > 0) {
-                    byte next = in.getByte(lineStart);
-                    if (next == ' ' || next == '\t') {
-                        return new Refused(400, "obsolete line folding in the header");
-                    }
-                }
-            }
-            i++;
-        }
-        if (lines > 0 && end - lineStart > lineLimit) {
-            return new Refused(400, "a header line is longer than " + lineLimit + " bytes");
-        }
-        return null;
     }
 
     private void fail(ByteBuf in, List<Object> out, Refused cause) {

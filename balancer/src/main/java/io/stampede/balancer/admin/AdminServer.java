@@ -1,0 +1,106 @@
+package io.stampede.balancer.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.stampede.balancer.upstream.PeerGroup;
+import io.stampede.common.Transport;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The admin listener: {@code GET /status} answers JSON with every upstream's peers and their
+ * balancing state, read under each upstream's lock so a snapshot is consistent. It shares the
+ * proxy's event loops but none of its connections.
+ */
+public final class AdminServer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Supplier<Map<String, PeerGroup>> groups;
+    private Channel channel;
+
+    public AdminServer(Supplier<Map<String, PeerGroup>> groups) {
+        this.groups = groups;
+    }
+
+    public InetSocketAddress start(EventLoopGroup loops, InetSocketAddress address) throws InterruptedException {
+        channel = new ServerBootstrap().group(loops).channel(Transport.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new Handler());
+                    }
+                }).bind(address).sync().channel();
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public void stop() {
+        if (channel != null) {
+            channel.close().syncUninterruptibly();
+        }
+    }
+
+    /** The status document: per upstream, per peer. */
+    Map<String, Object> status() {
+        Map<String, Object> upstreams = new LinkedHashMap<>();
+        groups.get().forEach((name, group) -> {
+            List<Map<String, Object>> peers = group.snapshot().stream().map(p -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("server", p.name());
+                m.put("name", p.server());
+                m.put("backup", p.backup());
+                m.put("state", p.down() ? "down" : p.unavailable() ? "unavail" : "up");
+                m.put("active", p.conns());
+                m.put("fails", p.fails());
+                m.put("weight", p.weight());
+                m.put("effective_weight", p.effectiveWeight());
+                return m;
+            }).toList();
+            upstreams.put(name, Map.of("peers", peers));
+        });
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("upstreams", upstreams);
+        return out;
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+            String path = new QueryStringDecoder(req.uri()).path();
+            FullHttpResponse r;
+            if (req.method().equals(HttpMethod.GET) && path.equals("/status")) {
+                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
+                        Unpooled.wrappedBuffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(status())));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            } else {
+                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.NOT_FOUND,
+                        Unpooled.copiedBuffer("{\"error\":\"not found; try GET /status\"}", java.nio.charset.StandardCharsets.UTF_8));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            }
+            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            HttpUtil.setKeepAlive(r, keepAlive);
+            ctx.writeAndFlush(r).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+        }
+    }
+}

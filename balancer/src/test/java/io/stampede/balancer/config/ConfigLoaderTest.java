@@ -1,0 +1,179 @@
+package io.stampede.balancer.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.stampede.balancer.upstream.NextUpstream;
+import io.stampede.common.yaml.ConfigException;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+    static ProxyConfig parse(String yaml) {
+        return ConfigLoader.parse("proxy.yaml", new StringReader(yaml));
+    }
+
+    static final String BASE = "locations:\n  /:\n    proxy_pass: http://api\nupstreams:\n  api:\n";
+
+    @Test
+    void readsTheIssuesExampleWithNginxDefaults() {
+        ProxyConfig c = parse("""
+                listen: 127.0.0.1:8080
+                admin:
+                  listen: 127.0.0.1:9090
+                client_max_body_size: 1m
+                locations:
+                  /:
+                    proxy_pass: http://market_api
+                    proxy_next_upstream: error timeout http_502
+                    proxy_connect_timeout: 5s
+                upstreams:
+                  market_api:
+                    balance: least_conn
+                    keepalive: 32
+                    servers:
+                      - 127.0.0.1:8081 weight=5 max_fails=3 fail_timeout=30s
+                      - 127.0.0.1:8082 max_conns=100
+                      - 127.0.0.1:8083 backup
+                      - address: 127.0.0.1:8084
+                        down: true
+                """);
+        assertThat(c.listen()).hasSize(1);
+        assertThat(c.admin()).isPresent();
+        assertThat(c.client().maxBodySize()).isEqualTo(1 << 20);
+        assertThat(c.client().keepaliveTimeout()).isEqualTo(Duration.ofSeconds(75));
+        LocationConfig l = c.locations().get(0);
+        assertThat(l.proxy().nextUpstream()).isEqualTo(NextUpstream.ERROR | NextUpstream.TIMEOUT | NextUpstream.HTTP_502);
+        assertThat(l.proxy().connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(l.proxy().readTimeout()).isEqualTo(Duration.ofSeconds(60));
+        UpstreamConfig u = c.upstreams().get("market_api");
+        assertThat(u.method()).isInstanceOf(BalanceMethod.LeastConn.class);
+        assertThat(u.servers()).extracting(ServerConfig::weight, ServerConfig::maxFails, ServerConfig::failTimeoutSeconds,
+                ServerConfig::maxConns, ServerConfig::backup, ServerConfig::down).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(5, 3, 30L, 0, false, false),
+                org.assertj.core.groups.Tuple.tuple(1, 1, 10L, 100, false, false),
+                org.assertj.core.groups.Tuple.tuple(1, 1, 10L, 0, true, false),
+                org.assertj.core.groups.Tuple.tuple(1, 1, 10L, 0, false, true));
+        assertThat(u.keepalive()).isEqualTo(32);
+    }
+
+    @Test
+    void balanceDirectivesParse() {
+        BalanceMethod.Hash consistent = (BalanceMethod.Hash) parse(BASE
+                + "    balance: hash $request_uri consistent\n    servers: [127.0.0.1:1]\n").upstreams().get("api").method();
+        assertThat(consistent.consistent()).isTrue();
+        assertThat(consistent.key().source()).isEqualTo("$request_uri");
+        BalanceMethod.Hash h = (BalanceMethod.Hash) parse(BASE + "    balance: hash user-${arg_id}-$cookie_s\n    servers: [127.0.0.1:1]\n")
+                .upstreams().get("api").method();
+        assertThat(h.consistent()).isFalse();
+        assertThat(h.key().render(n -> n.equals("arg_id") ? "7" : n.equals("cookie_s") ? "x" : null)).isEqualTo("user-7-x");
+        assertThat(parse(BASE + "    balance: random two least_conn\n    servers: [127.0.0.1:1]\n").upstreams().get("api").method())
+                .isEqualTo(new BalanceMethod.Random(true));
+        assertThat(parse(BASE + "    balance: ip_hash\n    servers: [127.0.0.1:1]\n").upstreams().get("api").method())
+                .isInstanceOf(BalanceMethod.IpHash.class);
+    }
+
+    @Test
+    void proxyPassToAHostMakesAnImplicitUpstream() {
+        ProxyConfig c = parse("locations:\n  /a/:\n    proxy_pass: http://127.0.0.1:9999/b/\n");
+        LocationConfig l = c.locations().get(0);
+        assertThat(l.upstream()).isEqualTo("127.0.0.1:9999");
+        assertThat(l.proxyHost()).isEqualTo("127.0.0.1:9999");
+        assertThat(l.uri()).isEqualTo("/b/");
+        assertThat(c.upstreams().get("127.0.0.1:9999").implicit()).isTrue();
+    }
+
+    @Test
+    void locationsMatchLikeNginx() {
+        ProxyConfig c = parse("locations:\n  /:\n    proxy_pass: http://127.0.0.1:1\n  /api/:\n    proxy_pass: http://127.0.0.1:2\n"
+                + "  /api/v1/:\n    proxy_pass: http://127.0.0.1:3\n  = /api/:\n    proxy_pass: http://127.0.0.1:4\n");
+        assertThat(c.locate("/api/v1/x").orElseThrow().upstream()).isEqualTo("127.0.0.1:3");
+        assertThat(c.locate("/api/x").orElseThrow().upstream()).isEqualTo("127.0.0.1:2");
+        assertThat(c.locate("/api/").orElseThrow().upstream()).isEqualTo("127.0.0.1:4");
+        assertThat(c.locate("/other").orElseThrow().upstream()).isEqualTo("127.0.0.1:1");
+    }
+
+    @Test
+    void proxySettingsAreInheritedFromTheTopLevel() {
+        ProxyConfig c = parse("proxy_read_timeout: 5s\nproxy_set_header: {X-A: a}\n"
+                + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:1\n  /b/:\n    proxy_pass: http://127.0.0.1:1\n"
+                + "    proxy_set_header: {X-B: b}\n");
+        assertThat(c.locations().get(0).proxy().readTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.locations().get(0).proxy().setHeaders()).extracting(HeaderSetting::name).containsExactly("X-A");
+        assertThat(c.locations().get(1).proxy().setHeaders()).extracting(HeaderSetting::name).containsExactly("X-B");
+    }
+
+    static Stream<Arguments> mistakes() {
+        return Stream.of(
+            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:8081 weight=0\n",
+                    "proxy.yaml:7: upstreams.api.servers[0]: weight=0 (expected an integer >= 1)"),
+            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:8081 wieght=2\n",
+                    "proxy.yaml:7: upstreams.api.servers[0]: unknown server parameter 'wieght'"),
+            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:8081 fail_timeout=500ms\n",
+                    "fail_timeout=500ms (expected whole seconds"),
+            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:99999\n",
+                    "proxy.yaml:7: upstreams.api.servers[0]: '127.0.0.1:99999' is not a server address"),
+            Arguments.of(BASE + "    servers:\n      - no-such-host.invalid:80\n",
+                    "host not found: 'no-such-host.invalid'"),
+            Arguments.of(BASE + "    balance: ip_hash\n    servers:\n      - 127.0.0.1:1\n      - 127.0.0.1:2 backup\n",
+                    "proxy.yaml:9: upstreams.api.servers[1]: balancing method 'ip_hash' does not support parameter 'backup'"),
+            Arguments.of(BASE + "    balance: fastest\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:6: upstreams.api.balance: 'fastest' (expected one of round_robin, least_conn"),
+            Arguments.of(BASE + "    balance: hash $nope\n    servers: [127.0.0.1:1]\n", "unknown variable '$nope'"),
+            Arguments.of(BASE + "    servers: [127.0.0.1:1]\n    keepalives: 3\n",
+                    "proxy.yaml:7: upstreams.api.keepalives: unknown key 'keepalives' (expected one of balance, keepalive"),
+            Arguments.of(BASE + "    servers: []\n", "proxy.yaml:6: upstreams.api: no servers"),
+            Arguments.of("lisen: 127.0.0.1:80\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: lisen: unknown key 'lisen'"),
+            Arguments.of("listen: 127.0.0.1:http\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: listen: '127.0.0.1:http' (expected ADDRESS:PORT"),
+            Arguments.of("client_max_body_size: lots\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: client_max_body_size: 'lots' (expected a size such as 512, 8k, 1m)"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://ap1\n    proxy_read_timeout: soon\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "host not found in upstream 'ap1'"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    proxy_read_timeout: soon\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:4: locations./.proxy_read_timeout: 'soon' (expected a positive duration"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    proxy_next_upstream: error http_418\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "'http_418' is not a proxy_next_upstream condition"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: https://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "https to upstreams is not supported"),
+            Arguments.of("locations:\n  ~ \\.php$:\n    proxy_pass: http://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "regular-expression and named locations are not supported"),
+            Arguments.of("upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "missing 'locations'"),
+            Arguments.of("locations: [\n", "proxy.yaml:2: not valid YAML"),
+            Arguments.of(BASE + "    servers:\n      - address: 127.0.0.1:1\n        down: maybe\n",
+                    "down=maybe (expected on or off)"),
+            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:1 backup\n", "every server is a backup")
+        );
+    }
+
+    @ParameterizedTest
+    @MethodSource("mistakes")
+    void mistakesNameTheFileLineKeyAndValue(String yaml, String message) {
+        assertThatThrownBy(() -> parse(yaml)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+
+    @Test
+    void everyShippedExampleLoads() throws IOException {
+        Path dir = Path.of("..", "config");
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.toString().endsWith(".yaml") && !p.getFileName().toString().contains("swarm")).toList();
+        }
+        assertThat(files).hasSizeGreaterThanOrEqualTo(6);
+        for (Path f : files) {
+            ProxyConfig c = ConfigLoader.load(f);
+            assertThat(c.locations()).as(f.toString()).isNotEmpty();
+        }
+    }
+}
