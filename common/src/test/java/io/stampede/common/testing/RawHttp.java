@@ -27,7 +27,15 @@ public final class RawHttp implements AutoCloseable {
     private final InputStream in;
 
     public RawHttp(InetSocketAddress address) throws IOException {
+        this(address, null);
+    }
+
+    /** Connects from a chosen local address (any of 127.0.0.0/8 works on Linux loopback). */
+    public RawHttp(InetSocketAddress address, java.net.InetAddress local) throws IOException {
         socket = new Socket();
+        if (local != null) {
+            socket.bind(new InetSocketAddress(local, 0));
+        }
         socket.connect(address, 5_000);
         socket.setSoTimeout(30_000);
         in = socket.getInputStream();

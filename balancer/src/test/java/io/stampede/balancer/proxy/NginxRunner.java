@@ -1,0 +1,103 @@
+package io.stampede.balancer.proxy;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * A private nginx for differential tests: its own prefix directory, one worker, no master, no
+ * daemon, listening on a free loopback port, stopped (and its directory removed) on close.
+ */
+final class NginxRunner implements AutoCloseable {
+    private final Process process;
+    private final Path dir;
+    final int port;
+
+    /** The nginx binary, or null when nginx is not installed. */
+    static Path binary() {
+        for (String candidate : new String[] {"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"}) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return Path.of(candidate);
+            }
+        }
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            Path p = Path.of(entry, "nginx");
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @param upstream the body of the {@code upstream backend} block
+     * @param location extra directives for {@code location /}
+     */
+    NginxRunner(String upstream, String location) throws IOException {
+        this.dir = Files.createTempDirectory("stampede-nginx");
+        Files.createDirectories(dir.resolve("tmp"));
+        this.port = freePort();
+        String conf = "worker_processes 1;\ndaemon off;\nmaster_process off;\n"
+                + "error_log " + dir.resolve("error.log") + " info;\npid " + dir.resolve("nginx.pid") + ";\n"
+                + "events { worker_connections 1024; }\n"
+                + "http {\n  access_log off;\n"
+                + "  client_body_temp_path " + dir.resolve("tmp") + ";\n  proxy_temp_path " + dir.resolve("tmp") + ";\n"
+                + "  fastcgi_temp_path " + dir.resolve("tmp") + ";\n  uwsgi_temp_path " + dir.resolve("tmp") + ";\n"
+                + "  scgi_temp_path " + dir.resolve("tmp") + ";\n"
+                + "  upstream backend {\n" + upstream + "\n  }\n"
+                + "  server {\n    listen 127.0.0.1:" + port + ";\n"
+                + "    location / {\n      proxy_pass http://backend;\n      proxy_http_version 1.1;\n"
+                + "      proxy_set_header Connection \"\";\n" + location + "\n    }\n  }\n}\n";
+        Files.writeString(dir.resolve("nginx.conf"), conf);
+        this.process = new ProcessBuilder(binary().toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("nginx exited: " + Files.readString(dir.resolve("stdout.log"))
+                        + Files.readString(dir.resolve("error.log")));
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress("127.0.0.1", port);
+    }
+
+    String errorLog() throws IOException {
+        return Files.readString(dir.resolve("error.log"));
+    }
+
+    @Override
+    public void close() throws IOException {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
