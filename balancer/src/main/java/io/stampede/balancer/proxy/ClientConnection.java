@@ -43,6 +43,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean headStarted;
     private ScheduledFuture<?> headTimer;
+    private long headDeadline;
+    private long headTimerFires;
     private ScheduledFuture<?> bodyTimer;
 
     ClientConnection(ProxyRuntime runtime, ProxyServer server) {
@@ -133,21 +135,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        cancel(headTimer);
-        headTimer = null;
+        headDeadline = 0;
         headStarted = false;
         requests++;
         AccessRecord record = new AccessRecord();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        record.remoteAddr = remote.getAddress().getHostAddress();
+        if (runtime.logsAccess()) {
+            record.remoteAddr = remote.getAddress().getHostAddress();
+        }
         if (request.decoderResult().isFailure()) {
             ReferenceCountUtil.release(request);
             refuse(record, statusFor(request.decoderResult().cause()), HttpVersion.HTTP_1_1);
             return;
         }
-        record.requestLine = request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
-        record.referer = request.headers().get(HttpHeaderNames.REFERER);
-        record.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        if (runtime.logsAccess()) {
+            record.requestLine = request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
+            record.referer = request.headers().get(HttpHeaderNames.REFERER);
+            record.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        }
         RequestGuard.Refusal refusal = RequestGuard.check(request);
         if (refusal != null) {
             refuse(record, refusal.status(), request.protocolVersion());
@@ -254,21 +259,41 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }, limits.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Sets the deadline for the next request head. Lazy like the exchange's timer: the task stays
+     * scheduled across requests and re-arms itself when it fires early, so keep-alive requests cost
+     * no timer each.
+     */
     private void armHeadTimer(long millis) {
-        cancel(headTimer);
-        headTimer = ctx.executor().schedule(() -> {
+        headDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        if (headTimer != null && headDeadline < headTimerFires) {
+            headTimer.cancel(false);
             headTimer = null;
-            if (current != null || closing) {
-                return;
-            }
-            if (headStarted) {
-                AccessRecord r = new AccessRecord();
-                r.remoteAddr = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
-                refuse(r, 408, HttpVersion.HTTP_1_1);
-            } else {
-                ctx.close();
-            }
-        }, millis, TimeUnit.MILLISECONDS);
+        }
+        if (headTimer == null) {
+            headTimerFires = headDeadline;
+            headTimer = ctx.executor().schedule(this::checkHeadDeadline, millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void checkHeadDeadline() {
+        headTimer = null;
+        if (headDeadline == 0 || current != null || closing) {
+            return;
+        }
+        long left = headDeadline - System.nanoTime();
+        if (left > 0) {
+            headTimerFires = headDeadline;
+            headTimer = ctx.executor().schedule(this::checkHeadDeadline, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        if (headStarted) {
+            AccessRecord r = new AccessRecord();
+            r.remoteAddr = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
+            refuse(r, 408, HttpVersion.HTTP_1_1);
+        } else {
+            ctx.close();
+        }
     }
 
     @Override

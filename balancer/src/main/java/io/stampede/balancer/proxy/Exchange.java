@@ -80,6 +80,9 @@ final class Exchange {
     private boolean clientChunked;
     private boolean keepAlive;
     private ScheduledFuture<?> timer;
+    private long deadlineNanos;
+    private long timerFiresNanos;
+    private String deadlineWhy;
     private boolean done;
 
     Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
@@ -96,8 +99,7 @@ final class Exchange {
         this.vars = new RequestVariables(head, target.uri(), target.host(),
                 (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
                 location.proxyHost());
-        this.nextUpstream = new NextUpstream(settings.nextUpstream(), settings.nextUpstreamTries(),
-                settings.nextUpstreamTimeout().toMillis());
+        this.nextUpstream = runtime.nextUpstream(location);
         this.declaredLength = HttpUtil.getContentLength(head, -1L);
     }
 
@@ -437,7 +439,7 @@ final class Exchange {
             abort(why);
             return;
         }
-        cancelTimer();
+        disarm();
         int status = NextUpstream.statusFor(condition);
         record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
         boolean wasCached = cached;
@@ -492,8 +494,7 @@ final class Exchange {
         body.clear();
     }
 
-    void onTimer(String why) {
-        timer = null;
+    private void onTimer(String why) {
         fail(NextUpstream.TIMEOUT, why);
     }
 
@@ -529,14 +530,51 @@ final class Exchange {
         }
     }
 
+    /**
+     * Sets the deadline of the current wait on the upstream. The timer is lazy: one task per
+     * exchange that, when it fires early, re-arms itself for the rest, so moving the deadline on
+     * every read costs a field write, not a timer.
+     */
     private void armTimer(long millis, String why) {
-        cancelTimer();
-        if (millis > 0) {
-            timer = ctx.executor().schedule(() -> onTimer(why), millis, TimeUnit.MILLISECONDS);
+        if (millis <= 0) {
+            deadlineNanos = 0;
+            return;
+        }
+        deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        deadlineWhy = why;
+        if (timer != null && deadlineNanos < timerFiresNanos) {
+            // An earlier deadline than the task's: move the task.
+            timer.cancel(false);
+            timer = null;
+        }
+        if (timer == null) {
+            timerFiresNanos = deadlineNanos;
+            timer = ctx.executor().schedule(this::checkDeadline, millis, TimeUnit.MILLISECONDS);
         }
     }
 
+    private void checkDeadline() {
+        timer = null;
+        if (done || deadlineNanos == 0) {
+            return;
+        }
+        long left = deadlineNanos - System.nanoTime();
+        if (left > 0) {
+            timerFiresNanos = deadlineNanos;
+            timer = ctx.executor().schedule(this::checkDeadline, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        deadlineNanos = 0;
+        onTimer(deadlineWhy);
+    }
+
+    /** No deadline until the next {@link #armTimer}; the task, if any, stays for reuse. */
+    private void disarm() {
+        deadlineNanos = 0;
+    }
+
     private void cancelTimer() {
+        deadlineNanos = 0;
         if (timer != null) {
             timer.cancel(false);
             timer = null;

@@ -12,27 +12,27 @@ import io.netty.util.AsciiString;
 import io.stampede.balancer.config.HeaderSetting;
 import io.stampede.balancer.config.ProxySettings;
 import io.stampede.balancer.vars.Variables;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Rewrites heads across the proxy, as nginx does: hop-by-hop headers never cross (Connection and
  * every header it names, Keep-Alive, Proxy-Connection, TE, Upgrade, HTTP2-Settings), framing is
  * always written anew, {@code Host} becomes {@code $proxy_host}, and {@code proxy_set_header}
- * applies last.
+ * applies last. Runs per request: names are compared in place, without copying them.
  */
 final class Heads {
-    private static final Set<AsciiString> HOP_BY_HOP = Set.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
-            AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.UPGRADE,
-            AsciiString.cached("http2-settings"), HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.CONTENT_LENGTH,
-            HttpHeaderNames.TRAILER);
-    /** A Connection header may not remove these. */
-    private static final Set<String> PROTECTED = Set.of("host", "content-length", "transfer-encoding");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString HTTP2_SETTINGS = AsciiString.cached("http2-settings");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString[] HOP_BY_HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+        PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.UPGRADE, HTTP2_SETTINGS,
+        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRAILER};
 
     private Heads() {}
 
@@ -46,30 +46,33 @@ final class Heads {
         HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), uri);
         HttpHeaders h = out.headers();
         h.set(HttpHeaderNames.HOST, proxyHost);
-        Set<String> named = connectionTokens(client.headers());
-        for (Map.Entry<String, String> e : client.headers()) {
-            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
-            if (HOP_BY_HOP.contains(name) || name.contentEquals(HttpHeaderNames.HOST)
-                    || name.contentEquals(HttpHeaderNames.EXPECT) || named.contains(name.toString())) {
+        List<String> named = connectionTokens(client.headers());
+        boolean forwarded = settings.forwardedHeaders();
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = client.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence name = e.getKey();
+            if (hopByHop(name) || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.HOST)
+                    || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.EXPECT) || nominated(named, name)) {
                 continue;
             }
-            if (settings.forwardedHeaders() && (name.contentEquals(X_FORWARDED_FOR) || name.contentEquals(X_REAL_IP)
-                    || name.contentEquals(X_FORWARDED_PROTO))) {
+            if (forwarded && (AsciiString.contentEqualsIgnoreCase(name, X_FORWARDED_FOR)
+                    || AsciiString.contentEqualsIgnoreCase(name, X_REAL_IP)
+                    || AsciiString.contentEqualsIgnoreCase(name, X_FORWARDED_PROTO))) {
                 continue;
             }
-            h.add(e.getKey(), e.getValue());
+            h.add(name, e.getValue());
         }
-        if (settings.forwardedHeaders()) {
+        if (forwarded) {
             h.set(X_FORWARDED_FOR, vars.get("proxy_add_x_forwarded_for"));
             h.set(X_REAL_IP, vars.get("remote_addr"));
             h.set(X_FORWARDED_PROTO, vars.get("scheme"));
         }
         for (HeaderSetting s : settings.setHeaders()) {
-            String value = s.value().render(vars);
-            String lower = s.name().toLowerCase(Locale.ROOT);
-            if (PROTECTED.contains(lower) && !lower.equals("host")) {
+            if (AsciiString.contentEqualsIgnoreCase(s.name(), HttpHeaderNames.CONTENT_LENGTH)
+                    || AsciiString.contentEqualsIgnoreCase(s.name(), HttpHeaderNames.TRANSFER_ENCODING)) {
                 continue;
             }
+            String value = s.value().render(vars);
             if (value.isEmpty()) {
                 h.remove(s.name());
             } else {
@@ -92,13 +95,12 @@ final class Heads {
     static HttpResponse clientResponse(HttpResponse upstream, HttpVersion version, boolean keepAlive, boolean chunked) {
         HttpResponse out = new DefaultHttpResponse(version, upstream.status());
         HttpHeaders h = out.headers();
-        Set<String> named = connectionTokens(upstream.headers());
-        for (Map.Entry<String, String> e : upstream.headers()) {
-            AsciiString name = AsciiString.of(e.getKey()).toLowerCase();
-            if (HOP_BY_HOP.contains(name) || named.contains(name.toString())) {
-                continue;
+        List<String> named = connectionTokens(upstream.headers());
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = upstream.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            if (!hopByHop(e.getKey()) && !nominated(named, e.getKey())) {
+                h.add(e.getKey(), e.getValue());
             }
-            h.add(e.getKey(), e.getValue());
         }
         String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
         if (length != null) {
@@ -116,24 +118,41 @@ final class Heads {
 
     /** Whether the upstream let the connection be reused after this response. */
     static boolean upstreamKeepsAlive(HttpResponse response) {
-        if (!response.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
-            return false;
-        }
-        return !connectionTokens(response.headers()).contains("close");
+        return response.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && !response.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
     }
 
-    private static Set<String> connectionTokens(HttpHeaders headers) {
-        Set<String> out = new HashSet<>();
+    private static boolean hopByHop(CharSequence name) {
+        for (AsciiString h : HOP_BY_HOP) {
+            if (h.length() == name.length() && h.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean nominated(List<String> named, CharSequence name) {
+        for (int i = 0; i < named.size(); i++) {
+            if (AsciiString.contentEqualsIgnoreCase(named.get(i), name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Headers a Connection header nominates for removal (never Host or the framing headers). */
+    private static List<String> connectionTokens(HttpHeaders headers) {
+        if (!headers.contains(HttpHeaderNames.CONNECTION)) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>(2);
         for (String v : headers.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : v.split(",")) {
                 String t = token.trim().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty() && !PROTECTED.contains(t)) {
+                if (!t.isEmpty() && !t.equals("host") && !t.equals("content-length") && !t.equals("transfer-encoding")) {
                     out.add(t);
                 }
             }
-        }
-        if (headers.getAll(HttpHeaderNames.CONNECTION).stream().anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("close"))) {
-            out.add("close");
         }
         return out;
     }

@@ -48,7 +48,7 @@ final class RequestGuard {
         if (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !absolute) {
             return new Refusal(400, "HTTP/1.1 request without a Host header");
         }
-        if (!hosts.isEmpty() && !HOST.matcher(hosts.get(0).trim()).matches()) {
+        if (!hosts.isEmpty() && !validHost(hosts.get(0).trim())) {
             return new Refusal(400, "invalid Host header");
         }
         Target target = target(request);
@@ -87,7 +87,7 @@ final class RequestGuard {
         int query = rest.indexOf('?');
         int cut = slash < 0 ? query : query < 0 ? slash : Math.min(slash, query);
         String authority = cut < 0 ? rest : rest.substring(0, cut);
-        if (authority.isEmpty() || authority.contains("@") || !HOST.matcher(authority).matches()) {
+        if (authority.isEmpty() || authority.contains("@") || !validHost(authority)) {
             return null;
         }
         String path = cut < 0 ? "/" : rest.substring(cut);
@@ -97,6 +97,38 @@ final class RequestGuard {
         return new Target(path, authority);
     }
 
+    /** A Host value: a name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+    static boolean validHost(String host) {
+        if (host.startsWith("[")) {
+            return HOST.matcher(host).matches();
+        }
+        int colon = host.indexOf(':');
+        int end = colon < 0 ? host.length() : colon;
+        if (end == 0) {
+            return false;
+        }
+        for (int i = 0; i < end; i++) {
+            char c = host.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "._~!$&'()*+,;=%-".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        if (colon >= 0) {
+            int digits = host.length() - colon - 1;
+            if (digits < 1 || digits > 5) {
+                return false;
+            }
+            for (int i = colon + 1; i < host.length(); i++) {
+                if (host.charAt(i) < '0' || host.charAt(i) > '9') {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     static String pathOf(String uri) {
         int q = uri.indexOf('?');
         return q < 0 ? uri : uri.substring(0, q);
@@ -104,6 +136,9 @@ final class RequestGuard {
 
     /** Whether {@code ..} segments (also percent-encoded) would go above {@code /}. */
     static boolean climbsAboveRoot(String path) {
+        if (path.indexOf("..") < 0 && path.indexOf('%') < 0) {
+            return false;
+        }
         int depth = 0;
         for (String segment : path.split("/", -1)) {
             String s = segment.replace("%2e", ".").replace("%2E", ".");
