@@ -18,7 +18,13 @@ final class AccessRecord {
     final List<Integer> upstreamStatuses = new ArrayList<>(2);
     final List<Long> upstreamNanos = new ArrayList<>(2);
 
+    /** Off when nothing reads the record (no access log): per-attempt lists are not kept. */
+    boolean keep = true;
+
     void attempt(String addr, int status, long nanos) {
+        if (!keep) {
+            return;
+        }
         upstreamAddrs.add(addr);
         upstreamStatuses.add(status);
         upstreamNanos.add(nanos);

@@ -139,6 +139,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         headStarted = false;
         requests++;
         AccessRecord record = new AccessRecord();
+        record.keep = runtime.logsAccess();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         if (runtime.logsAccess()) {
             record.remoteAddr = remote.getAddress().getHostAddress();

@@ -389,11 +389,14 @@ final class Exchange {
         if (out != content) {
             content.release();
         }
-        ChannelFuture f = ctx.writeAndFlush(out);
         if (last) {
-            complete(conn, f);
+            // The peer is released before the client can see the end of the response, so the
+            // client's next request (possibly on another event loop) finds it released, as it
+            // would in nginx's single-threaded worker.
+            complete(conn, () -> ctx.writeAndFlush(out));
             return;
         }
+        ChannelFuture f = ctx.writeAndFlush(out);
         f.addListener(w -> {
             if (w.isSuccess() && !done && conn == backend) {
                 conn.channel.read();
@@ -401,8 +404,8 @@ final class Exchange {
         });
     }
 
-    /** The whole response went to the client (or is queued to go). */
-    private void complete(BackendConnection conn, ChannelFuture written) {
+    /** The whole response was read: free the peer and the connection, then send the last piece. */
+    private void complete(BackendConnection conn, java.util.function.Supplier<ChannelFuture> writeLast) {
         cancelTimer();
         boolean reusable = conn.keepAliveAllowed && requestFullySent && responseFramed
                 && conn.requests < upstream.config().keepaliveRequests()
@@ -415,7 +418,7 @@ final class Exchange {
             conn.channel.close();
         }
         releasePeer(Outcome.OK);
-        end(written, keepAlive);
+        end(writeLast.get(), keepAlive);
     }
 
     /** The upstream closed its side while this exchange owned it. */

@@ -34,6 +34,13 @@ final class Heads {
         PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.UPGRADE, HTTP2_SETTINGS,
         HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.CONTENT_LENGTH, HttpHeaderNames.TRAILER};
 
+    /**
+     * Headers copied from a decoded message were validated by the decoder; copying them does not
+     * validate again. Values that come from the config or from variables are checked here.
+     */
+    private static final io.netty.handler.codec.http.HttpHeadersFactory COPY =
+            io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
     private Heads() {}
 
     /**
@@ -43,7 +50,7 @@ final class Heads {
      */
     static HttpRequest upstreamRequest(HttpRequest client, String uri, String proxyHost, ProxySettings settings,
                                        Variables vars, long bodyLength) {
-        HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), uri);
+        HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), uri, COPY);
         HttpHeaders h = out.headers();
         h.set(HttpHeaderNames.HOST, proxyHost);
         List<String> named = connectionTokens(client.headers());
@@ -63,6 +70,7 @@ final class Heads {
             h.add(name, e.getValue());
         }
         if (forwarded) {
+            // Prior X-Forwarded-For values were validated by the decoder; the rest are addresses.
             h.set(X_FORWARDED_FOR, vars.get("proxy_add_x_forwarded_for"));
             h.set(X_REAL_IP, vars.get("remote_addr"));
             h.set(X_FORWARDED_PROTO, vars.get("scheme"));
@@ -73,7 +81,9 @@ final class Heads {
                 continue;
             }
             String value = s.value().render(vars);
-            if (value.isEmpty()) {
+            if (value.isEmpty() || !safeValue(value)) {
+                // Empty removes the header, as in nginx; a value that would break the head (a
+                // decoded %0d%0a from $arg_x, say) is dropped rather than sent.
                 h.remove(s.name());
             } else {
                 h.set(s.name(), value);
@@ -93,7 +103,7 @@ final class Heads {
      * @param chunked frame the body with chunked encoding (an HTTP/1.1 client, no known length)
      */
     static HttpResponse clientResponse(HttpResponse upstream, HttpVersion version, boolean keepAlive, boolean chunked) {
-        HttpResponse out = new DefaultHttpResponse(version, upstream.status());
+        HttpResponse out = new DefaultHttpResponse(version, upstream.status(), COPY);
         HttpHeaders h = out.headers();
         List<String> named = connectionTokens(upstream.headers());
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = upstream.headers().iteratorCharSequence(); it.hasNext(); ) {
@@ -120,6 +130,16 @@ final class Heads {
     static boolean upstreamKeepsAlive(HttpResponse response) {
         return response.protocolVersion().equals(HttpVersion.HTTP_1_1)
                 && !response.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
+    }
+
+    private static boolean safeValue(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean hopByHop(CharSequence name) {
