@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import sun.misc.Signal;
 
 /** {@code stampede proxy}: the nginx-compatible load balancer. */
@@ -28,6 +30,9 @@ import sun.misc.Signal;
         footer = {"", "SIGTERM or Ctrl-C stops accepting, lets requests in flight finish (--grace), then exits 0.",
             "Examples: config/seed.yaml (round robin), config/least_conn.yaml, config/ip_hash.yaml, ..."})
 public final class ProxyCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
             description = "The configuration file (YAML).")
     Path config;
@@ -42,50 +47,53 @@ public final class ProxyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        java.io.PrintWriter err = spec.commandLine().getErr();
         if (!Files.isRegularFile(config)) {
-            System.err.println("stampede proxy: " + config + ": no such file");
+            err.println("stampede proxy: " + config + ": no such file");
             return 1;
         }
         ProxyConfig cfg;
         try {
             cfg = ConfigLoader.load(config);
         } catch (ConfigException e) {
-            System.err.println("stampede proxy: " + e.getMessage());
+            err.println("stampede proxy: " + e.getMessage());
+            err.flush();
             if (test) {
-                System.err.println("stampede proxy: configuration file " + config + " test failed");
+                err.println("stampede proxy: configuration file " + config + " test failed");
             }
             return 1;
         }
         if (test) {
-            System.out.println("stampede proxy: the configuration file " + config + " syntax is ok");
-            System.out.println("stampede proxy: configuration file " + config + " test is successful");
+            out.println("stampede proxy: the configuration file " + config + " syntax is ok");
+            out.println("stampede proxy: configuration file " + config + " test is successful");
             return 0;
         }
         ProxyServer server = ProxyServer.create(cfg);
         try {
             server.start();
         } catch (Exception e) {
-            System.err.println("stampede proxy: cannot listen on " + cfg.listen() + ": " + e.getMessage());
+            err.println("stampede proxy: cannot listen on " + cfg.listen() + ": " + e.getMessage());
             server.close();
             return 1;
         }
         for (var address : server.addresses()) {
-            System.out.println("stampede proxy listening on http://" + address.getHostString() + ":" + address.getPort()
+            out.println("stampede proxy listening on http://" + address.getHostString() + ":" + address.getPort()
                     + " (" + Transport.name() + ", " + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
         }
         for (LocationConfig l : cfg.locations()) {
             UpstreamConfig u = cfg.upstreams().get(l.upstream());
-            System.out.println("  location " + (l.exact() ? "= " : "") + l.path() + " -> " + l.upstream() + " ("
+            out.println("  location " + (l.exact() ? "= " : "") + l.path() + " -> " + l.upstream() + " ("
                     + (u.method().directive().isEmpty() ? "round robin" : u.method().directive()) + ", "
                     + u.servers().size() + " servers)");
         }
-        System.out.flush();
+        out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
             boolean clean = server.stop(grace);
-            System.out.println("stampede proxy: stopped" + (clean ? "" : " (requests still in flight after "
+            out.println("stampede proxy: stopped" + (clean ? "" : " (requests still in flight after "
                     + grace.toSeconds() + "s were cut)"));
-            System.out.flush();
+            out.flush();
             stopped.countDown();
         };
         Signal.handle(new Signal("TERM"), s -> new Thread(stop, "proxy-stop").start());

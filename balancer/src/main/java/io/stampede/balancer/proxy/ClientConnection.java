@@ -77,6 +77,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (server.stopping()) {
+            ctx.close();
+            return;
+        }
         armHeadTimer(limits.headerTimeout().toMillis());
         ctx.read();
     }

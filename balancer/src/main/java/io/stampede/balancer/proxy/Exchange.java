@@ -370,6 +370,8 @@ final class Exchange {
         keepAlive = client.keepAliveAfter(head, bodyComplete) && (knownLength || clientChunked || !bodyAllowed);
         ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
         conn.keepAliveAllowed = Heads.upstreamKeepsAlive(response);
+        // The body may come in a later read (a server that flushes its head first).
+        conn.channel.read();
     }
 
     private void onResponseContent(BackendConnection conn, HttpContent content) {

@@ -112,19 +112,28 @@ public final class ProxyServer implements AutoCloseable {
         stopping = true;
         listeners.forEach(c -> c.close().syncUninterruptibly());
         admin.stop();
-        for (Channel ch : clients) {
-            ch.eventLoop().execute(() -> {
-                ClientConnection c = ch.pipeline().get(ClientConnection.class);
-                if (c != null) {
-                    c.shutdown();
-                }
-            });
-        }
+        // Ask every connection to finish, again on each pass: one accepted just before the
+        // listeners closed may register with its event loop only after the first pass.
         long deadline = System.nanoTime() + grace.toNanos();
         boolean clean = true;
-        for (Channel ch : clients) {
+        while (!clients.isEmpty()) {
+            for (Channel ch : clients) {
+                ch.eventLoop().execute(() -> {
+                    ClientConnection c = ch.pipeline().get(ClientConnection.class);
+                    if (c != null) {
+                        c.shutdown();
+                    }
+                });
+            }
             long left = deadline - System.nanoTime();
-            if (left <= 0 || !ch.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+            if (left <= 0) {
+                clean = false;
+                break;
+            }
+            try {
+                Thread.sleep(Math.min(50, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 clean = false;
                 break;
             }

@@ -263,4 +263,47 @@ class ProxyBehaviourTest {
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(backends.drainSeen()).hasSize(1);
     }
+
+    @Test
+    void aStalePooledConnectionIsRetriedWithoutUsingUpATry() throws Exception {
+        backends = new TestBackends("a");
+        java.util.Set<Integer> seenPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        // The second request on a connection finds it closed, as when the server's keepalive
+        // timeout races with the proxy's reuse.
+        backends.on("a", s -> seenPorts.add(s.remotePort()) ? TestBackends.Action.ok() : TestBackends.Action.closeConnection());
+        start("", "", "a");
+        assertThat(requests(3)).isEqualTo("200,200,200");
+    }
+
+    @Test
+    void headRequestsGetHeadersOnly() throws Exception {
+        backends = new TestBackends("a");
+        start("", "", "a");
+        try (io.stampede.common.testing.RawHttp c = new io.stampede.common.testing.RawHttp(proxy.address)) {
+            c.send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n");
+            io.stampede.common.testing.RawHttp.Response r = c.expectHead().read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("Content-Length")).isEqualTo("2");
+            c.send("GET /g HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(c.read().body()).isEqualTo("a\n");
+        }
+    }
+
+    @Test
+    void chunkedRequestBodiesStreamWhenLargerThanTheBuffer() throws Exception {
+        backends = new TestBackends("a");
+        backends.on("a", s -> new TestBackends.Action(200, 0, false, String.valueOf(s.body().length())));
+        start("", "", "a");
+        StringBuilder raw = new StringBuilder("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 40; i++) {
+            raw.append("1000\r\n").append("q".repeat(4096)).append("\r\n");
+        }
+        raw.append("0\r\n\r\n");
+        try (io.stampede.common.testing.RawHttp c = new io.stampede.common.testing.RawHttp(proxy.address)) {
+            c.send(raw.toString());
+            io.stampede.common.testing.RawHttp.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo(String.valueOf(40 * 4096));
+        }
+    }
 }
