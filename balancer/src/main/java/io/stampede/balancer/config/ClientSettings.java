@@ -10,7 +10,9 @@ import java.time.Duration;
  *     can be retried; larger ones stream to the first upstream and are not retried once sent
  * @param headerBuffers {@code large_client_header_buffers} count
  * @param headerBufferSize {@code large_client_header_buffers} size: the longest request line or header line
+ * @param bodyMinRate {@code client_body_min_rate RATE [GRACE]} (ours): bytes per second a body must
+ *     average once it has taken longer than {@code bodyRateGrace}; 0 turns the check off
  */
 public record ClientSettings(long maxBodySize, int bodyBufferSize, Duration headerTimeout, Duration bodyTimeout,
                              Duration keepaliveTimeout, int keepaliveRequests, Duration sendTimeout,
-                             int headerBuffers, int headerBufferSize) {}
+                             int headerBuffers, int headerBufferSize, long bodyMinRate, Duration bodyRateGrace) {}

@@ -32,6 +32,7 @@ public final class ConfigLoader {
     private static final Set<String> TOP_KEYS = union(PROXY_KEYS, Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
+            "client_body_min_rate",
             "locations", "upstreams"));
     private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass"));
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
@@ -140,6 +141,22 @@ public final class ConfigLoader {
                 throw lchb.invalid("NUMBER SIZE, e.g. 4 8k (1 to 64 buffers of 256 bytes to 1m)");
             }
         }
+        long[] minRate = {1024, 10_000};
+        YamlNode rate = top.get("client_body_min_rate");
+        if (rate != null) {
+            String[] w = rate.text().trim().split("\\s+");
+            try {
+                if (w.length > 2) {
+                    throw new IllegalArgumentException();
+                }
+                minRate[0] = Sizes.parse(w[0]);
+                if (w.length == 2) {
+                    minRate[1] = Durations.parse(w[1]).toMillis();
+                }
+            } catch (IllegalArgumentException e) {
+                throw rate.invalid("RATE [GRACE]: bytes per second and how long before it is checked, e.g. 1k 10s (0 = off)");
+            }
+        }
         if (bodyBuffer > 64L * 1024 * 1024) {
             throw top.get("client_body_buffer_size").invalid("at most 64m");
         }
@@ -149,7 +166,7 @@ public final class ConfigLoader {
                 duration(top.get("keepalive_timeout"), Duration.ofSeconds(75), true),
                 top.containsKey("keepalive_requests") ? integer(top.get("keepalive_requests"), 0, Integer.MAX_VALUE, "an integer >= 0") : 1000,
                 duration(top.get("send_timeout"), Duration.ofSeconds(60), false),
-                headerBuffers, headerBufferSize);
+                headerBuffers, headerBufferSize, minRate[0], Duration.ofMillis(minRate[1]));
     }
 
     private static UpstreamConfig upstream(String name, YamlNode node) {

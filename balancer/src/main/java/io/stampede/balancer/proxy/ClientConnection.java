@@ -46,6 +46,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private long headDeadline;
     private long headTimerFires;
     private ScheduledFuture<?> bodyTimer;
+    private long bodyStartNanos;
+    private long bodyBytes;
 
     ClientConnection(ProxyRuntime runtime, ProxyServer server) {
         this.runtime = runtime;
@@ -242,10 +244,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     void startBodyTimer() {
+        bodyStartNanos = System.nanoTime();
+        bodyBytes = 0;
         armBodyTimer();
     }
 
-    void bodyProgress() {
+    /**
+     * A piece of body arrived. Beyond nginx's gap timeout, a body that has taken longer than the
+     * grace period must average {@code client_body_min_rate}: a client trickling a byte every
+     * few seconds is cut off instead of holding the connection for minutes.
+     */
+    void bodyProgress(int bytes) {
+        bodyBytes += bytes;
+        long minRate = limits.bodyMinRate();
+        long elapsed = System.nanoTime() - bodyStartNanos;
+        if (minRate > 0 && current != null && elapsed > limits.bodyRateGrace().toNanos()
+                && bodyBytes * 1_000_000_000L / elapsed < minRate) {
+            refuse(current, 408);
+            return;
+        }
         armBodyTimer();
     }
 

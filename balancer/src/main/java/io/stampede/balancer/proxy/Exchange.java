@@ -157,7 +157,11 @@ final class Exchange {
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        client.bodyProgress();
+        client.bodyProgress(data.readableBytes());
+        if (done) {
+            content.release();
+            return;
+        }
         if (streaming) {
             forwardStreamed(content, last);
             return;

@@ -26,6 +26,7 @@ class HardeningTest {
     static void start() throws Exception {
         backends = new TestBackends("a");
         proxy = new TestProxy("client_max_body_size: 64k\nclient_header_timeout: 700ms\nclient_body_timeout: 700ms\n"
+                + "client_body_min_rate: 100 1s\n"
                 + "locations:\n  /:\n    proxy_pass: http://backend\nupstreams:\n  backend:\n    servers: [\""
                 + backends.address("a") + "\"]\n");
     }
@@ -255,6 +256,31 @@ class HardeningTest {
             RawHttp.Response r = c.read();
             assertThat(r.status()).isEqualTo(408);
             assertThat(c.closedByPeer()).isTrue();
+        }
+        assertThat(backends.drainSeen()).isEmpty();
+    }
+
+    @Test
+    void aTricklingBodyIsCutOffByTheMinimumRate() throws Exception {
+        try (RawHttp c = connect()) {
+            c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+            long t0 = System.nanoTime();
+            RawHttp.Response r = null;
+            // One byte every 300ms: within client_body_timeout (700ms) each time, far below 100 bytes/s.
+            for (int i = 0; i < 40 && r == null; i++) {
+                try {
+                    c.send("x");
+                } catch (java.io.IOException closed) {
+                    break;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(300_000_000L);
+                if (System.nanoTime() - t0 > 1_200_000_000L) {
+                    r = c.read();
+                }
+            }
+            assertThat(r).isNotNull();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(5_000L);
         }
         assertThat(backends.drainSeen()).isEmpty();
     }
