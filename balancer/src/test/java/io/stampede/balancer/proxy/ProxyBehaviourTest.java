@@ -306,4 +306,50 @@ class ProxyBehaviourTest {
             assertThat(r.body()).isEqualTo(String.valueOf(40 * 4096));
         }
     }
+
+    @Test
+    void connectTimeoutIs504AfterTryingTheNext() throws Exception {
+        // A listener whose accept queue is full drops new SYNs, so connecting to it times out.
+        try (java.net.ServerSocket blackHole = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> fillers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    java.net.Socket f = new java.net.Socket();
+                    try {
+                        f.connect(blackHole.getLocalSocketAddress(), 200);
+                        fillers.add(f);
+                    } catch (java.io.IOException full) {
+                        f.close();
+                        break;
+                    }
+                }
+                backends = new TestBackends("b");
+                proxy = new TestProxy("locations:\n  /:\n    proxy_pass: http://backend\n    proxy_connect_timeout: 300ms\n"
+                        + "upstreams:\n  backend:\n    servers:\n      - 127.0.0.1:" + blackHole.getLocalPort() + "\n      - "
+                        + backends.address("b") + "\n");
+                long t0 = System.nanoTime();
+                HttpResponse<String> r = proxy.get("/x");
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("b\n");
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+            } finally {
+                for (java.net.Socket f : fillers) {
+                    f.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void idleClientConnectionsCloseAfterKeepaliveTimeout() throws Exception {
+        backends = new TestBackends("a");
+        proxy = new TestProxy("keepalive_timeout: 300ms\nlocations:\n  /:\n    proxy_pass: http://" + backends.address("a") + "\n");
+        try (io.stampede.common.testing.RawHttp c = new io.stampede.common.testing.RawHttp(proxy.address)) {
+            c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+            long t0 = System.nanoTime();
+            assertThat(c.closedByPeer()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(200), Duration.ofSeconds(5));
+        }
+    }
 }
