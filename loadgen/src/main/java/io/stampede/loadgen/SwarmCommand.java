@@ -1,0 +1,332 @@
+package io.stampede.loadgen;
+
+import io.stampede.common.Cli;
+import io.stampede.common.DurationConverter;
+import io.stampede.common.Durations;
+import io.stampede.common.Transport;
+import io.stampede.common.yaml.ConfigException;
+import io.stampede.loadgen.engine.Pacer;
+import io.stampede.loadgen.engine.Swarm;
+import io.stampede.loadgen.engine.SwarmSettings;
+import io.stampede.loadgen.engine.Target;
+import io.stampede.loadgen.report.ConsoleTable;
+import io.stampede.loadgen.report.CsvFiles;
+import io.stampede.loadgen.report.GeneratorHealth;
+import io.stampede.loadgen.report.HdrLog;
+import io.stampede.loadgen.report.JsonSummary;
+import io.stampede.loadgen.report.QuickSummary;
+import io.stampede.loadgen.report.Thresholds;
+import io.stampede.loadgen.scenario.Scenario;
+import io.stampede.loadgen.scenario.ScenarioLoader;
+import io.stampede.loadgen.scenario.Scenarios;
+import io.stampede.loadgen.stats.StatsCollector;
+import io.stampede.loadgen.stats.StatsSnapshot;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import sun.misc.Signal;
+
+/** {@code stampede swarm}: the load generator. */
+@Command(name = "swarm", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Load-test an HTTP API: Locust's users and tasks, wrk's speed, honest latency.",
+            "",
+            "Scenario mode:  stampede swarm -f config/market-api.swarm.yaml -u 100 -r 10 -t 1m --headless",
+            "Open model:     stampede swarm -f FILE --rate 200/s -t 1m      (or --stages 30s:100/s,1m:500/s)",
+            "Quick mode:     stampede swarm http://127.0.0.1:8080/ -c 64 -d 10s [--rate 2000/s] [-H 'Name: v']",
+            "",
+            "Latency is measured from when each request should have started (the schedule, or when the user",
+            "became ready), beside service time from the actual send; the two differ when the target or the",
+            "generator falls behind, and the generator says when it is the one falling behind.",
+            ""},
+        footer = {"", "Exit status: 99 when a --threshold fails, else --exit-code-on-error (1) when any request failed, else 0."})
+public final class SwarmCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "CLASS|URL", arity = "0..*",
+            description = "User classes to run (default: all), or a URL for quick mode.")
+    List<String> positional = new ArrayList<>();
+
+    @Option(names = {"-f", "--locustfile", "--scenario"}, paramLabel = "FILE", description = "The scenario (YAML).")
+    Path scenarioFile;
+
+    @Option(names = {"-H", "--host"}, paramLabel = "HOST",
+            description = "Scenario mode: the host to test (overrides the scenario's host). Quick mode: a header 'Name: value' (repeatable).")
+    List<String> hostOrHeaders = new ArrayList<>();
+
+    @Option(names = "--header", paramLabel = "'NAME: VALUE'", description = "A header for every request (repeatable).")
+    List<String> headers = new ArrayList<>();
+
+    @Option(names = {"-u", "--users"}, paramLabel = "N", description = "Users (closed model), or the most users free for arrivals (open model). Default: 1, open model 100.")
+    Integer users;
+
+    @Option(names = {"-r", "--spawn-rate"}, paramLabel = "N", defaultValue = "1", description = "Users started per second. Default: ${DEFAULT-VALUE}.")
+    double spawnRate;
+
+    @Option(names = {"-t", "--run-time"}, paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long to run (300s, 20m, 1h30m). Default: until Ctrl-C (the stages' length with --stages).")
+    Duration runTime;
+
+    @Option(names = "--headless", description = "Run without the web UI (the UI is not built yet: every run is headless).")
+    boolean headless;
+
+    @Option(names = "--stop-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
+            description = "At the end, let users finish their task for up to this long. Default: ${DEFAULT-VALUE} (stop after the current request).")
+    Duration stopTimeout;
+
+    @Option(names = "--rate", paramLabel = "RATE", description = "Open model: task arrivals per second (500/s, 30/m); an arrival that finds no free user is dropped, never delayed.")
+    String rate;
+
+    @Option(names = "--stages", paramLabel = "STAGES", description = "Open model ramping: DURATION:RATE,... from 0, e.g. 30s:100/s,1m:500/s.")
+    String stages;
+
+    @Option(names = {"-c", "--connections"}, paramLabel = "N", defaultValue = "10", description = "Quick mode: connections (users). Default: ${DEFAULT-VALUE}.")
+    int connections;
+
+    @Option(names = {"-d", "--duration"}, paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Quick mode: how long. Default: ${DEFAULT-VALUE}.")
+    Duration duration;
+
+    @Option(names = "--csv", paramLabel = "PREFIX", description = "Write Locust's CSV files: PREFIX_stats.csv, _stats_history.csv, _failures.csv, _exceptions.csv.")
+    String csvPrefix;
+
+    @Option(names = "--csv-full-history", description = "A history row per endpoint too, not just the total.")
+    boolean csvFullHistory;
+
+    @Option(names = {"--json", "--json-file"}, paramLabel = "FILE", description = "Write the summary as JSON.")
+    Path jsonFile;
+
+    @Option(names = "--hdr-log", paramLabel = "FILE", description = "Write an HdrHistogram interval log (microseconds, from the intended start).")
+    Path hdrLog;
+
+    @Option(names = "--threshold", paramLabel = "RULE", description = "Fail (exit 99) unless RULE holds: p99<500ms, fail_ratio<0.01, rps>1000, 'GET /path:p95<200ms'. Repeatable.")
+    List<String> thresholds = new ArrayList<>();
+
+    @Option(names = "--exit-code-on-error", paramLabel = "N", defaultValue = "1", description = "Exit status when any request failed. Default: ${DEFAULT-VALUE}.")
+    int exitCodeOnError;
+
+    @Option(names = "--only-summary", description = "Print only the final tables, not the table every 2 seconds.")
+    boolean onlySummary;
+
+    @Option(names = "--reset-stats", description = "Reset the statistics once all users are spawned.")
+    boolean resetStats;
+
+    @Option(names = {"-T", "--tags"}, paramLabel = "TAG", split = ",", description = "Run only tasks with one of these tags.")
+    List<String> tags = new ArrayList<>();
+
+    @Option(names = {"-E", "--exclude-tags"}, paramLabel = "TAG", split = ",", description = "Skip tasks with any of these tags.")
+    List<String> excludeTags = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
+            description = "A request with no response within this fails. Default: ${DEFAULT-VALUE}.")
+    Duration timeout;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Event-loop threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
+    int threads;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed for task choice and wait times. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean quick = !positional.isEmpty() && positional.get(0).matches("(?i)https?://.*");
+        Scenario scenario;
+        String host;
+        Map<String, String> extraHeaders = parseHeaders(headers);
+        if (quick) {
+            if (positional.size() > 1) {
+                throw Cli.badValue(spec.commandLine(), "quick mode takes one URL, got " + positional);
+            }
+            if (scenarioFile != null) {
+                throw Cli.badValue(spec.commandLine(), "give either a URL (quick mode) or -f FILE, not both");
+            }
+            extraHeaders.putAll(parseHeaders(hostOrHeaders));
+            String url = positional.get(0);
+            scenario = Scenarios.quick(url);
+            host = scenario.host();
+        } else {
+            if (scenarioFile == null) {
+                throw Cli.badValue(spec.commandLine(), "no scenario: give -f FILE (see config/market-api.swarm.yaml) or a URL for quick mode");
+            }
+            if (!Files.isRegularFile(scenarioFile)) {
+                err.println("stampede swarm: " + scenarioFile + ": no such file");
+                return 1;
+            }
+            try {
+                scenario = Scenarios.select(ScenarioLoader.load(scenarioFile), positional, tags, excludeTags);
+            } catch (ConfigException | IllegalArgumentException e) {
+                err.println("stampede swarm: " + e.getMessage());
+                return 1;
+            }
+            host = hostOrHeaders.isEmpty() ? scenario.host() : hostOrHeaders.get(hostOrHeaders.size() - 1);
+            if (host == null) {
+                throw Cli.badValue(spec.commandLine(), "no host: give -H http://HOST:PORT or set host: in " + scenarioFile);
+            }
+        }
+        Target target;
+        try {
+            target = Target.of(host);
+        } catch (IllegalArgumentException e) {
+            throw Cli.badValue(spec.commandLine(), e.getMessage());
+        }
+        Pacer pacer = null;
+        try {
+            if (rate != null && stages != null) {
+                throw new IllegalArgumentException("give --rate or --stages, not both");
+            }
+            if (rate != null) {
+                pacer = Pacer.constant(Pacer.parseRate(rate));
+            } else if (stages != null) {
+                pacer = Pacer.parseStages(stages);
+            }
+        } catch (IllegalArgumentException e) {
+            throw Cli.badValue(spec.commandLine(), e.getMessage());
+        }
+        List<Thresholds.Threshold> rules = new ArrayList<>();
+        for (String t : thresholds) {
+            try {
+                rules.add(Thresholds.parse(t));
+            } catch (IllegalArgumentException e) {
+                throw Cli.badValue(spec.commandLine(), e.getMessage());
+            }
+        }
+        int userCount = quick ? connections : users != null ? users : pacer != null ? 100 : 1;
+        double spawn = quick ? Math.max(1, connections) * 10.0 : spawnRate;
+        Duration run = quick ? duration : runTime;
+        if (run == null && pacer != null && pacer.total() != null) {
+            run = pacer.total();
+        }
+        if (pacer != null && run == null) {
+            throw Cli.badValue(spec.commandLine(), "--rate needs -t/--run-time (how long to keep the rate)");
+        }
+        if (userCount < 1 || userCount > 100_000 || spawn <= 0 || (run != null && run.isZero())) {
+            throw Cli.badValue(spec.commandLine(), "users must be 1 to 100000, spawn rate above 0, run time above 0");
+        }
+
+        SwarmSettings settings = new SwarmSettings(target, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, userCount,
+                spawn, run, stopTimeout, pacer, seed, threads);
+        Swarm[] swarmRef = new Swarm[1];
+        StatsCollector collector = new StatsCollector(System::nanoTime, () -> swarmRef[0] == null ? 0 : swarmRef[0].users());
+        Swarm swarm = new Swarm(scenario, settings, collector);
+        swarmRef[0] = swarm;
+        GeneratorHealth health = new GeneratorHealth(swarm::takeMaxLagMs);
+        CsvFiles csv = csvPrefix == null ? null : new CsvFiles(csvPrefix, csvFullHistory);
+        HdrLog hdr = hdrLog == null ? null : new HdrLog(hdrLog, System.currentTimeMillis());
+        String mode = quick ? "quick" : pacer != null ? "open" : "closed";
+        String modeLabel = quick ? "quick mode" : mode + " model";
+        if (!quick && !headless) {
+            out.println("(the live web UI is not built yet: running headless)");
+        }
+        out.printf("Stampede swarm: %s, %d users%s against %s (%s, %s)%n", modeLabel, userCount,
+                pacer == null ? String.format(" at %.1f/s", spawn) : ", arrivals " + (rate != null ? rate : stages), host,
+                run == null ? "until Ctrl-C" : "for " + Durations.format(run), Transport.name());
+        out.flush();
+
+        CountDownLatch interrupted = new CountDownLatch(1);
+        Signal.handle(new Signal("INT"), s -> interrupted.countDown());
+        Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
+        long start = System.nanoTime();
+        long end = run == null ? Long.MAX_VALUE : start + run.toNanos();
+        swarm.start();
+        boolean resetDone = false;
+        int tick = 0;
+        try {
+            while (System.nanoTime() < end) {
+                long wait = Math.min(TimeUnit.SECONDS.toNanos(1), end - System.nanoTime());
+                if (interrupted.await(Math.max(1, wait), TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                if (resetStats && !resetDone && !swarm.spawning()) {
+                    collector.reset();
+                    resetDone = true;
+                }
+                StatsSnapshot s = collector.collect();
+                if (csv != null) {
+                    csv.update(s);
+                }
+                if (hdr != null) {
+                    hdr.write(s);
+                }
+                String warning = health.sample();
+                if (warning != null) {
+                    err.println(warning);
+                    err.flush();
+                }
+                if (!onlySummary && !quick && ++tick % 2 == 0) {
+                    out.println(ConsoleTable.stats(s));
+                    out.flush();
+                }
+            }
+        } finally {
+            swarm.close();
+        }
+        StatsSnapshot last = collector.collect();
+        health.sample();
+        if (csv != null) {
+            csv.update(last);
+        }
+        if (hdr != null) {
+            hdr.write(last);
+            hdr.close();
+        }
+        if (quick) {
+            out.print(QuickSummary.render(positional.get(0), userCount, last, pacer != null));
+        } else {
+            out.println(ConsoleTable.summary(last));
+            out.println(ConsoleTable.percentiles(last));
+            if (!last.errors().isEmpty()) {
+                out.println(ConsoleTable.errors(last));
+            }
+            if (last.dropped() > 0) {
+                out.printf("Dropped arrivals: %d (no free user when due; raise -u)%n", last.dropped());
+            }
+        }
+        out.printf("Generator: CPU %.0f%% (peak %.0f%%), event-loop lag up to %.1f ms, GC %d ms%s%n", health.cpu() * 100,
+                health.peakCpu() * 100, health.maxLagMs(), health.gcTotalMillis(),
+                health.saturated() ? " -- SATURATED: latencies include the generator's own delay" : "");
+        if (jsonFile != null) {
+            JsonSummary.write(jsonFile, JsonSummary.of(mode, last, userCount, health));
+        }
+        int code = 0;
+        if (!rules.isEmpty()) {
+            for (Thresholds.Result r : Thresholds.evaluate(rules, last)) {
+                out.println(r.describe());
+                if (!r.passed()) {
+                    code = Thresholds.EXIT_CODE;
+                }
+            }
+        }
+        out.flush();
+        if (code == 0 && last.total().failures() > 0) {
+            code = exitCodeOnError;
+        }
+        return code;
+    }
+
+    private Map<String, String> parseHeaders(List<String> raw) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String h : raw) {
+            int colon = h.indexOf(':');
+            if (colon <= 0) {
+                throw Cli.badValue(spec.commandLine(), "header '" + h + "' (expected 'Name: value')");
+            }
+            out.put(h.substring(0, colon).trim(), h.substring(colon + 1).trim());
+        }
+        return out;
+    }
+}

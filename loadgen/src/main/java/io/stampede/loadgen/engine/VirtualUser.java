@@ -1,0 +1,330 @@
+package io.stampede.loadgen.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.cookie.ClientCookieDecoder;
+import io.netty.handler.codec.http.cookie.ClientCookieEncoder;
+import io.netty.handler.codec.http.cookie.Cookie;
+import io.stampede.loadgen.scenario.Capture;
+import io.stampede.loadgen.scenario.Expect;
+import io.stampede.loadgen.scenario.Step;
+import io.stampede.loadgen.scenario.Task;
+import io.stampede.loadgen.scenario.Template;
+import io.stampede.loadgen.scenario.UserClass;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A virtual user: not a thread but a small state machine on its worker's event loop, running its
+ * class's steps one after another. It keeps its own connection, cookies and variables, as a
+ * Locust HttpUser keeps its session. Every request is recorded with two times: latency from when
+ * the request should have started (the user was ready, or the open model's schedule said so), and
+ * service time from when it was actually sent; they differ when the generator falls behind.
+ */
+final class VirtualUser {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final Worker worker;
+    private final UserClass cls;
+    private final Map<String, String> vars = new HashMap<>();
+    private final Map<String, String> cookies = new LinkedHashMap<>();
+    private final HttpConnection connection;
+    private int nextSequential;
+    /** When the next step should start (nanoTime); the intended start of its request. */
+    private long readyNanos;
+    private boolean stopping;
+    private boolean stopped;
+    private Runnable afterTask;
+
+    VirtualUser(Worker worker, UserClass cls, Map<String, String> feedRow) {
+        this.worker = worker;
+        this.cls = cls;
+        this.connection = new HttpConnection(worker, worker.settings().target().resolved(), worker.settings().maxBody());
+        if (feedRow != null) {
+            feedRow.forEach((k, v) -> vars.put(cls.feed() + "." + k, v));
+        }
+        cls.vars().forEach((k, v) -> vars.put(k, v.render(this::lookup)));
+    }
+
+    private String lookup(String name) {
+        return vars.get(name);
+    }
+
+    UserClass userClass() {
+        return cls;
+    }
+
+    /** Closed model: on_start, then tasks with wait_time between them until stopped. */
+    void startLooping() {
+        readyNanos = System.nanoTime();
+        inTask = true;
+        run(cls.onStart(), 0, this::nextTask);
+    }
+
+    /** Open model: on_start only; then the worker hands it arrivals. */
+    void startIdle(Runnable ready) {
+        readyNanos = System.nanoTime();
+        inTask = true;
+        run(cls.onStart(), 0, () -> {
+            inTask = false;
+            if (stopping) {
+                finishStop();
+            } else {
+                ready.run();
+            }
+        });
+    }
+
+    /** Open model: one task for an arrival scheduled at {@code intendedNanos}. */
+    void runArrival(long intendedNanos, Runnable done) {
+        readyNanos = intendedNanos;
+        inTask = true;
+        Task task = pick();
+        run(task.steps(), 0, () -> {
+            inTask = false;
+            if (stopping) {
+                finishStop();
+            } else {
+                done.run();
+            }
+        });
+    }
+
+    /**
+     * Stops: a user between tasks stops now; one in a task stops after its current request, or
+     * with {@code finishTask} after the task. Then on_stop runs, then {@code stoppedCallback}.
+     */
+    void stop(boolean finishTask, Runnable stoppedCallback) {
+        stopping = true;
+        afterTask = stoppedCallback;
+        if (!inTask) {
+            if (waiting != null) {
+                waiting.cancel(false);
+                waiting = null;
+            }
+            finishStop();
+            return;
+        }
+        if (!finishTask) {
+            hardStop = true;
+        }
+    }
+
+    private boolean hardStop;
+    private boolean inTask;
+    private java.util.concurrent.ScheduledFuture<?> waiting;
+
+    private void nextTask() {
+        waiting = null;
+        if (stopping) {
+            finishStop();
+            return;
+        }
+        inTask = true;
+        Task task = pick();
+        long started = System.nanoTime();
+        run(task.steps(), 0, () -> {
+            if (stopping) {
+                finishStop();
+                return;
+            }
+            inTask = false;
+            long wait = cls.waitTime().waitNanos(System.nanoTime() - started, worker.random());
+            readyNanos = System.nanoTime() + wait;
+            if (wait <= 0) {
+                // Every request completes asynchronously, so running on at once cannot recurse deeply.
+                nextTask();
+            } else {
+                waiting = worker.loop().schedule(this::nextTask, wait, TimeUnit.NANOSECONDS);
+            }
+        });
+    }
+
+    private void finishStop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        hardStop = false;
+        inTask = true;
+        Runnable cb = afterTask;
+        run(cls.onStop(), 0, () -> {
+            connection.close();
+            if (cb != null) {
+                cb.run();
+            }
+        });
+    }
+
+    private Task pick() {
+        List<Task> tasks = cls.tasks();
+        if (cls.sequential()) {
+            return tasks.get(nextSequential++ % tasks.size());
+        }
+        int total = 0;
+        for (Task t : tasks) {
+            total += t.weight();
+        }
+        int r = worker.random().nextInt(total);
+        for (Task t : tasks) {
+            r -= t.weight();
+            if (r < 0) {
+                return t;
+            }
+        }
+        return tasks.get(tasks.size() - 1);
+    }
+
+    /** Runs {@code steps} from {@code index}, then {@code then}. */
+    private void run(List<Step> steps, int index, Runnable then) {
+        if (hardStop) {
+            finishStop();
+            return;
+        }
+        if (index >= steps.size()) {
+            then.run();
+            return;
+        }
+        Step step = steps.get(index);
+        Runnable next = () -> run(steps, index + 1, then);
+        if (step instanceof Step.Request r) {
+            request(r, next);
+        } else if (step instanceof Step.Sleep s) {
+            long nanos = s.duration().toNanos();
+            readyNanos = System.nanoTime() + nanos;
+            worker.loop().schedule(next, nanos, TimeUnit.NANOSECONDS);
+        } else if (step instanceof Step.Repeat rep) {
+            repeat(rep, rep.from(), next);
+        }
+    }
+
+    private void repeat(Step.Repeat rep, int value, Runnable then) {
+        if (value > rep.to()) {
+            then.run();
+            return;
+        }
+        vars.put(rep.var(), Integer.toString(value));
+        run(rep.steps(), 0, () -> repeat(rep, value + 1, then));
+    }
+
+    private void request(Step.Request step, Runnable next) {
+        long intended = Math.min(readyNanos, System.nanoTime());
+        String path;
+        String name;
+        Object request;
+        try {
+            path = step.path().render(this::lookup);
+            name = step.name() != null ? step.name().render(this::lookup) : path;
+            if (cookies.isEmpty() && worker.encodable(step)) {
+                // The same bytes every time (wrk's trick): encoded once per worker, shared.
+                request = worker.encoded(step, path).retainedDuplicate();
+            } else {
+                String uri = worker.settings().target().uri(path);
+                request = RequestBuilder.build(step, this::lookup, worker.settings().target(), uri,
+                        worker.settings().headers(), cookieHeader(), worker.alloc());
+            }
+        } catch (Template.MissingVariableException e) {
+            String label = step.name() != null ? step.name().source() : step.path().source();
+            worker.recording().record(step.method(), label, 0, 0, 0, e.getMessage());
+            readyNanos = System.nanoTime();
+            next.run();
+            return;
+        }
+        boolean keepBody = !step.captures().isEmpty() || !step.expects().isEmpty();
+        connection.send(request, keepBody, worker.settings().timeoutNanos(), new HttpConnection.Callback() {
+            @Override
+            public void response(Response response, long sentNanos) {
+                long end = System.nanoTime();
+                String error = inspect(step, response, path);
+                worker.recording().record(step.method(), name, end - intended, end - sentNanos, response.size(), error);
+                readyNanos = end;
+                next.run();
+            }
+
+            @Override
+            public void failed(String error, long sentNanos) {
+                long end = System.nanoTime();
+                worker.recording().record(step.method(), name, end - intended, end - sentNanos, 0, error);
+                readyNanos = end;
+                next.run();
+            }
+        });
+    }
+
+    /** Applies captures and checks; returns the failure, or null. */
+    private String inspect(Step.Request step, Response response, String path) {
+        int status = response.status().code();
+        boolean plain = step.expects().isEmpty() && step.captures().isEmpty();
+        if (plain && status < 400 && !response.headers().contains(HttpHeaderNames.SET_COOKIE)) {
+            return null; // the common case: nothing to check, capture or remember
+        }
+        for (String setCookie : response.headers().getAll(HttpHeaderNames.SET_COOKIE)) {
+            Cookie c = ClientCookieDecoder.LAX.decode(setCookie);
+            if (c != null) {
+                cookies.put(c.name(), c.value());
+            }
+        }
+        String body = response.body() == null ? "" : new String(response.body(), StandardCharsets.UTF_8);
+        JsonNode[] parsed = new JsonNode[1];
+        boolean[] tried = new boolean[1];
+        Capture.JsonSupplier json = () -> {
+            if (!tried[0]) {
+                tried[0] = true;
+                try {
+                    parsed[0] = MAPPER.readTree(body);
+                } catch (java.io.IOException e) {
+                    parsed[0] = null;
+                }
+            }
+            return parsed[0];
+        };
+        boolean statusChecked = false;
+        for (Expect e : step.expects()) {
+            statusChecked |= e instanceof Expect.Status;
+            String failure = e.check(status, body, json);
+            if (failure != null) {
+                return failure;
+            }
+        }
+        if (!statusChecked && status >= 400) {
+            return "HTTPError('" + status + (status >= 500 ? " Server Error: " : " Client Error: ")
+                    + response.status().reasonPhrase() + " for url: " + path + "')";
+        }
+        if (!step.captures().isEmpty()) {
+            List<java.util.Map.Entry<String, String>> headers = response.headers().entries();
+            for (Map.Entry<String, Capture> c : step.captures().entrySet()) {
+                String value = c.getValue().extract(status, headers, body, json);
+                if (value == null) {
+                    return "capture " + c.getKey() + ": " + describe(c.getValue()) + " not found in the response";
+                }
+                vars.put(c.getKey(), value);
+            }
+        }
+        return null;
+    }
+
+    private static String describe(Capture c) {
+        if (c instanceof Capture.Json j) {
+            return j.path().toString();
+        }
+        if (c instanceof Capture.Header h) {
+            return "header " + h.name();
+        }
+        return "regex " + ((Capture.Regex) c).pattern().pattern();
+    }
+
+    private String cookieHeader() {
+        if (cookies.isEmpty()) {
+            return null;
+        }
+        List<Cookie> list = new ArrayList<>();
+        cookies.forEach((k, v) -> list.add(new io.netty.handler.codec.http.cookie.DefaultCookie(k, v)));
+        return ClientCookieEncoder.LAX.encode(list);
+    }
+}

@@ -1,0 +1,85 @@
+package io.stampede.loadgen.report;
+
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The generator watching itself: event-loop lag (how late scheduled work ran), GC time and CPU.
+ * When the generator is the bottleneck, latencies include its own delays; this says so instead
+ * of letting the numbers lie.
+ */
+public final class GeneratorHealth {
+    /** Loop lag beyond this may distort latencies by as much. */
+    public static final double SATURATED_LAG_MS = 50;
+
+    private final DoubleSupplier intervalLagMs;
+    private double maxLag;
+    private int laggingIntervals;
+    private final OperatingSystemMXBean os =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private long lastGcMillis = gcMillis();
+    private double peakCpu;
+    private double cpuSum;
+    private int samples;
+    private long gcTotal;
+
+    /** @param intervalLagMs the worst loop lag since the last call (it resets) */
+    public GeneratorHealth(DoubleSupplier intervalLagMs) {
+        this.intervalLagMs = intervalLagMs;
+    }
+
+    /** Samples once per interval; returns a warning line, or null when all is well. */
+    public String sample() {
+        double cpu = Math.max(0, os.getProcessCpuLoad());
+        peakCpu = Math.max(peakCpu, cpu);
+        cpuSum += cpu;
+        samples++;
+        long gc = gcMillis();
+        long gcDelta = gc - lastGcMillis;
+        lastGcMillis = gc;
+        gcTotal += gcDelta;
+        double lag = intervalLagMs.getAsDouble();
+        maxLag = Math.max(maxLag, lag);
+        if (lag >= SATURATED_LAG_MS) {
+            laggingIntervals++;
+            return String.format(java.util.Locale.ROOT,
+                    "WARNING: the generator is saturated: its event loops ran up to %.0f ms late (CPU %.0f%%, GC %d ms): "
+                            + "latencies may include its own delay", lag, cpu * 100, gcDelta);
+        }
+        return null;
+    }
+
+    public double cpu() {
+        return samples == 0 ? 0 : cpuSum / samples;
+    }
+
+    public double peakCpu() {
+        return peakCpu;
+    }
+
+    public double maxLagMs() {
+        return maxLag;
+    }
+
+    public long gcMillis() {
+        long total = 0;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, b.getCollectionTime());
+        }
+        return total;
+    }
+
+    public long gcTotalMillis() {
+        return gcTotal;
+    }
+
+    /**
+     * Saturated when the loops ran late in more than one interval: a single late interval is the
+     * JVM warming up, repeated ones mean the generator could not keep its schedule.
+     */
+    public boolean saturated() {
+        return laggingIntervals > 1;
+    }
+}

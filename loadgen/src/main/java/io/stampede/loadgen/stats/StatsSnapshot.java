@@ -1,0 +1,29 @@
+package io.stampede.loadgen.stats;
+
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Everything the reporters need at one moment, immutable: per-endpoint and total statistics, the
+ * failures, the dropped arrivals, the users running, and the last interval's histograms (for the
+ * HdrHistogram log).
+ *
+ * @param elapsedSeconds since the stats started (or were last reset)
+ */
+public record StatsSnapshot(long epochMillis, double elapsedSeconds, int users, List<EndpointStats> endpoints,
+                            EndpointStats total, Map<ErrorKey, Long> errors, long dropped,
+                            Map<Endpoint, Histogram> interval, Histogram intervalTotal) {
+
+    public double rps() {
+        return elapsedSeconds <= 0 ? 0 : total.requests() / elapsedSeconds;
+    }
+
+    public double rps(EndpointStats e) {
+        return elapsedSeconds <= 0 ? 0 : e.requests() / elapsedSeconds;
+    }
+
+    public double failuresPerSecond(EndpointStats e) {
+        return elapsedSeconds <= 0 ? 0 : e.failures() / elapsedSeconds;
+    }
+}
