@@ -240,9 +240,9 @@ public final class SwarmCommand implements Callable<Integer> {
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
+        swarm.start();
         long start = System.nanoTime();
         long end = run == null ? Long.MAX_VALUE : start + run.toNanos();
-        swarm.start();
         boolean resetDone = false;
         int tick = 0;
         try {

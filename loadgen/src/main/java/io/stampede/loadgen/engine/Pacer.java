@@ -40,6 +40,11 @@ public final class Pacer {
 
     /** Parses {@code 500/s}, {@code 30/m} or a plain number per second. */
     public static double parseRate(String text) {
+        double v = parseRate(text, false);
+        return v;
+    }
+
+    private static double parseRate(String text, boolean zeroAllowed) {
         String t = text.trim();
         double per = 1;
         if (t.endsWith("/s")) {
@@ -53,7 +58,7 @@ public final class Pacer {
         }
         try {
             double v = Double.parseDouble(t) / per;
-            if (v > 0 && v < 10_000_000) {
+            if ((v > 0 || (zeroAllowed && v == 0)) && v < 10_000_000) {
                 return v;
             }
         } catch (NumberFormatException e) {
@@ -74,7 +79,7 @@ public final class Pacer {
             if (d.isZero()) {
                 throw new IllegalArgumentException("stage '" + part + "' lasts 0s");
             }
-            out.add(new Stage(d, parseRate(part.substring(colon + 1))));
+            out.add(new Stage(d, parseRate(part.substring(colon + 1), true)));
         }
         return stages(out);
     }

@@ -37,6 +37,7 @@ public final class Swarm implements AutoCloseable {
         return t;
     });
     private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger ready = new AtomicInteger();
     private volatile int target;
     private volatile double spawnRate;
     private volatile boolean stopping;
@@ -65,12 +66,30 @@ public final class Swarm implements AutoCloseable {
         return running.get() < target && !stopping;
     }
 
-    /** Starts spawning (and, in the open model, the arrivals). */
-    public synchronized void start() {
-        startNanos = System.nanoTime();
-        spawnStartNanos = startNanos;
-        control.scheduleAtFixedRate(this::spawnTick, 0, SPAWN_TICK_MS, TimeUnit.MILLISECONDS);
-        if (settings.pacer() != null) {
+    /**
+     * Starts spawning. In the open model every user is started first (and runs on_start) and the
+     * arrivals begin only once they are all free, as k6 pre-allocates its virtual users; this
+     * waits for that, up to {@code readyTimeout}.
+     */
+    public void start() {
+        synchronized (this) {
+            startNanos = System.nanoTime();
+            spawnStartNanos = startNanos;
+            if (settings.pacer() != null) {
+                while (users.size() < target) {
+                    spawnOne();
+                }
+            } else {
+                control.scheduleAtFixedRate(this::spawnTick, 0, SPAWN_TICK_MS, TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (ready.get() < target && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        synchronized (this) {
+            startNanos = System.nanoTime();
             for (int w = 0; w < workers.size(); w++) {
                 Worker worker = workers.get(w);
                 int first = w;
@@ -115,7 +134,10 @@ public final class Swarm implements AutoCloseable {
         if (settings.pacer() == null) {
             worker.loop().execute(user::startLooping);
         } else {
-            worker.loop().execute(() -> user.startIdle(() -> worker.idle.addLast(user)));
+            worker.loop().execute(() -> user.startIdle(() -> {
+                worker.idle.addLast(user);
+                ready.incrementAndGet();
+            }));
         }
     }
 

@@ -29,6 +29,10 @@ public final class DataFeed {
         return rows.get((int) (next.getAndIncrement() % rows.size()));
     }
 
+    public java.util.Set<String> columns() {
+        return rows.get(0).keySet();
+    }
+
     public int size() {
         return rows.size();
     }

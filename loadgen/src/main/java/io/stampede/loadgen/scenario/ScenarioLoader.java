@@ -342,7 +342,7 @@ public final class ScenarioLoader {
         uc.tasks().forEach(t -> all.addAll(t.steps()));
         collectDefined(all, known);
         if (feed != null) {
-            feed.nextRow().keySet().forEach(c -> known.add(feed.name() + "." + c));
+            feed.columns().forEach(c -> known.add(feed.name() + "." + c));
         }
         for (Step s : all) {
             checkStep(s, known, where, uc.name());

@@ -1,0 +1,149 @@
+package io.stampede.loadgen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stampede.api.ApiSettings;
+import io.stampede.api.MarketApi;
+import io.stampede.api.MarketData;
+import io.stampede.common.Cli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The swarm against a real Market API on loopback, through the command line. */
+class SwarmEndToEndTest {
+    static MarketApi api;
+    static MarketApi.Instance fast;
+    static MarketApi.Instance slow;
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @BeforeAll
+    static void start() throws Exception {
+        MarketData.Options o = new MarketData.Options(200, 3, 100, 1000, Duration.ofMinutes(5), Duration.ofDays(1));
+        api = new MarketApi(MarketData.create(o, "e2e-secret-0123456789".getBytes(StandardCharsets.UTF_8), Clock.systemUTC(),
+                new Random(3)), 1);
+        fast = api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ofMillis(1), 256, false));
+        slow = api.start(new ApiSettings("127.0.0.1", 0, null, 4, Duration.ofMillis(300), 256, false));
+    }
+
+    @AfterAll
+    static void stop() {
+        api.close();
+    }
+
+    record Run(int code, String out, String err) {}
+
+    static Run swarm(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Cli.configure(new CommandLine(new SwarmCommand()));
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static JsonNode adminStats(MarketApi.Instance i) throws Exception {
+        return JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(i.url() + "/_admin/stats")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    static void resetStats(MarketApi.Instance i) throws Exception {
+        HTTP.send(HttpRequest.newBuilder(URI.create(i.url() + "/_admin/stats/reset")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theSeedScenarioRunsWithZeroFailuresAndEveryCountAgrees(@TempDir Path dir) throws Exception {
+        resetStats(fast);
+        Run r = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-u", "10", "-r", "20", "-t", "4s",
+                "--headless", "--only-summary", "--csv", dir.resolve("run").toString(), "--json", dir.resolve("run.json").toString(),
+                "--hdr-log", dir.resolve("run.hlog").toString());
+        assertThat(r.code()).as("exit code; out:%n%s%nerr:%n%s", r.out(), r.err()).isZero();
+        JsonNode summary = JSON.readTree(dir.resolve("run.json").toFile());
+        long requests = summary.get("requests").asLong();
+        assertThat(requests).isGreaterThan(50);
+        assertThat(summary.get("failures").asLong()).isZero();
+        assertThat(summary.get("mode").asText()).isEqualTo("closed");
+        assertThat(summary.get("endpoints")).extracting(e -> e.get("name").asText())
+                .contains("/api/v1/auth/token/", "/api/v1/products/[id]/");
+        assertThat(summary.get("latency_ms").get("p99").asDouble()).isGreaterThanOrEqualTo(summary.get("service_ms").get("p50").asDouble());
+        String aggregated = Files.readAllLines(dir.resolve("run_stats.csv")).stream().filter(l -> l.startsWith(",Aggregated,"))
+                .findFirst().orElseThrow();
+        assertThat(Long.parseLong(aggregated.split(",")[2])).isEqualTo(requests);
+        assertThat(adminStats(fast).get("requests_total").asLong()).isEqualTo(requests);
+        assertThat(r.out()).contains("Aggregated").contains("Response time percentiles");
+        assertThat(Files.size(dir.resolve("run.hlog"))).isGreaterThan(100);
+    }
+
+    @Test
+    void quickModeLikeWrk() {
+        Run r = swarm(fast.url() + "/healthz", "-c", "8", "-d", "2s");
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("8 connections").contains("Latency Distribution").containsPattern("Requests/sec: +\\d+");
+    }
+
+    @Test
+    void failedRequestsExitWithTheErrorCodeAndAreReported() {
+        Run r = swarm(fast.url() + "/nope/", "-c", "2", "-d", "1s");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).contains("HTTPError('404 Client Error: Not Found for url: /nope/')");
+        assertThat(swarm(fast.url() + "/nope/", "-c", "2", "-d", "1s", "--exit-code-on-error", "0").code()).isZero();
+    }
+
+    @Test
+    void aFailedThresholdExits99AndSaysWhy() {
+        Run r = swarm(fast.url() + "/healthz", "-c", "2", "-d", "1s", "--threshold", "p99<0.001ms", "--threshold", "fail_ratio<0.5");
+        assertThat(r.code()).isEqualTo(99);
+        assertThat(r.out()).contains("FAIL p99<0.001ms: p99 was").contains("PASS fail_ratio<0.5");
+    }
+
+    @Test
+    void openModelKeepsTheRateAndCountsDroppedArrivals(@TempDir Path dir) throws Exception {
+        Run steady = swarm(fast.url() + "/healthz", "-c", "4", "-d", "3s", "--rate", "40/s", "--json", dir.resolve("a.json").toString());
+        assertThat(steady.code()).as(steady.out() + steady.err()).isZero();
+        JsonNode a = JSON.readTree(dir.resolve("a.json").toFile());
+        assertThat(a.get("mode").asText()).isEqualTo("quick");
+        assertThat(a.get("requests").asLong()).isBetween(100L, 125L);
+        assertThat(a.get("dropped").asLong()).isZero();
+
+        // One user against a 300 ms endpoint cannot keep 20 arrivals a second: the rest are dropped, not delayed.
+        HTTP.send(HttpRequest.newBuilder(URI.create(slow.url() + "/_admin/fault"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"latency\": \"300ms\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        Run starved = swarm(slow.url() + "/api/v1/products/", "-c", "1", "-d", "2s", "--rate", "20/s",
+                "--json", dir.resolve("b.json").toString(), "--exit-code-on-error", "0");
+        JsonNode b = JSON.readTree(dir.resolve("b.json").toFile());
+        assertThat(b.get("dropped").asLong()).isGreaterThan(25);
+        assertThat(b.get("requests").asLong()).isLessThan(12);
+    }
+
+    @Test
+    void scenarioMistakesStopBeforeAnythingRuns(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "users:\n  U:\n    tasks:\n      t:\n        steps:\n          - get: /x/${missing}/\n");
+        Run r = swarm("-f", bad.toString(), "-H", fast.url(), "-t", "1s", "--headless");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains(bad + ":6: users.U: ${missing} is never set");
+        assertThat(swarm("-f", "../config/market-api.swarm.yaml", "--rate", "fast", "-H", fast.url()).err())
+                .contains("'fast' is not a rate");
+        assertThat(swarm(List.of("http://127.0.0.1:1/", "--threshold", "p99 < soon").toArray(String[]::new)).code()).isEqualTo(2);
+    }
+}
