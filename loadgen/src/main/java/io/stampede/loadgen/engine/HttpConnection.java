@@ -3,17 +3,12 @@ package io.stampede.loadgen.engine;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
-import java.io.ByteArrayOutputStream;
+import io.netty.handler.codec.http.HttpRequestEncoder;
+import java.util.List;
+import java.util.Map;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -36,12 +31,17 @@ final class HttpConnection {
     private final Worker worker;
     private final InetSocketAddress address;
     private Channel channel;
+    /** The HTTP codec's context: pre-encoded requests are written from here, below the encoder. */
+    private io.netty.channel.ChannelHandlerContext codec;
+    private ResponseReader reader;
     private Callback pending;
     private long sentNanos;
     private ScheduledFuture<?> timeout;
     private long deadlineNanos;
     private long timeoutNanos;
     private final int maxBody;
+    private boolean headRequest;
+    private boolean keepHeaders;
     private boolean keepBody;
 
     HttpConnection(Worker worker, InetSocketAddress address, int maxBody) {
@@ -56,8 +56,10 @@ final class HttpConnection {
      *
      * @param keepBody whether the callback needs the body (captures, checks)
      */
-    void send(Object request, boolean keepBody, long timeoutNanos, Callback callback) {
+    void send(Object request, boolean headRequest, boolean keepHeaders, boolean keepBody, long timeoutNanos, Callback callback) {
         pending = callback;
+        this.headRequest = headRequest;
+        this.keepHeaders = keepHeaders;
         this.keepBody = keepBody;
         if (channel != null && channel.isActive()) {
             write(request, timeoutNanos);
@@ -70,7 +72,7 @@ final class HttpConnection {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpClientCodec(4096, 16 * 1024, 64 * 1024), new Handler());
+                        ch.pipeline().addLast(new HttpRequestEncoder(), new ResponseReader(new Events(ch), maxBody));
                     }
                 });
         b.connect(address).addListener((ChannelFutureListener) f -> {
@@ -84,17 +86,20 @@ final class HttpConnection {
                 return;
             }
             channel = f.channel();
+            codec = channel.pipeline().context(HttpRequestEncoder.class);
+            reader = channel.pipeline().get(ResponseReader.class);
             write(request, timeoutNanos);
         });
     }
 
     private void write(Object request, long timeoutNanos) {
+        reader.expect(headRequest, keepHeaders, keepBody);
         sentNanos = System.nanoTime();
         long sent = sentNanos;
         armTimeout(sent + timeoutNanos, timeoutNanos);
         // Pre-encoded bytes go in below the HTTP encoder (its context writes towards the socket).
         io.netty.channel.ChannelFuture written = request instanceof ByteBuf
-                ? channel.pipeline().context(HttpClientCodec.class).writeAndFlush(request)
+                ? codec.writeAndFlush(request)
                 : channel.writeAndFlush(request);
         written.addListener(f -> {
             if (!f.isSuccess()) {
@@ -158,71 +163,42 @@ final class HttpConnection {
         }
     }
 
-    /** Reads one response at a time: the head, then the body, kept only when asked for. */
-    private final class Handler extends ChannelInboundHandlerAdapter {
-        private HttpResponse head;
-        private long size;
-        private ByteArrayOutputStream body;
+    /** Receives what the connection's {@link ResponseReader} makes of the bytes. */
+    private final class Events implements ResponseReader.Sink {
+        private final Channel ch;
+
+        Events(Channel ch) {
+            this.ch = ch;
+        }
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                if (msg instanceof HttpResponse r) {
-                    if (r.decoderResult().isFailure()) {
-                        channel = null;
-                        ctx.close();
-                        finish(null, "InvalidResponse: " + r.decoderResult().cause().getMessage(), sentNanos);
-                        return;
-                    }
-                    if (r.status().code() >= 100 && r.status().code() < 200) {
-                        return; // interim response; the real one follows
-                    }
-                    head = r;
-                    size = 0;
-                    body = keepBody ? new ByteArrayOutputStream() : null;
-                }
-                if (msg instanceof HttpContent c && head != null) {
-                    ByteBuf data = c.content();
-                    size += data.readableBytes();
-                    if (size > maxBody) {
-                        head = null;
-                        channel = null;
-                        ctx.close();
-                        finish(null, "ResponseTooLarge: the body exceeds " + maxBody + " bytes", sentNanos);
-                        return;
-                    }
-                    if (body != null && data.isReadable()) {
-                        byte[] bytes = new byte[data.readableBytes()];
-                        data.getBytes(data.readerIndex(), bytes);
-                        body.writeBytes(bytes);
-                    }
-                    if (msg instanceof LastHttpContent) {
-                        HttpResponse r = head;
-                        head = null;
-                        if (!HttpUtil.isKeepAlive(r)) {
-                            channel = null;
-                            ctx.close();
-                        }
-                        finish(new Response(r.status(), r.headers(), size, body == null ? null : body.toByteArray()), null, sentNanos);
-                    }
-                }
-            } finally {
-                ReferenceCountUtil.release(msg);
+        public void complete(int status, String reason, List<Map.Entry<String, String>> headers, long size, byte[] body,
+                             boolean keepAlive) {
+            if (ch != channel) {
+                return;
+            }
+            if (!keepAlive) {
+                channel = null;
+                ch.close();
+            }
+            finish(new Response(status, reason, headers, size, body), null, sentNanos);
+        }
+
+        @Override
+        public void malformed(String error) {
+            if (ch == channel) {
+                channel = null;
+                finish(null, error, sentNanos);
             }
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (ctx.channel() != channel) {
+        public void closed() {
+            if (ch != channel) {
                 return; // an old connection; the current request (if any) is on another one
             }
             channel = null;
             finish(null, "RemoteDisconnected: the server closed the connection without a response", sentNanos);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
         }
     }
 }

@@ -1,10 +1,10 @@
 package io.stampede.loadgen.engine;
 
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.List;
+import java.util.Map;
 
 /**
- * A response as a user needs it: the status, the headers, the size, and the body only when a
- * capture or a check reads it (otherwise the bytes are counted and dropped as they arrive).
+ * A response as a user needs it: the status, its size, the headers (all of them only when a
+ * capture may read one; Set-Cookie always), and the body only when a capture or a check reads it.
  */
-record Response(HttpResponseStatus status, HttpHeaders headers, long size, byte[] body) {}
+record Response(int status, String reason, List<Map.Entry<String, String>> headers, long size, byte[] body) {}

@@ -2,7 +2,6 @@ package io.stampede.loadgen.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.cookie.ClientCookieDecoder;
 import io.netty.handler.codec.http.cookie.ClientCookieEncoder;
 import io.netty.handler.codec.http.cookie.Cookie;
@@ -237,7 +236,9 @@ final class VirtualUser {
             return;
         }
         boolean keepBody = !step.captures().isEmpty() || !step.expects().isEmpty();
-        connection.send(request, keepBody, worker.settings().timeoutNanos(), new HttpConnection.Callback() {
+        boolean keepHeaders = step.captures().values().stream().anyMatch(c -> c instanceof Capture.Header);
+        connection.send(request, step.method().equals("HEAD"), keepHeaders, keepBody, worker.settings().timeoutNanos(),
+                new HttpConnection.Callback() {
             @Override
             public void response(Response response, long sentNanos) {
                 long end = System.nanoTime();
@@ -259,15 +260,17 @@ final class VirtualUser {
 
     /** Applies captures and checks; returns the failure, or null. */
     private String inspect(Step.Request step, Response response, String path) {
-        int status = response.status().code();
+        int status = response.status();
         boolean plain = step.expects().isEmpty() && step.captures().isEmpty();
-        if (plain && status < 400 && !response.headers().contains(HttpHeaderNames.SET_COOKIE)) {
+        if (plain && status < 400 && response.headers().isEmpty()) {
             return null; // the common case: nothing to check, capture or remember
         }
-        for (String setCookie : response.headers().getAll(HttpHeaderNames.SET_COOKIE)) {
-            Cookie c = ClientCookieDecoder.LAX.decode(setCookie);
-            if (c != null) {
-                cookies.put(c.name(), c.value());
+        for (Map.Entry<String, String> h : response.headers()) {
+            if (h.getKey().equalsIgnoreCase("set-cookie")) {
+                Cookie c = ClientCookieDecoder.LAX.decode(h.getValue());
+                if (c != null) {
+                    cookies.put(c.name(), c.value());
+                }
             }
         }
         String body = response.body() == null ? "" : new String(response.body(), StandardCharsets.UTF_8);
@@ -294,10 +297,10 @@ final class VirtualUser {
         }
         if (!statusChecked && status >= 400) {
             return "HTTPError('" + status + (status >= 500 ? " Server Error: " : " Client Error: ")
-                    + response.status().reasonPhrase() + " for url: " + path + "')";
+                    + response.reason() + " for url: " + path + "')";
         }
         if (!step.captures().isEmpty()) {
-            List<java.util.Map.Entry<String, String>> headers = response.headers().entries();
+            List<java.util.Map.Entry<String, String>> headers = response.headers();
             for (Map.Entry<String, Capture> c : step.captures().entrySet()) {
                 String value = c.getValue().extract(status, headers, body, json);
                 if (value == null) {

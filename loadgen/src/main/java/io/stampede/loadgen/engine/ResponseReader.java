@@ -1,0 +1,278 @@
+package io.stampede.loadgen.engine;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A lean HTTP/1.1 response reader for the generator, in the spirit of wrk's parser: it frames the
+ * response (Content-Length, chunked, or until close) and counts its bytes, but builds header
+ * objects and keeps the body only when the request's captures or checks need them. Set-Cookie is
+ * always kept, for the user's cookie jar. Interim 1xx responses are skipped.
+ */
+final class ResponseReader extends ChannelInboundHandlerAdapter {
+    private static final ByteBuf END_OF_HEAD = Unpooled.unreleasableBuffer(
+            Unpooled.wrappedBuffer("\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+    private static final int MAX_HEAD = 64 * 1024;
+
+    /** Where a complete response (or a framing error) goes. */
+    interface Sink {
+        void complete(int status, String reason, List<Map.Entry<String, String>> headers, long size, byte[] body,
+                      boolean keepAlive);
+
+        void malformed(String error);
+
+        void closed();
+    }
+
+    private enum State { IDLE, HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILER, UNTIL_CLOSE }
+
+    private final Sink sink;
+    private final long maxBody;
+    private ByteBuf cumulation;
+    private State state = State.IDLE;
+    private boolean noBody;
+    private boolean keepHeaders;
+    private boolean keepBody;
+    private int status;
+    private String reason;
+    private boolean keepAlive;
+    private long remaining;
+    private long size;
+    private ByteArrayOutputStream body;
+    private List<Map.Entry<String, String>> headers;
+
+    ResponseReader(Sink sink, long maxBody) {
+        this.sink = sink;
+        this.maxBody = maxBody;
+    }
+
+    /** Sets up for the next response: whether it can have a body, and what to keep of it. */
+    void expect(boolean headRequest, boolean keepAllHeaders, boolean keepBodyBytes) {
+        noBody = headRequest;
+        keepHeaders = keepAllHeaders;
+        keepBody = keepBodyBytes;
+        state = State.HEAD;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        cumulation = ctx.alloc().buffer(1024);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        try {
+            cumulation.writeBytes(in);
+        } finally {
+            in.release();
+        }
+        try {
+            parse(ctx);
+        } catch (RuntimeException e) {
+            fail(ctx, "InvalidResponse: " + e.getMessage());
+        }
+        if (cumulation != null) {
+            cumulation.discardSomeReadBytes();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (state == State.UNTIL_CLOSE) {
+            finish(false);
+        }
+        sink.closed();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    private void parse(ChannelHandlerContext ctx) {
+        ByteBuf b = cumulation;
+        while (b.isReadable()) {
+            switch (state) {
+                case IDLE -> {
+                    fail(ctx, "InvalidResponse: bytes from the server with no request outstanding");
+                    return;
+                }
+                case HEAD -> {
+                    int end = ByteBufUtil.indexOf(END_OF_HEAD, b);
+                    if (end < 0) {
+                        if (b.readableBytes() > MAX_HEAD) {
+                            fail(ctx, "InvalidResponse: a response head over " + MAX_HEAD + " bytes");
+                        }
+                        return;
+                    }
+                    String head = b.toString(b.readerIndex(), end - b.readerIndex(), StandardCharsets.ISO_8859_1);
+                    b.readerIndex(end + 4);
+                    if (!head(head)) {
+                        continue; // an interim 1xx response: the real one follows
+                    }
+                }
+                case LENGTH -> {
+                    int n = (int) Math.min(remaining, b.readableBytes());
+                    take(b, n);
+                    remaining -= n;
+                    if (remaining == 0) {
+                        finish(keepAlive);
+                    }
+                }
+                case CHUNK_SIZE -> {
+                    int eol = b.indexOf(b.readerIndex(), b.writerIndex(), (byte) '\n');
+                    if (eol < 0) {
+                        return;
+                    }
+                    String line = b.toString(b.readerIndex(), eol - b.readerIndex(), StandardCharsets.ISO_8859_1).trim();
+                    b.readerIndex(eol + 1);
+                    int semi = line.indexOf(';');
+                    remaining = Long.parseLong(semi < 0 ? line : line.substring(0, semi).trim(), 16);
+                    state = remaining == 0 ? State.TRAILER : State.CHUNK_DATA;
+                }
+                case CHUNK_DATA -> {
+                    int n = (int) Math.min(remaining, b.readableBytes());
+                    take(b, n);
+                    remaining -= n;
+                    if (remaining == 0) {
+                        state = State.CHUNK_END;
+                    }
+                }
+                case CHUNK_END -> {
+                    int eol = b.indexOf(b.readerIndex(), b.writerIndex(), (byte) '\n');
+                    if (eol < 0) {
+                        return;
+                    }
+                    b.readerIndex(eol + 1);
+                    state = State.CHUNK_SIZE;
+                }
+                case TRAILER -> {
+                    int eol = b.indexOf(b.readerIndex(), b.writerIndex(), (byte) '\n');
+                    if (eol < 0) {
+                        return;
+                    }
+                    boolean empty = eol == b.readerIndex() || (eol == b.readerIndex() + 1 && b.getByte(b.readerIndex()) == '\r');
+                    b.readerIndex(eol + 1);
+                    if (empty) {
+                        finish(keepAlive);
+                    }
+                }
+                case UNTIL_CLOSE -> take(b, b.readableBytes());
+                default -> throw new IllegalStateException(state.name());
+            }
+            if (size > maxBody) {
+                fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
+                return;
+            }
+        }
+    }
+
+    /** Parses a head; false for an interim response. Sets the framing state. */
+    private boolean head(String head) {
+        int eol = head.indexOf("\r\n");
+        String statusLine = eol < 0 ? head : head.substring(0, eol);
+        if (!statusLine.startsWith("HTTP/1.") || statusLine.length() < 12) {
+            throw new IllegalArgumentException("not an HTTP/1.x status line: " + statusLine);
+        }
+        boolean http10 = statusLine.charAt(7) == '0';
+        status = Integer.parseInt(statusLine.substring(9, 12));
+        reason = statusLine.length() > 13 ? statusLine.substring(13) : "";
+        long length = -1;
+        boolean chunked = false;
+        boolean close = http10;
+        headers = keepHeaders ? new ArrayList<>() : null;
+        int pos = eol < 0 ? head.length() : eol + 2;
+        while (pos < head.length()) {
+            int next = head.indexOf("\r\n", pos);
+            String line = next < 0 ? head.substring(pos) : head.substring(pos, next);
+            pos = next < 0 ? head.length() : next + 2;
+            int colon = line.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("a header line without a colon");
+            }
+            String name = line.substring(0, colon);
+            String value = line.substring(colon + 1).trim();
+            if (name.equalsIgnoreCase("content-length")) {
+                length = Long.parseLong(value);
+            } else if (name.equalsIgnoreCase("transfer-encoding")) {
+                chunked = value.toLowerCase(java.util.Locale.ROOT).endsWith("chunked");
+            } else if (name.equalsIgnoreCase("connection")) {
+                String v = value.toLowerCase(java.util.Locale.ROOT);
+                close = v.contains("close") || (http10 && !v.contains("keep-alive"));
+            } else if (name.equalsIgnoreCase("set-cookie") && headers == null) {
+                headers = new ArrayList<>();
+            }
+            if (headers != null && (keepHeaders || name.equalsIgnoreCase("set-cookie"))) {
+                headers.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
+            }
+        }
+        if (status >= 100 && status < 200) {
+            return false;
+        }
+        keepAlive = !close;
+        size = 0;
+        body = keepBody ? new ByteArrayOutputStream() : null;
+        if (noBody || status == 204 || status == 304) {
+            finish(keepAlive);
+            return true;
+        }
+        if (chunked) {
+            state = State.CHUNK_SIZE;
+        } else if (length >= 0) {
+            remaining = length;
+            state = State.LENGTH;
+            if (length == 0) {
+                finish(keepAlive);
+            }
+        } else {
+            keepAlive = false;
+            state = State.UNTIL_CLOSE;
+        }
+        return true;
+    }
+
+    private void take(ByteBuf b, int n) {
+        if (body != null && n > 0) {
+            byte[] bytes = new byte[n];
+            b.readBytes(bytes);
+            body.writeBytes(bytes);
+        } else {
+            b.skipBytes(n);
+        }
+        size += n;
+    }
+
+    private void finish(boolean reusable) {
+        state = State.IDLE;
+        List<Map.Entry<String, String>> h = headers == null ? List.of() : headers;
+        byte[] bytes = body == null ? null : body.toByteArray();
+        headers = null;
+        body = null;
+        sink.complete(status, reason, h, size, bytes, reusable);
+    }
+
+    private void fail(ChannelHandlerContext ctx, String error) {
+        state = State.IDLE;
+        cumulation.clear();
+        sink.malformed(error);
+        ctx.close();
+    }
+}
