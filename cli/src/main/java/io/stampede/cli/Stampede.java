@@ -26,6 +26,11 @@ public final class Stampede implements Runnable {
     }
 
     public static void main(String[] args) {
+        // Netty samples buffers for leak reports by default; in production that costs throughput.
+        // The tests run with paranoid detection instead; -Dio.netty.leakDetection.level=... overrides.
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         System.exit(Cli.configure(new CommandLine(new Stampede())).execute(args));
     }
 

@@ -1,8 +1,6 @@
 package io.stampede.loadgen.engine;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.ByteArrayOutputStream;
@@ -19,8 +17,6 @@ import java.util.Map;
  * always kept, for the user's cookie jar. Interim 1xx responses are skipped.
  */
 final class ResponseReader extends ChannelInboundHandlerAdapter {
-    private static final ByteBuf END_OF_HEAD = Unpooled.unreleasableBuffer(
-            Unpooled.wrappedBuffer("\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
     private static final int MAX_HEAD = 64 * 1024;
 
     /** Where a complete response (or a framing error) goes. */
@@ -116,7 +112,7 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 case HEAD -> {
-                    int end = ByteBufUtil.indexOf(END_OF_HEAD, b);
+                    int end = endOfHead(b);
                     if (end < 0) {
                         if (b.readableBytes() > MAX_HEAD) {
                             fail(ctx, "InvalidResponse: a response head over " + MAX_HEAD + " bytes");
@@ -185,6 +181,24 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Where the blank line ending the head starts (the index of its first CR), or -1. */
+    private static int endOfHead(ByteBuf b) {
+        int from = b.readerIndex();
+        int to = b.writerIndex();
+        int i = from;
+        while (true) {
+            int lf = b.indexOf(i, to, (byte) '\n');
+            if (lf < 0) {
+                return -1;
+            }
+            // "\r\n\r\n": this LF ends an empty line when the two bytes before are "\n\r".
+            if (lf - from >= 3 && b.getByte(lf - 1) == '\r' && b.getByte(lf - 2) == '\n' && b.getByte(lf - 3) == '\r') {
+                return lf - 3;
+            }
+            i = lf + 1;
+        }
+    }
+
     /** Parses a head; false for an interim response. Sets the framing state. */
     private boolean head(String head) {
         int eol = head.indexOf("\r\n");
@@ -208,20 +222,34 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
             if (colon <= 0) {
                 throw new IllegalArgumentException("a header line without a colon");
             }
-            String name = line.substring(0, colon);
-            String value = line.substring(colon + 1).trim();
-            if (name.equalsIgnoreCase("content-length")) {
-                length = Long.parseLong(value);
-            } else if (name.equalsIgnoreCase("transfer-encoding")) {
-                chunked = value.toLowerCase(java.util.Locale.ROOT).endsWith("chunked");
-            } else if (name.equalsIgnoreCase("connection")) {
-                String v = value.toLowerCase(java.util.Locale.ROOT);
-                close = v.contains("close") || (http10 && !v.contains("keep-alive"));
-            } else if (name.equalsIgnoreCase("set-cookie") && headers == null) {
-                headers = new ArrayList<>();
+            // Only four headers matter for framing and cookies; the rest are skipped by length.
+            boolean cookie = false;
+            switch (colon) {
+                case 14 -> {
+                    if (line.regionMatches(true, 0, "content-length", 0, 14)) {
+                        length = Long.parseLong(line.substring(colon + 1).trim());
+                    }
+                }
+                case 17 -> {
+                    if (line.regionMatches(true, 0, "transfer-encoding", 0, 17)) {
+                        chunked = line.substring(colon + 1).trim().toLowerCase(java.util.Locale.ROOT).endsWith("chunked");
+                    }
+                }
+                case 10 -> {
+                    if (line.regionMatches(true, 0, "connection", 0, 10)) {
+                        String v = line.substring(colon + 1).toLowerCase(java.util.Locale.ROOT);
+                        close = v.contains("close") || (http10 && !v.contains("keep-alive"));
+                    } else if (line.regionMatches(true, 0, "set-cookie", 0, 10)) {
+                        cookie = true;
+                        if (headers == null) {
+                            headers = new ArrayList<>();
+                        }
+                    }
+                }
+                default -> { }
             }
-            if (headers != null && (keepHeaders || name.equalsIgnoreCase("set-cookie"))) {
-                headers.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
+            if (headers != null && (keepHeaders || cookie)) {
+                headers.add(new AbstractMap.SimpleImmutableEntry<>(line.substring(0, colon), line.substring(colon + 1).trim()));
             }
         }
         if (status >= 100 && status < 200) {

@@ -236,7 +236,7 @@ final class VirtualUser {
             return;
         }
         boolean keepBody = !step.captures().isEmpty() || !step.expects().isEmpty();
-        boolean keepHeaders = step.captures().values().stream().anyMatch(c -> c instanceof Capture.Header);
+        boolean keepHeaders = worker.capturesHeaders(step);
         connection.send(request, step.method().equals("HEAD"), keepHeaders, keepBody, worker.settings().timeoutNanos(),
                 new HttpConnection.Callback() {
             @Override

@@ -73,6 +73,13 @@ final class Worker {
     }
 
     private final java.util.Map<Step.Request, Boolean> encodable = new java.util.HashMap<>();
+    private final java.util.Map<Step.Request, Boolean> headerCaptures = new java.util.HashMap<>();
+
+    /** Whether a step captures a header, so the response's headers must all be kept. */
+    boolean capturesHeaders(Step.Request step) {
+        return headerCaptures.computeIfAbsent(step, s -> s.captures().values().stream()
+                .anyMatch(c -> c instanceof io.stampede.loadgen.scenario.Capture.Header));
+    }
 
     private static boolean constant(Step.Request step) {
         if (step.method().equals("HEAD") || !step.path().isConstant()) {
@@ -101,7 +108,10 @@ final class Worker {
                 all.addComponent(true, part);
             }
             ch.finishAndReleaseAll();
-            b = io.netty.buffer.Unpooled.unreleasableBuffer(io.netty.buffer.Unpooled.copiedBuffer(all).asReadOnly());
+            // Direct, so each write goes to the socket without a copy into a direct buffer first.
+            ByteBuf direct = io.netty.buffer.Unpooled.directBuffer(all.readableBytes());
+            direct.writeBytes(all);
+            b = io.netty.buffer.Unpooled.unreleasableBuffer(direct);
             all.release();
             encoded.put(step, b);
         }
