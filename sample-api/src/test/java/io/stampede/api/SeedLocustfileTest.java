@@ -58,7 +58,9 @@ class SeedLocustfileTest {
             long failures = Long.parseLong(m.group(2));
             assertThat(failures).as("failures; log:%n%s", log).isZero();
             assertThat(requests).isGreaterThan(50);
-            assertThat(api.get("/_admin/stats", null).json().get("requests_total").asLong()).isEqualTo(requests);
+            // Locust drops the requests its users were in the middle of when the run ends (at most
+            // one per user), which the API did serve.
+            assertThat(api.get("/_admin/stats", null).json().get("requests_total").asLong()).isBetween(requests, requests + 20);
         }
     }
 
