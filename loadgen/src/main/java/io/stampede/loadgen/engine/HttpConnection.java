@@ -98,14 +98,13 @@ final class HttpConnection {
         long sent = sentNanos;
         armTimeout(sent + timeoutNanos, timeoutNanos);
         // Pre-encoded bytes go in below the HTTP encoder (its context writes towards the socket).
-        io.netty.channel.ChannelFuture written = request instanceof ByteBuf
-                ? codec.writeAndFlush(request)
-                : channel.writeAndFlush(request);
-        written.addListener(f -> {
-            if (!f.isSuccess()) {
-                finish(null, "ConnectionError: sending the request failed: " + f.cause().getMessage(), sent);
-            }
-        });
+        // A void promise: a failed write closes the channel, which fails the request through the
+        // reader's closed() event, so no listener is needed per request.
+        if (request instanceof ByteBuf) {
+            codec.writeAndFlush(request, codec.voidPromise());
+        } else {
+            channel.writeAndFlush(request, channel.voidPromise());
+        }
     }
 
     /**

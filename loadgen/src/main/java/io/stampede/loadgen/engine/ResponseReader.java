@@ -39,7 +39,6 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
     private boolean keepHeaders;
     private boolean keepBody;
     private int status;
-    private String reason;
     private boolean keepAlive;
     private long remaining;
     private long size;
@@ -76,17 +75,30 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf in = (ByteBuf) msg;
         try {
-            cumulation.writeBytes(in);
+            // Parse straight from the socket's buffer; only an incomplete tail is copied for later.
+            ByteBuf data = in;
+            if (cumulation.isReadable()) {
+                cumulation.writeBytes(in);
+                data = cumulation;
+            }
+            try {
+                parse(ctx, data);
+            } catch (RuntimeException e) {
+                fail(ctx, "InvalidResponse: " + e.getMessage());
+                return;
+            }
+            if (cumulation == null) {
+                return;
+            }
+            if (data == in) {
+                if (in.isReadable()) {
+                    cumulation.writeBytes(in);
+                }
+            } else {
+                cumulation.discardSomeReadBytes();
+            }
         } finally {
             in.release();
-        }
-        try {
-            parse(ctx);
-        } catch (RuntimeException e) {
-            fail(ctx, "InvalidResponse: " + e.getMessage());
-        }
-        if (cumulation != null) {
-            cumulation.discardSomeReadBytes();
         }
     }
 
@@ -103,8 +115,7 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private void parse(ChannelHandlerContext ctx) {
-        ByteBuf b = cumulation;
+    private void parse(ChannelHandlerContext ctx, ByteBuf b) {
         while (b.isReadable()) {
             switch (state) {
                 case IDLE -> {
@@ -119,9 +130,9 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                         }
                         return;
                     }
-                    String head = b.toString(b.readerIndex(), end - b.readerIndex(), StandardCharsets.ISO_8859_1);
+                    int headStart = b.readerIndex();
                     b.readerIndex(end + 4);
-                    if (!head(head)) {
+                    if (!head(b, headStart, end)) {
                         continue; // an interim 1xx response: the real one follows
                     }
                 }
@@ -199,58 +210,58 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Parses a head; false for an interim response. Sets the framing state. */
-    private boolean head(String head) {
-        int eol = head.indexOf("\r\n");
-        String statusLine = eol < 0 ? head : head.substring(0, eol);
-        if (!statusLine.startsWith("HTTP/1.") || statusLine.length() < 12) {
-            throw new IllegalArgumentException("not an HTTP/1.x status line: " + statusLine);
+    /**
+     * Parses the head in {@code b[from, end)} without turning it into strings: the status from its
+     * digits, and of the headers only the four that matter (Content-Length, Transfer-Encoding,
+     * Connection, Set-Cookie), unless the request asked to keep them all. False for an interim response.
+     */
+    private boolean head(ByteBuf b, int from, int end) {
+        int lineEnd = b.indexOf(from, end, (byte) '\r');
+        if (lineEnd < 0) {
+            lineEnd = end;
         }
-        boolean http10 = statusLine.charAt(7) == '0';
-        status = Integer.parseInt(statusLine.substring(9, 12));
-        reason = statusLine.length() > 13 ? statusLine.substring(13) : "";
+        if (lineEnd - from < 12 || b.getByte(from) != 'H' || b.getByte(from + 5) != '1' || b.getByte(from + 6) != '.') {
+            throw new IllegalArgumentException("not an HTTP/1.x status line");
+        }
+        boolean http10 = b.getByte(from + 7) == '0';
+        status = digit(b, from + 9) * 100 + digit(b, from + 10) * 10 + digit(b, from + 11);
+        // The reason phrase is only read for error messages, so only then is it made a string.
+        reasonBuf = status >= 400 && lineEnd > from + 13
+                ? b.toString(from + 13, lineEnd - from - 13, StandardCharsets.ISO_8859_1) : "";
         long length = -1;
         boolean chunked = false;
         boolean close = http10;
         headers = keepHeaders ? new ArrayList<>() : null;
-        int pos = eol < 0 ? head.length() : eol + 2;
-        while (pos < head.length()) {
-            int next = head.indexOf("\r\n", pos);
-            String line = next < 0 ? head.substring(pos) : head.substring(pos, next);
-            pos = next < 0 ? head.length() : next + 2;
-            int colon = line.indexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("a header line without a colon");
+        int pos = lineEnd + 2;
+        while (pos < end) {
+            int eol = b.indexOf(pos, end, (byte) '\r');
+            if (eol < 0) {
+                eol = end;
             }
-            // Only four headers matter for framing and cookies; the rest are skipped by length.
+            int colon = b.indexOf(pos, eol, (byte) ':');
+            if (colon <= pos) {
+                throw new IllegalArgumentException("a header line without a name");
+            }
+            int nameLength = colon - pos;
             boolean cookie = false;
-            switch (colon) {
-                case 14 -> {
-                    if (line.regionMatches(true, 0, "content-length", 0, 14)) {
-                        length = Long.parseLong(line.substring(colon + 1).trim());
-                    }
+            if (nameLength == 14 && is(b, pos, "content-length")) {
+                length = Long.parseLong(value(b, colon, eol));
+            } else if (nameLength == 17 && is(b, pos, "transfer-encoding")) {
+                chunked = value(b, colon, eol).toLowerCase(java.util.Locale.ROOT).endsWith("chunked");
+            } else if (nameLength == 10 && is(b, pos, "connection")) {
+                String v = value(b, colon, eol).toLowerCase(java.util.Locale.ROOT);
+                close = v.contains("close") || (http10 && !v.contains("keep-alive"));
+            } else if (nameLength == 10 && is(b, pos, "set-cookie")) {
+                cookie = true;
+                if (headers == null) {
+                    headers = new ArrayList<>();
                 }
-                case 17 -> {
-                    if (line.regionMatches(true, 0, "transfer-encoding", 0, 17)) {
-                        chunked = line.substring(colon + 1).trim().toLowerCase(java.util.Locale.ROOT).endsWith("chunked");
-                    }
-                }
-                case 10 -> {
-                    if (line.regionMatches(true, 0, "connection", 0, 10)) {
-                        String v = line.substring(colon + 1).toLowerCase(java.util.Locale.ROOT);
-                        close = v.contains("close") || (http10 && !v.contains("keep-alive"));
-                    } else if (line.regionMatches(true, 0, "set-cookie", 0, 10)) {
-                        cookie = true;
-                        if (headers == null) {
-                            headers = new ArrayList<>();
-                        }
-                    }
-                }
-                default -> { }
             }
             if (headers != null && (keepHeaders || cookie)) {
-                headers.add(new AbstractMap.SimpleImmutableEntry<>(line.substring(0, colon), line.substring(colon + 1).trim()));
+                headers.add(new AbstractMap.SimpleImmutableEntry<>(b.toString(pos, nameLength, StandardCharsets.ISO_8859_1),
+                        value(b, colon, eol)));
             }
+            pos = eol + 2;
         }
         if (status >= 100 && status < 200) {
             return false;
@@ -277,6 +288,34 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         return true;
     }
 
+    private String reasonBuf = "";
+
+    private static int digit(ByteBuf b, int i) {
+        int d = b.getByte(i) - '0';
+        if (d < 0 || d > 9) {
+            throw new IllegalArgumentException("a status code that is not three digits");
+        }
+        return d;
+    }
+
+    /** Case-insensitive comparison of an ASCII header name with a lowercase one. */
+    private static boolean is(ByteBuf b, int at, String lower) {
+        for (int i = 0; i < lower.length(); i++) {
+            int c = b.getByte(at + i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String value(ByteBuf b, int colon, int eol) {
+        return b.toString(colon + 1, eol - colon - 1, StandardCharsets.ISO_8859_1).trim();
+    }
+
     private void take(ByteBuf b, int n) {
         if (body != null && n > 0) {
             byte[] bytes = new byte[n];
@@ -294,12 +333,14 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         byte[] bytes = body == null ? null : body.toByteArray();
         headers = null;
         body = null;
-        sink.complete(status, reason, h, size, bytes, reusable);
+        sink.complete(status, reasonBuf, h, size, bytes, reusable);
     }
 
     private void fail(ChannelHandlerContext ctx, String error) {
         state = State.IDLE;
-        cumulation.clear();
+        if (cumulation != null) {
+            cumulation.clear();
+        }
         sink.malformed(error);
         ctx.close();
     }

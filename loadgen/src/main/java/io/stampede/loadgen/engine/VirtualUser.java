@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * the request should have started (the user was ready, or the open model's schedule said so), and
  * service time from when it was actually sent; they differ when the generator falls behind.
  */
-final class VirtualUser {
+final class VirtualUser implements HttpConnection.Callback {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final Worker worker;
@@ -237,25 +237,43 @@ final class VirtualUser {
         }
         boolean keepBody = !step.captures().isEmpty() || !step.expects().isEmpty();
         boolean keepHeaders = worker.capturesHeaders(step);
-        connection.send(request, step.method().equals("HEAD"), keepHeaders, keepBody, worker.settings().timeoutNanos(),
-                new HttpConnection.Callback() {
-            @Override
-            public void response(Response response, long sentNanos) {
-                long end = System.nanoTime();
-                String error = inspect(step, response, path);
-                worker.recording().record(step.method(), name, end - intended, end - sentNanos, response.size(), error);
-                readyNanos = end;
-                next.run();
-            }
+        // One request at a time per user: its context lives in fields, and the user is the callback.
+        pendingStep = step;
+        pendingName = name;
+        pendingPath = path;
+        pendingIntended = intended;
+        pendingNext = next;
+        connection.send(request, step.method().equals("HEAD"), keepHeaders, keepBody, worker.settings().timeoutNanos(), this);
+    }
 
-            @Override
-            public void failed(String error, long sentNanos) {
-                long end = System.nanoTime();
-                worker.recording().record(step.method(), name, end - intended, end - sentNanos, 0, error);
-                readyNanos = end;
-                next.run();
-            }
-        });
+    private Step.Request pendingStep;
+    private String pendingName;
+    private String pendingPath;
+    private long pendingIntended;
+    private Runnable pendingNext;
+
+    @Override
+    public void response(Response response, long sentNanos) {
+        long end = System.nanoTime();
+        Step.Request step = pendingStep;
+        String error = inspect(step, response, pendingPath);
+        worker.recording().record(step.method(), pendingName, end - pendingIntended, end - sentNanos, response.size(), error);
+        continueAfter(end);
+    }
+
+    @Override
+    public void failed(String error, long sentNanos) {
+        long end = System.nanoTime();
+        worker.recording().record(pendingStep.method(), pendingName, end - pendingIntended, end - sentNanos, 0, error);
+        continueAfter(end);
+    }
+
+    private void continueAfter(long end) {
+        Runnable next = pendingNext;
+        pendingStep = null;
+        pendingNext = null;
+        readyNanos = end;
+        next.run();
     }
 
     /** Applies captures and checks; returns the failure, or null. */
