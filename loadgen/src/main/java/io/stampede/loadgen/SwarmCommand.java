@@ -273,6 +273,7 @@ public final class SwarmCommand implements Callable<Integer> {
                 }
             }
         } finally {
+            collector.stopClock();
             swarm.close();
         }
         StatsSnapshot last = collector.collect();

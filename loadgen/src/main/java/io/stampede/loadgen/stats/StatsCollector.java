@@ -112,12 +112,23 @@ public final class StatsCollector {
             dropped += r.dropped.sum();
         }
         errorBaseline.forEach((k, v) -> errors.computeIfPresent(k, (kk, cur) -> cur - v == 0 ? null : cur - v));
-        double elapsed = (nanoClock.getAsLong() - startNanos) / 1e9;
+        long until = endNanos != 0 ? endNanos : nanoClock.getAsLong();
+        double elapsed = (until - startNanos) / 1e9;
         return new StatsSnapshot(System.currentTimeMillis(), elapsed, users.getAsInt(), List.copyOf(endpoints),
                 new EndpointStats(Endpoint.AGGREGATED, total[0], total[1], total[2], totalLatency, totalService,
                         totalRps, totalFps),
                 errors, dropped - droppedBaseline, interval, intervalTotal);
     }
+
+    /**
+     * Marks the end of the run: rates are per second of the run, not of the time it then takes
+     * the users to stop (their last responses still count).
+     */
+    public synchronized void stopClock() {
+        endNanos = nanoClock.getAsLong();
+    }
+
+    private long endNanos;
 
     /** Zeroes the statistics (Locust's reset): what was recorded so far no longer counts. */
     public synchronized void reset() {
