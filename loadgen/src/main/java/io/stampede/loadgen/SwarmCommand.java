@@ -290,6 +290,7 @@ public final class SwarmCommand implements Callable<Integer> {
         } else {
             out.println(ConsoleTable.summary(last));
             out.println(ConsoleTable.percentiles(last));
+            out.println(ConsoleTable.serviceTimes(last));
             if (!last.errors().isEmpty()) {
                 out.println(ConsoleTable.errors(last));
             }

@@ -146,4 +146,67 @@ class SwarmEndToEndTest {
                 .contains("'fast' is not a rate");
         assertThat(swarm(List.of("http://127.0.0.1:1/", "--threshold", "p99 < soon").toArray(String[]::new)).code()).isEqualTo(2);
     }
+
+    @Test
+    void feedsSequentialTasksTagsAndChecksWorkTogether(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("accounts.csv"), "email,password\nuser1@market.test,password1\nuser2@market.test,password2\n");
+        Path scenario = dir.resolve("s.yaml");
+        Files.writeString(scenario, """
+                data:
+                  accounts: {csv: accounts.csv}
+                users:
+                  Reader:
+                    feed: accounts
+                    sequential: true
+                    wait_time: constant(0.05)
+                    on_start:
+                      - post: /api/v1/auth/token/
+                        json: {email: "${accounts.email}", password: "${accounts.password}"}
+                        capture: {token: $.access}
+                        expect: {status: 200}
+                    tasks:
+                      first:
+                        tags: [read]
+                        steps:
+                          - get: /api/v1/products/?page_size=2
+                            name: list
+                            headers: {Authorization: "Bearer ${token}"}
+                            capture: {first_id: "$.results[0].id", next: 'regex:page=(\\d+)'}
+                            expect: {json: {"$.count": "200"}, contains: results}
+                      second:
+                        tags: [read]
+                        steps:
+                          - get: /api/v1/products/${first_id}/
+                            name: detail
+                            headers: {Authorization: "Bearer ${token}"}
+                            expect: {status: [200, 201], json: {"$.id": "${first_id}"}}
+                      never:
+                        tags: [write]
+                        steps:
+                          - post: /api/v1/products/
+                            json: {name: x, price: "1.00"}
+                            headers: {Authorization: "Bearer ${token}"}
+                """);
+        Run r = swarm("-f", scenario.toString(), "-H", fast.url(), "-u", "2", "-r", "10", "-t", "2s", "--headless",
+                "--only-summary", "-T", "read", "--json", dir.resolve("f.json").toString());
+        assertThat(Files.exists(dir.resolve("f.json"))).as("out:%n%s%nerr:%n%s", r.out(), r.err()).isTrue();
+        JsonNode j = JSON.readTree(dir.resolve("f.json").toFile());
+        assertThat(j.get("endpoints")).extracting(e -> e.get("method").asText() + " " + e.get("name").asText())
+                .containsExactlyInAnyOrder("POST /api/v1/auth/token/", "GET list", "GET detail");
+        long list = 0;
+        long detail = 0;
+        for (JsonNode e : j.get("endpoints")) {
+            if (e.get("name").asText().equals("list")) {
+                list = e.get("requests").asLong();
+            } else if (e.get("name").asText().equals("detail")) {
+                detail = e.get("requests").asLong();
+            }
+        }
+        // Sequential: the two tasks alternate, so their counts differ by at most one per user.
+        assertThat(Math.abs(list - detail)).isLessThanOrEqualTo(2);
+        assertThat(list).isGreaterThan(5);
+        // Checks read variables too: the detail's id equals the id captured from the list.
+        assertThat(j.get("failures").asLong()).as(j.get("errors").toString()).isZero();
+        assertThat(r.code()).isZero();
+    }
 }

@@ -308,7 +308,12 @@ final class VirtualUser implements HttpConnection.Callback {
         boolean statusChecked = false;
         for (Expect e : step.expects()) {
             statusChecked |= e instanceof Expect.Status;
-            String failure = e.check(status, body, json);
+            String failure;
+            try {
+                failure = e.check(status, body, json, this::lookup);
+            } catch (Template.MissingVariableException missing) {
+                failure = missing.getMessage();
+            }
             if (failure != null) {
                 return failure;
             }

@@ -79,6 +79,27 @@ public final class ConsoleTable {
         b.append(String.format(Locale.ROOT, " %7d%n", e.requests()));
     }
 
+    /** Service time (from the actual send) beside latency (from the intended start), per endpoint. */
+    public static String serviceTimes(StatsSnapshot s) {
+        StringBuilder b = new StringBuilder("Latency (from the intended start) vs service time (from the send), ms\n");
+        b.append(String.format(Locale.ROOT, "%-8s %-60s %9s %9s %9s %9s %9s %9s%n", "Type", "Name", "lat p50", "svc p50",
+                "lat p99", "svc p99", "lat max", "svc max"));
+        for (EndpointStats e : s.endpoints()) {
+            serviceRow(b, e.endpoint().method(), e.endpoint().name(), e);
+        }
+        serviceRow(b, "", "Aggregated", s.total());
+        return b.toString();
+    }
+
+    private static void serviceRow(StringBuilder b, String method, String name, EndpointStats e) {
+        if (e.requests() == 0) {
+            return;
+        }
+        b.append(String.format(Locale.ROOT, "%-8s %-60s %9s %9s %9s %9s %9s %9s%n", method, truncate(name, 60),
+                ms(e.percentileMs(50)), ms(e.servicePercentileMs(50)), ms(e.percentileMs(99)), ms(e.servicePercentileMs(99)),
+                ms(e.maxMs()), ms(e.servicePercentileMs(100))));
+    }
+
     public static String errors(StatsSnapshot s) {
         StringBuilder b = new StringBuilder("Error report\n");
         b.append(String.format(Locale.ROOT, "%-18s %s%n", "# occurrences", "Error"));

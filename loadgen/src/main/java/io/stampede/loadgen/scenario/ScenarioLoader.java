@@ -286,7 +286,7 @@ public final class ScenarioLoader {
         if (m.containsKey("json")) {
             for (Map.Entry<String, YamlNode> e : m.get("json").map().entrySet()) {
                 try {
-                    out.add(new Expect.JsonEquals(JsonPath.parse(e.getKey()), e.getValue().text()));
+                    out.add(new Expect.JsonEquals(JsonPath.parse(e.getKey()), template(e.getValue())));
                 } catch (IllegalArgumentException ex) {
                     throw e.getValue().error(ex.getMessage());
                 }

@@ -43,14 +43,14 @@ class CapturesAndChecksTest {
 
     @Test
     void checksExplainWhatFailed() {
-        assertThat(new Expect.Status(Set.of(200)).check(200, BODY, () -> JSON)).isNull();
-        assertThat(new Expect.Status(Set.of(200)).check(503, BODY, () -> JSON)).isEqualTo("expected status 200, got 503");
-        assertThat(new Expect.Status(Set.of(200, 201)).check(404, BODY, () -> JSON)).isEqualTo("expected status in [200, 201], got 404");
-        assertThat(new Expect.JsonEquals(JsonPath.parse("$.count"), "2").check(200, BODY, () -> JSON)).isNull();
-        assertThat(new Expect.JsonEquals(JsonPath.parse("$.ok"), "false").check(200, BODY, () -> JSON))
+        assertThat(new Expect.Status(Set.of(200)).check(200, BODY, () -> JSON, n -> null)).isNull();
+        assertThat(new Expect.Status(Set.of(200)).check(503, BODY, () -> JSON, n -> null)).isEqualTo("expected status 200, got 503");
+        assertThat(new Expect.Status(Set.of(200, 201)).check(404, BODY, () -> JSON, n -> null)).isEqualTo("expected status in [200, 201], got 404");
+        assertThat(new Expect.JsonEquals(JsonPath.parse("$.count"), Template.parse("${n}", Map.of())).check(200, BODY, () -> JSON, Map.of("n", "2")::get)).isNull();
+        assertThat(new Expect.JsonEquals(JsonPath.parse("$.ok"), Template.literal("false")).check(200, BODY, () -> JSON, n -> null))
                 .isEqualTo("expected $.ok == false, got true");
-        assertThat(new Expect.BodyContains("access").check(200, BODY, () -> JSON)).isNull();
-        assertThat(new Expect.BodyContains("refresh").check(200, BODY, () -> JSON)).isEqualTo("expected the body to contain 'refresh'");
+        assertThat(new Expect.BodyContains("access").check(200, BODY, () -> JSON, n -> null)).isNull();
+        assertThat(new Expect.BodyContains("refresh").check(200, BODY, () -> JSON, n -> null)).isEqualTo("expected the body to contain 'refresh'");
     }
 
     @Test
