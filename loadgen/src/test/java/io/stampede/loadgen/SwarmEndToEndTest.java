@@ -209,4 +209,35 @@ class SwarmEndToEndTest {
         assertThat(j.get("failures").asLong()).as(j.get("errors").toString()).isZero();
         assertThat(r.code()).isZero();
     }
+
+    @Test
+    void stopTimeoutLetsUsersFinishTheirTask(@TempDir Path dir) throws Exception {
+        Path scenario = dir.resolve("stop.yaml");
+        Files.writeString(scenario, """
+                users:
+                  U:
+                    tasks:
+                      slow:
+                        steps:
+                          - get: /healthz
+                            name: first
+                          - sleep: 1500ms
+                          - get: /healthz
+                            name: second
+                """);
+        Run abrupt = swarm("-f", scenario.toString(), "-H", fast.url(), "-u", "2", "-r", "100", "-t", "500ms", "--headless",
+                "--only-summary", "--json", dir.resolve("a.json").toString());
+        Run graceful = swarm("-f", scenario.toString(), "-H", fast.url(), "-u", "2", "-r", "100", "-t", "500ms", "--headless",
+                "--only-summary", "--stop-timeout", "5s", "--json", dir.resolve("b.json").toString());
+        assertThat(abrupt.code()).isZero();
+        assertThat(graceful.code()).isZero();
+        assertThat(names(dir.resolve("a.json"))).containsExactly("first");
+        assertThat(names(dir.resolve("b.json"))).containsExactlyInAnyOrder("first", "second");
+    }
+
+    private static List<String> names(Path json) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        JSON.readTree(json.toFile()).get("endpoints").forEach(e -> out.add(e.get("name").asText()));
+        return out;
+    }
 }
