@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.stampede.balancer.config.ClientSettings;
 import io.stampede.balancer.config.LocationConfig;
+import io.stampede.common.LazyDeadline;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Optional;
@@ -42,9 +43,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private int requests;
     private boolean closing;
     private boolean headStarted;
-    private ScheduledFuture<?> headTimer;
-    private long headDeadline;
-    private long headTimerFires;
+    private LazyDeadline headDeadline;
     private ScheduledFuture<?> bodyTimer;
     private long bodyStartNanos;
     private long bodyBytes;
@@ -75,6 +74,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.headDeadline = new LazyDeadline(ctx.executor(), this::headTimedOut);
     }
 
     @Override
@@ -141,7 +141,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        headDeadline = 0;
+        headDeadline.disarm();
         headStarted = false;
         requests++;
         AccessRecord record = new AccessRecord();
@@ -281,32 +281,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }, limits.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * Sets the deadline for the next request head. Lazy like the exchange's timer: the task stays
-     * scheduled across requests and re-arms itself when it fires early, so keep-alive requests cost
-     * no timer each.
-     */
+    /** Sets the deadline for the next request head (lazy: keep-alive requests cost no timer each). */
     private void armHeadTimer(long millis) {
-        headDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        if (headTimer != null && headDeadline < headTimerFires) {
-            headTimer.cancel(false);
-            headTimer = null;
-        }
-        if (headTimer == null) {
-            headTimerFires = headDeadline;
-            headTimer = ctx.executor().schedule(this::checkHeadDeadline, millis, TimeUnit.MILLISECONDS);
-        }
+        headDeadline.arm(TimeUnit.MILLISECONDS.toNanos(millis));
     }
 
-    private void checkHeadDeadline() {
-        headTimer = null;
-        if (headDeadline == 0 || current != null || closing) {
-            return;
-        }
-        long left = headDeadline - System.nanoTime();
-        if (left > 0) {
-            headTimerFires = headDeadline;
-            headTimer = ctx.executor().schedule(this::checkHeadDeadline, left, TimeUnit.NANOSECONDS);
+    private void headTimedOut() {
+        if (current != null || closing) {
             return;
         }
         if (headStarted) {
@@ -320,7 +301,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancel(headTimer);
+        headDeadline.cancel();
         stopBodyTimer();
         if (current != null) {
             Exchange e = current;

@@ -27,11 +27,11 @@ import io.stampede.balancer.upstream.BalancedRequest;
 import io.stampede.balancer.upstream.NextUpstream;
 import io.stampede.balancer.upstream.Outcome;
 import io.stampede.balancer.upstream.Peer;
+import io.stampede.common.LazyDeadline;
 import io.stampede.common.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,6 +40,10 @@ import java.util.concurrent.TimeUnit;
  * balancer for a peer, sends the request on a pooled or new connection, and streams the response
  * back, reading from the upstream only after the client took the previous piece. Failures before
  * any response byte reached the client go through nginx's retry rules.
+ *
+ * <p>It is the longest class here because it is the one place that sequences a request's whole
+ * upstream life (body, attempts and retries, response stream, teardown); the steps are short
+ * methods, and selection, retry rules, head rewriting and pooling live in their own classes.
  *
  * <p>Buffer ownership: {@code body} holds the request body parts this exchange retained, released
  * in {@link #end}; every other buffer is written on or released where it is received.
@@ -79,9 +83,7 @@ final class Exchange {
     private boolean responseFramed;
     private boolean clientChunked;
     private boolean keepAlive;
-    private ScheduledFuture<?> timer;
-    private long deadlineNanos;
-    private long timerFiresNanos;
+    private final LazyDeadline deadline;
     private String deadlineWhy;
     private boolean done;
 
@@ -101,6 +103,7 @@ final class Exchange {
                 location.proxyHost());
         this.nextUpstream = runtime.nextUpstream(location);
         this.declaredLength = HttpUtil.getContentLength(head, -1L);
+        this.deadline = new LazyDeadline(ctx.executor(), () -> onTimer(deadlineWhy));
     }
 
     /** nginx's proxy_pass URI rule: a URI part replaces the matched location prefix. */
@@ -539,54 +542,17 @@ final class Exchange {
         }
     }
 
-    /**
-     * Sets the deadline of the current wait on the upstream. The timer is lazy: one task per
-     * exchange that, when it fires early, re-arms itself for the rest, so moving the deadline on
-     * every read costs a field write, not a timer.
-     */
+    /** Sets the deadline of the current wait on the upstream; moving it on every read is cheap. */
     private void armTimer(long millis, String why) {
-        if (millis <= 0) {
-            deadlineNanos = 0;
-            return;
-        }
-        deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         deadlineWhy = why;
-        if (timer != null && deadlineNanos < timerFiresNanos) {
-            // An earlier deadline than the task's: move the task.
-            timer.cancel(false);
-            timer = null;
-        }
-        if (timer == null) {
-            timerFiresNanos = deadlineNanos;
-            timer = ctx.executor().schedule(this::checkDeadline, millis, TimeUnit.MILLISECONDS);
-        }
+        deadline.arm(TimeUnit.MILLISECONDS.toNanos(millis));
     }
 
-    private void checkDeadline() {
-        timer = null;
-        if (done || deadlineNanos == 0) {
-            return;
-        }
-        long left = deadlineNanos - System.nanoTime();
-        if (left > 0) {
-            timerFiresNanos = deadlineNanos;
-            timer = ctx.executor().schedule(this::checkDeadline, left, TimeUnit.NANOSECONDS);
-            return;
-        }
-        deadlineNanos = 0;
-        onTimer(deadlineWhy);
-    }
-
-    /** No deadline until the next {@link #armTimer}; the task, if any, stays for reuse. */
     private void disarm() {
-        deadlineNanos = 0;
+        deadline.disarm();
     }
 
     private void cancelTimer() {
-        deadlineNanos = 0;
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        deadline.cancel();
     }
 }

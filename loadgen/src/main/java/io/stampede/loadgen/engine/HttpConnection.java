@@ -12,7 +12,6 @@ import java.util.Map;
 import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,8 +35,7 @@ final class HttpConnection {
     private ResponseReader reader;
     private Callback pending;
     private long sentNanos;
-    private ScheduledFuture<?> timeout;
-    private long deadlineNanos;
+    private final io.stampede.common.LazyDeadline timeout;
     private long timeoutNanos;
     private final int maxBody;
     private boolean headRequest;
@@ -48,6 +46,7 @@ final class HttpConnection {
         this.worker = worker;
         this.address = address;
         this.maxBody = maxBody;
+        this.timeout = new io.stampede.common.LazyDeadline(worker.loop(), this::timedOut);
     }
 
     /**
@@ -107,26 +106,14 @@ final class HttpConnection {
         }
     }
 
-    /**
-     * The request deadline. One lazy timer per connection: it stays scheduled across requests
-     * and, firing early, re-arms for the current deadline, so a request costs no timer.
-     */
-    private void armTimeout(long deadline, long timeoutNanos) {
-        deadlineNanos = deadline;
+    /** The request deadline: lazy, so a request costs a field write, not a timer. */
+    private void armTimeout(long deadlineNanos, long timeoutNanos) {
         this.timeoutNanos = timeoutNanos;
-        if (timeout == null) {
-            timeout = worker.loop().schedule(this::checkTimeout, timeoutNanos, TimeUnit.NANOSECONDS);
-        }
+        timeout.arm(deadlineNanos - System.nanoTime());
     }
 
-    private void checkTimeout() {
-        timeout = null;
-        if (pending == null || deadlineNanos == 0) {
-            return;
-        }
-        long left = deadlineNanos - System.nanoTime();
-        if (left > 0) {
-            timeout = worker.loop().schedule(this::checkTimeout, left, TimeUnit.NANOSECONDS);
+    private void timedOut() {
+        if (pending == null) {
             return;
         }
         Channel ch = channel;
@@ -138,7 +125,7 @@ final class HttpConnection {
     }
 
     private void finish(Response response, String error, long sent) {
-        deadlineNanos = 0;
+        timeout.disarm();
         Callback cb = pending;
         pending = null;
         if (cb == null) {
@@ -152,10 +139,7 @@ final class HttpConnection {
     }
 
     void close() {
-        if (timeout != null) {
-            timeout.cancel(false);
-            timeout = null;
-        }
+        timeout.cancel();
         if (channel != null) {
             channel.close();
             channel = null;
