@@ -241,6 +241,9 @@ public final class SwarmCommand implements Callable<Integer> {
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
         swarm.start();
+        if (pacer != null) {
+            collector.startClock(); // the open model's users were started and logged in before this
+        }
         long start = System.nanoTime();
         long end = run == null ? Long.MAX_VALUE : start + run.toNanos();
         boolean resetDone = false;

@@ -240,4 +240,38 @@ class SwarmEndToEndTest {
         JSON.readTree(json.toFile()).get("endpoints").forEach(e -> out.add(e.get("name").asText()));
         return out;
     }
+
+    @Test
+    void oneUserServesEveryArrivalWhateverWorkerItLivesOn(@TempDir Path dir) throws Exception {
+        Run r = swarm(fast.url() + "/healthz", "-c", "1", "-d", "2s", "--rate", "20/s", "--json", dir.resolve("one.json").toString());
+        JsonNode j = JSON.readTree(dir.resolve("one.json").toFile());
+        assertThat(j.get("dropped").asLong()).as(r.out()).isZero();
+        assertThat(j.get("requests").asLong()).isBetween(35L, 45L);
+    }
+
+    @Test
+    void requestsThatFailBeforeBeingSentDoNotStallTheUser(@TempDir Path dir) throws Exception {
+        Path scenario = dir.resolve("fail.yaml");
+        Files.writeString(scenario, """
+                users:
+                  U:
+                    on_start:
+                      - post: /api/v1/auth/token/
+                        json: {email: demo@market.test, password: wrong}
+                        capture: {token: $.access}
+                    tasks:
+                      t:
+                        steps:
+                          - get: /api/v1/products/
+                            headers: {Authorization: "Bearer ${token}"}
+                """);
+        long t0 = System.nanoTime();
+        Run r = swarm("-f", scenario.toString(), "-H", fast.url(), "-u", "2", "-r", "10", "-t", "1s", "--headless",
+                "--only-summary", "--json", dir.resolve("fail.json").toString());
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(8));
+        assertThat(r.code()).isEqualTo(1);
+        JsonNode j = JSON.readTree(dir.resolve("fail.json").toFile());
+        assertThat(j.get("errors").toString()).contains("variable ${token} has no value");
+        assertThat(j.get("failures").asLong()).isGreaterThan(100);
+    }
 }

@@ -112,7 +112,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         if (current != null) {
-            if (msg instanceof HttpContent content && content.decoderResult().isFailure() && backlog.isEmpty()) {
+            if (msg instanceof HttpContent content && !(msg instanceof HttpRequest)
+                    && content.decoderResult().isFailure() && backlog.isEmpty()) {
                 // A framing error in the body (bad chunk): the request can't be forwarded faithfully.
                 content.release();
                 refuse(current, 400);
@@ -206,14 +207,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (exchange == current) {
             current = null;
             stopBodyTimer();
+            boolean started = exchange.responseStarted();
             exchange.discard();
+            if (started) {
+                // A response is already on its way: an error page can't follow it; just close.
+                closing = true;
+                releaseBacklog();
+                runtime.access(exchange.record);
+                ctx.close();
+                return;
+            }
             refuse(exchange.record, status, HttpVersion.HTTP_1_1);
         }
     }
 
     /** Whether the connection may serve another request after this one. */
     boolean keepAliveAfter(HttpRequest request, boolean bodyRead) {
+        // keepalive_timeout 0 turns client keep-alive off, as in nginx.
         return bodyRead && HttpUtil.isKeepAlive(request) && !closing && !server.stopping()
+                && !limits.keepaliveTimeout().isZero()
                 && (limits.keepaliveRequests() == 0 || requests < limits.keepaliveRequests());
     }
 

@@ -102,7 +102,9 @@ final class Exchange {
                 (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
                 location.proxyHost());
         this.nextUpstream = runtime.nextUpstream(location);
-        this.declaredLength = HttpUtil.getContentLength(head, -1L);
+        // A chunked body's length is unknown, whatever else the head says (belt and braces: the
+        // decoder already refuses Content-Length together with Transfer-Encoding).
+        this.declaredLength = HttpUtil.isTransferEncodingChunked(head) ? -1L : HttpUtil.getContentLength(head, -1L);
         this.deadline = new LazyDeadline(ctx.executor(), () -> onTimer(deadlineWhy));
     }
 
@@ -116,6 +118,10 @@ final class Exchange {
             return location.uri() + (q < 0 ? "" : uri.substring(q));
         }
         return location.uri() + uri.substring(location.path().length());
+    }
+
+    boolean responseStarted() {
+        return responseStarted;
     }
 
     boolean wantsBody() {
@@ -151,6 +157,12 @@ final class Exchange {
             content.release();
             return;
         }
+        if (content.decoderResult().isFailure()) {
+            // A framing error in the body (a bad chunk): never forward it as a complete request.
+            content.release();
+            client.refuse(this, 400);
+            return;
+        }
         ByteBuf data = content.content();
         bodyBytes += data.readableBytes();
         long max = runtime.config().client().maxBodySize();
@@ -160,7 +172,9 @@ final class Exchange {
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        client.bodyProgress(data.readableBytes());
+        if (!streaming) {
+            client.bodyProgress(data.readableBytes());
+        }
         if (done) {
             content.release();
             return;
@@ -179,8 +193,11 @@ final class Exchange {
             begin();
         } else if (bodyBytes > runtime.config().client().bodyBufferSize()) {
             // Too large to hold for retries: stream it to the first peer chosen (nginx with
-            // proxy_request_buffering off); it is not retried once part of it was sent.
+            // proxy_request_buffering off); it is not retried once part of it was sent. From here
+            // the upstream's pace sets the client reads, so the send timeout, not the client body
+            // timer, watches the stream.
             streaming = true;
+            client.stopBodyTimer();
             begin();
         } else {
             ctx.read();
@@ -285,7 +302,9 @@ final class Exchange {
             return;
         }
         if (streaming && !bodyComplete) {
-            armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
+            // The body is still coming: the wait is on the client, watched by the send timeout
+            // for each piece; the read timeout starts once the whole request went out.
+            disarm();
             conn.channel.read();
             ctx.read();
             return;
@@ -309,6 +328,7 @@ final class Exchange {
             return;
         }
         BackendConnection conn = backend;
+        armTimer(settings.sendTimeout().toMillis(), "upstream timed out (sending the request body)");
         ChannelFuture f = conn.channel.writeAndFlush(last ? new DefaultLastHttpContent(content.content())
                 : new DefaultHttpContent(content.content()));
         if (last) {
@@ -323,7 +343,11 @@ final class Exchange {
                 fail(NextUpstream.ERROR, "streaming the request body to " + peer.name() + " failed");
             } else if (bodyComplete) {
                 requestFullySent = true;
+                if (!responseStarted) {
+                    armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
+                }
             } else {
+                disarm();
                 ctx.read();
             }
         });

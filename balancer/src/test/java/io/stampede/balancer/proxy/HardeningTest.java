@@ -284,4 +284,16 @@ class HardeningTest {
         }
         assertThat(backends.drainSeen()).isEmpty();
     }
+
+    @Test
+    void aBadChunkInAPipelinedRequestIsRefusedNotForwarded() throws Exception {
+        try (RawHttp c = connect()) {
+            c.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "POST /second HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+            assertThat(c.read().status()).isEqualTo(400);
+            assertThat(c.closedByPeer()).isTrue();
+        }
+        assertThat(backends.drainSeen()).extracting(TestBackends.Seen::uri).containsExactly("/first");
+    }
 }

@@ -352,4 +352,15 @@ class ProxyBehaviourTest {
             assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(200), Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void keepaliveTimeoutZeroTurnsClientKeepAliveOff() throws Exception {
+        backends = new TestBackends("a");
+        proxy = new TestProxy("keepalive_timeout: 0\nlocations:\n  /:\n    proxy_pass: http://" + backends.address("a") + "\n");
+        try (io.stampede.common.testing.RawHttp c = new io.stampede.common.testing.RawHttp(proxy.address)) {
+            c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(c.read().header("Connection")).isEqualToIgnoringCase("close");
+            assertThat(c.closedByPeer()).isTrue();
+        }
+    }
 }

@@ -65,6 +65,8 @@ final class HttpConnection {
             return;
         }
         long connectStart = System.nanoTime();
+        channel = null; // a dead channel's late close must not fail this request
+        Callback forThis = callback;
         Bootstrap b = new Bootstrap().group(worker.loop()).channel(worker.channelType())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)))
@@ -75,6 +77,12 @@ final class HttpConnection {
                     }
                 });
         b.connect(address).addListener((ChannelFutureListener) f -> {
+            if (pending != forThis) {
+                // The request was given up (timed out) while connecting.
+                ReferenceCountUtil.release(request);
+                f.channel().close();
+                return;
+            }
             if (!f.isSuccess()) {
                 ReferenceCountUtil.release(request);
                 Throwable c = f.cause();

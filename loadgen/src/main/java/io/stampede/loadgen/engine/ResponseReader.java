@@ -84,6 +84,7 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
             try {
                 parse(ctx, data);
             } catch (RuntimeException e) {
+                completed = null;
                 fail(ctx, "InvalidResponse: " + e.getMessage());
                 return;
             }
@@ -99,6 +100,18 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
             }
         } finally {
             in.release();
+            deliver();
+        }
+    }
+
+    /** A response parsed in this read, handed to the sink only after parsing, outside its error handling. */
+    private Runnable completed;
+
+    private void deliver() {
+        Runnable r = completed;
+        completed = null;
+        if (r != null) {
+            r.run();
         }
     }
 
@@ -106,6 +119,7 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (state == State.UNTIL_CLOSE) {
             finish(false);
+            deliver();
         }
         sink.closed();
     }
@@ -138,6 +152,10 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                 }
                 case LENGTH -> {
                     int n = (int) Math.min(remaining, b.readableBytes());
+                    if (size + n > maxBody) {
+                        fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
+                        return;
+                    }
                     take(b, n);
                     remaining -= n;
                     if (remaining == 0) {
@@ -157,6 +175,10 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                 }
                 case CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, b.readableBytes());
+                    if (size + n > maxBody) {
+                        fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
+                        return;
+                    }
                     take(b, n);
                     remaining -= n;
                     if (remaining == 0) {
@@ -188,6 +210,9 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
             if (size > maxBody) {
                 fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
                 return;
+            }
+            if (completed != null) {
+                return; // one response per request: anything after it is the server's mistake, seen next read
             }
         }
     }
@@ -333,7 +358,10 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         byte[] bytes = body == null ? null : body.toByteArray();
         headers = null;
         body = null;
-        sink.complete(status, reasonBuf, h, size, bytes, reusable);
+        int st = status;
+        String reason = reasonBuf;
+        long n = size;
+        completed = () -> sink.complete(st, reason, h, n, bytes, reusable);
     }
 
     private void fail(ChannelHandlerContext ctx, String error) {

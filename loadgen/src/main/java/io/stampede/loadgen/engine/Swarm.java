@@ -90,10 +90,13 @@ public final class Swarm implements AutoCloseable {
         }
         synchronized (this) {
             startNanos = System.nanoTime();
-            for (int w = 0; w < workers.size(); w++) {
+            // Users go to workers round robin, so only the first min(users, workers) workers have
+            // any; the arrivals are split among those alone.
+            int withUsers = Math.min(target, workers.size());
+            for (int w = 0; w < withUsers; w++) {
                 Worker worker = workers.get(w);
                 int first = w;
-                worker.loop().execute(() -> arrivals(worker, first));
+                worker.loop().execute(() -> arrivals(worker, first, withUsers));
             }
         }
     }
@@ -167,8 +170,8 @@ public final class Swarm implements AutoCloseable {
         return classes.get(best);
     }
 
-    /** This worker's arrivals: numbers first, first + W, first + 2W, ... of the pacer's schedule. */
-    private void arrivals(Worker worker, long next) {
+    /** This worker's arrivals: numbers first, first + stride, ... of the pacer's schedule. */
+    private void arrivals(Worker worker, long next, int stride) {
         if (stopping) {
             return;
         }
@@ -182,13 +185,13 @@ public final class Swarm implements AutoCloseable {
             } else {
                 user.runArrival(intended, () -> worker.idle.addLast(user));
             }
-            next += workers.size();
+            next += stride;
         }
         if (due < 0) {
             return;
         }
         long n = next;
-        worker.loop().schedule(() -> arrivals(worker, n), startNanos + due - now, TimeUnit.NANOSECONDS);
+        worker.loop().schedule(() -> arrivals(worker, n, stride), startNanos + due - now, TimeUnit.NANOSECONDS);
     }
 
     /** The most any worker's loop ran late since the last call, in milliseconds. */

@@ -228,11 +228,16 @@ final class VirtualUser implements HttpConnection.Callback {
                 request = RequestBuilder.build(step, this::lookup, worker.settings().target(), uri,
                         worker.settings().headers(), cookieHeader(), worker.alloc());
             }
-        } catch (Template.MissingVariableException e) {
+        } catch (RuntimeException e) {
+            // A missing variable, or a value Netty refuses in a header: the request fails without
+            // being sent. The user goes on through the loop, not the stack, so a task whose every
+            // request fails this way cannot recurse.
             String label = step.name() != null ? step.name().source() : step.path().source();
-            worker.recording().record(step.method(), label, 0, 0, 0, e.getMessage());
+            String why = e instanceof Template.MissingVariableException ? e.getMessage()
+                    : "InvalidRequest: " + e.getMessage();
+            worker.recording().record(step.method(), label, 0, 0, 0, why);
             readyNanos = System.nanoTime();
-            next.run();
+            worker.loop().execute(next);
             return;
         }
         boolean keepBody = !step.captures().isEmpty() || !step.expects().isEmpty();

@@ -54,7 +54,7 @@ public final class CsvFiles {
         long ts = s.epochMillis() / 1000;
         if (fullHistory) {
             for (EndpointStats e : s.endpoints()) {
-                historyRow(rows, ts, s.users(), e.endpoint().method(), e.endpoint().name(), e, s.total());
+                historyRow(rows, ts, s.users(), e.endpoint().method(), e.endpoint().name(), e, e);
             }
         }
         historyRow(rows, ts, s.users(), "", "Aggregated", s.total(), s.total());

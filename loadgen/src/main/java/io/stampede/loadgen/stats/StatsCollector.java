@@ -30,6 +30,7 @@ public final class StatsCollector {
     private final Map<ErrorKey, Long> errorBaseline = new HashMap<>();
     private long droppedBaseline;
     private final ArrayDeque<Map<Endpoint, long[]>> window = new ArrayDeque<>();
+    private final ArrayDeque<Long> windowTimes = new ArrayDeque<>();
     private long startNanos;
 
     public StatsCollector(LongSupplier nanoClock, IntSupplier users) {
@@ -75,12 +76,16 @@ public final class StatsCollector {
         }
         counts.clear();
         counts.putAll(now);
+        long nowNanos = nanoClock.getAsLong();
         window.addLast(copy(now));
+        windowTimes.addLast(nowNanos);
         while (window.size() > WINDOW_SECONDS + 1) {
             window.removeFirst();
+            windowTimes.removeFirst();
         }
         Map<Endpoint, long[]> oldest = window.peekFirst();
-        double windowSeconds = Math.max(1, window.size() - 1);
+        // The real span of the window: the last collection may come late (after users stopped).
+        double windowSeconds = Math.max(1e-3, (nowNanos - windowTimes.peekFirst()) / 1e9);
 
         List<EndpointStats> endpoints = new ArrayList<>();
         Histogram totalLatency = newHistogram();
@@ -120,6 +125,11 @@ public final class StatsCollector {
                 errors, dropped - droppedBaseline, interval, intervalTotal);
     }
 
+    /** Restarts the run's clock (the open model starts once its users are ready); counts stay. */
+    public synchronized void startClock() {
+        startNanos = nanoClock.getAsLong();
+    }
+
     /**
      * Marks the end of the run: rates are per second of the run, not of the time it then takes
      * the users to stop (their last responses still count).
@@ -136,6 +146,7 @@ public final class StatsCollector {
         latency.clear();
         service.clear();
         window.clear();
+        windowTimes.clear();
         baseline.clear();
         for (Recording r : recordings) {
             r.slots.forEach((ep, s) -> {
