@@ -65,6 +65,8 @@ final class Worker {
         return random;
     }
 
+    private static final io.netty.buffer.UnpooledByteBufAllocator UNTRACKED =
+            new io.netty.buffer.UnpooledByteBufAllocator(true, true);
     private final java.util.Map<Step.Request, ByteBuf> encoded = new java.util.HashMap<>();
 
     /** Whether a request step always produces the same bytes (no variables, no body templates, not HEAD). */
@@ -109,7 +111,9 @@ final class Worker {
             }
             ch.finishAndReleaseAll();
             // Direct, so each write goes to the socket without a copy into a direct buffer first.
-            ByteBuf direct = io.netty.buffer.Unpooled.directBuffer(all.readableBytes());
+            // Owned by this worker for its whole life (never released), so it is allocated
+            // outside leak tracking: its shared duplicates are not leaks.
+            ByteBuf direct = UNTRACKED.directBuffer(all.readableBytes());
             direct.writeBytes(all);
             b = io.netty.buffer.Unpooled.unreleasableBuffer(direct);
             all.release();
