@@ -24,11 +24,12 @@ import sun.misc.Signal;
         description = {
             "Run the load-balancing reverse proxy: nginx's upstream balancing, configured in YAML.",
             "",
-            "Keys are nginx directive names and values use nginx's syntax; the README lists them all.",
-            "The same config and request sequence pick the same servers as nginx would.",
+            "Keys are nginx directive names and values use nginx's syntax; the README",
+            "lists them all. The same config and requests pick the same servers as nginx.",
             ""},
-        footer = {"", "SIGTERM or Ctrl-C stops accepting, lets requests in flight finish (--grace), then exits 0.",
-            "Examples: config/seed.yaml (round robin), config/least_conn.yaml, config/ip_hash.yaml, ..."})
+        footer = {"", "SIGTERM or Ctrl-C stops accepting, lets requests in flight finish (--grace),",
+            "then exits 0. Examples: config/seed.yaml (round robin), config/least_conn.yaml,",
+            "config/ip_hash.yaml, config/hash.yaml, config/random.yaml, config/proxy-reference.yaml"})
 public final class ProxyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -43,15 +43,18 @@ import sun.misc.Signal;
         description = {
             "Load-test an HTTP API: Locust's users and tasks, wrk's speed, honest latency.",
             "",
-            "Scenario mode:  stampede swarm -f config/market-api.swarm.yaml -u 100 -r 10 -t 1m --headless",
-            "Open model:     stampede swarm -f FILE --rate 200/s -t 1m      (or --stages 30s:100/s,1m:500/s)",
-            "Quick mode:     stampede swarm http://127.0.0.1:8080/ -c 64 -d 10s [--rate 2000/s] [-H 'Name: v']",
+            "Scenario:  stampede swarm -f config/market-api.swarm.yaml -u 100 -r 10 -t 1m",
+            "Open:      stampede swarm -f FILE --rate 200/s -t 1m",
+            "           (or --stages 30s:100/s,1m:500/s)",
+            "Quick:     stampede swarm http://127.0.0.1:8080/ -c 64 -d 10s [--rate 2000/s]",
             "",
-            "Latency is measured from when each request should have started (the schedule, or when the user",
-            "became ready), beside service time from the actual send; the two differ when the target or the",
-            "generator falls behind, and the generator says when it is the one falling behind.",
+            "Latency is measured from when each request should have started (the",
+            "schedule, or when the user became ready), beside service time from the",
+            "actual send. They differ when the target or the generator falls behind;",
+            "the generator says when it is the one falling behind.",
             ""},
-        footer = {"", "Exit status: 99 when a --threshold fails, else --exit-code-on-error (1) when any request failed, else 0."})
+        footer = {"", "Exit status: 99 when a --threshold fails, else --exit-code-on-error (1)",
+            "when any request failed, else 0."})
 public final class SwarmCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

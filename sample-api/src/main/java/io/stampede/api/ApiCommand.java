@@ -23,18 +23,22 @@ import picocli.CommandLine.Spec;
         description = {
             "Run the Market API: a JWT-protected REST API with a realistic capacity model.",
             "",
-            "Products, comments and token auth as in a Django REST Framework app, limited like a gunicorn",
-            "app in front of a database, to load test and to balance.",
+            "Products, comments and token auth as in a Django REST Framework app, limited",
+            "like a gunicorn app in front of a database: to load test and to balance.",
             "",
-            "Capacity: --workers requests are handled at once, each holding its worker for --db-latency per",
-            "query (plus the password hash on login); one instance serves about workers/db-latency requests",
-            "per second. Up to --max-queue more wait; beyond that requests get 503 with Retry-After.",
+            "Capacity: --workers requests are handled at once, each holding its worker for",
+            "--db-latency per query (plus the password hash on login), so one instance",
+            "serves about workers/db-latency requests per second. Up to --max-queue more",
+            "wait; beyond that requests get 503 with Retry-After.",
             ""},
         footer = {"",
-            "Accounts: demo@market.test / demo-password, and user<N>@market.test / password<N> for N in 1..--accounts.",
-            "Set MARKET_JWT_SECRET (or --jwt-secret) to the same value for every process behind one balancer.",
+            "Accounts: demo@market.test / demo-password, and user<N>@market.test /",
+            "password<N> for N in 1..--accounts.",
+            "Set MARKET_JWT_SECRET (or --jwt-secret) to the same value for every process",
+            "behind one balancer.",
             "Admin (loopback only): GET /healthz, GET /_admin/stats, POST /_admin/stats/reset,",
-            "GET|POST|DELETE /_admin/fault  {\"latency\": \"50ms\", \"error_rate\": 0.1, \"fail_health\": true, \"draining\": true}"})
+            "GET|POST|DELETE /_admin/fault {\"latency\": \"50ms\", \"error_rate\": 0.1,",
+            "  \"fail_health\": true, \"draining\": true}"})
 public final class ApiCommand implements Callable<Integer> {
     static final String SECRET_ENV = "MARKET_JWT_SECRET";
 
