@@ -278,6 +278,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         armBodyTimer();
     }
 
+    /**
+     * A streamed body: the proxy is reading the client again, so client_body_timeout runs until
+     * the next piece arrives (it is stopped while the proxy itself waits on the upstream).
+     */
+    void awaitBody() {
+        armBodyTimer();
+    }
+
     void stopBodyTimer() {
         cancel(bodyTimer);
         bodyTimer = null;

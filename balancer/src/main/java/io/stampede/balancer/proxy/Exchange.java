@@ -174,6 +174,8 @@ final class Exchange {
         boolean last = content instanceof LastHttpContent;
         if (!streaming) {
             client.bodyProgress(data.readableBytes());
+        } else {
+            client.stopBodyTimer(); // the client delivered; the upstream's pace matters until the next read
         }
         if (done) {
             content.release();
@@ -306,6 +308,7 @@ final class Exchange {
             // for each piece; the read timeout starts once the whole request went out.
             disarm();
             conn.channel.read();
+            client.awaitBody();
             ctx.read();
             return;
         }
@@ -348,6 +351,7 @@ final class Exchange {
                 }
             } else {
                 disarm();
+                client.awaitBody();
                 ctx.read();
             }
         });

@@ -296,4 +296,15 @@ class HardeningTest {
         }
         assertThat(backends.drainSeen()).extracting(TestBackends.Seen::uri).containsExactly("/first");
     }
+
+    @Test
+    void aStreamedBodyThatStallsIs408() throws Exception {
+        // More than client_body_buffer_size (16k) switches to streaming; then the client stops.
+        try (RawHttp c = connect()) {
+            c.send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n" + "s".repeat(20_000));
+            RawHttp.Response r = c.read();
+            assertThat(r.status()).isEqualTo(408);
+            assertThat(c.closedByPeer()).isTrue();
+        }
+    }
 }
