@@ -15,15 +15,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 for tool in nginx wrk; do
   command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool (apt-get install $tool)" >&2; exit 2; }
 done
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=lib.sh
+. "$root/bench/scripts/lib.sh"
 port="$(free_port)"; api_port="$(free_port)"
 mkdir -p "$work/tmp"
 cat > "$work/nginx.conf" <<CONF
@@ -35,9 +28,7 @@ http { access_log off; client_body_temp_path $work/tmp; proxy_temp_path $work/tm
 CONF
 nginx -p "$work" -c "$work/nginx.conf" & pids+=($!)
 "$root/stampede" api --port "$api_port" --db-latency 0 > "$work/api.log" 2>&1 & pids+=($!)
-for p in "$port" "$api_port"; do
-  for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
-done
+for p in "$port" "$api_port"; do wait_port "$p"; done
 
 ours=(); theirs=()
 for r in $(seq "$rounds"); do

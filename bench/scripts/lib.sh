@@ -1,0 +1,23 @@
+# Shared by the measurement scripts here: a scratch folder, processes stopped on exit, free ports.
+# Source it after `set -euo pipefail`; it defines $work, $pids, free_port and wait_port.
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# A port free on 127.0.0.1 right now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# Waits (up to 20 s) until something accepts connections on 127.0.0.1:$1.
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing is listening on 127.0.0.1:$1" >&2
+  return 1
+}
