@@ -53,6 +53,22 @@ class NginxDifferentialTest {
      * @param servers server lines with backend names for addresses, e.g. {@code "a weight=5"}
      */
     private String[] compare(String method, String nextUpstream, List<Call> calls, String... servers) throws Exception {
+        return compare(method, nextUpstream, target -> {
+            try {
+                run(target, calls);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return backends.drain();
+        }, servers);
+    }
+
+    /**
+     * The same, for any way of sending: {@code traffic} sends through the given address and
+     * returns the backends' arrival sequence.
+     */
+    private String[] compare(String method, String nextUpstream, Function<InetSocketAddress, String> traffic,
+                             String... servers) throws Exception {
         StringBuilder nginxUpstream = new StringBuilder();
         StringBuilder ours = new StringBuilder("locations:\n  /:\n    proxy_pass: http://backend\n");
         if (!nextUpstream.isEmpty()) {
@@ -76,13 +92,11 @@ class NginxDifferentialTest {
         backends.drain();
         String viaNginx;
         try (NginxRunner nginx = new NginxRunner(nginxUpstream.toString(), location)) {
-            run(nginx.address(), calls);
-            viaNginx = backends.drain();
+            viaNginx = traffic.apply(nginx.address());
         }
         String viaOurs;
         try (TestProxy proxy = new TestProxy(ours.toString())) {
-            run(proxy.address, calls);
-            viaOurs = backends.drain();
+            viaOurs = traffic.apply(proxy.address);
         }
         return new String[] {viaNginx, viaOurs};
     }
@@ -194,25 +208,7 @@ class NginxDifferentialTest {
                 }
                 return backends.drain();
             };
-            StringBuilder up = new StringBuilder("    " + method + ";\n");
-            StringBuilder ours = new StringBuilder("locations:\n  /:\n    proxy_pass: http://backend\nupstreams:\n  backend:\n"
-                    + "    balance: " + method + "\n    servers:\n");
-            for (String s : servers) {
-                String name = s.split(" ")[0];
-                String line = backends.address(name) + s.substring(name.length());
-                up.append("    server ").append(line).append(";\n");
-                ours.append("      - \"").append(line).append("\"\n");
-            }
-            backends.drain();
-            String viaNginx;
-            try (NginxRunner nginx = new NginxRunner(up.toString(), "")) {
-                viaNginx = runHeld.apply(nginx.address());
-            }
-            String viaOurs;
-            try (TestProxy proxy = new TestProxy(ours.toString())) {
-                viaOurs = runHeld.apply(proxy.address);
-            }
-            return new String[] {viaNginx, viaOurs};
+            return compare(method, "", runHeld, servers);
         } finally {
             for (String name : List.of("a", "b", "c")) {
                 backends.on(name, s -> TestBackends.Action.ok());

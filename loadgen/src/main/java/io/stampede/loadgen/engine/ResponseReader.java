@@ -151,13 +151,9 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                     }
                 }
                 case LENGTH -> {
-                    int n = (int) Math.min(remaining, b.readableBytes());
-                    if (size + n > maxBody) {
-                        fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
+                    if (!consume(ctx, b)) {
                         return;
                     }
-                    take(b, n);
-                    remaining -= n;
                     if (remaining == 0) {
                         finish(keepAlive);
                     }
@@ -174,13 +170,9 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                     state = remaining == 0 ? State.TRAILER : State.CHUNK_DATA;
                 }
                 case CHUNK_DATA -> {
-                    int n = (int) Math.min(remaining, b.readableBytes());
-                    if (size + n > maxBody) {
-                        fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
+                    if (!consume(ctx, b)) {
                         return;
                     }
-                    take(b, n);
-                    remaining -= n;
                     if (remaining == 0) {
                         state = State.CHUNK_END;
                     }
@@ -339,6 +331,18 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
 
     private static String value(ByteBuf b, int colon, int eol) {
         return b.toString(colon + 1, eol - colon - 1, StandardCharsets.ISO_8859_1).trim();
+    }
+
+    /** Takes what is here of the {@code remaining} body bytes; false (and closed) past the size limit. */
+    private boolean consume(ChannelHandlerContext ctx, ByteBuf b) {
+        int n = (int) Math.min(remaining, b.readableBytes());
+        if (size + n > maxBody) {
+            fail(ctx, "ResponseTooLarge: the body exceeds " + maxBody + " bytes");
+            return false;
+        }
+        take(b, n);
+        remaining -= n;
+        return true;
     }
 
     private void take(ByteBuf b, int n) {
