@@ -217,8 +217,16 @@ public final class SwarmCommand implements Callable<Integer> {
         if (pacer != null && run == null) {
             throw Cli.badValue(spec.commandLine(), "--rate needs -t/--run-time (how long to keep the rate)");
         }
-        if (userCount < 1 || userCount > 100_000 || spawn <= 0 || (run != null && run.isZero())) {
-            throw Cli.badValue(spec.commandLine(), "users must be 1 to 100000, spawn rate above 0, run time above 0");
+        if (userCount < 1 || userCount > 100_000) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for " + (quick ? "-c/--connections" : "-u/--users")
+                    + ": " + userCount + " (expected 1 to 100000)");
+        }
+        if (!(spawn > 0)) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for -r/--spawn-rate: " + spawnRate + " (expected above 0)");
+        }
+        if (run != null && run.isZero()) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for " + (quick ? "-d/--duration" : "-t/--run-time")
+                    + ": 0s (expected a positive duration)");
         }
 
         SwarmSettings settings = new SwarmSettings(target, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, userCount,

@@ -145,6 +145,9 @@ class SwarmEndToEndTest {
         assertThat(swarm("-f", "../config/market-api.swarm.yaml", "--rate", "fast", "-H", fast.url()).err())
                 .contains("'fast' is not a rate");
         assertThat(swarm(List.of("http://127.0.0.1:1/", "--threshold", "p99 < soon").toArray(String[]::new)).code()).isEqualTo(2);
+        Run zero = swarm("http://127.0.0.1:1/", "-c", "0");
+        assertThat(zero.code()).isEqualTo(2);
+        assertThat(zero.err()).contains("invalid value for -c/--connections: 0 (expected 1 to 100000)");
     }
 
     @Test
