@@ -82,6 +82,8 @@ public final class ProxyCommand implements Callable<Integer> {
             out.println("stampede proxy listening on http://" + address.getHostString() + ":" + address.getPort()
                     + " (" + Transport.name() + ", " + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
         }
+        server.adminAddress().ifPresent(a -> out.println("stampede proxy admin on http://" + a.getHostString() + ":"
+                + a.getPort() + "/status"));
         for (LocationConfig l : cfg.locations()) {
             UpstreamConfig u = cfg.upstreams().get(l.upstream());
             out.println("  location " + (l.exact() ? "= " : "") + l.path() + " -> " + l.upstream() + " ("

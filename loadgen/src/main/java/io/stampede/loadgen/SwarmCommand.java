@@ -22,6 +22,10 @@ import io.stampede.loadgen.scenario.Scenarios;
 import io.stampede.loadgen.stats.StatsCollector;
 import io.stampede.loadgen.stats.StatsSnapshot;
 import java.io.PrintWriter;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -127,6 +131,10 @@ public final class SwarmCommand implements Callable<Integer> {
     @Option(names = "--reset-stats", description = "Reset the statistics once all users are spawned.")
     boolean resetStats;
 
+    @Option(names = "--warmup", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "Reset the statistics this long after all users are spawned (log-ins done, JIT warm); implies --reset-stats.")
+    Duration warmup;
+
     @Option(names = {"-T", "--tags"}, paramLabel = "TAG", split = ",", description = "Run only tasks with one of these tags.")
     List<String> tags = new ArrayList<>();
 
@@ -140,8 +148,35 @@ public final class SwarmCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Event-loop threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
     int threads;
 
+    @Option(names = "--source-ips", paramLabel = "N", defaultValue = "0",
+            description = "Users connect from N loopback addresses, 127.0.1.1, 127.0.2.1, ... (a /24 each, so ip_hash sees N clients). Loopback targets only. Default: one address.")
+    int sourceIps;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed for task choice and wait times. Default: ${DEFAULT-VALUE}.")
     long seed;
+
+    /** --source-ips: one loopback address per /24 (ip_hash keys on the first three octets). */
+    private List<InetAddress> sourceAddresses(Target target) {
+        if (sourceIps == 0) {
+            return List.of();
+        }
+        if (sourceIps < 0 || sourceIps > 60_000) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for --source-ips: " + sourceIps + " (expected 0 to 60000)");
+        }
+        InetSocketAddress to = target.resolved();
+        if (to.isUnresolved() || !(to.getAddress() instanceof Inet4Address) || !to.getAddress().isLoopbackAddress()) {
+            throw Cli.badValue(spec.commandLine(), "--source-ips needs an IPv4 loopback target (127.x.x.x), not " + to.getHostString());
+        }
+        List<InetAddress> list = new ArrayList<>(sourceIps);
+        for (int i = 1; i <= sourceIps; i++) {
+            try {
+                list.add(InetAddress.getByAddress(new byte[] {127, (byte) (i >> 8), (byte) i, 1}));
+            } catch (UnknownHostException e) {
+                throw new IllegalStateException(e); // four bytes are always a valid address
+            }
+        }
+        return list;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -229,8 +264,9 @@ public final class SwarmCommand implements Callable<Integer> {
                     + ": 0s (expected a positive duration)");
         }
 
+        List<InetAddress> sources = sourceAddresses(target);
         SwarmSettings settings = new SwarmSettings(target, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, userCount,
-                spawn, run, stopTimeout, pacer, seed, threads);
+                spawn, run, stopTimeout, pacer, seed, threads, sources);
         Swarm[] swarmRef = new Swarm[1];
         StatsCollector collector = new StatsCollector(System::nanoTime, () -> swarmRef[0] == null ? 0 : swarmRef[0].users());
         Swarm swarm = new Swarm(scenario, settings, collector);
@@ -258,17 +294,38 @@ public final class SwarmCommand implements Callable<Integer> {
         long start = System.nanoTime();
         long end = run == null ? Long.MAX_VALUE : start + run.toNanos();
         boolean resetDone = false;
+        boolean resetPending = resetStats || warmup != null;
+        long spawnedAt = 0;
+        long nextTick = start + TimeUnit.SECONDS.toNanos(1);
         int tick = 0;
         try {
             while (System.nanoTime() < end) {
-                long wait = Math.min(TimeUnit.SECONDS.toNanos(1), end - System.nanoTime());
-                if (interrupted.await(Math.max(1, wait), TimeUnit.NANOSECONDS)) {
+                long now = System.nanoTime();
+                long wake = Math.min(nextTick, end);
+                if (resetPending && !resetDone) {
+                    // The reset is checked every 50 ms, so the measured window starts on time.
+                    wake = Math.min(wake, spawnedAt == 0 ? now + TimeUnit.MILLISECONDS.toNanos(50) : spawnedAt + warmup.toNanos());
+                }
+                if (interrupted.await(Math.max(1, wake - now), TimeUnit.NANOSECONDS)) {
                     break;
                 }
-                if (resetStats && !resetDone && !swarm.spawning()) {
-                    collector.reset();
-                    resetDone = true;
+                if (resetPending && !resetDone && !swarm.spawning()) {
+                    if (spawnedAt == 0) {
+                        spawnedAt = System.nanoTime();
+                    }
+                    if (warmup == null || System.nanoTime() - spawnedAt >= warmup.toNanos()) {
+                        collector.reset();
+                        health.reset();
+                        resetDone = true;
+                        out.println("Statistics reset: all " + swarm.users() + " users spawned"
+                                + (warmup == null ? "" : ", warm-up of " + Durations.format(warmup) + " done"));
+                        out.flush();
+                    }
                 }
+                if (System.nanoTime() < nextTick && System.nanoTime() < end) {
+                    continue;
+                }
+                nextTick += TimeUnit.SECONDS.toNanos(1);
                 StatsSnapshot s = collector.collect();
                 if (csv != null) {
                     csv.update(s);
@@ -307,6 +364,9 @@ public final class SwarmCommand implements Callable<Integer> {
             out.println(ConsoleTable.serviceTimes(last));
             if (!last.errors().isEmpty()) {
                 out.println(ConsoleTable.errors(last));
+            }
+            if (!last.exceptions().isEmpty()) {
+                out.println(ConsoleTable.exceptions(last));
             }
             if (last.dropped() > 0) {
                 out.printf("Dropped arrivals: %d (no free user when due; raise -u)%n", last.dropped());

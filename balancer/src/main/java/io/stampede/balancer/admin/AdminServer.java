@@ -71,12 +71,24 @@ public final class AdminServer {
                 m.put("backup", p.backup());
                 m.put("state", p.down() ? "down" : p.unavailable() ? "unavail" : "up");
                 m.put("active", p.conns());
+                m.put("requests", p.requests());
                 m.put("fails", p.fails());
                 m.put("weight", p.weight());
                 m.put("effective_weight", p.effectiveWeight());
                 return m;
             }).toList();
-            upstreams.put(name, Map.of("peers", peers));
+            Map<String, Object> u = new LinkedHashMap<>();
+            u.put("peers", peers);
+            u.put("retries", group.retries());
+            if (group.queueing()) {
+                long[] q = group.queueCounters();
+                Map<String, Object> queue = new LinkedHashMap<>();
+                queue.put("size", q[0]);
+                queue.put("max_size", q[1]);
+                queue.put("overflows", q[2]);
+                u.put("queue", queue);
+            }
+            upstreams.put(name, u);
         });
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("upstreams", upstreams);

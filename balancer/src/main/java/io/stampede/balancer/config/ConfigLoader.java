@@ -36,7 +36,7 @@ public final class ConfigLoader {
             "locations", "upstreams"));
     private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass"));
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
-            "keepalive_timeout", "keepalive_time", "servers");
+            "keepalive_timeout", "keepalive_time", "servers", "queue");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -194,9 +194,18 @@ public final class ConfigLoader {
         int keepalive = m.containsKey("keepalive") ? integer(m.get("keepalive"), 0, 100_000, "an integer >= 0 (0 turns it off)") : 32;
         int keepaliveRequests = m.containsKey("keepalive_requests")
                 ? integer(m.get("keepalive_requests"), 1, Integer.MAX_VALUE, "an integer >= 1") : 1000;
+        QueueConfig queue = QueueConfig.NONE;
+        if (m.containsKey("queue")) {
+            YamlNode q = m.get("queue");
+            try {
+                queue = QueueConfig.parse(q.text());
+            } catch (IllegalArgumentException e) {
+                throw q.error(e.getMessage());
+            }
+        }
         return new UpstreamConfig(name, method, List.copyOf(servers), keepalive, keepaliveRequests,
                 duration(m.get("keepalive_timeout"), Duration.ofSeconds(60), true),
-                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false);
+                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue);
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults,
@@ -265,7 +274,8 @@ public final class ConfigLoader {
                         servers.add(new ServerConfig(upstream, a, 1, 1, 10, 0, false, false));
                     }
                     upstreams.put(upstream, new UpstreamConfig(upstream, new BalanceMethod.RoundRobin(),
-                            List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true));
+                            List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true,
+                            QueueConfig.NONE));
                 } catch (UnknownHostException e) {
                     throw pass.error("'" + url + "': host not found: '" + hp.host() + "'");
                 }

@@ -10,4 +10,4 @@ import java.util.List;
  */
 public record UpstreamConfig(String name, BalanceMethod method, List<ServerConfig> servers, int keepalive,
                              int keepaliveRequests, Duration keepaliveTimeout, Duration keepaliveTime,
-                             boolean implicit) {}
+                             boolean implicit, QueueConfig queue) {}

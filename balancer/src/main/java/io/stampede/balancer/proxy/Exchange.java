@@ -86,6 +86,8 @@ final class Exchange {
     private final LazyDeadline deadline;
     private String deadlineWhy;
     private boolean done;
+    /** Waiting in the upstream's queue for a server (nginx Plus's queue); the deadline is the queue timeout. */
+    private boolean queued;
 
     Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
              RequestGuard.Target target, LocationConfig location, AccessRecord record) {
@@ -210,14 +212,51 @@ final class Exchange {
         firstAttemptNanos = System.nanoTime();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         balanced = upstream.group().begin(upstream.key(vars, remote.getAddress()), settings.nextUpstreamTries());
-        attempt();
+        // The first pick may wait in the upstream's queue; a peer found later comes back on this loop.
+        Peer first = balanced.nextOrWait(p -> ctx.executor().execute(() -> dequeued(p)));
+        if (first == null && !balanced.rejected() && upstream.group().queueing()) {
+            queued = true;
+            armTimer(upstream.config().queue().timeout().toMillis(), "queue timeout");
+            return;
+        }
+        use(first, balanced.rejected() ? "upstream queue is full" : null);
     }
 
     private void attempt() {
-        peer = balanced.next();
+        use(balanced.next(), null);
+    }
+
+    /** A server freed up for this queued request; if the client left meanwhile, it goes straight back. */
+    private void dequeued(Peer p) {
+        if (done) {
+            balanced.release(p, Outcome.UNUSED);
+            return;
+        }
+        queued = false;
+        cancelTimer();
+        use(p, null);
+    }
+
+    /** The queue timeout passed first: nginx Plus answers 502 at once. */
+    private void queueTimedOut() {
+        if (balanced.leaveQueue(true)) {
+            queued = false;
+            record.attempt(upstream.config().name(), 502, 0);
+            runtime.log().upstreamError("upstream queue timeout", "");
+            respondError(502);
+        }
+        // Otherwise a server was handed over just now; dequeued() is on its way.
+    }
+
+    private void use(Peer chosen, String refused) {
+        peer = chosen;
         if (peer == null) {
             record.attempt(upstream.config().name(), 502, 0);
-            runtime.noLiveUpstreams(upstream.config().name());
+            if (refused != null) {
+                runtime.log().upstreamError(refused, "");
+            } else {
+                runtime.noLiveUpstreams(upstream.config().name());
+            }
             respondError(502);
             return;
         }
@@ -528,6 +567,10 @@ final class Exchange {
         }
         done = true;
         cancelTimer();
+        if (queued) {
+            queued = false;
+            balanced.leaveQueue(false); // if a peer was handed over meanwhile, dequeued() gives it back
+        }
         dropBackend();
         releasePeer(Outcome.OK);
         body.forEach(ByteBuf::release);
@@ -535,6 +578,10 @@ final class Exchange {
     }
 
     private void onTimer(String why) {
+        if (queued) {
+            queueTimedOut();
+            return;
+        }
         fail(NextUpstream.TIMEOUT, why);
     }
 

@@ -24,7 +24,8 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group) {
         Map<String, UpstreamRuntime> out = new LinkedHashMap<>();
         for (UpstreamConfig u : upstreams.values()) {
             List<Peer> peers = u.servers().stream().map(UpstreamRuntime::peer).toList();
-            out.put(u.name(), new UpstreamRuntime(u, new PeerGroup(u.name(), peers, method(u.method(), random), nowSeconds)));
+            out.put(u.name(), new UpstreamRuntime(u, new PeerGroup(u.name(), peers, method(u.method(), random), nowSeconds,
+                    u.queue().size())));
         }
         return Map.copyOf(out);
     }

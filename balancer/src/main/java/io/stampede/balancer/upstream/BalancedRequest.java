@@ -23,6 +23,12 @@ public final class BalancedRequest {
     int probes;
     /** Position on the consistent-hash ring; -1 until the first pick. */
     int ringIndex = -1;
+    /** Peers picked so far; every pick after the first is a retry. */
+    int picks;
+    /** Queue state (guarded by the group's lock): refused as the queue was full, or the callback and the peer handed over. */
+    boolean rejected;
+    java.util.function.Consumer<Peer> onDispatch;
+    Peer dispatched;
 
     BalancedRequest(PeerGroup group, byte[] key, int tries) {
         this.group = group;
@@ -34,6 +40,35 @@ public final class BalancedRequest {
     /** Picks the next peer, or null for "no live upstreams". */
     public Peer next() {
         return group.pick(this);
+    }
+
+    /**
+     * The first pick, through the upstream's queue when it has one: the peer; or null, and then
+     * either {@link #rejected()} (502 now) or the request waits and {@code onDispatch} gets its peer.
+     */
+    public Peer nextOrWait(java.util.function.Consumer<Peer> onDispatch) {
+        return group.queueing() ? group.pickOrWait(this, onDispatch) : group.pick(this);
+    }
+
+    /** Whether the queue was full when this request would have joined it. */
+    public boolean rejected() {
+        return rejected;
+    }
+
+    /** Leaves the queue; false when a peer was already handed over (its callback is on its way). */
+    public boolean leaveQueue(boolean timedOut) {
+        return group.leaveQueue(this, timedOut);
+    }
+
+    /** Starts the walk again from the primary tier: a queued request picks afresh each time a server frees. */
+    void rewind() {
+        tier = group.primary;
+        inBackup = false;
+        tried.clear();
+        hash = 0;
+        rehash = 0;
+        probes = 0;
+        ringIndex = -1;
     }
 
     /** Ends the attempt on {@code peer}: passive health accounting, and one try used. */
@@ -67,6 +102,10 @@ public final class BalancedRequest {
             p.checked = now;
         }
         p.conns++;
+        p.requests++;
+        if (picks++ > 0) {
+            group.retries++;
+        }
         return p;
     }
 

@@ -7,5 +7,7 @@ public enum Outcome {
     /** Error, timeout, invalid header, or a listed 5xx/429 that will be retried: counts as a failure. */
     FAILED,
     /** A listed 403/404 that will be retried: moves on without counting a failure. */
-    NEXT
+    NEXT,
+    /** The peer was handed to a queued request whose client had gone: given back untouched. */
+    UNUSED
 }

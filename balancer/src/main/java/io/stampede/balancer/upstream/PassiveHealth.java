@@ -14,6 +14,10 @@ final class PassiveHealth {
     private PassiveHealth() {}
 
     static void free(BalancedRequest r, Peer p, Outcome outcome, long now) {
+        if (outcome == Outcome.UNUSED) {
+            p.conns--;
+            return;
+        }
         if (r.singleOnPrimary()) {
             p.conns--;
             r.tries = 0;

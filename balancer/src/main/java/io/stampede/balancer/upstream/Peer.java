@@ -25,6 +25,8 @@ public final class Peer {
     int fails;
     long accessed;
     long checked;
+    /** Attempts sent to this peer since start (status pages and the bench's share column). */
+    long requests;
 
     /** @param failTimeout seconds, as nginx parses {@code fail_timeout} */
     public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,

@@ -1,7 +1,10 @@
 package io.stampede.balancer.upstream;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -21,10 +24,22 @@ public final class PeerGroup {
     final int tries;
     final PeerSelector selector;
     private final LongSupplier nowSeconds;
+    /** Attempts beyond each request's first (guarded by the lock). */
+    long retries;
+    /** nginx Plus's queue: requests that found no server, in arrival order (guarded by the lock). */
+    private final ArrayDeque<BalancedRequest> queue = new ArrayDeque<>();
+    private final int queueLimit;
+    private long overflows;
     private final ReentrantLock lock = new ReentrantLock();
 
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds) {
+        this(name, peers, method, nowSeconds, 0);
+    }
+
+    /** @param queueLimit the most requests that may wait for a server; 0 for no queue (they get 502 at once) */
+    public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds, int queueLimit) {
         this.name = name;
+        this.queueLimit = queueLimit;
         this.primary = peers.stream().filter(p -> !p.backup).toArray(Peer[]::new);
         this.backup = peers.stream().filter(p -> p.backup).toArray(Peer[]::new);
         if (primary.length == 0) {
@@ -87,9 +102,102 @@ public final class PeerGroup {
     }
 
     void release(BalancedRequest request, Peer peer, Outcome outcome) {
+        List<BalancedRequest> ready;
         lock.lock();
         try {
-            PassiveHealth.free(request, peer, outcome, nowSeconds.getAsLong());
+            long now = nowSeconds.getAsLong();
+            PassiveHealth.free(request, peer, outcome, now);
+            ready = drain(now);
+        } finally {
+            lock.unlock();
+        }
+        dispatch(ready);
+    }
+
+    /**
+     * A request's first pick when the group has a queue. Requests already waiting are served first
+     * (a freed slot goes to the oldest); then this one picks, and if no server can take it, it
+     * waits in the queue, or is refused when the queue is full ({@link BalancedRequest#rejected}).
+     *
+     * @param onDispatch called once, from whichever thread freed a server, with the peer chosen
+     *     for the request while it waited (already counted as picked)
+     */
+    Peer pickOrWait(BalancedRequest request, Consumer<Peer> onDispatch) {
+        List<BalancedRequest> ready;
+        Peer p;
+        lock.lock();
+        try {
+            long now = nowSeconds.getAsLong();
+            ready = drain(now);
+            p = selector.pick(request, now);
+            if (p == null) {
+                if (queue.size() >= queueLimit) {
+                    overflows++;
+                    request.rejected = true;
+                } else {
+                    request.onDispatch = onDispatch;
+                    queue.addLast(request);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        dispatch(ready);
+        return p;
+    }
+
+    /** Takes a waiting request out of the queue (timeout, client gone); false if it was dispatched already. */
+    boolean leaveQueue(BalancedRequest request, boolean timedOut) {
+        lock.lock();
+        try {
+            boolean removed = queue.remove(request);
+            if (removed && timedOut) {
+                overflows++;
+            }
+            return removed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Hands freed servers to the oldest waiting requests, under the lock; their callbacks run after it. */
+    private List<BalancedRequest> drain(long now) {
+        List<BalancedRequest> ready = null;
+        while (!queue.isEmpty()) {
+            BalancedRequest head = queue.peekFirst();
+            head.rewind();
+            selector.start(head);
+            Peer p = selector.pick(head, now);
+            if (p == null) {
+                break;
+            }
+            queue.pollFirst();
+            head.dispatched = p;
+            if (ready == null) {
+                ready = new ArrayList<>();
+            }
+            ready.add(head);
+        }
+        return ready;
+    }
+
+    private static void dispatch(List<BalancedRequest> ready) {
+        if (ready != null) {
+            for (BalancedRequest r : ready) {
+                r.onDispatch.accept(r.dispatched);
+            }
+        }
+    }
+
+    public boolean queueing() {
+        return queueLimit > 0;
+    }
+
+    /** The queue's state: requests waiting now, its limit, and requests refused (full or timed out) so far. */
+    public long[] queueCounters() {
+        lock.lock();
+        try {
+            return new long[] {queue.size(), queueLimit, overflows};
         } finally {
             lock.unlock();
         }
@@ -102,7 +210,7 @@ public final class PeerGroup {
             long now = nowSeconds.getAsLong();
             return java.util.stream.Stream.concat(java.util.Arrays.stream(primary), java.util.Arrays.stream(backup))
                     .map(p -> new PeerSnapshot(p.name, p.server, p.backup, p.down, p.weight, p.effectiveWeight,
-                            p.currentWeight, p.conns, p.fails, p.failedRecently(now)))
+                            p.currentWeight, p.conns, p.fails, p.failedRecently(now), p.requests))
                     .toList();
         } finally {
             lock.unlock();
@@ -111,5 +219,16 @@ public final class PeerGroup {
 
     /** One peer's counters at one moment. */
     public record PeerSnapshot(String name, String server, boolean backup, boolean down, int weight,
-                               long effectiveWeight, long currentWeight, int conns, int fails, boolean unavailable) {}
+                               long effectiveWeight, long currentWeight, int conns, int fails, boolean unavailable,
+                               long requests) {}
+
+    /** Attempts beyond each request's first: retries on another peer (or a fresh connection). */
+    public long retries() {
+        lock.lock();
+        try {
+            return retries;
+        } finally {
+            lock.unlock();
+        }
+    }
 }

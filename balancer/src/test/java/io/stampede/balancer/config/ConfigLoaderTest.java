@@ -153,7 +153,12 @@ class ConfigLoaderTest {
             Arguments.of("locations: [\n", "proxy.yaml:2: not valid YAML"),
             Arguments.of(BASE + "    servers:\n      - address: 127.0.0.1:1\n        down: maybe\n",
                     "down=maybe (expected on or off)"),
-            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:1 backup\n", "every server is a backup")
+            Arguments.of(BASE + "    servers:\n      - 127.0.0.1:1 backup\n", "every server is a backup"),
+            Arguments.of(BASE + "    queue: 0\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:6: upstreams.api.queue: queue size 0 is out of range (expected 1 to 1000000)"),
+            Arguments.of(BASE + "    queue: 10 wait=5s\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:6: upstreams.api.queue: unknown queue parameter 'wait=5s' (expected timeout=TIME)"),
+            Arguments.of(BASE + "    queue: many\n    servers: [127.0.0.1:1]\n", "'many' is not a queue size")
         );
     }
 

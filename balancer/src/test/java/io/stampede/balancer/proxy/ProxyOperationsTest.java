@@ -54,8 +54,13 @@ class ProxyOperationsTest {
                 proxy.get("/2");
                 int port = proxy.server.adminAddress().orElseThrow().getPort();
                 HttpResponse<String> r = proxy.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/status")).build());
-                JsonNode peers = new ObjectMapper().readTree(r.body()).get("upstreams").get("api").get("peers");
+                JsonNode api = new ObjectMapper().readTree(r.body()).get("upstreams").get("api");
+                JsonNode peers = api.get("peers");
                 assertThat(peers).hasSize(3);
+                // /1 went to a; /2 went to X, which failed, and was retried on a.
+                assertThat(peers.get(0).get("requests").asLong()).isEqualTo(2);
+                assertThat(peers.get(1).get("requests").asLong()).isEqualTo(1);
+                assertThat(api.get("retries").asLong()).isEqualTo(1);
                 assertThat(peers.get(0).get("state").asText()).isEqualTo("up");
                 assertThat(peers.get(1).get("state").asText()).isEqualTo("unavail");
                 assertThat(peers.get(1).get("fails").asInt()).isEqualTo(1);

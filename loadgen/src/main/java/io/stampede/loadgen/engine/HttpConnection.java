@@ -29,6 +29,8 @@ final class HttpConnection {
 
     private final Worker worker;
     private final InetSocketAddress address;
+    /** The local address to connect from (a real client's own IP), or null for the kernel's choice. */
+    private final InetSocketAddress source;
     private Channel channel;
     /** The HTTP codec's context: pre-encoded requests are written from here, below the encoder. */
     private io.netty.channel.ChannelHandlerContext codec;
@@ -42,9 +44,10 @@ final class HttpConnection {
     private boolean keepHeaders;
     private boolean keepBody;
 
-    HttpConnection(Worker worker, InetSocketAddress address, int maxBody) {
+    HttpConnection(Worker worker, InetSocketAddress address, InetSocketAddress source, int maxBody) {
         this.worker = worker;
         this.address = address;
+        this.source = source;
         this.maxBody = maxBody;
         this.timeout = new io.stampede.common.LazyDeadline(worker.loop(), this::timedOut);
     }
@@ -76,7 +79,7 @@ final class HttpConnection {
                         ch.pipeline().addLast(new HttpRequestEncoder(), new ResponseReader(new Events(ch), maxBody));
                     }
                 });
-        b.connect(address).addListener((ChannelFutureListener) f -> {
+        (source == null ? b.connect(address) : b.connect(address, source)).addListener((ChannelFutureListener) f -> {
             if (pending != forThis) {
                 // The request was given up (timed out) while connecting.
                 ReferenceCountUtil.release(request);

@@ -131,7 +131,7 @@ public final class Swarm implements AutoCloseable {
         UserClass cls = nextClass();
         DataFeed feed = cls.feed() == null ? null : scenario.feeds().get(cls.feed());
         Map<String, String> row = feed == null ? null : feed.nextRow();
-        VirtualUser user = new VirtualUser(worker, cls, row);
+        VirtualUser user = new VirtualUser(worker, cls, row, settings.sourceOf(index));
         users.add(user);
         running.incrementAndGet();
         if (settings.pacer() == null) {

@@ -1,6 +1,9 @@
 package io.stampede.loadgen.engine;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,7 +13,18 @@ import java.util.Map;
  * @param spawnRate users started per second
  * @param runTime null to run until stopped
  * @param pacer null for the closed model; the arrival schedule for the open model
+ * @param sourceAddresses local addresses users connect from, user i from entry i mod size;
+ *        empty to let the kernel choose
  */
 public record SwarmSettings(Target target, Map<String, String> headers, long timeoutNanos, int maxBody, int users,
                             double spawnRate, Duration runTime, Duration stopTimeout, Pacer pacer, long seed,
-                            int threads) {}
+                            int threads, List<InetAddress> sourceAddresses) {
+    public SwarmSettings {
+        sourceAddresses = List.copyOf(sourceAddresses);
+    }
+
+    /** Where user {@code index} connects from, or null for the kernel's choice. */
+    public InetSocketAddress sourceOf(int index) {
+        return sourceAddresses.isEmpty() ? null : new InetSocketAddress(sourceAddresses.get(index % sourceAddresses.size()), 0);
+    }
+}

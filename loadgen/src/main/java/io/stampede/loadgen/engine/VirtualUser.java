@@ -41,10 +41,10 @@ final class VirtualUser implements HttpConnection.Callback {
     private boolean stopped;
     private Runnable afterTask;
 
-    VirtualUser(Worker worker, UserClass cls, Map<String, String> feedRow) {
+    VirtualUser(Worker worker, UserClass cls, Map<String, String> feedRow, java.net.InetSocketAddress source) {
         this.worker = worker;
         this.cls = cls;
-        this.connection = new HttpConnection(worker, worker.settings().target().resolved(), worker.settings().maxBody());
+        this.connection = new HttpConnection(worker, worker.settings().target().resolved(), source, worker.settings().maxBody());
         if (feedRow != null) {
             feedRow.forEach((k, v) -> vars.put(cls.feed() + "." + k, v));
         }
@@ -63,14 +63,14 @@ final class VirtualUser implements HttpConnection.Callback {
     void startLooping() {
         readyNanos = System.nanoTime();
         inTask = true;
-        run(cls.onStart(), 0, this::nextTask);
+        runTask(cls.onStart(), this::nextTask);
     }
 
     /** Open model: on_start only; then the worker hands it arrivals. */
     void startIdle(Runnable ready) {
         readyNanos = System.nanoTime();
         inTask = true;
-        run(cls.onStart(), 0, () -> {
+        runTask(cls.onStart(), () -> {
             inTask = false;
             if (stopping) {
                 finishStop();
@@ -85,7 +85,7 @@ final class VirtualUser implements HttpConnection.Callback {
         readyNanos = intendedNanos;
         inTask = true;
         Task task = pick();
-        run(task.steps(), 0, () -> {
+        runTask(task.steps(), () -> {
             inTask = false;
             if (stopping) {
                 finishStop();
@@ -128,7 +128,7 @@ final class VirtualUser implements HttpConnection.Callback {
         inTask = true;
         Task task = pick();
         long started = System.nanoTime();
-        run(task.steps(), 0, () -> {
+        runTask(task.steps(), () -> {
             if (stopping) {
                 finishStop();
                 return;
@@ -153,7 +153,7 @@ final class VirtualUser implements HttpConnection.Callback {
         hardStop = false;
         inTask = true;
         Runnable cb = afterTask;
-        run(cls.onStop(), 0, () -> {
+        runTask(cls.onStop(), () -> {
             connection.close();
             if (cb != null) {
                 cb.run();
@@ -179,6 +179,17 @@ final class VirtualUser implements HttpConnection.Callback {
         }
         return tasks.get(tasks.size() - 1);
     }
+
+    /**
+     * Runs a task (or on_start, on_stop) from its first step, then {@code end}. {@code end} is also
+     * where the user goes when it must abandon the task, as a Locust task that raises does.
+     */
+    private void runTask(List<Step> steps, Runnable end) {
+        taskEnd = end;
+        run(steps, 0, end);
+    }
+
+    private Runnable taskEnd;
 
     /** Runs {@code steps} from {@code index}, then {@code then}. */
     private void run(List<Step> steps, int index, Runnable then) {
@@ -228,14 +239,20 @@ final class VirtualUser implements HttpConnection.Callback {
                 request = RequestBuilder.build(step, this::lookup, worker.settings().target(), uri,
                         worker.settings().headers(), cookieHeader(), worker.alloc());
             }
+        } catch (Template.MissingVariableException e) {
+            // Like a Locust task that raises (a token never captured because the login failed):
+            // no request is made, the exception is counted, and the task is abandoned. The user
+            // goes on through the loop, not the stack, so this cannot recurse.
+            worker.recording().exception("MissingVariable: " + e.getMessage() + " (" + step.method() + " "
+                    + (step.name() != null ? step.name().source() : step.path().source()) + ")");
+            readyNanos = System.nanoTime();
+            worker.loop().execute(taskEnd);
+            return;
         } catch (RuntimeException e) {
-            // A missing variable, or a value Netty refuses in a header: the request fails without
-            // being sent. The user goes on through the loop, not the stack, so a task whose every
-            // request fails this way cannot recurse.
+            // A value Netty refuses in a header: the request fails without being sent, as requests
+            // reports an invalid header as the request's failure.
             String label = step.name() != null ? step.name().source() : step.path().source();
-            String why = e instanceof Template.MissingVariableException ? e.getMessage()
-                    : "InvalidRequest: " + e.getMessage();
-            worker.recording().record(step.method(), label, 0, 0, 0, why);
+            worker.recording().record(step.method(), label, 0, 0, 0, "InvalidRequest: " + e.getMessage());
             readyNanos = System.nanoTime();
             worker.loop().execute(next);
             return;

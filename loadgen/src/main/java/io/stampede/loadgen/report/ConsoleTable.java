@@ -46,7 +46,7 @@ public final class ConsoleTable {
             rows.add(withRunRates(s, e));
         }
         StatsSnapshot whole = new StatsSnapshot(s.epochMillis(), s.elapsedSeconds(), s.users(), rows, withRunRates(s, s.total()),
-                s.errors(), s.dropped(), s.interval(), s.intervalTotal());
+                s.errors(), s.exceptions(), s.dropped(), s.interval(), s.intervalTotal());
         return stats(whole);
     }
 
@@ -108,6 +108,15 @@ public final class ConsoleTable {
             b.append(String.format(Locale.ROOT, "%-18d %s %s: %s%n", e.getValue(), e.getKey().method(), e.getKey().name(),
                     e.getKey().error()));
         }
+        b.append("-".repeat(120)).append('\n');
+        return b.toString();
+    }
+
+    public static String exceptions(StatsSnapshot s) {
+        StringBuilder b = new StringBuilder("Exceptions (tasks abandoned; not counted as requests)\n");
+        b.append(String.format(Locale.ROOT, "%-18s %s%n", "# occurrences", "Message"));
+        b.append("-".repeat(120)).append('\n');
+        s.exceptions().forEach((m, n) -> b.append(String.format(Locale.ROOT, "%-18d %s%n", n, m)));
         b.append("-".repeat(120)).append('\n');
         return b.toString();
     }

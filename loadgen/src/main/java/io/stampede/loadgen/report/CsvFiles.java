@@ -69,7 +69,14 @@ public final class CsvFiles {
     public void rewrite(StatsSnapshot s) {
         write("_stats.csv", stats(s));
         write("_failures.csv", failures(s));
-        write("_exceptions.csv", EXCEPTIONS_HEADER + "\n");
+        write("_exceptions.csv", exceptions(s));
+    }
+
+    /** Locust's exceptions file: one row per message; no traceback (there is no stack to show), node "local". */
+    public static String exceptions(StatsSnapshot s) {
+        StringBuilder b = new StringBuilder(EXCEPTIONS_HEADER).append('\n');
+        s.exceptions().forEach((m, n) -> b.append(n).append(',').append(quote(m)).append(",,local\n"));
+        return b.toString();
     }
 
     public static String stats(StatsSnapshot s) {

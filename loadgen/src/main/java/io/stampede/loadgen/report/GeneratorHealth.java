@@ -82,4 +82,16 @@ public final class GeneratorHealth {
     public boolean saturated() {
         return laggingIntervals > 1;
     }
+
+    /** Forgets what was seen so far (with the statistics' reset: start-up is not the load). */
+    public void reset() {
+        intervalLagMs.getAsDouble();
+        maxLag = 0;
+        laggingIntervals = 0;
+        peakCpu = 0;
+        cpuSum = 0;
+        samples = 0;
+        gcTotal = 0;
+        lastGcMillis = gcMillis();
+    }
 }

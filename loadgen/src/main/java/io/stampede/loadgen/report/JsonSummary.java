@@ -51,6 +51,14 @@ public final class JsonSummary {
             errors.add(m);
         }
         out.put("errors", errors);
+        List<Map<String, Object>> exceptions = new ArrayList<>();
+        s.exceptions().forEach((message, count) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("message", message);
+            m.put("count", count);
+            exceptions.add(m);
+        });
+        out.put("exceptions", exceptions);
         Map<String, Object> gen = new LinkedHashMap<>();
         gen.put("cpu", round(health.cpu()));
         gen.put("peak_cpu", round(health.peakCpu()));

@@ -25,6 +25,8 @@ public final class Recording {
     final Map<Endpoint, Slot> slots = new ConcurrentHashMap<>();
     final Map<ErrorKey, LongAdder> errors = new ConcurrentHashMap<>();
     final LongAdder dropped = new LongAdder();
+    /** Tasks a user had to abandon (Locust's exceptions), by message. */
+    final Map<String, LongAdder> exceptions = new ConcurrentHashMap<>();
 
     /**
      * Records one request.
@@ -63,6 +65,11 @@ public final class Recording {
     }
 
     private final Map<String, Map<String, Slot>> byMethod = new java.util.HashMap<>();
+
+    /** A user abandoned a task (a request it could not build): not a request, as in Locust. */
+    public void exception(String message) {
+        exceptions.computeIfAbsent(message, k -> new LongAdder()).increment();
+    }
 
     /** An arrival of the open model found no free user: counted, never delayed. */
     public void dropped() {

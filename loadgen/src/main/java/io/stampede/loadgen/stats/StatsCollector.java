@@ -29,6 +29,7 @@ public final class StatsCollector {
     private final Map<Endpoint, long[]> baseline = new HashMap<>();     // counters at the last reset
     private final Map<ErrorKey, Long> errorBaseline = new HashMap<>();
     private long droppedBaseline;
+    private final Map<String, Long> exceptionBaseline = new HashMap<>();
     private final ArrayDeque<Map<Endpoint, long[]>> window = new ArrayDeque<>();
     private final ArrayDeque<Long> windowTimes = new ArrayDeque<>();
     private long startNanos;
@@ -117,12 +118,17 @@ public final class StatsCollector {
             dropped += r.dropped.sum();
         }
         errorBaseline.forEach((k, v) -> errors.computeIfPresent(k, (kk, cur) -> cur - v == 0 ? null : cur - v));
+        Map<String, Long> exceptions = new TreeMap<>();
+        for (Recording r : recordings) {
+            r.exceptions.forEach((k, v) -> exceptions.merge(k, v.sum(), Long::sum));
+        }
+        exceptionBaseline.forEach((k, v) -> exceptions.computeIfPresent(k, (kk, cur) -> cur - v == 0 ? null : cur - v));
         long until = endNanos != 0 ? endNanos : nanoClock.getAsLong();
         double elapsed = (until - startNanos) / 1e9;
         return new StatsSnapshot(System.currentTimeMillis(), elapsed, users.getAsInt(), List.copyOf(endpoints),
                 new EndpointStats(Endpoint.AGGREGATED, total[0], total[1], total[2], totalLatency, totalService,
                         totalRps, totalFps),
-                errors, dropped - droppedBaseline, interval, intervalTotal);
+                errors, exceptions, dropped - droppedBaseline, interval, intervalTotal);
     }
 
     /** Restarts the run's clock (the open model starts once its users are ready); counts stay. */
@@ -157,8 +163,10 @@ public final class StatsCollector {
         }
         errorBaseline.clear();
         droppedBaseline = 0;
+        exceptionBaseline.clear();
         for (Recording r : recordings) {
             r.errors.forEach((k, v) -> errorBaseline.merge(k, v.sum(), Long::sum));
+            r.exceptions.forEach((k, v) -> exceptionBaseline.merge(k, v.sum(), Long::sum));
             droppedBaseline += r.dropped.sum();
         }
         startNanos = nanoClock.getAsLong();

@@ -10,9 +10,10 @@ import org.HdrHistogram.Histogram;
  * HdrHistogram log).
  *
  * @param elapsedSeconds since the stats started (or were last reset)
+ * @param exceptions tasks abandoned, by message (Locust's exceptions: not requests)
  */
 public record StatsSnapshot(long epochMillis, double elapsedSeconds, int users, List<EndpointStats> endpoints,
-                            EndpointStats total, Map<ErrorKey, Long> errors, long dropped,
+                            EndpointStats total, Map<ErrorKey, Long> errors, Map<String, Long> exceptions, long dropped,
                             Map<Endpoint, Histogram> interval, Histogram intervalTotal) {
 
     public double rps() {

@@ -1,0 +1,159 @@
+package io.stampede.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The servers being balanced: Market API processes the bench starts (one process each, as in
+ * production), or external URLs given with {@code --backend}. Ours can be reset, counted, killed
+ * and restarted on the same port; external ones are only addressed.
+ */
+final class Backends {
+    /** One backend: where it listens, the name its requests are counted under, its process if ours. */
+    static final class Server {
+        final String host;
+        final int port;
+        final String name;
+        final Plan.Backend spec;
+        Child child;
+        /** Requests it served and refused (503) before being killed in this row: its counters die with it. */
+        long servedBeforeKill;
+        long rejectedBeforeKill;
+
+        Server(String host, int port, String name, Plan.Backend spec, Child child) {
+            this.host = host;
+            this.port = port;
+            this.name = name;
+            this.spec = spec;
+            this.child = child;
+        }
+
+        String url() {
+            return "http://" + host + ":" + port;
+        }
+
+        String address() {
+            return host + ":" + port;
+        }
+
+        boolean ours() {
+            return spec != null;
+        }
+    }
+
+    private final Children children;
+    private final Map<String, String> env;
+    final List<Server> servers = new ArrayList<>();
+
+    private Backends(Children children, Map<String, String> env) {
+        this.children = children;
+        this.env = env;
+    }
+
+    /** Starts one Market API process per spec, on free ports (or {@code firstPort}, {@code firstPort+1}, ...). */
+    static Backends start(Children children, List<Plan.Backend> specs, int firstPort, String jwtSecret)
+            throws BenchException, InterruptedException {
+        Backends b = new Backends(children, Map.of("MARKET_JWT_SECRET", jwtSecret));
+        // Start them all, then wait: the JVMs boot in parallel.
+        List<Child> started = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            int port = firstPort == 0 ? 0 : firstPort + i;
+            started.add(b.launch(i, port, specs.get(i)));
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            Child c = started.get(i);
+            int port = c.awaitListening(Duration.ofSeconds(60));
+            b.servers.add(new Server("127.0.0.1", port, "api-" + port, specs.get(i), c));
+        }
+        return b;
+    }
+
+    /** External servers: checked to answer HTTP before any load is sent. */
+    static Backends external(Children children, List<String> urls) throws BenchException {
+        Backends b = new Backends(children, Map.of());
+        for (String u : urls) {
+            java.net.URI uri;
+            try {
+                uri = java.net.URI.create(u);
+            } catch (IllegalArgumentException e) {
+                throw new BenchException("--backend " + u + ": not a URL (expected http://HOST:PORT)");
+            }
+            if (!"http".equals(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 0) {
+                throw new BenchException("--backend " + u + ": expected http://HOST:PORT");
+            }
+            if (!Admin.answers(u)) {
+                throw new BenchException("backend " + u + " is not answering (nothing accepted an HTTP request there)");
+            }
+            b.servers.add(new Server(uri.getHost(), uri.getPort(), uri.getHost() + ":" + uri.getPort(), null, null));
+        }
+        return b;
+    }
+
+    private Child launch(int index, int port, Plan.Backend spec) throws BenchException {
+        List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port)));
+        args.addAll(spec.args());
+        String label = "the Market API #" + (index + 1) + (port == 0 ? "" : " (port " + port + ")");
+        return children.start(label, "api-" + (index + 1), "api", args, env);
+    }
+
+    boolean ours() {
+        return servers.stream().allMatch(Server::ours);
+    }
+
+    void resetStats() throws BenchException, InterruptedException {
+        for (Server s : servers) {
+            s.servedBeforeKill = 0;
+            s.rejectedBeforeKill = 0;
+            if (s.ours()) {
+                try {
+                    Admin.post(s.url() + "/_admin/stats/reset");
+                } catch (IOException e) {
+                    throw new BenchException("cannot reset the stats of " + s.name + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** The backends' own counters: requests served and 503s (queue full), per server. */
+    Map<String, long[]> stats() throws InterruptedException {
+        Map<String, long[]> out = new java.util.LinkedHashMap<>();
+        for (Server s : servers) {
+            long served = s.servedBeforeKill;
+            long rejected = s.rejectedBeforeKill;
+            if (s.ours()) {
+                try {
+                    JsonNode j = Admin.get(s.url() + "/_admin/stats");
+                    served += j.path("requests_total").asLong();
+                    rejected += j.path("rejected_total").asLong();
+                } catch (IOException e) {
+                    // Down right now: what it served before it died is all there is.
+                }
+            }
+            out.put(s.name, new long[] {served, rejected});
+        }
+        return out;
+    }
+
+    /** Kills a backend as a crash would (SIGKILL), keeping what it had served. */
+    void kill(Server s) throws InterruptedException {
+        try {
+            JsonNode j = Admin.get(s.url() + "/_admin/stats");
+            s.servedBeforeKill += j.path("requests_total").asLong();
+            s.rejectedBeforeKill += j.path("rejected_total").asLong();
+        } catch (IOException e) {
+            // Already gone.
+        }
+        s.child.kill();
+    }
+
+    /** Starts a killed backend again on its own port, with the same secret (clients keep their tokens). */
+    void restart(Server s) throws BenchException, InterruptedException {
+        int index = servers.indexOf(s);
+        s.child = launch(index, s.port, s.spec);
+        s.child.awaitListening(Duration.ofSeconds(60));
+    }
+}

@@ -1,0 +1,118 @@
+package io.stampede.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The balancer of one row: a {@code stampede proxy} process, or a real nginx for the nginx row. */
+final class Balancer {
+    private static final Pattern ADMIN = Pattern.compile("admin on http://[0-9.]+:(\\d+)/status");
+
+    private final Child child;
+    private final int port;
+    /** Our proxy's admin port; 0 for nginx (no status API in nginx OSS). */
+    private final int adminPort;
+
+    private Balancer(Child child, int port, int adminPort) {
+        this.child = child;
+        this.port = port;
+        this.adminPort = adminPort;
+    }
+
+    /** Starts the row's balancer, or returns null for the direct row. */
+    static Balancer start(Plan.Row row, Backends backends, Children children, Path configDir)
+            throws BenchException, InterruptedException, IOException {
+        if (row.isDirect()) {
+            return null;
+        }
+        return row.nginx() ? startNginx(row, backends, children, configDir) : startProxy(row, backends, children, configDir);
+    }
+
+    private static Balancer startProxy(Plan.Row row, Backends backends, Children children, Path configDir)
+            throws BenchException, InterruptedException, IOException {
+        Path config = configDir.resolve(row.name() + ".yaml");
+        Files.writeString(config, Configs.proxyYaml(row, backends.servers));
+        Child c = children.start("the proxy for " + row.name(), "proxy-" + row.name(), "proxy",
+                List.of("-c", config.toString()), Map.of());
+        int port = c.awaitListening(Duration.ofSeconds(60));
+        int admin = c.awaitLine(ADMIN, Duration.ofSeconds(10)).map(m -> Integer.parseInt(m.group(1)))
+                .orElseThrow(() -> new BenchException("the proxy for " + row.name() + " printed no admin address" + c.tail()));
+        return new Balancer(c, port, admin);
+    }
+
+    private static Balancer startNginx(Plan.Row row, Backends backends, Children children, Path configDir)
+            throws BenchException, InterruptedException, IOException {
+        String nginx = Nginx.binary().orElseThrow(() -> new BenchException("--with-nginx: nginx is not installed (apt-get install nginx)"));
+        Path prefix = Files.createDirectories(configDir.resolve("nginx-" + row.name()));
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path conf = configDir.resolve(row.name() + ".nginx.conf");
+        Files.writeString(conf, Configs.nginxConf(row, backends.servers, port, prefix));
+        Child c = children.startProgram("nginx for " + row.name(), "nginx-" + row.name(),
+                List.of(nginx, "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        String url = "http://127.0.0.1:" + port + "/";
+        while (!Admin.answers(url)) {
+            if (!c.alive()) {
+                throw new BenchException("nginx for " + row.name() + " failed to start" + c.tail());
+            }
+            if (System.nanoTime() > deadline) {
+                c.stop(Duration.ofSeconds(5));
+                throw new BenchException("nginx for " + row.name() + " did not answer within 20s" + c.tail());
+            }
+            c.process.waitFor(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        return new Balancer(c, port, 0);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** Our proxy's {@code /status}, or null (nginx, or not answering). */
+    JsonNode status() throws InterruptedException {
+        if (adminPort == 0) {
+            return null;
+        }
+        try {
+            return Admin.get("http://127.0.0.1:" + adminPort + "/status");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Attempts per peer ({@code ip:port}) from a status document. */
+    Map<String, Long> peerRequests(JsonNode status) {
+        Map<String, Long> out = new HashMap<>();
+        for (JsonNode p : status.path("upstreams").path("market_api").path("peers")) {
+            out.put(p.path("server").asText(), p.path("requests").asLong());
+        }
+        return out;
+    }
+
+    /** The state our proxy reports for a peer ("up", "unavail", ...), or null. */
+    static String peerState(JsonNode status, String address) {
+        if (status == null) {
+            return null;
+        }
+        for (JsonNode p : status.path("upstreams").path("market_api").path("peers")) {
+            if (p.path("server").asText().equals(address)) {
+                return p.path("state").asText();
+            }
+        }
+        return null;
+    }
+
+    void stop() throws InterruptedException {
+        child.stop(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,250 @@
+package io.stampede.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Runs a {@link Plan}: starts the backends, then for each row starts the balancer (ours or
+ * nginx), swarms it as its own process, collects what every part counted, and stops the
+ * balancer. Results are written after every row, so an interrupted bench keeps what it measured.
+ */
+final class Bench {
+    private static final Pattern SWARM_STARTED = Pattern.compile("Stampede swarm: ");
+    private static final Pattern SWARM_MEASURING = Pattern.compile("Statistics reset: ");
+
+    /** The parts' own counters when the swarm's measured window opened, to subtract at the end. */
+    private record Baseline(Map<String, long[]> served, JsonNode proxyStatus) {}
+
+    /**
+     * @param scenario the swarm scenario, or null for the built-in seed scenario
+     * @param external backend URLs to balance instead of starting Market APIs
+     * @param firstPort the first backend's port; 0 for free ports
+     */
+    record Settings(Path outDir, Path scenario, List<String> external, int firstPort, long seed, List<String> childJvmOptions) {}
+
+    private final Plan plan;
+    private final Settings settings;
+    private final PrintStream out;
+    private final List<RowResult> results = new ArrayList<>();
+    private Children children;
+    private Backends backends;
+    private Path scenarioFile;
+
+    Bench(Plan plan, Settings settings, PrintStream out) {
+        this.plan = plan;
+        this.settings = settings;
+        this.out = out;
+    }
+
+    List<RowResult> results() {
+        return results;
+    }
+
+    /** Runs every row; the parts are stopped however this ends. */
+    List<RowResult> run() throws BenchException, InterruptedException, IOException {
+        Path dir = Files.createDirectories(settings.outDir());
+        Files.createDirectories(dir.resolve("runs"));
+        Files.createDirectories(dir.resolve("configs"));
+        scenarioFile = writeScenario(dir);
+        try (Children c = new Children(dir.resolve("logs"), settings.childJvmOptions())) {
+            children = c;
+            backends = settings.external().isEmpty()
+                    ? Backends.start(c, plan.backends(), settings.firstPort(), newSecret())
+                    : Backends.external(c, settings.external());
+            out.println("backends: " + String.join(", ", backends.servers.stream().map(s -> s.name + " " + s.url()).toList()));
+            if (backends.ours()) {
+                warmUp();
+            }
+            for (Plan.Row row : plan.rows()) {
+                RowResult r = runRow(row);
+                results.add(r);
+                out.println(Report.progressLine(r, results.get(0)));
+                Report.write(dir, plan, backends, results);
+            }
+        }
+        return results;
+    }
+
+    /**
+     * Every backend JVM compiles its hot paths under the first real load it sees: a second or two
+     * of stalls on a shared 2-core machine. One unmeasured round through a round-robin proxy moves
+     * that out of the rows (the direct row only ever warmed its one backend).
+     */
+    private void warmUp() throws BenchException, InterruptedException, IOException {
+        Plan.Row row = Plan.Row.of("warmup", "");
+        out.println("warming up the backends (one unmeasured round through the proxy) ...");
+        out.flush();
+        Balancer balancer = Balancer.start(row, backends, children, settings.outDir().resolve("configs"));
+        try {
+            Plan.Load load = plan.load();
+            Duration runTime = load.spawnTime().plus(load.warmup()).plus(load.warmup());
+            Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", List.of("-f", scenarioFile.toString(),
+                    "-H", balancer.url(), "-u", String.valueOf(load.users()), "-r", String.valueOf(load.spawnRate()),
+                    "-t", runTime.toMillis() + "ms", "--headless", "--only-summary", "--timeout", "10s",
+                    "--exit-code-on-error", "0"), Map.of());
+            if (!swarm.process.waitFor(runTime.toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                swarm.stop(Duration.ofSeconds(5));
+                throw new BenchException("the warm-up swarm did not finish" + swarm.tail());
+            }
+        } finally {
+            balancer.stop();
+            Files.deleteIfExists(settings.outDir().resolve("configs").resolve("warmup.yaml"));
+        }
+    }
+
+    private Path writeScenario(Path dir) throws IOException {
+        Path target = dir.resolve("scenario.yaml");
+        if (settings.scenario() != null) {
+            Files.copy(settings.scenario(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return target;
+        }
+        try (InputStream in = Bench.class.getResourceAsStream("market-api.swarm.yaml")) {
+            if (in == null) {
+                throw new IOException("the built-in scenario is missing from the jar (rebuild with ./mvnw package)");
+            }
+            Files.write(target, in.readAllBytes());
+        }
+        return target;
+    }
+
+    private static String newSecret() {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private RowResult runRow(Plan.Row row) throws BenchException, InterruptedException, IOException {
+        out.printf("running %-16s %s, %d users, %ss ...%n", row.name(), row.algorithm(), plan.load().users(),
+                plan.load().duration().toSeconds());
+        out.flush();
+        backends.resetStats();
+        Balancer balancer = Balancer.start(row, backends, children, settings.outDir().resolve("configs"));
+        try {
+            String target = balancer == null ? backends.servers.get(0).url() : balancer.url();
+            Disrupter disrupter = plan.disruption() == null ? null
+                    : new Disrupter(plan.disruption(), backends, balancer, row.isDirect() ? 0 : plan.disruption().backend());
+            Baseline[] baseline = new Baseline[1];
+            JsonNode swarm = runSwarm(row, target, disrupter, balancer, baseline);
+            return collect(row, swarm, baseline[0], backends.stats(), balancer, disrupter);
+        } finally {
+            if (balancer != null) {
+                balancer.stop();
+            }
+        }
+    }
+
+    private JsonNode runSwarm(Plan.Row row, String target, Disrupter disrupter, Balancer balancer, Baseline[] baseline)
+            throws BenchException, InterruptedException, IOException {
+        Plan.Load load = plan.load();
+        Path runs = settings.outDir().resolve("runs");
+        // The swarm's window opens when spawning has ended and the warm-up passed; duration_s in its
+        // JSON says exactly how long it was measured.
+        Duration runTime = load.spawnTime().plus(load.warmup()).plus(load.duration());
+        List<String> args = new ArrayList<>(List.of("-f", scenarioFile.toString(), "-H", target,
+                "-u", String.valueOf(load.users()), "-r", String.valueOf(load.spawnRate()),
+                "-t", runTime.toMillis() + "ms", "--headless", "--only-summary", "--warmup", load.warmup().toMillis() + "ms",
+                "--timeout", "10s", "--exit-code-on-error", "0", "--seed", String.valueOf(settings.seed()),
+                "--csv", runs.resolve(row.name()).toString(), "--hdr-log", runs.resolve(row.name() + ".hlog").toString(),
+                "--json", runs.resolve(row.name() + ".json").toString()));
+        if (load.sourceIps() > 0 && target.startsWith("http://127.")) {
+            args.addAll(List.of("--source-ips", String.valueOf(load.sourceIps())));
+        }
+        Child swarm = children.start("the swarm for " + row.name(), "swarm-" + row.name(), "swarm", args, Map.of());
+        try {
+            swarm.awaitLine(SWARM_STARTED, Duration.ofSeconds(60))
+                    .orElseThrow(() -> new BenchException("the swarm for " + row.name() + " did not start" + swarm.tail()));
+            // The backends and the proxy count from the moment the swarm does.
+            Duration untilMeasuring = load.spawnTime().plus(load.warmup()).plus(Duration.ofSeconds(30));
+            swarm.awaitLine(SWARM_MEASURING, untilMeasuring).orElseThrow(() -> new BenchException(
+                    "the swarm for " + row.name() + " never finished spawning its users" + swarm.tail()));
+            baseline[0] = new Baseline(backends.stats(), balancer == null ? null : balancer.status());
+            if (disrupter != null) {
+                disrupter.run(System.nanoTime(), swarm);
+            }
+            long limit = runTime.toMillis() + 60_000;
+            if (!swarm.process.waitFor(limit, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                throw new BenchException("the swarm for " + row.name() + " did not finish within " + limit / 1000 + "s" + swarm.tail());
+            }
+            if (swarm.process.exitValue() != 0) {
+                throw new BenchException("the swarm for " + row.name() + " failed (exit status " + swarm.process.exitValue() + ")" + swarm.tail());
+            }
+        } finally {
+            swarm.stop(Duration.ofSeconds(5));
+        }
+        Path json = runs.resolve(row.name() + ".json");
+        if (!Files.exists(json)) {
+            throw new BenchException("the swarm for " + row.name() + " wrote no " + json + swarm.tail());
+        }
+        return new ObjectMapper().readTree(json.toFile());
+    }
+
+    private RowResult collect(Plan.Row row, JsonNode swarm, Baseline before, Map<String, long[]> after, Balancer balancer,
+                              Disrupter disrupter) throws InterruptedException {
+        Map<String, long[]> served = new LinkedHashMap<>();
+        after.forEach((name, v) -> {
+            long[] b = before.served().getOrDefault(name, new long[2]);
+            served.put(name, new long[] {v[0] - b[0], v[1] - b[1]});
+        });
+        JsonNode lat = swarm.path("latency_ms");
+        double[] latency = {lat.path("p50").asDouble(), lat.path("p95").asDouble(), lat.path("p99").asDouble(),
+            lat.path("p999").asDouble(), lat.path("max").asDouble()};
+        JsonNode proxyStatus = balancer == null ? null : balancer.status();
+        Map<String, Double> share = new LinkedHashMap<>();
+        long rejected = 0;
+        if (backends.ours()) {
+            long total = served.values().stream().mapToLong(v -> v[0]).sum();
+            for (var e : served.entrySet()) {
+                share.put(e.getKey(), total == 0 ? 0 : (double) e.getValue()[0] / total);
+                rejected += e.getValue()[1];
+            }
+        } else if (proxyStatus != null) {
+            Map<String, Long> perPeer = new java.util.HashMap<>(balancer.peerRequests(proxyStatus));
+            if (before.proxyStatus() != null) {
+                balancer.peerRequests(before.proxyStatus()).forEach((k, v) -> perPeer.merge(k, -v, Long::sum));
+            }
+            long total = perPeer.values().stream().mapToLong(Long::longValue).sum();
+            for (Backends.Server s : backends.servers) {
+                share.put(s.name, total == 0 ? 0 : (double) perPeer.getOrDefault(s.address(), 0L) / total);
+            }
+        } else {
+            for (Backends.Server s : backends.servers) {
+                share.put(s.name, s == backends.servers.get(0) ? 1.0 : 0.0);
+            }
+        }
+        long retries = counter(proxyStatus, before.proxyStatus(), "retries");
+        long overflows = counter(proxyStatus, before.proxyStatus(), "queue", "overflows");
+        Map<String, Object> gen = new ObjectMapper().convertValue(swarm.path("generator"),
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
+        return new RowResult(row.name(), row.algorithm(), row.isDirect() ? 1 : backends.servers.size(),
+                swarm.path("requests").asLong(), swarm.path("failures").asLong(), swarm.path("duration_s").asDouble(),
+                latency, share, retries, overflows, rejected, gen == null ? Map.of() : gen,
+                disrupter == null ? Map.of() : disrupter.summary());
+    }
+
+    /** An upstream counter from our proxy's /status, as a difference over the window; -1 when not reported. */
+    private static long counter(JsonNode after, JsonNode before, String... path) {
+        if (after == null || before == null) {
+            return -1;
+        }
+        JsonNode a = after.path("upstreams").path("market_api");
+        JsonNode b = before.path("upstreams").path("market_api");
+        for (String p : path) {
+            a = a.path(p);
+            b = b.path(p);
+        }
+        return a.isNumber() && b.isNumber() ? a.asLong() - b.asLong() : -1;
+    }
+}

@@ -1,0 +1,95 @@
+package io.stampede.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One part of the bench running as its own process, its output in a log file. The label names it
+ * in every error ("the Market API api-2", "the proxy for least_conn"), so a part that fails to
+ * start is reported by what it was, with the last lines it printed.
+ */
+final class Child {
+    private static final Pattern LISTENING = Pattern.compile("listening on http://([0-9.]+):(\\d+)");
+
+    final String label;
+    final Process process;
+    final Path log;
+
+    Child(String label, Process process, Path log) {
+        this.label = label;
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Waits for the part's "listening on http://HOST:PORT" line; returns the port. */
+    int awaitListening(Duration timeout) throws BenchException, InterruptedException {
+        return awaitLine(LISTENING, timeout).map(m -> Integer.parseInt(m.group(2)))
+                .orElseThrow(() -> new BenchException(label + " did not start within " + timeout.toSeconds() + "s" + tail()));
+    }
+
+    /** Waits for a line matching {@code pattern}; empty on timeout; fails if the process exits first. */
+    java.util.Optional<Matcher> awaitLine(Pattern pattern, Duration timeout) throws BenchException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pauseMs = 5;
+        while (System.nanoTime() < deadline) {
+            Matcher m = pattern.matcher(output());
+            if (m.find()) {
+                return java.util.Optional.of(m);
+            }
+            if (!process.isAlive()) {
+                throw new BenchException(label + " failed to start (exit status " + process.exitValue() + ")" + tail());
+            }
+            // The log is a file the child writes; nothing to block on but the process's exit.
+            process.waitFor(pauseMs, TimeUnit.MILLISECONDS);
+            pauseMs = Math.min(100, pauseMs * 2);
+        }
+        return java.util.Optional.empty();
+    }
+
+    String output() {
+        try {
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The last few lines the part printed, to quote in an error. */
+    String tail() {
+        List<String> lines = output().lines().filter(l -> !l.isBlank()).toList();
+        if (lines.isEmpty()) {
+            return " (it printed nothing; log: " + log + ")";
+        }
+        List<String> last = lines.subList(Math.max(0, lines.size() - 5), lines.size());
+        return ":\n    " + String.join("\n    ", last) + "\n  (log: " + log + ")";
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** SIGTERM, then SIGKILL if it has not exited within {@code grace}. */
+    void stop(Duration grace) throws InterruptedException {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            kill();
+        }
+    }
+
+    /** SIGKILL, as a crashed server dies: no goodbye to its clients. Waits until it is gone. */
+    void kill() throws InterruptedException {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,74 @@
+package io.stampede.bench;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The balancer configuration of a row, written out so the user can run it by hand: ours in the
+ * proxy's YAML, and the equivalent nginx.conf for the nginx row. Both keep 32 idle upstream
+ * connections per worker, as a production nginx in front of an API would.
+ */
+final class Configs {
+    static final int KEEPALIVE = 32;
+
+    private Configs() {}
+
+    static String proxyYaml(Plan.Row row, List<Backends.Server> servers) {
+        StringBuilder y = new StringBuilder();
+        y.append("# stampede bench: row ").append(row.name()).append(" (").append(row.algorithm()).append(")\n");
+        y.append("listen: 127.0.0.1:0\n");
+        y.append("admin:\n  listen: 127.0.0.1:0\n");
+        y.append("locations:\n  /:\n    proxy_pass: http://market_api\n");
+        y.append("upstreams:\n  market_api:\n");
+        if (!row.balance().isEmpty()) {
+            y.append("    balance: ").append(row.balance()).append('\n');
+        }
+        if (row.queue() != null) {
+            y.append("    queue: ").append(row.queue()).append('\n');
+        }
+        y.append("    keepalive: ").append(KEEPALIVE).append('\n');
+        y.append("    servers:\n");
+        for (int i = 0; i < servers.size(); i++) {
+            y.append("      - ").append(serverLine(row, servers, i)).append('\n');
+        }
+        return y.toString();
+    }
+
+    static String nginxConf(Plan.Row row, List<Backends.Server> servers, int port, Path prefix) {
+        StringBuilder c = new StringBuilder();
+        c.append("# stampede bench: row ").append(row.name()).append(" (").append(row.algorithm()).append(")\n");
+        c.append("worker_processes 2;\ndaemon off;\npid ").append(prefix.resolve("nginx.pid")).append(";\n");
+        c.append("error_log ").append(prefix.resolve("error.log")).append(" warn;\n");
+        c.append("events { worker_connections 8192; }\n");
+        c.append("http {\n  access_log off;\n");
+        for (String t : List.of("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) {
+            c.append("  ").append(t).append("_temp_path ").append(prefix.resolve("tmp-" + t)).append(";\n");
+        }
+        c.append("  upstream market_api {\n");
+        if (!row.balance().isEmpty()) {
+            c.append("    ").append(row.balance()).append(";\n");
+        }
+        for (int i = 0; i < servers.size(); i++) {
+            c.append("    server ").append(serverLine(row, servers, i)).append(";\n");
+        }
+        c.append("    keepalive ").append(KEEPALIVE).append(";\n  }\n");
+        c.append("  server {\n    listen 127.0.0.1:").append(port).append(";\n");
+        c.append("    location / {\n      proxy_pass http://market_api;\n      proxy_http_version 1.1;\n");
+        c.append("      proxy_set_header Connection \"\";\n    }\n  }\n}\n");
+        return c.toString();
+    }
+
+    private static String serverLine(Plan.Row row, List<Backends.Server> servers, int i) {
+        StringBuilder s = new StringBuilder(servers.get(i).address());
+        if (!row.weights().isEmpty()) {
+            int w = row.weights().get(i % row.weights().size());
+            if (w != 1) {
+                s.append(" weight=").append(w);
+            }
+        }
+        if (!row.serverParams().isEmpty()) {
+            s.append(' ').append(row.serverParams());
+        }
+        return s.toString();
+    }
+}

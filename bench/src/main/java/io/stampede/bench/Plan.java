@@ -1,0 +1,77 @@
+package io.stampede.bench;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What one bench run does: the backends to start, the load, and the rows to measure in order.
+ *
+ * @param story one line for the console and bench.md: what this preset shows
+ * @param disruption a backend killed and brought back during every row, or null
+ */
+record Plan(String preset, String story, List<Backend> backends, Load load, List<Row> rows, Disruption disruption) {
+
+    /** One Market API process: its capacity is about {@code workers / dbLatency} requests per second. */
+    record Backend(int workers, Duration dbLatency, int maxQueue) {
+        double capacity() {
+            return workers / (dbLatency.toNanos() / 1e9);
+        }
+
+        /**
+         * Log-ins hash with 1,000 PBKDF2 iterations instead of the API's 10,000: on a 2-core
+         * machine shared by every part, a few hundred users logging in at 10 ms of CPU each would
+         * make the CPU, not the backends' capacity, the story of the first seconds.
+         */
+        List<String> args() {
+            return List.of("--workers", String.valueOf(workers), "--db-latency", dbLatency.toMillis() + "ms",
+                    "--max-queue", String.valueOf(maxQueue), "--hash-iterations", "1000");
+        }
+    }
+
+    /**
+     * The swarm: closed-model users running the seed scenario, spawned at {@code spawnRate}, left
+     * {@code warmup} to log in and let every JVM warm up, then measured for {@code duration}.
+     */
+    record Load(int users, double spawnRate, Duration warmup, Duration duration, int sourceIps) {
+        Duration spawnTime() {
+            return Duration.ofMillis((long) Math.ceil(users / spawnRate * 1000));
+        }
+    }
+
+    /**
+     * One measured row.
+     *
+     * @param balance the upstream's {@code balance} value, "" for round robin; null for the direct row
+     * @param weights per-backend weights, or empty for all 1
+     * @param serverParams extra parameters on every server line ({@code max_conns=8})
+     * @param queue the upstream's {@code queue} value, or null
+     * @param nginx run through a real nginx instead of our proxy
+     */
+    record Row(String name, String algorithm, String balance, List<Integer> weights, String serverParams,
+               String queue, boolean nginx) {
+        static Row direct() {
+            return new Row("direct", "-", null, List.of(), "", null, false);
+        }
+
+        static Row of(String name, String balance) {
+            return new Row(name, balance.isEmpty() ? "round_robin" : balance, balance, List.of(), "", null, false);
+        }
+
+        boolean isDirect() {
+            return balance == null;
+        }
+
+        Row withWeights(List<Integer> w) {
+            return new Row(name, algorithm + " (weights " + w.stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(":")) + ")", balance, w, serverParams, queue, nginx);
+        }
+
+        Row limited(String name, String params, String queueValue) {
+            String label = algorithm + ", " + params + (queueValue == null ? "" : ", queue " + queueValue);
+            return new Row(name, label, balance, weights, params, queueValue, nginx);
+        }
+    }
+
+    /** Backend {@code backend} is killed (SIGKILL) {@code killAt} into the measured window, and restarted at {@code backAt}. */
+    record Disruption(int backend, Duration killAt, Duration backAt) {}
+}

@@ -1,0 +1,172 @@
+package io.stampede.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code stampede bench} as users run it: its own process, starting the others. Every test checks
+ * that nothing it started outlives it.
+ */
+class BenchProcessTest {
+    private static Process bench(Path log, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), PartMain.class.getName(), "bench"));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Every process the bench started, collected while it runs (they are gone from its tree once it ends). */
+    private static List<ProcessHandle> treeOf(Process p) {
+        return p.descendants().toList();
+    }
+
+    private static void assertAllGone(List<ProcessHandle> started) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(started).as("processes the bench started").noneMatch(ProcessHandle::isAlive));
+    }
+
+    @Test
+    void quickBenchWritesTheTableAndJsonAndBalancingBeatsTheDirectRun(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("results");
+        Path log = dir.resolve("bench.log");
+        Process p = bench(log, "--quick", "--out", out.toString());
+        List<ProcessHandle> seen = new ArrayList<>();
+        try {
+            while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
+                treeOf(p).stream().filter(h -> !seen.contains(h)).forEach(seen::add);
+            }
+            String printed = Files.readString(log);
+            assertThat(p.exitValue()).as(printed).isZero();
+            assertThat(printed).contains("speedup").contains("Throughput: ").contains("Tail latency: ");
+
+            JsonNode j = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
+            assertThat(j.get("preset").asText()).isEqualTo("homogeneous");
+            assertThat(j.get("backends").asInt()).isEqualTo(4);
+            assertThat(j.get("load").get("users").asInt()).isPositive();
+            List<String> names = new ArrayList<>();
+            j.get("rows").forEach(r -> names.add(r.get("name").asText()));
+            assertThat(names).containsExactly("direct", "round_robin", "weighted", "least_conn", "ip_hash", "hash", "random");
+            for (JsonNode r : j.get("rows")) {
+                assertThat(r.fieldNames()).toIterable().contains("name", "algorithm", "backends", "requests", "rps",
+                        "failures", "fail_ratio", "latency_ms", "share");
+                assertThat(r.get("latency_ms").fieldNames()).toIterable().containsExactly("p50", "p95", "p99", "p999", "max");
+                assertThat(r.get("requests").asLong()).as(r.get("name").asText()).isPositive();
+                assertThat(r.get("share")).hasSize(4);
+                double shares = 0;
+                for (JsonNode s : r.get("share")) {
+                    shares += s.asDouble();
+                }
+                assertThat(shares).isCloseTo(1.0, org.assertj.core.data.Offset.offset(0.01));
+            }
+            JsonNode direct = j.get("rows").get(0);
+            assertThat(direct.get("share").elements().next().asDouble()).isEqualTo(1.0);
+            // One saturated instance against four: the best balanced row must serve clearly more.
+            double best = 0;
+            for (int i = 1; i < j.get("rows").size(); i++) {
+                best = Math.max(best, j.get("rows").get(i).get("good_rps").asDouble());
+            }
+            assertThat(best).as(printed).isGreaterThan(1.5 * direct.get("good_rps").asDouble());
+            assertThat(out.resolve("bench.md")).content().contains("| direct |");
+            assertThat(out.resolve("runs/least_conn_stats.csv")).exists();
+            assertThat(out.resolve("runs/least_conn.hlog")).exists();
+            assertThat(out.resolve("configs/ip_hash.yaml")).content().contains("balance: ip_hash");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(seen).as("the bench started its parts as processes").hasSizeGreaterThanOrEqualTo(6);
+        assertAllGone(seen);
+    }
+
+    /** Stops a bench mid-run with {@code stop} and checks that every part it had started is gone. */
+    private static void stopMidRun(Path dir, java.util.function.Consumer<Process> stop) throws Exception {
+        Path out = dir.resolve("results");
+        Process p = bench(dir.resolve("bench.log"), "--quick", "--algorithms", "round_robin", "--out", out.toString());
+        try {
+            // Wait until the backends run and a swarm is loading them.
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(out.resolve("logs/swarm-warmup.log"))
+                    && treeOf(p).size() >= 6);
+            List<ProcessHandle> started = treeOf(p);
+            stop.accept(p);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertAllGone(started);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    void interruptedBenchStopsEveryPart(@TempDir Path dir) throws Exception {
+        stopMidRun(dir, p -> {
+            try {
+                new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor(); // Ctrl-C
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
+    @Test
+    void partsDieWithABenchKilledOutright(@TempDir Path dir) throws Exception {
+        // SIGKILL: no shutdown hook runs; the parts notice their parent is gone.
+        stopMidRun(dir, Process::destroyForcibly);
+    }
+
+    @Test
+    void aPartThatCannotStartIsNamedAndNothingIsLeft(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("bench.log");
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Process p = bench(log, "--quick", "--port", String.valueOf(port), "--out", dir.resolve("results").toString());
+            List<ProcessHandle> seen = new ArrayList<>();
+            while (!p.waitFor(100, TimeUnit.MILLISECONDS)) {
+                treeOf(p).stream().filter(h -> !seen.contains(h)).forEach(seen::add);
+            }
+            String printed = Files.readString(log);
+            assertThat(p.exitValue()).as(printed).isEqualTo(1);
+            assertThat(printed).contains("stampede bench: the Market API #1 (port " + port + ") failed to start")
+                    .contains("cannot listen on 127.0.0.1:" + port);
+            assertAllGone(seen);
+        }
+    }
+
+    @Test
+    void badFlagsAreOneLineErrors(@TempDir Path dir) throws Exception {
+        for (String[] args : List.of(new String[] {"--preset", "flat"}, new String[] {"--backends", "1"},
+                new String[] {"--algorithms", "round_robin,fastest"}, new String[] {"--backend", "http://127.0.0.1:1"},
+                new String[] {"--preset", "failure", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"})) {
+            Path log = dir.resolve("bad.log");
+            Process p = bench(log, args);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String printed = Files.readString(log);
+            assertThat(p.exitValue()).as(printed).isEqualTo(2);
+            assertThat(printed.strip().lines()).as(printed).hasSize(1);
+            assertThat(printed).startsWith("bench: ");
+        }
+    }
+
+    @Test
+    void anExternalBackendThatDoesNotAnswerIsNamed(@TempDir Path dir) throws Exception {
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Path log = dir.resolve("ext.log");
+        Process p = bench(log, "--backend", "http://127.0.0.1:" + closed, "--backend", "http://127.0.0.1:" + closed,
+                "--out", dir.resolve("results").toString());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(log)).contains("stampede bench: backend http://127.0.0.1:" + closed + " is not answering");
+        assertThat(p.exitValue()).isEqualTo(1);
+    }
+}

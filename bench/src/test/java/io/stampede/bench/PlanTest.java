@@ -1,0 +1,108 @@
+package io.stampede.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.stampede.balancer.config.ConfigLoader;
+import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.balancer.config.ServerConfig;
+import io.stampede.balancer.config.UpstreamConfig;
+import java.io.StringReader;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PlanTest {
+    private static Presets.Options options(boolean quick, List<String> algorithms, boolean nginx) {
+        return new Presets.Options(quick, 4, null, null, null, algorithms, nginx, 64);
+    }
+
+    @Test
+    void theDefaultPresetRunsDirectThenEveryAlgorithmWithTheRowNamesOfBenchJson() {
+        Plan p = Presets.build("homogeneous", options(false, List.of(), false));
+        assertThat(p.rows()).extracting(Plan.Row::name)
+                .containsExactly("direct", "round_robin", "weighted", "least_conn", "ip_hash", "hash", "random");
+        assertThat(p.rows().get(0).isDirect()).isTrue();
+        assertThat(p.backends()).hasSize(4).allSatisfy(b -> assertThat(b.capacity()).isEqualTo(200.0));
+        // 90% of four backends' capacity at 2.7 requests per user per second.
+        assertThat(p.load().users()).isEqualTo(267);
+        assertThat(p.disruption()).isNull();
+    }
+
+    @Test
+    void quickShrinksEveryPresetAndNginxAddsARow() {
+        for (String preset : Presets.NAMES) {
+            Plan full = Presets.build(preset, options(false, List.of(), false));
+            Plan quick = Presets.build(preset, options(true, List.of(), true));
+            assertThat(quick.load().duration()).as(preset).isLessThan(full.load().duration());
+            assertThat(quick.rows().get(quick.rows().size() - 1).nginx()).isTrue();
+        }
+    }
+
+    @Test
+    void heterogeneousMakesTheLastBackendThreeTimesSlowerAndWeighsItAccordingly() {
+        Plan p = Presets.build("heterogeneous", options(false, List.of("weighted"), false));
+        assertThat(p.backends().get(3).capacity()).isEqualTo(p.backends().get(0).capacity() / 3, org.assertj.core.data.Offset.offset(0.01));
+        assertThat(p.rows().get(1).weights()).containsExactly(3, 3, 3, 1);
+    }
+
+    @Test
+    void failureKillsTheDirectRowsBackendAThirdInAndBringsItBackAtTwoThirds() {
+        Plan p = Presets.build("failure", options(false, List.of(), false));
+        assertThat(p.disruption().backend()).isZero();
+        assertThat(p.disruption().killAt()).isEqualTo(p.load().duration().dividedBy(3));
+        assertThat(p.disruption().backAt()).isEqualTo(p.load().duration().multipliedBy(2).dividedBy(3));
+    }
+
+    @Test
+    void overloadComparesLimitsAndAQueue() {
+        Plan p = Presets.build("overload", options(false, List.of(), false));
+        assertThat(p.rows()).extracting(Plan.Row::name).containsExactly("direct", "round_robin", "least_conn", "max_conns", "max_conns+queue");
+        assertThat(p.rows().get(4).queue()).isEqualTo("512 timeout=5s");
+        assertThat(p.load().users() * Presets.USER_RPS).isGreaterThan(2 * 4 * 200 - 3);
+    }
+
+    @Test
+    void anUnknownAlgorithmOrPresetIsNamed() {
+        assertThatThrownBy(() -> Presets.build("homogeneous", options(false, List.of("fastest"), false)))
+                .hasMessageContaining("'fastest'");
+        assertThatThrownBy(() -> Presets.build("flat", options(false, List.of(), false))).hasMessageContaining("'flat'");
+    }
+
+    @Test
+    void everyRowsConfigIsOneTheProxyLoads() {
+        List<Backends.Server> servers = List.of(
+                new Backends.Server("127.0.0.1", 18081, "api-18081", null, null),
+                new Backends.Server("127.0.0.1", 18082, "api-18082", null, null),
+                new Backends.Server("127.0.0.1", 18083, "api-18083", null, null),
+                new Backends.Server("127.0.0.1", 18084, "api-18084", null, null));
+        for (String preset : Presets.NAMES) {
+            for (Plan.Row row : Presets.build(preset, options(false, List.of(), false)).rows()) {
+                if (row.isDirect()) {
+                    continue;
+                }
+                ProxyConfig c = ConfigLoader.parse(row.name() + ".yaml", new StringReader(Configs.proxyYaml(row, servers)));
+                UpstreamConfig u = c.upstreams().get("market_api");
+                assertThat(u.method().directive()).as(row.name()).isEqualTo(row.balance());
+                assertThat(u.keepalive()).isEqualTo(Configs.KEEPALIVE);
+                assertThat(u.servers()).extracting(ServerConfig::server)
+                        .containsExactly("127.0.0.1:18081", "127.0.0.1:18082", "127.0.0.1:18083", "127.0.0.1:18084");
+                if (!row.weights().isEmpty()) {
+                    assertThat(u.servers()).extracting(ServerConfig::weight).containsExactlyElementsOf(row.weights());
+                }
+                if (row.serverParams().startsWith("max_conns=")) {
+                    assertThat(u.servers()).allSatisfy(s -> assertThat(s.maxConns()).isEqualTo(8));
+                }
+                assertThat(u.queue().enabled()).isEqualTo(row.queue() != null);
+            }
+        }
+    }
+
+    @Test
+    void theNginxConfigHasTheSameUpstream() {
+        Plan.Row row = Plan.Row.of("weighted", "").withWeights(List.of(2, 1));
+        String conf = Configs.nginxConf(row, List.of(new Backends.Server("127.0.0.1", 1, "a", null, null),
+                new Backends.Server("127.0.0.1", 2, "b", null, null)), 9999, java.nio.file.Path.of("/tmp/x"));
+        assertThat(conf).contains("upstream market_api {\n    server 127.0.0.1:1 weight=2;\n    server 127.0.0.1:2;\n    keepalive 32;\n  }")
+                .contains("listen 127.0.0.1:9999;").contains("proxy_set_header Connection \"\";");
+    }
+}

@@ -1,0 +1,54 @@
+package io.stampede.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class VerdictTest {
+    private static RowResult row(String name, long requests, long failures, double p99, long rejected, double... share) {
+        Map<String, Double> s = new LinkedHashMap<>();
+        for (int i = 0; i < share.length; i++) {
+            s.put("api-" + (i + 1), share[i]);
+        }
+        return new RowResult(name, name, share.length, requests, failures, 10, new double[] {10, 50, p99, p99 * 2, p99 * 3},
+                s, name.equals("direct") ? -1 : 0, -1, rejected, Map.of("saturated", false), Map.of());
+    }
+
+    private static final Plan HETEROGENEOUS = Presets.build("heterogeneous",
+            new Presets.Options(false, 4, null, null, null, List.of(), false, 64));
+
+    @Test
+    void namesTheThroughputWinnerItsSpeedupAndTheDirectRunsFailures() {
+        List<String> v = Verdict.lines(HETEROGENEOUS, List.of(
+                row("direct", 3000, 1000, 900, 1000, 1, 0, 0, 0),
+                row("round_robin", 6000, 0, 800, 0, .25, .25, .25, .25),
+                row("least_conn", 7000, 0, 120, 0, .3, .3, .3, .1)));
+        assertThat(v.get(0)).isEqualTo("Throughput: least_conn served 700 ok req/s, 3.50x the direct run's 200 (where 33.33%"
+                + " of requests failed, 1000 of them 503s from the one saturated instance); with 0% failures.");
+        assertThat(v.get(1)).isEqualTo("Tail latency: least_conn had the lowest p99 among rows under 1% failures, 120 ms against"
+                + " round_robin's 800 ms: it gave api-4 (the slowest backend) 10% of the requests where round_robin gave it 25%.");
+        assertThat(v).hasSize(2);
+    }
+
+    @Test
+    void aRowWithManyFailuresCannotWinTheTailAndEvenSharesAreCalledChance() {
+        List<String> v = Verdict.lines(HETEROGENEOUS, List.of(
+                row("direct", 2000, 0, 900, 0, 1, 0),
+                row("round_robin", 6000, 0, 800, 0, .5, .5),
+                row("hash", 6000, 600, 20, 0, .6, .4),
+                row("random", 6000, 0, 300, 0, .51, .49)));
+        assertThat(v.get(1)).startsWith("Tail latency: random had the lowest p99 among rows under 1% failures, 300 ms against round_robin's 800 ms;")
+                .contains("queueing chance");
+    }
+
+    @Test
+    void aSaturatedGeneratorIsCalledOut() {
+        RowResult saturated = new RowResult("round_robin", "rr", 2, 100, 0, 1, new double[] {1, 2, 3, 4, 5},
+                Map.of("a", 1.0), 0, -1, 0, Map.of("saturated", true), Map.of());
+        List<String> v = Verdict.lines(HETEROGENEOUS, List.of(row("direct", 10, 0, 1, 0, 1), saturated));
+        assertThat(v.get(v.size() - 1)).startsWith("Caution: the load generator itself was saturated in round_robin");
+    }
+}
