@@ -48,7 +48,7 @@ public final class BenchCommand implements Callable<Integer> {
     Double spawnRate;
 
     @Option(names = {"-t", "--duration"}, paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Measured time per run, after spawning. Default: the preset's (25s; 6s with --quick).")
+            description = "Measured time per run, after spawning and warm-up. Default: the preset's (15-30s; 4-5s with --quick).")
     Duration duration;
 
     @Option(names = "--algorithms", paramLabel = "LIST", split = ",",

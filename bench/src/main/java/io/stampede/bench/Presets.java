@@ -34,7 +34,7 @@ final class Presets {
         int n = o.backends();
         return switch (preset) {
             case "homogeneous" -> plan(preset, "Equal backends: balancing should scale throughput nearly linearly with their number.",
-                    Collections.nCopies(n, STANDARD), usersFor(0.9 * n * STANDARD.capacity()), o.quick() ? 4 : 20,
+                    Collections.nCopies(n, STANDARD), usersFor(0.9 * n * STANDARD.capacity()), o.quick() ? 4 : 15,
                     rows(o, ALGORITHMS, weights(n, 2, 1)), null, o);
             case "heterogeneous" -> {
                 List<Plan.Backend> b = new ArrayList<>(Collections.nCopies(n - 1, STANDARD));

@@ -89,6 +89,34 @@ class BenchProcessTest {
         assertAllGone(seen);
     }
 
+    @Test
+    void withNginxAddsARowThroughARealNginx(@TempDir Path dir) throws Exception {
+        if (Nginx.binary().isEmpty()) {
+            System.err.println("SKIPPED BenchProcessTest.withNginxAddsARowThroughARealNginx: nginx is not installed (apt-get install nginx)");
+            org.junit.jupiter.api.Assumptions.abort("nginx is not installed");
+        }
+        Path out = dir.resolve("results");
+        Path log = dir.resolve("bench.log");
+        Process p = bench(log, "--quick", "--algorithms", "round_robin", "--with-nginx", "--out", out.toString());
+        List<ProcessHandle> seen = new ArrayList<>();
+        try {
+            while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
+                treeOf(p).stream().filter(h -> !seen.contains(h)).forEach(seen::add);
+            }
+            assertThat(p.exitValue()).as(Files.readString(log)).isZero();
+            JsonNode rows = new ObjectMapper().readTree(out.resolve("bench.json").toFile()).get("rows");
+            assertThat(rows).extracting(r -> r.get("name").asText()).containsExactly("direct", "round_robin", "nginx");
+            JsonNode nginx = rows.get(2);
+            assertThat(nginx.get("requests").asLong()).isPositive();
+            assertThat(nginx.get("fail_ratio").asDouble()).isLessThan(0.01);
+            assertThat(nginx.get("share")).allSatisfy(s -> assertThat(s.asDouble()).isBetween(0.15, 0.35));
+            assertThat(out.resolve("configs/nginx.nginx.conf")).content().contains("upstream market_api");
+        } finally {
+            p.destroyForcibly();
+        }
+        assertAllGone(seen);
+    }
+
     /** Stops a bench mid-run with {@code stop} and checks that every part it had started is gone. */
     private static void stopMidRun(Path dir, java.util.function.Consumer<Process> stop) throws Exception {
         Path out = dir.resolve("results");

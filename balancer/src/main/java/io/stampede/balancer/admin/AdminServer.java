@@ -39,8 +39,12 @@ public final class AdminServer {
     private final Supplier<Map<String, PeerGroup>> groups;
     private Channel channel;
 
-    public AdminServer(Supplier<Map<String, PeerGroup>> groups) {
+    private final ProxyMetrics metrics;
+
+    /** @param metrics served at {@code GET /metrics}; null for none */
+    public AdminServer(Supplier<Map<String, PeerGroup>> groups, ProxyMetrics metrics) {
         this.groups = groups;
+        this.metrics = metrics;
     }
 
     public InetSocketAddress start(EventLoopGroup loops, InetSocketAddress address) throws InterruptedException {
@@ -69,10 +73,29 @@ public final class AdminServer {
                 m.put("server", p.name());
                 m.put("name", p.server());
                 m.put("backup", p.backup());
-                m.put("state", p.down() ? "down" : p.unavailable() ? "unavail" : "up");
+                m.put("state", p.state());
                 m.put("active", p.conns());
                 m.put("requests", p.requests());
-                m.put("fails", p.fails());
+                Map<String, Object> responses = new LinkedHashMap<>();
+                long total = 0;
+                for (int i = 0; i < 5; i++) {
+                    responses.put((i + 1) + "xx", p.responses()[i]);
+                    total += p.responses()[i];
+                }
+                responses.put("total", total);
+                m.put("responses", responses);
+                m.put("fails", p.failedAttempts());
+                m.put("unavail", p.unavailCount());
+                m.put("current_fails", p.fails());
+                Map<String, Object> checks = new LinkedHashMap<>();
+                checks.put("checks", p.checks());
+                checks.put("fails", p.checkFails());
+                checks.put("unhealthy", p.unhealthyCount());
+                checks.put("last_passed", p.lastPassedMillis() == 0 ? null : java.time.Instant.ofEpochMilli(p.lastPassedMillis()).toString());
+                m.put("health_checks", checks);
+                m.put("downtime", p.downtimeMs());
+                m.put("selected", p.selectedAt() == 0 ? null : java.time.Instant.ofEpochSecond(p.selectedAt()).toString());
+                m.put("header_time", p.headerTimeMs());
                 m.put("weight", p.weight());
                 m.put("effective_weight", p.effectiveWeight());
                 return m;
@@ -104,9 +127,13 @@ public final class AdminServer {
                 r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
                         Unpooled.wrappedBuffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(status())));
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            } else if (req.method().equals(HttpMethod.GET) && path.equals("/metrics") && metrics != null) {
+                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
+                        Unpooled.copiedBuffer(metrics.scrape(), java.nio.charset.StandardCharsets.UTF_8));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             } else {
                 r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.NOT_FOUND,
-                        Unpooled.copiedBuffer("{\"error\":\"not found; try GET /status\"}", java.nio.charset.StandardCharsets.UTF_8));
+                        Unpooled.copiedBuffer("{\"error\":\"not found; try GET /status or GET /metrics\"}", java.nio.charset.StandardCharsets.UTF_8));
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             }
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());

@@ -33,8 +33,9 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate",
-            "locations", "upstreams"));
-    private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass"));
+            "locations", "upstreams", "match"));
+    private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass", "health_check"));
+    private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
             "keepalive_timeout", "keepalive_time", "servers", "queue");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
@@ -108,15 +109,49 @@ public final class ConfigLoader {
         if (locationMap.isEmpty()) {
             throw locationsNode.error("no locations (expected at least one, e.g. /: {proxy_pass: http://backend})");
         }
+        Map<String, MatchConfig> matches = matches(top.get("match"));
         for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
             LocationConfig l = location(e.getKey(), e.getValue(), defaults, upstreams);
             if (!seen.add((l.exact() ? "= " : "") + l.path())) {
                 throw e.getValue().error("duplicate location '" + e.getKey() + "'");
             }
             locations.add(l);
+            YamlNode hc = e.getValue().map(LOCATION_KEYS).get("health_check");
+            if (hc != null) {
+                try {
+                    HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), matches, l.proxyHost(), l.proxy());
+                    upstreams.put(l.upstream(), upstreams.get(l.upstream()).withHealthCheck(check));
+                } catch (IllegalArgumentException ex) {
+                    throw hc.error(ex.getMessage());
+                }
+            }
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
                 List.copyOf(locations), Map.copyOf(upstreams));
+    }
+
+    /** The top-level {@code match} blocks, by name. */
+    private static Map<String, MatchConfig> matches(YamlNode node) {
+        Map<String, MatchConfig> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        for (Map.Entry<String, YamlNode> e : node.map().entrySet()) {
+            Map<String, YamlNode> m = e.getValue().map(MATCH_KEYS);
+            List<String> headers = new ArrayList<>();
+            if (m.containsKey("header")) {
+                for (YamlNode h : m.get("header").oneOrMany()) {
+                    headers.add(h.text());
+                }
+            }
+            try {
+                out.put(e.getKey(), MatchConfig.parse(e.getKey(), m.containsKey("status") ? m.get("status").text() : null,
+                        headers, m.containsKey("body") ? m.get("body").text() : null));
+            } catch (IllegalArgumentException ex) {
+                throw e.getValue().error(ex.getMessage());
+            }
+        }
+        return out;
     }
 
     private static ClientSettings clientSettings(Map<String, YamlNode> top) {
@@ -205,7 +240,7 @@ public final class ConfigLoader {
         }
         return new UpstreamConfig(name, method, List.copyOf(servers), keepalive, keepaliveRequests,
                 duration(m.get("keepalive_timeout"), Duration.ofSeconds(60), true),
-                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue);
+                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of());
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults,
@@ -275,7 +310,7 @@ public final class ConfigLoader {
                     }
                     upstreams.put(upstream, new UpstreamConfig(upstream, new BalanceMethod.RoundRobin(),
                             List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true,
-                            QueueConfig.NONE));
+                            QueueConfig.NONE, List.of()));
                 } catch (UnknownHostException e) {
                     throw pass.error("'" + url + "': host not found: '" + hp.host() + "'");
                 }

@@ -10,4 +10,13 @@ import java.util.List;
  */
 public record UpstreamConfig(String name, BalanceMethod method, List<ServerConfig> servers, int keepalive,
                              int keepaliveRequests, Duration keepaliveTimeout, Duration keepaliveTime,
-                             boolean implicit, QueueConfig queue) {}
+                             boolean implicit, QueueConfig queue, List<HealthCheckConfig> healthChecks) {
+
+    /** The same upstream with one more active health check (from a location that proxies to it). */
+    public UpstreamConfig withHealthCheck(HealthCheckConfig check) {
+        List<HealthCheckConfig> all = new java.util.ArrayList<>(healthChecks);
+        all.add(check);
+        return new UpstreamConfig(name, method, servers, keepalive, keepaliveRequests, keepaliveTimeout, keepaliveTime,
+                implicit, queue, List.copyOf(all));
+    }
+}

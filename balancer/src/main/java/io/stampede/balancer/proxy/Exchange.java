@@ -78,6 +78,9 @@ final class Exchange {
     private boolean requestFullySent;
     private long firstAttemptNanos;
     private long attemptNanos;
+    /** The current attempt's response status (0 before its head) and time to it, for the peer's statistics. */
+    private int upstreamStatus;
+    private long headerMillis;
 
     private boolean responseStarted;
     private boolean responseFramed;
@@ -423,6 +426,8 @@ final class Exchange {
             conn.channel.read();
             return;
         }
+        upstreamStatus = status;
+        headerMillis = (System.nanoTime() - attemptNanos) / 1_000_000;
         long elapsed = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
         boolean sentNonIdempotent = NextUpstream.isNonIdempotent(head.method().name());
         Outcome retry = nextUpstream.onStatus(status, balanced, sentNonIdempotent, streamedSome, elapsed);
@@ -599,13 +604,17 @@ final class Exchange {
         done = true;
         body.forEach(ByteBuf::release);
         body.clear();
+        if (balanced != null) {
+            runtime.metrics().requestDone(upstream.config().name(), System.nanoTime() - firstAttemptNanos);
+        }
         client.exchangeDone(this, written, keepConnection, bodyComplete);
     }
 
     private void releasePeer(Outcome outcome) {
         if (peerHeld) {
             peerHeld = false;
-            balanced.release(peer, outcome);
+            balanced.release(peer, outcome, upstreamStatus, upstreamStatus > 0 ? headerMillis : -1);
+            upstreamStatus = 0;
         }
     }
 

@@ -5,16 +5,17 @@ import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.config.ProxySettings;
 import io.stampede.balancer.upstream.NextUpstream;
 import java.util.IdentityHashMap;
+import io.stampede.balancer.admin.ProxyMetrics;
 import io.stampede.balancer.log.AccessLog;
 import java.util.Map;
 
 /** What every connection of one loaded configuration shares. */
 record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
-                    AccessLog accessLog, Map<LocationConfig, NextUpstream> retries) {
+                    AccessLog accessLog, ProxyMetrics metrics, Map<LocationConfig, NextUpstream> retries) {
 
     ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
-                 AccessLog accessLog) {
-        this(config, upstreams, pool, log, accessLog, retryRules(config));
+                 AccessLog accessLog, ProxyMetrics metrics) {
+        this(config, upstreams, pool, log, accessLog, metrics, retryRules(config));
     }
 
     private static Map<LocationConfig, NextUpstream> retryRules(ProxyConfig config) {

@@ -11,8 +11,11 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.stampede.balancer.admin.AdminServer;
+import io.stampede.balancer.admin.ProxyMetrics;
 import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.log.AccessLog;
+import io.stampede.balancer.config.HealthCheckConfig;
+import io.stampede.balancer.health.HealthChecks;
 import io.stampede.balancer.upstream.PeerGroup;
 import io.stampede.common.Transport;
 import java.io.IOException;
@@ -37,16 +40,28 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> listeners = new ArrayList<>();
-    private final AdminServer admin = new AdminServer(this::groups);
+    private final AdminServer admin;
     private InetSocketAddress adminAddress;
     private volatile boolean stopping;
+    private final HealthChecks healthChecks;
 
     /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
     public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, RandomGenerator random) throws IOException {
         AccessLog accessLog = config.accessLog().isPresent() ? new AccessLog(Path.of(config.accessLog().get())) : null;
-        this.runtime = new ProxyRuntime(config, UpstreamRuntime.build(config.upstreams(), nowSeconds, random),
-                new BackendPool(), new ProxyLog(), accessLog);
+        Map<String, UpstreamRuntime> upstreams = UpstreamRuntime.build(config.upstreams(), nowSeconds, random);
+        Map<String, PeerGroup> groups = new LinkedHashMap<>();
+        upstreams.forEach((name, u) -> groups.put(name, u.group()));
+        this.runtime = new ProxyRuntime(config, upstreams, new BackendPool(), new ProxyLog(), accessLog, new ProxyMetrics(groups));
         this.group = Transport.newGroup(config.workers(), "proxy");
+        Map<PeerGroup, List<HealthCheckConfig>> checks = new LinkedHashMap<>();
+        runtime.upstreams().values().forEach(u -> {
+            u.group().onEvent(runtime.log()::warn);
+            if (!u.config().healthChecks().isEmpty()) {
+                checks.put(u.group(), u.config().healthChecks());
+            }
+        });
+        this.healthChecks = new HealthChecks(checks, random, runtime.log()::warn);
+        this.admin = new AdminServer(this::groups, runtime.metrics());
     }
 
     /** The usual clock (integer seconds, as nginx's) and randomness. */
@@ -55,6 +70,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     public void start() throws InterruptedException {
+        healthChecks.start(group);
         for (InetSocketAddress address : runtime.config().listen()) {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
@@ -110,6 +126,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public boolean stop(Duration grace) {
         stopping = true;
+        healthChecks.stop();
         listeners.forEach(c -> c.close().syncUninterruptibly());
         admin.stop();
         // Ask every connection to finish, again on each pass: one accepted just before the

@@ -73,7 +73,17 @@ public final class BalancedRequest {
 
     /** Ends the attempt on {@code peer}: passive health accounting, and one try used. */
     public void release(Peer peer, Outcome outcome) {
-        group.release(this, peer, outcome);
+        group.release(this, peer, outcome, 0, -1);
+    }
+
+    /**
+     * Ends an attempt that got a response: also counts the status class and feeds the peer's
+     * response-time average.
+     *
+     * @param headerMillis time from sending the request to the response header
+     */
+    public void release(Peer peer, Outcome outcome, int status, long headerMillis) {
+        group.release(this, peer, outcome, status, headerMillis);
     }
 
     /** Tries left after the attempts released so far. */
@@ -91,7 +101,7 @@ public final class BalancedRequest {
     }
 
     boolean usable(int index, Peer p, long now) {
-        return !tried.get(index) && !p.down && !p.failedRecently(now) && !p.full();
+        return !tried.get(index) && !p.down && !p.failedRecently(now) && !p.full() && !p.failsChecks();
     }
 
     /** Marks {@code tier[index]} chosen: tried, one more active request, failure window refreshed. */
@@ -103,6 +113,7 @@ public final class BalancedRequest {
         }
         p.conns++;
         p.requests++;
+        p.selectedAt = now;
         if (picks++ > 0) {
             group.retries++;
         }

@@ -27,6 +27,28 @@ public final class Peer {
     long checked;
     /** Attempts sent to this peer since start (status pages and the bench's share column). */
     long requests;
+    /** Responses passed on, by class: 1xx..5xx at [0]..[4]. */
+    final long[] responses = new long[5];
+    /** Failed attempts in all (nginx Plus's {@code fails}; {@link #fails} is the current window's). */
+    long failedAttempts;
+    /** Times the passive rules made it unavailable. */
+    long unavailCount;
+    /** When it was last chosen (the group clock's seconds), 0 never. */
+    long selectedAt;
+    /** nginx's moving average of the time to the response header, in ms (0 until the first response). */
+    long headerTimeMs;
+
+    /** Active health: checks saying "unhealthy" now, and mandatory checks that have not passed yet. */
+    int failingChecks;
+    int pendingChecks;
+    long checks;
+    long checkFails;
+    long unhealthyCount;
+    /** Wall-clock millis of the last passed check, 0 never. */
+    long lastPassedMillis;
+    /** Time spent unhealthy or checking, in ms, and since when it is now (0 when up). */
+    long downtimeMs;
+    long downSinceMillis;
 
     /** @param failTimeout seconds, as nginx parses {@code fail_timeout} */
     public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
@@ -74,6 +96,25 @@ public final class Peer {
 
     boolean full() {
         return maxConns > 0 && conns >= maxConns;
+    }
+
+    /** Whether an active health check keeps it from client requests (unhealthy, or mandatory and not yet passed). */
+    boolean failsChecks() {
+        return failingChecks > 0 || pendingChecks > 0;
+    }
+
+    /** nginx Plus's peer state names. */
+    String state(long now) {
+        if (down) {
+            return "down";
+        }
+        if (pendingChecks > 0) {
+            return "checking";
+        }
+        if (failingChecks > 0) {
+            return "unhealthy";
+        }
+        return failedRecently(now) ? "unavail" : "up";
     }
 
     static String printable(InetSocketAddress a) {

@@ -101,17 +101,101 @@ public final class PeerGroup {
         }
     }
 
-    void release(BalancedRequest request, Peer peer, Outcome outcome) {
+    void release(BalancedRequest request, Peer peer, Outcome outcome, int status, long headerMillis) {
         List<BalancedRequest> ready;
+        String event = null;
         lock.lock();
         try {
             long now = nowSeconds.getAsLong();
+            boolean wasUnavailable = peer.failedRecently(now);
             PassiveHealth.free(request, peer, outcome, now);
+            if (outcome == Outcome.FAILED) {
+                peer.failedAttempts++;
+                if (!wasUnavailable && peer.failedRecently(now)) {
+                    peer.unavailCount++;
+                    event = "server " + peer.name + " in upstream " + name + " is unavailable: passive: " + peer.fails
+                            + (peer.fails == 1 ? " failure" : " failures") + " within " + peer.failTimeout + "s";
+                }
+            }
+            if (status >= 100 && status < 600) {
+                peer.responses[status / 100 - 1]++;
+            }
+            if (outcome == Outcome.OK && headerMillis >= 0) {
+                // nginx's least_time average: the first sample, then 5% of each new one.
+                peer.headerTimeMs = peer.headerTimeMs == 0 ? headerMillis : Math.round(0.05 * headerMillis + 0.95 * peer.headerTimeMs);
+            }
             ready = drain(now);
         } finally {
             lock.unlock();
         }
         dispatch(ready);
+        if (event != null) {
+            events.accept(event);
+        }
+    }
+
+    /** Where peer state changes are reported (the error log), once per change. */
+    private volatile Consumer<String> events = e -> { };
+
+    public void onEvent(Consumer<String> sink) {
+        this.events = sink;
+    }
+
+    /**
+     * Applies one active check's change of verdict on {@code peer}: {@code failing} and
+     * {@code pending} are +1, -1 or 0 for that check. Returns the peer's state before and after
+     * (the checker logs a change once, with its reason).
+     */
+    public String[] checked(Peer peer, boolean passed, int failing, int pending, long wallMillis) {
+        List<BalancedRequest> ready;
+        String[] states;
+        lock.lock();
+        try {
+            long now = nowSeconds.getAsLong();
+            String before = peer.state(now);
+            boolean wasOut = peer.failsChecks();
+            peer.checks++;
+            if (passed) {
+                peer.lastPassedMillis = wallMillis;
+            } else {
+                peer.checkFails++;
+            }
+            peer.failingChecks += failing;
+            peer.pendingChecks += pending;
+            if (failing > 0) {
+                peer.unhealthyCount++;
+            }
+            if (!wasOut && peer.failsChecks()) {
+                peer.downSinceMillis = wallMillis;
+            } else if (wasOut && !peer.failsChecks()) {
+                peer.downtimeMs += wallMillis - peer.downSinceMillis;
+                peer.downSinceMillis = 0;
+            }
+            states = new String[] {before, peer.state(now)};
+            ready = drain(now); // a server back in service takes waiting requests at once
+        } finally {
+            lock.unlock();
+        }
+        dispatch(ready);
+        return states;
+    }
+
+    /** A mandatory check registers its peer as "checking" until its first pass. */
+    public void startChecking(Peer peer, long wallMillis) {
+        lock.lock();
+        try {
+            if (!peer.failsChecks()) {
+                peer.downSinceMillis = wallMillis;
+            }
+            peer.pendingChecks++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every peer, primaries first (health checks run one task per peer). */
+    public List<Peer> peers() {
+        return java.util.stream.Stream.concat(java.util.Arrays.stream(primary), java.util.Arrays.stream(backup)).toList();
     }
 
     /**
@@ -208,9 +292,13 @@ public final class PeerGroup {
         lock.lock();
         try {
             long now = nowSeconds.getAsLong();
+            long wall = System.currentTimeMillis();
             return java.util.stream.Stream.concat(java.util.Arrays.stream(primary), java.util.Arrays.stream(backup))
                     .map(p -> new PeerSnapshot(p.name, p.server, p.backup, p.down, p.weight, p.effectiveWeight,
-                            p.currentWeight, p.conns, p.fails, p.failedRecently(now), p.requests))
+                            p.currentWeight, p.conns, p.fails, p.failedRecently(now), p.requests, p.state(now),
+                            p.responses.clone(), p.failedAttempts, p.unavailCount, p.selectedAt, p.headerTimeMs,
+                            p.checks, p.checkFails, p.unhealthyCount, p.lastPassedMillis,
+                            p.downtimeMs + (p.downSinceMillis > 0 ? wall - p.downSinceMillis : 0)))
                     .toList();
         } finally {
             lock.unlock();
@@ -220,7 +308,9 @@ public final class PeerGroup {
     /** One peer's counters at one moment. */
     public record PeerSnapshot(String name, String server, boolean backup, boolean down, int weight,
                                long effectiveWeight, long currentWeight, int conns, int fails, boolean unavailable,
-                               long requests) {}
+                               long requests, String state, long[] responses, long failedAttempts, long unavailCount,
+                               long selectedAt, long headerTimeMs, long checks, long checkFails, long unhealthyCount,
+                               long lastPassedMillis, long downtimeMs) {}
 
     /** Attempts beyond each request's first: retries on another peer (or a fresh connection). */
     public long retries() {

@@ -31,7 +31,7 @@ final class RoundRobin implements PeerSelector {
             if (r.singleOnPrimary()) {
                 // One server, no backups: no failure check, no tried bit, no window update.
                 Peer p = r.tier[0];
-                if (p.down || p.full()) {
+                if (p.down || p.full() || p.failsChecks()) {
                     return null;
                 }
                 p.conns++;

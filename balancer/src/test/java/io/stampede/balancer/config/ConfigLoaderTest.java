@@ -158,7 +158,22 @@ class ConfigLoaderTest {
                     "proxy.yaml:6: upstreams.api.queue: queue size 0 is out of range (expected 1 to 1000000)"),
             Arguments.of(BASE + "    queue: 10 wait=5s\n    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:6: upstreams.api.queue: unknown queue parameter 'wait=5s' (expected timeout=TIME)"),
-            Arguments.of(BASE + "    queue: many\n    servers: [127.0.0.1:1]\n", "'many' is not a queue size")
+            Arguments.of(BASE + "    queue: many\n    servers: [127.0.0.1:1]\n", "'many' is not a queue size"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    health_check: interval=5s fals=2\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:4: locations./.health_check: unknown health_check parameter 'fals=2'"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    health_check: match=ready\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "'match=ready': no match block named 'ready'"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    health_check: interval=0s\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "'interval=0s' (expected a duration above 0)"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    health_check: persistent\n"
+                    + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "'persistent' needs 'mandatory'"),
+            Arguments.of("match:\n  ok:\n    status: 200-999\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:3: match.ok: status '200-999' (expected codes or ranges from 100 to 599"),
+            Arguments.of("match:\n  ok:\n    body: Welcome\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "body 'Welcome' (expected ~ \"regex\" or !~ \"regex\")"),
+            Arguments.of("match:\n  ok:\n    headers: [X]\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "unknown key 'headers'")
         );
     }
 

@@ -61,6 +61,19 @@ class ProxyOperationsTest {
                 assertThat(peers.get(0).get("requests").asLong()).isEqualTo(2);
                 assertThat(peers.get(1).get("requests").asLong()).isEqualTo(1);
                 assertThat(api.get("retries").asLong()).isEqualTo(1);
+                assertThat(peers.get(0).get("responses").get("2xx").asLong()).isEqualTo(2);
+                assertThat(peers.get(0).get("selected").asText()).isEqualTo("1970-01-01T00:16:40Z"); // the test clock
+                assertThat(peers.get(1).get("unavail").asLong()).isEqualTo(1);
+                assertThat(peers.get(1).get("responses").get("total").asLong()).isZero();
+
+                HttpResponse<String> m = proxy.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build());
+                assertThat(m.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+                String a = backends.address("a");
+                assertThat(m.body()).contains("stampede_upstream_peer_requests_total{peer=\"" + a + "\",upstream=\"api\"} 2.0")
+                        .contains("stampede_upstream_peer_responses_total{code=\"2xx\",peer=\"" + a + "\",upstream=\"api\"} 2.0")
+                        .contains("stampede_upstream_retries_total{upstream=\"api\"} 1.0")
+                        .contains("stampede_upstream_peer_state{peer=\"" + backends.address("X") + "\",state=\"unavail\",upstream=\"api\"} 1.0")
+                        .contains("stampede_upstream_request_duration_seconds_count{upstream=\"api\"} 2");
                 assertThat(peers.get(0).get("state").asText()).isEqualTo("up");
                 assertThat(peers.get(1).get("state").asText()).isEqualTo("unavail");
                 assertThat(peers.get(1).get("fails").asInt()).isEqualTo(1);
