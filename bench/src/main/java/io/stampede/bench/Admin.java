@@ -26,7 +26,18 @@ final class Admin {
     }
 
     private static JsonNode send(HttpRequest.Builder b) throws IOException, InterruptedException {
-        HttpResponse<String> r = CLIENT.send(b.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest request = b.timeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> r;
+        try {
+            r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException stale) {
+            // A kept-alive connection to a server that was killed and restarted since: once more, on a new one.
+            try {
+                r = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new IOException(request.uri() + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()), e);
+            }
+        }
         if (r.statusCode() != 200) {
             throw new IOException(r.uri() + " answered " + r.statusCode());
         }

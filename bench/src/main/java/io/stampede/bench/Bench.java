@@ -90,7 +90,7 @@ final class Bench {
         Balancer balancer = Balancer.start(row, backends, children, settings.outDir().resolve("configs"));
         try {
             Plan.Load load = plan.load();
-            Duration runTime = load.spawnTime().plus(load.warmup()).plus(load.warmup());
+            Duration runTime = load.spawnTime().plus(load.warmup().multipliedBy(3).dividedBy(2));
             Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", List.of("-f", scenarioFile.toString(),
                     "-H", balancer.url(), "-u", String.valueOf(load.users()), "-r", String.valueOf(load.spawnRate()),
                     "-t", runTime.toMillis() + "ms", "--headless", "--only-summary", "--timeout", "10s",

@@ -21,11 +21,14 @@ final class Child {
     final String label;
     final Process process;
     final Path log;
+    /** Where this process's output starts in the log (a restarted part appends to its old log). */
+    private final long offset;
 
-    Child(String label, Process process, Path log) {
+    Child(String label, Process process, Path log, long offset) {
         this.label = label;
         this.process = process;
         this.log = log;
+        this.offset = offset;
     }
 
     /** Waits for the part's "listening on http://HOST:PORT" line; returns the port. */
@@ -53,9 +56,19 @@ final class Child {
         return java.util.Optional.empty();
     }
 
+    /** What this process printed so far. */
     String output() {
-        try {
-            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(log)) {
+            long size = ch.size();
+            if (size <= offset) {
+                return "";
+            }
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, size - offset));
+            ch.position(offset);
+            while (buf.hasRemaining() && ch.read(buf) > 0) {
+                // read on
+            }
+            return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "";
         }

@@ -55,12 +55,18 @@ final class Children implements AutoCloseable {
     private synchronized Child launch(String label, String logName, List<String> command, Map<String, String> env)
             throws BenchException {
         Path log = logDir.resolve(logName + ".log");
+        long offset;
+        try {
+            offset = Files.exists(log) ? Files.size(log) : 0;
+        } catch (IOException e) {
+            offset = 0;
+        }
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().putAll(env);
         try {
-            Child child = new Child(label, pb.start(), log);
+            Child child = new Child(label, pb.start(), log, offset);
             started.add(child);
             return child;
         } catch (IOException e) {

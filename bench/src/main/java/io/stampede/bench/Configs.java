@@ -19,6 +19,9 @@ final class Configs {
         y.append("listen: 127.0.0.1:0\n");
         y.append("admin:\n  listen: 127.0.0.1:0\n");
         y.append("locations:\n  /:\n    proxy_pass: http://market_api\n");
+        if (row.healthCheck() != null) {
+            y.append("    health_check: ").append(row.healthCheck()).append('\n');
+        }
         y.append("upstreams:\n  market_api:\n");
         if (!row.balance().isEmpty()) {
             y.append("    balance: ").append(row.balance()).append('\n');

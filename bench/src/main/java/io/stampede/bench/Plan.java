@@ -46,15 +46,21 @@ record Plan(String preset, String story, List<Backend> backends, Load load, List
      * @param serverParams extra parameters on every server line ({@code max_conns=8})
      * @param queue the upstream's {@code queue} value, or null
      * @param nginx run through a real nginx instead of our proxy
+     * @param healthCheck the location's {@code health_check} value, or null (nginx OSS has none)
      */
     record Row(String name, String algorithm, String balance, List<Integer> weights, String serverParams,
-               String queue, boolean nginx) {
+               String queue, boolean nginx, String healthCheck) {
         static Row direct() {
-            return new Row("direct", "-", null, List.of(), "", null, false);
+            return new Row("direct", "-", null, List.of(), "", null, false, null);
         }
 
         static Row of(String name, String balance) {
-            return new Row(name, balance.isEmpty() ? "round_robin" : balance, balance, List.of(), "", null, false);
+            return new Row(name, balance.isEmpty() ? "round_robin" : balance, balance, List.of(), "", null, false, null);
+        }
+
+        /** With an active health check, and the server parameters that go with it. */
+        Row checked(String check, String params) {
+            return new Row(name, algorithm, balance, weights, params, queue, nginx, check);
         }
 
         boolean isDirect() {
@@ -63,12 +69,12 @@ record Plan(String preset, String story, List<Backend> backends, Load load, List
 
         Row withWeights(List<Integer> w) {
             return new Row(name, algorithm + " (weights " + w.stream().map(String::valueOf)
-                    .collect(java.util.stream.Collectors.joining(":")) + ")", balance, w, serverParams, queue, nginx);
+                    .collect(java.util.stream.Collectors.joining(":")) + ")", balance, w, serverParams, queue, nginx, healthCheck);
         }
 
         Row limited(String name, String params, String queueValue) {
             String label = algorithm + ", " + params + (queueValue == null ? "" : ", queue " + queueValue);
-            return new Row(name, label, balance, weights, params, queueValue, nginx);
+            return new Row(name, label, balance, weights, params, queueValue, nginx, healthCheck);
         }
     }
 

@@ -44,13 +44,18 @@ final class Presets {
                         b, usersFor(0.65 * capacity), o.quick() ? 4 : 20, rows(o, ALGORITHMS, slowLast(n)), null, o);
             }
             case "failure" -> {
-                int seconds = o.quick() ? 5 : 30;
+                int seconds = o.quick() ? 4 : 30;
                 Duration d = o.duration() != null ? o.duration() : Duration.ofSeconds(seconds);
                 Plan.Disruption kill = new Plan.Disruption(0, d.dividedBy(3), d.multipliedBy(2).dividedBy(3));
+                // Active checks as well as passive health: every second, /healthz must answer 2xx;
+                // a passive failure keeps a server out for 2s (not nginx's 10s), so a restarted one
+                // is back within the run once its check passes.
+                List<Plan.Row> rows = rows(o, ALGORITHMS, weights(n, 2, 1)).stream()
+                        .map(r -> r.checked("interval=1s fails=1 passes=1 uri=/healthz", "fail_timeout=2s"))
+                        .collect(java.util.stream.Collectors.toList());
                 yield plan(preset, "One backend is killed (SIGKILL) a third into each run and restarted two thirds in:"
-                        + " passive health and retries keep client failures near zero.",
-                        Collections.nCopies(n, STANDARD), usersFor(0.6 * (n - 1) * STANDARD.capacity()), seconds,
-                        rows(o, ALGORITHMS, weights(n, 2, 1)), kill, o);
+                        + " passive health, active checks (every 1s) and retries keep client failures near zero.",
+                        Collections.nCopies(n, STANDARD), usersFor(0.6 * (n - 1) * STANDARD.capacity()), seconds, rows, kill, o);
             }
             case "overload" -> {
                 List<Plan.Row> rows = rows(o, List.of("round_robin", "least_conn"), List.of());
@@ -81,7 +86,7 @@ final class Presets {
         all.add(Plan.Row.direct());
         all.addAll(rows);
         if (o.withNginx()) {
-            all.add(new Plan.Row("nginx", "round_robin (real nginx)", "", List.of(), "", null, true));
+            all.add(new Plan.Row("nginx", "round_robin (real nginx)", "", List.of(), "", null, true, null));
         }
         return new Plan(preset, story, List.copyOf(backends), load, List.copyOf(all), disruption);
     }

@@ -28,8 +28,8 @@ final class Verdict {
         out.add(String.format(Locale.ROOT,
                 "Throughput: %s served %.0f ok req/s, %.2fx the direct run's %.0f%s; %s.",
                 best.name(), best.goodRps(), direct.goodRps() > 0 ? best.goodRps() / direct.goodRps() : 0, direct.goodRps(),
-                direct.failRatio() > HEALTHY ? String.format(Locale.ROOT, " (where %s of requests failed, %d of them 503s from the one saturated instance)",
-                        Report.percent(direct.failRatio()), direct.rejected()) : "",
+                direct.failRatio() > HEALTHY ? String.format(Locale.ROOT, " (where %s of requests failed%s)", Report.percent(direct.failRatio()),
+                        direct.rejected() > 0 ? ", " + direct.rejected() + " of them 503s from the one saturated instance" : "") : "",
                 best.failRatio() < HEALTHY ? "with " + Report.percent(best.failRatio()) + " failures"
                         : "but " + Report.percent(best.failRatio()) + " of its requests failed"));
         List<RowResult> healthy = balanced.stream().filter(r -> r.failRatio() < HEALTHY).toList();
@@ -117,8 +117,8 @@ final class Verdict {
         if (d.get("served_again_after_ms") != null) {
             s.append(String.format(Locale.ROOT, ", and it served again %s ms after its restart", d.get("served_again_after_ms")));
         } else if (d.containsKey("back_at_s")) {
-            s.append(", and it had not served again by the end of the run (a failed server is tried again only after"
-                    + " fail_timeout, 10s by default)");
+            s.append(", and it had not served again by the end of the run (a restarted server must pass its health checks"
+                    + " and outlast fail_timeout first)");
         }
         return s.append('.').toString();
     }

@@ -93,6 +93,8 @@ class PlanTest {
                     assertThat(u.servers()).allSatisfy(s -> assertThat(s.maxConns()).isEqualTo(8));
                 }
                 assertThat(u.queue().enabled()).isEqualTo(row.queue() != null);
+                assertThat(u.healthChecks().isEmpty()).as(row.name()).isEqualTo(row.healthCheck() == null);
+                assertThat(row.healthCheck() != null).isEqualTo(preset.equals("failure"));
             }
         }
     }

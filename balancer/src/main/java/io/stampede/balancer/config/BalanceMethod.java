@@ -46,6 +46,25 @@ public sealed interface BalanceMethod {
         }
     }
 
+    /** nginx Plus's {@code least_time header|last_byte [inflight]}. */
+    record LeastTime(boolean lastByte, boolean inflight) implements BalanceMethod {
+        public String directive() {
+            return "least_time " + (lastByte ? "last_byte" : "header") + (inflight ? " inflight" : "");
+        }
+
+        @Override
+        public boolean allowsBackup() {
+            return true;
+        }
+    }
+
+    /** {@code random two least_time=header|last_byte}. */
+    record RandomTwoLeastTime(boolean lastByte) implements BalanceMethod {
+        public String directive() {
+            return "random two least_time=" + (lastByte ? "last_byte" : "header");
+        }
+    }
+
     /** {@code random}, or {@code random two [least_conn]} when {@code two}. */
     record Random(boolean two) implements BalanceMethod {
         public String directive() {
@@ -60,7 +79,8 @@ public sealed interface BalanceMethod {
      */
     static BalanceMethod parse(String text) {
         String[] w = text.trim().split("\\s+");
-        String expected = "round_robin, least_conn, ip_hash, hash KEY [consistent], random [two [least_conn]]";
+        String expected = "round_robin, least_conn, least_time header|last_byte [inflight], ip_hash, hash KEY [consistent],"
+                + " random [two [least_conn|least_time=header|least_time=last_byte]]";
         switch (w[0]) {
             case "", "round_robin" -> {
                 if (w.length == 1) {
@@ -90,7 +110,16 @@ public sealed interface BalanceMethod {
                 if (w[1].equals("two") && (w.length == 2 || (w.length == 3 && w[2].equals("least_conn")))) {
                     return new Random(true);
                 }
-                throw new IllegalArgumentException("random, random two or random two least_conn");
+                if (w[1].equals("two") && w.length == 3 && w[2].matches("least_time=(header|last_byte)")) {
+                    return new RandomTwoLeastTime(w[2].endsWith("last_byte"));
+                }
+                throw new IllegalArgumentException("random, random two, random two least_conn or random two least_time=header|last_byte");
+            }
+            case "least_time" -> {
+                if ((w.length == 2 || (w.length == 3 && w[2].equals("inflight"))) && w[1].matches("header|last_byte")) {
+                    return new LeastTime(w[1].equals("last_byte"), w.length == 3);
+                }
+                throw new IllegalArgumentException("least_time header|last_byte [inflight]");
             }
             default -> { }
         }

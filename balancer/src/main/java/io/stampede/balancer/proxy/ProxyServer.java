@@ -47,10 +47,18 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
     public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, RandomGenerator random) throws IOException {
+        this(config, nowSeconds, () -> nowSeconds.getAsLong() * 1000, random);
+    }
+
+    /** @param nowMillis the finer clock least_time measures with */
+    public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, LongSupplier nowMillis, RandomGenerator random) throws IOException {
         AccessLog accessLog = config.accessLog().isPresent() ? new AccessLog(Path.of(config.accessLog().get())) : null;
         Map<String, UpstreamRuntime> upstreams = UpstreamRuntime.build(config.upstreams(), nowSeconds, random);
         Map<String, PeerGroup> groups = new LinkedHashMap<>();
-        upstreams.forEach((name, u) -> groups.put(name, u.group()));
+        upstreams.forEach((name, u) -> {
+            groups.put(name, u.group());
+            u.group().millisClock(nowMillis);
+        });
         this.runtime = new ProxyRuntime(config, upstreams, new BackendPool(), new ProxyLog(), accessLog, new ProxyMetrics(groups));
         this.group = Transport.newGroup(config.workers(), "proxy");
         Map<PeerGroup, List<HealthCheckConfig>> checks = new LinkedHashMap<>();
@@ -66,7 +74,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The usual clock (integer seconds, as nginx's) and randomness. */
     public static ProxyServer create(ProxyConfig config) throws IOException {
-        return new ProxyServer(config, () -> System.currentTimeMillis() / 1000, RandomGenerator.getDefault());
+        return new ProxyServer(config, () -> System.currentTimeMillis() / 1000, System::currentTimeMillis, RandomGenerator.getDefault());
     }
 
     public void start() throws InterruptedException {

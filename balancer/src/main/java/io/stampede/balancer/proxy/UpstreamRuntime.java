@@ -60,6 +60,12 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group) {
         if (m instanceof BalanceMethod.Random r) {
             return Methods.random(r.two(), random);
         }
+        if (m instanceof BalanceMethod.LeastTime t) {
+            return Methods.leastTime(t.lastByte(), t.inflight());
+        }
+        if (m instanceof BalanceMethod.RandomTwoLeastTime t) {
+            return Methods.randomTwoLeastTime(t.lastByte(), random);
+        }
         return Methods.roundRobin();
     }
 }

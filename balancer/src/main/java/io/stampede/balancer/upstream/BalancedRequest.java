@@ -25,6 +25,8 @@ public final class BalancedRequest {
     int ringIndex = -1;
     /** Peers picked so far; every pick after the first is a retry. */
     int picks;
+    /** When the current attempt's peer was picked (group millis), to take it out of the in-flight sum. */
+    long pickedAtMs;
     /** Queue state (guarded by the group's lock): refused as the queue was full, or the callback and the peer handed over. */
     boolean rejected;
     java.util.function.Consumer<Peer> onDispatch;
@@ -86,6 +88,11 @@ public final class BalancedRequest {
         group.release(this, peer, outcome, status, headerMillis);
     }
 
+    /** The group's millisecond clock. */
+    long nowMillis() {
+        return group.nowMillis();
+    }
+
     /** Tries left after the attempts released so far. */
     public int triesLeft() {
         return tries;
@@ -114,6 +121,8 @@ public final class BalancedRequest {
         p.conns++;
         p.requests++;
         p.selectedAt = now;
+        pickedAtMs = group.nowMillis();
+        p.inflightStartSumMs += pickedAtMs;
         if (picks++ > 0) {
             group.retries++;
         }

@@ -1,14 +1,19 @@
 package io.stampede.balancer.upstream;
 
 /**
- * nginx's least_conn: the usable peer with the fewest active requests per unit of weight
- * ({@code conns / weight}, compared cross-multiplied); several tied peers are split by a smooth
- * weighted round among just them, so sequential requests go round robin.
+ * nginx's least_conn: the usable peer with the least load per unit of weight ({@code conns /
+ * weight}, compared cross-multiplied); several tied peers are split by a smooth weighted round
+ * among just them, so sequential requests go round robin. With {@link Load#time} as the load it is
+ * nginx Plus's least_time, which ties the same way.
  */
 final class LeastConn implements PeerSelector {
-    static final LeastConn INSTANCE = new LeastConn();
+    static final LeastConn INSTANCE = new LeastConn(Load.CONNS);
 
-    private LeastConn() {}
+    private final Load load;
+
+    LeastConn(Load load) {
+        this.load = load;
+    }
 
     @Override
     public boolean supportsBackup() {
@@ -20,8 +25,10 @@ final class LeastConn implements PeerSelector {
         if (r.singleOnPrimary()) {
             return RoundRobin.get(r, now);
         }
+        long nowMillis = r.group.nowMillis();
         while (true) {
             Peer[] tier = r.tier;
+            long[] loads = new long[tier.length];
             int best = -1;
             boolean many = false;
             for (int i = 0; i < tier.length; i++) {
@@ -29,10 +36,11 @@ final class LeastConn implements PeerSelector {
                 if (!r.usable(i, p, now)) {
                     continue;
                 }
-                if (best < 0 || (long) p.conns * tier[best].weight < (long) tier[best].conns * p.weight) {
+                loads[i] = load.of(p, now, nowMillis);
+                if (best < 0 || loads[i] * tier[best].weight < loads[best] * p.weight) {
                     best = i;
                     many = false;
-                } else if ((long) p.conns * tier[best].weight == (long) tier[best].conns * p.weight) {
+                } else if (loads[i] * tier[best].weight == loads[best] * p.weight) {
                     many = true;
                 }
             }
@@ -44,9 +52,9 @@ final class LeastConn implements PeerSelector {
                 return null;
             }
             if (many) {
-                Peer least = tier[best];
+                int first = best;
                 best = RoundRobin.smooth(r, best,
-                        i -> (long) tier[i].conns * least.weight == (long) least.conns * tier[i].weight, now);
+                        i -> loads[i] * tier[first].weight == loads[first] * tier[i].weight, now);
             }
             return r.picked(best, now);
         }

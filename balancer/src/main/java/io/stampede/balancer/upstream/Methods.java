@@ -27,6 +27,16 @@ public final class Methods {
         return g -> new RandomPick(two, random);
     }
 
+    /** nginx Plus's {@code least_time header|last_byte [inflight]}. */
+    public static PeerGroup.SelectorFactory leastTime(boolean lastByte, boolean inflight) {
+        return g -> new LeastConn(Load.time(lastByte, inflight));
+    }
+
+    /** {@code random two least_time=header|last_byte}. */
+    public static PeerGroup.SelectorFactory randomTwoLeastTime(boolean lastByte, RandomGenerator random) {
+        return g -> new RandomPick(true, random, Load.time(lastByte, false));
+    }
+
     public static byte[] ipHashKey(java.net.InetAddress client) {
         return IpHash.keyOf(client);
     }

@@ -35,8 +35,11 @@ public final class Peer {
     long unavailCount;
     /** When it was last chosen (the group clock's seconds), 0 never. */
     long selectedAt;
-    /** nginx's moving average of the time to the response header, in ms (0 until the first response). */
+    /** nginx's moving averages of the time to the response header and to its last byte, in ms (0 until the first). */
     long headerTimeMs;
+    long lastByteTimeMs;
+    /** Sum of the pick times (group millis) of the requests in flight, for least_time's inflight. */
+    long inflightStartSumMs;
 
     /** Active health: checks saying "unhealthy" now, and mandatory checks that have not passed yet. */
     int failingChecks;

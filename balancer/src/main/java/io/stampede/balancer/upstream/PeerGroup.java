@@ -24,6 +24,8 @@ public final class PeerGroup {
     final int tries;
     final PeerSelector selector;
     private final LongSupplier nowSeconds;
+    /** Milliseconds for least_time; the seconds clock scaled unless a finer one is given. */
+    private volatile LongSupplier nowMillis;
     /** Attempts beyond each request's first (guarded by the lock). */
     long retries;
     /** nginx Plus's queue: requests that found no server, in arrival order (guarded by the lock). */
@@ -57,6 +59,7 @@ public final class PeerGroup {
         }
         this.tries = usable;
         this.nowSeconds = nowSeconds;
+        this.nowMillis = () -> nowSeconds.getAsLong() * 1000;
         this.selector = method.create(this);
     }
 
@@ -108,6 +111,11 @@ public final class PeerGroup {
         try {
             long now = nowSeconds.getAsLong();
             boolean wasUnavailable = peer.failedRecently(now);
+            long pickedAt = request.pickedAtMs;
+            if (pickedAt != 0) {
+                peer.inflightStartSumMs -= pickedAt;
+                request.pickedAtMs = 0;
+            }
             PassiveHealth.free(request, peer, outcome, now);
             if (outcome == Outcome.FAILED) {
                 peer.failedAttempts++;
@@ -121,8 +129,9 @@ public final class PeerGroup {
                 peer.responses[status / 100 - 1]++;
             }
             if (outcome == Outcome.OK && headerMillis >= 0) {
-                // nginx's least_time average: the first sample, then 5% of each new one.
-                peer.headerTimeMs = peer.headerTimeMs == 0 ? headerMillis : Math.round(0.05 * headerMillis + 0.95 * peer.headerTimeMs);
+                // nginx's least_time averages: the first sample, then 5% of each new one.
+                peer.headerTimeMs = ewma(peer.headerTimeMs, headerMillis);
+                peer.lastByteTimeMs = ewma(peer.lastByteTimeMs, pickedAt == 0 ? headerMillis : Math.max(headerMillis, nowMillis() - pickedAt));
             }
             ready = drain(now);
         } finally {
@@ -132,6 +141,19 @@ public final class PeerGroup {
         if (event != null) {
             events.accept(event);
         }
+    }
+
+    private static long ewma(long avg, long sample) {
+        return avg == 0 ? sample : Math.round(0.05 * sample + 0.95 * avg);
+    }
+
+    long nowMillis() {
+        return nowMillis.getAsLong();
+    }
+
+    /** A finer clock for least_time (the proxy's wall clock in ms; tests drive their own). */
+    public void millisClock(LongSupplier clock) {
+        this.nowMillis = clock;
     }
 
     /** Where peer state changes are reported (the error log), once per change. */

@@ -13,9 +13,17 @@ final class RandomPick implements PeerSelector {
     private final boolean two;
     private final RandomGenerator random;
 
+    private final Load load;
+
     RandomPick(boolean two, RandomGenerator random) {
+        this(two, random, Load.CONNS);
+    }
+
+    /** {@code random two least_time=...}: the two candidates compared by expected time instead. */
+    RandomPick(boolean two, RandomGenerator random, Load load) {
         this.two = two;
         this.random = random;
+        this.load = load;
     }
 
     @Override
@@ -34,7 +42,8 @@ final class RandomPick implements PeerSelector {
                 if (first >= 0) {
                     Peer a = peers[first];
                     Peer b = peers[i];
-                    boolean takeFirst = (long) b.conns * a.weight > (long) a.conns * b.weight;
+                    long nowMillis = r.group.nowMillis();
+                    boolean takeFirst = load.of(b, now, nowMillis) * a.weight > load.of(a, now, nowMillis) * b.weight;
                     return r.picked(takeFirst ? first : i, now);
                 }
                 first = i;

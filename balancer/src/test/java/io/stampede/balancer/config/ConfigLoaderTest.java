@@ -173,7 +173,9 @@ class ConfigLoaderTest {
             Arguments.of("match:\n  ok:\n    body: Welcome\n" + BASE + "    servers: [127.0.0.1:1]\n",
                     "body 'Welcome' (expected ~ \"regex\" or !~ \"regex\")"),
             Arguments.of("match:\n  ok:\n    headers: [X]\n" + BASE + "    servers: [127.0.0.1:1]\n",
-                    "unknown key 'headers'")
+                    "unknown key 'headers'"),
+            Arguments.of(BASE + "    balance: least_time first_byte\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:6: upstreams.api.balance: 'least_time first_byte' (expected least_time header|last_byte [inflight])")
         );
     }
 
