@@ -19,7 +19,7 @@ import java.util.function.ToDoubleFunction;
  * one thing recorded per request is its time, into a per-upstream histogram.
  */
 public final class ProxyMetrics {
-    private static final List<String> STATES = List.of("up", "down", "unavail", "unhealthy", "checking");
+    private static final List<String> STATES = List.of("up", "down", "draining", "unavail", "unhealthy", "checking");
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();

@@ -37,7 +37,7 @@ public final class ConfigLoader {
     private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
-            "keepalive_timeout", "keepalive_time", "servers", "queue");
+            "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -128,6 +128,17 @@ public final class ConfigLoader {
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
                 List.copyOf(locations), Map.copyOf(upstreams));
+    }
+
+    private static StickyConfig sticky(YamlNode node) {
+        if (node == null) {
+            return null;
+        }
+        try {
+            return StickyConfig.parse(node.text());
+        } catch (IllegalArgumentException e) {
+            throw node.error(e.getMessage());
+        }
     }
 
     /** The top-level {@code match} blocks, by name. */
@@ -240,7 +251,7 @@ public final class ConfigLoader {
         }
         return new UpstreamConfig(name, method, List.copyOf(servers), keepalive, keepaliveRequests,
                 duration(m.get("keepalive_timeout"), Duration.ofSeconds(60), true),
-                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of());
+                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of(), sticky(m.get("sticky")));
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults,
@@ -310,7 +321,7 @@ public final class ConfigLoader {
                     }
                     upstreams.put(upstream, new UpstreamConfig(upstream, new BalanceMethod.RoundRobin(),
                             List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true,
-                            QueueConfig.NONE, List.of()));
+                            QueueConfig.NONE, List.of(), null));
                 } catch (UnknownHostException e) {
                     throw pass.error("'" + url + "': host not found: '" + hp.host() + "'");
                 }

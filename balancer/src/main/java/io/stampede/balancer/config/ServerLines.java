@@ -16,7 +16,8 @@ import java.util.Set;
  * max_fails=3 fail_timeout=30s"}) or the same parameters as a map. Host names resolve here, once.
  */
 final class ServerLines {
-    static final Set<String> MAP_KEYS = Set.of("address", "weight", "max_fails", "fail_timeout", "max_conns", "backup", "down");
+    static final Set<String> MAP_KEYS = Set.of("address", "weight", "max_fails", "fail_timeout", "max_conns", "backup", "down",
+            "route", "drain", "slow_start");
 
     private ServerLines() {}
 
@@ -47,9 +48,9 @@ final class ServerLines {
                 if (params.containsKey(key)) {
                     throw entry.error("'" + key + "' is given twice");
                 }
-                if (eq < 0 && !key.equals("backup") && !key.equals("down")) {
+                if (eq < 0 && !key.equals("backup") && !key.equals("down") && !key.equals("drain")) {
                     throw entry.error("unknown server parameter '" + w + "' (expected weight=N, max_fails=N, "
-                            + "fail_timeout=TIME, max_conns=N, backup or down)");
+                            + "fail_timeout=TIME, max_conns=N, route=ID, slow_start=TIME, backup, down or drain)");
                 }
                 params.put(key, eq < 0 ? "on" : w.substring(eq + 1));
                 where.put(key, entry);
@@ -62,6 +63,9 @@ final class ServerLines {
         int maxConns = 0;
         boolean backup = false;
         boolean down = false;
+        boolean drain = false;
+        String route = null;
+        long slowStart = 0;
         for (Map.Entry<String, String> p : params.entrySet()) {
             String key = p.getKey();
             String value = p.getValue();
@@ -73,9 +77,27 @@ final class ServerLines {
                 case "fail_timeout" -> failTimeout = seconds(at, key, value);
                 case "backup" -> backup = flag(at, key, value);
                 case "down" -> down = flag(at, key, value);
+                case "drain" -> drain = flag(at, key, value);
+                case "slow_start" -> {
+                    try {
+                        slowStart = Durations.parse(value).toMillis();
+                    } catch (IllegalArgumentException e) {
+                        throw at.error("slow_start=" + value + " (expected a duration, e.g. 30s)");
+                    }
+                }
+                case "route" -> {
+                    if (!value.matches("[A-Za-z0-9_.~-]{1,64}")) {
+                        throw at.error("route=" + value + " (expected 1 to 64 letters, digits, '.', '_', '~' or '-')");
+                    }
+                    route = value;
+                }
                 default -> throw at.error("unknown server parameter '" + key + "' (expected weight, max_fails, "
-                        + "fail_timeout, max_conns, backup or down)");
+                        + "fail_timeout, max_conns, route, slow_start, backup, down or drain)");
             }
+        }
+        if (slowStart > 0 && !method.allowsBackup()) {
+            throw entry.error("balancing method '" + method.directive() + "' does not support parameter 'slow_start' "
+                    + "(not with hash, ip_hash or random, as in nginx Plus)");
         }
         if (backup && !method.allowsBackup()) {
             throw entry.error("balancing method '" + method.directive() + "' does not support parameter 'backup' "
@@ -100,7 +122,7 @@ final class ServerLines {
         }
         List<ServerConfig> out = new ArrayList<>();
         for (InetSocketAddress a : resolved) {
-            out.add(new ServerConfig(address, a, weight, maxFails, failTimeout, maxConns, backup, down));
+            out.add(new ServerConfig(address, a, weight, maxFails, failTimeout, maxConns, backup, down, route, drain, slowStart));
         }
         return out;
     }

@@ -10,13 +10,14 @@ import java.util.List;
  */
 public record UpstreamConfig(String name, BalanceMethod method, List<ServerConfig> servers, int keepalive,
                              int keepaliveRequests, Duration keepaliveTimeout, Duration keepaliveTime,
-                             boolean implicit, QueueConfig queue, List<HealthCheckConfig> healthChecks) {
+                             boolean implicit, QueueConfig queue, List<HealthCheckConfig> healthChecks,
+                             StickyConfig sticky) {
 
     /** The same upstream with one more active health check (from a location that proxies to it). */
     public UpstreamConfig withHealthCheck(HealthCheckConfig check) {
         List<HealthCheckConfig> all = new java.util.ArrayList<>(healthChecks);
         all.add(check);
         return new UpstreamConfig(name, method, servers, keepalive, keepaliveRequests, keepaliveTimeout, keepaliveTime,
-                implicit, queue, List.copyOf(all));
+                implicit, queue, List.copyOf(all), sticky);
     }
 }

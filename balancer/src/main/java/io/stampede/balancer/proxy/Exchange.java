@@ -215,6 +215,7 @@ final class Exchange {
         firstAttemptNanos = System.nanoTime();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         balanced = upstream.group().begin(upstream.key(vars, remote.getAddress()), settings.nextUpstreamTries());
+        balanced.bind(upstream.boundSid(vars));
         // The first pick may wait in the upstream's queue; a peer found later comes back on this loop.
         Peer first = balanced.nextOrWait(p -> ctx.executor().execute(() -> dequeued(p)));
         if (first == null && !balanced.rejected() && upstream.group().queueing()) {
@@ -439,6 +440,7 @@ final class Exchange {
             return;
         }
         record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
+        upstream.stickyResponse(response, peer);
         responseStarted = true;
         record.status = status;
         boolean bodyAllowed = !head.method().equals(HttpMethod.HEAD) && status != 204 && status != 304;

@@ -2,7 +2,14 @@ package io.stampede.balancer.proxy;
 
 import io.stampede.balancer.config.BalanceMethod;
 import io.stampede.balancer.config.ServerConfig;
+import io.stampede.balancer.config.StickyConfig;
 import io.stampede.balancer.config.UpstreamConfig;
+import io.stampede.balancer.vars.Template;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import java.time.ZonedDateTime;
 import io.stampede.balancer.upstream.Methods;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.balancer.upstream.PeerGroup;
@@ -16,8 +23,73 @@ import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 /** An upstream block at run time: its settings and the peer group every event loop balances through. */
-record UpstreamRuntime(UpstreamConfig config, PeerGroup group) {
+record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, String> sessions) {
     private static final byte[] NO_KEY = new byte[0];
+
+    UpstreamRuntime(UpstreamConfig config, PeerGroup group) {
+        this(config, group, sessionsFor(config.sticky()));
+    }
+
+    /** sticky learn's sessions: bounded (about 4,000 per megabyte of zone), expiring when unused. */
+    private static Cache<String, String> sessionsFor(StickyConfig sticky) {
+        if (sticky == null || sticky.kind() != StickyConfig.Kind.LEARN) {
+            return null;
+        }
+        return Caffeine.newBuilder().maximumSize(sticky.maxSessions()).expireAfterAccess(sticky.timeout()).build();
+    }
+
+    /** The sticky server id this request names (cookie, route variables or a learned session), or null. */
+    String boundSid(Variables vars) {
+        StickyConfig s = config.sticky();
+        if (s == null) {
+            return null;
+        }
+        return switch (s.kind()) {
+            case COOKIE -> s.lookup().render(vars);
+            case ROUTE -> {
+                for (Template t : s.route()) {
+                    String v = t.render(vars);
+                    if (v != null && !v.isEmpty()) {
+                        yield v;
+                    }
+                }
+                yield null;
+            }
+            case LEARN -> {
+                String session = s.lookup().render(vars);
+                yield session == null || session.isEmpty() ? null : sessions.getIfPresent(session);
+            }
+        };
+    }
+
+    /**
+     * What sticky does with the response of the server chosen: the cookie mode binds the client
+     * (adds Set-Cookie); learn remembers the session the server set.
+     */
+    void stickyResponse(HttpResponse response, Peer peer) {
+        StickyConfig s = config.sticky();
+        if (s == null) {
+            return;
+        }
+        if (s.kind() == StickyConfig.Kind.COOKIE) {
+            response.headers().add(HttpHeaderNames.SET_COOKIE, s.setCookie(peer.sid(), ZonedDateTime.now()));
+        } else if (s.kind() == StickyConfig.Kind.LEARN) {
+            for (String header : response.headers().getAll(HttpHeaderNames.SET_COOKIE)) {
+                String session = cookieValue(header, s.createCookie());
+                if (session != null && !session.isEmpty()) {
+                    sessions.put(session, peer.sid());
+                }
+            }
+        }
+    }
+
+    /** The value of cookie {@code name} in one Set-Cookie header, or null. */
+    static String cookieValue(String setCookie, String name) {
+        int semi = setCookie.indexOf(';');
+        String pair = (semi < 0 ? setCookie : setCookie.substring(0, semi)).trim();
+        int eq = pair.indexOf('=');
+        return eq > 0 && pair.substring(0, eq).trim().equals(name) ? pair.substring(eq + 1).trim() : null;
+    }
 
     static Map<String, UpstreamRuntime> build(Map<String, UpstreamConfig> upstreams, LongSupplier nowSeconds,
                                               RandomGenerator random) {
@@ -44,7 +116,7 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group) {
 
     private static Peer peer(ServerConfig s) {
         return new Peer(s.server(), s.address(), s.weight(), s.maxFails(), s.failTimeoutSeconds(), s.maxConns(),
-                s.down(), s.backup());
+                s.down(), s.backup(), s.route(), s.drain(), s.slowStartMillis());
     }
 
     private static PeerGroup.SelectorFactory method(BalanceMethod m, RandomGenerator random) {

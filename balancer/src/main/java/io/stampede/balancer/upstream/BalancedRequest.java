@@ -27,6 +27,9 @@ public final class BalancedRequest {
     int picks;
     /** When the current attempt's peer was picked (group millis), to take it out of the in-flight sum. */
     long pickedAtMs;
+    /** The sticky server id this request is bound to (null: none), and whether it was tried already. */
+    String boundSid;
+    boolean stickyTried;
     /** Queue state (guarded by the group's lock): refused as the queue was full, or the callback and the peer handed over. */
     boolean rejected;
     java.util.function.Consumer<Peer> onDispatch;
@@ -57,6 +60,14 @@ public final class BalancedRequest {
         return rejected;
     }
 
+    /**
+     * Binds the request to a sticky server id: its first pick tries that server (even a draining
+     * one); if it cannot take the request, balancing goes on as usual.
+     */
+    public void bind(String sid) {
+        boundSid = sid == null || sid.isEmpty() ? null : sid;
+    }
+
     /** Leaves the queue; false when a peer was already handed over (its callback is on its way). */
     public boolean leaveQueue(boolean timedOut) {
         return group.leaveQueue(this, timedOut);
@@ -71,6 +82,7 @@ public final class BalancedRequest {
         rehash = 0;
         probes = 0;
         ringIndex = -1;
+        stickyTried = false;
     }
 
     /** Ends the attempt on {@code peer}: passive health accounting, and one try used. */
@@ -108,7 +120,15 @@ public final class BalancedRequest {
     }
 
     boolean usable(int index, Peer p, long now) {
-        return !tried.get(index) && !p.down && !p.failedRecently(now) && !p.full() && !p.failsChecks();
+        if (tried.get(index) || p.down || p.drain || p.failedRecently(now) || p.full() || p.failsChecks()) {
+            return false;
+        }
+        if (p.rampPending) {
+            // Back in service after a failure: slow_start's ramp begins now.
+            p.rampPending = false;
+            p.rampFromMs = group.nowMillis();
+        }
+        return true;
     }
 
     /** Marks {@code tier[index]} chosen: tried, one more active request, failure window refreshed. */

@@ -29,6 +29,7 @@ final class LeastConn implements PeerSelector {
         while (true) {
             Peer[] tier = r.tier;
             long[] loads = new long[tier.length];
+            long[] weights = new long[tier.length];
             int best = -1;
             boolean many = false;
             for (int i = 0; i < tier.length; i++) {
@@ -37,10 +38,11 @@ final class LeastConn implements PeerSelector {
                     continue;
                 }
                 loads[i] = load.of(p, now, nowMillis);
-                if (best < 0 || loads[i] * tier[best].weight < loads[best] * p.weight) {
+                weights[i] = p.scaledWeight(p.weight, nowMillis);
+                if (best < 0 || loads[i] * weights[best] < loads[best] * weights[i]) {
                     best = i;
                     many = false;
-                } else if (loads[i] * tier[best].weight == loads[best] * p.weight) {
+                } else if (loads[i] * weights[best] == loads[best] * weights[i]) {
                     many = true;
                 }
             }
@@ -54,7 +56,7 @@ final class LeastConn implements PeerSelector {
             if (many) {
                 int first = best;
                 best = RoundRobin.smooth(r, best,
-                        i -> loads[i] * tier[first].weight == loads[first] * tier[i].weight, now);
+                        i -> loads[i] * weights[first] == loads[first] * weights[i], now);
             }
             return r.picked(best, now);
         }

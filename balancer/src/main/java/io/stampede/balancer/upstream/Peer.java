@@ -18,6 +18,15 @@ public final class Peer {
     final int maxConns;
     final boolean down;
     final boolean backup;
+    /** nginx Plus's drain: no new sessions, only requests bound to it by sticky. */
+    final boolean drain;
+    /** The sticky server id: the route= value, else the lowercase hex MD5 of the address. */
+    final String sid;
+    /** slow_start: how long the weight takes to come back; when the ramp began (group millis, 0 none). */
+    final long slowStartMs;
+    long rampFromMs;
+    /** Out of service since the last ramp: the ramp starts when it is next seen usable. */
+    boolean rampPending;
 
     long currentWeight;
     long effectiveWeight;
@@ -56,6 +65,19 @@ public final class Peer {
     /** @param failTimeout seconds, as nginx parses {@code fail_timeout} */
     public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
                 int maxConns, boolean down, boolean backup) {
+        this(server, address, weight, maxFails, failTimeout, maxConns, down, backup, null, false);
+    }
+
+    /** With sticky's route id and drain. */
+    public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
+                int maxConns, boolean down, boolean backup, String route, boolean drain) {
+        this(server, address, weight, maxFails, failTimeout, maxConns, down, backup, route, drain, 0);
+    }
+
+    /** With nginx Plus's slow_start as well. */
+    public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
+                int maxConns, boolean down, boolean backup, String route, boolean drain, long slowStartMillis) {
+        this.slowStartMs = slowStartMillis;
         this.name = printable(address);
         this.server = server;
         this.address = address;
@@ -66,6 +88,37 @@ public final class Peer {
         this.down = down;
         this.backup = backup;
         this.effectiveWeight = weight;
+        this.drain = drain;
+        this.sid = route != null ? route : md5(name);
+    }
+
+    /**
+     * The weight in thousandths, as the balancers use it: {@code weight x 1000}, or during a slow
+     * start a share of it growing linearly from 1 (never zero, so the server is not forgotten).
+     */
+    long scaledWeight(long w, long nowMillis) {
+        if (rampFromMs == 0) {
+            return w * 1000;
+        }
+        long elapsed = nowMillis - rampFromMs;
+        if (elapsed >= slowStartMs || elapsed < 0) {
+            rampFromMs = 0;
+            return w * 1000;
+        }
+        return Math.max(1, w * 1000 * elapsed / slowStartMs);
+    }
+
+    public String sid() {
+        return sid;
+    }
+
+    private static String md5(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is always there", e);
+        }
     }
 
     public String name() {
@@ -110,6 +163,9 @@ public final class Peer {
     String state(long now) {
         if (down) {
             return "down";
+        }
+        if (drain) {
+            return "draining";
         }
         if (pendingChecks > 0) {
             return "checking";

@@ -55,7 +55,7 @@ public final class PeerGroup {
         this.primaryTotalWeight = total;
         int usable = 0;
         for (Peer p : peers) {
-            usable += p.down ? 0 : 1;
+            usable += p.down || p.drain ? 0 : 1;
         }
         this.tries = usable;
         this.nowSeconds = nowSeconds;
@@ -98,7 +98,7 @@ public final class PeerGroup {
     Peer pick(BalancedRequest request) {
         lock.lock();
         try {
-            return selector.pick(request, nowSeconds.getAsLong());
+            return choose(request, nowSeconds.getAsLong());
         } finally {
             lock.unlock();
         }
@@ -121,6 +121,7 @@ public final class PeerGroup {
                 peer.failedAttempts++;
                 if (!wasUnavailable && peer.failedRecently(now)) {
                     peer.unavailCount++;
+                    peer.rampPending = peer.slowStartMs > 0;
                     event = "server " + peer.name + " in upstream " + name + " is unavailable: passive: " + peer.fails
                             + (peer.fails == 1 ? " failure" : " failures") + " within " + peer.failTimeout + "s";
                 }
@@ -141,6 +142,27 @@ public final class PeerGroup {
         if (event != null) {
             events.accept(event);
         }
+    }
+
+    /** The sticky server first, when the request is bound to one that can take it; else the method's pick. Under the lock. */
+    private Peer choose(BalancedRequest r, long now) {
+        if (r.boundSid != null && !r.stickyTried) {
+            r.stickyTried = true;
+            Peer[] tier = r.tier;
+            for (int i = 0; i < tier.length; i++) {
+                Peer p = tier[i];
+                if (p.sid.equals(r.boundSid)) {
+                    if (!r.tried.get(i) && !p.down && !p.failedRecently(now) && !p.full() && !p.failsChecks()) {
+                        if (selector == RoundRobin.INSTANCE) {
+                            RoundRobin.stickyRound(r, i, now);
+                        }
+                        return r.picked(i, now);
+                    }
+                    break; // bound to a server that can't take it: balance as usual
+                }
+            }
+        }
+        return selector.pick(r, now);
     }
 
     private static long ewma(long avg, long sample) {
@@ -189,6 +211,7 @@ public final class PeerGroup {
             }
             if (!wasOut && peer.failsChecks()) {
                 peer.downSinceMillis = wallMillis;
+                peer.rampPending = peer.slowStartMs > 0;
             } else if (wasOut && !peer.failsChecks()) {
                 peer.downtimeMs += wallMillis - peer.downSinceMillis;
                 peer.downSinceMillis = 0;
@@ -235,7 +258,7 @@ public final class PeerGroup {
         try {
             long now = nowSeconds.getAsLong();
             ready = drain(now);
-            p = selector.pick(request, now);
+            p = choose(request, now);
             if (p == null) {
                 if (queue.size() >= queueLimit) {
                     overflows++;
@@ -273,7 +296,7 @@ public final class PeerGroup {
             BalancedRequest head = queue.peekFirst();
             head.rewind();
             selector.start(head);
-            Peer p = selector.pick(head, now);
+            Peer p = choose(head, now);
             if (p == null) {
                 break;
             }

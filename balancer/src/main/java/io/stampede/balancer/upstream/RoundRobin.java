@@ -50,12 +50,43 @@ final class RoundRobin implements PeerSelector {
     }
 
     /**
+     * The round robin bookkeeping of a sticky pick, as nginx does it: the round runs as usual but
+     * the bound peer pays the total, so bound requests make unbound ones less likely to land on
+     * it; skipped once the bound peer is already {@code total - weight} in debt.
+     */
+    static void stickyRound(BalancedRequest r, int bound, long now) {
+        Peer[] tier = r.tier;
+        long nowMs = r.nowMillis();
+        long total = 0;
+        for (int i = 0; i < tier.length; i++) {
+            if (i == bound || r.usable(i, tier[i], now)) {
+                total += tier[i].scaledWeight(tier[i].effectiveWeight, nowMs);
+            }
+        }
+        Peer b = tier[bound];
+        if (b.currentWeight <= -(total - b.scaledWeight(b.weight, nowMs))) {
+            return;
+        }
+        for (int i = 0; i < tier.length; i++) {
+            Peer p = tier[i];
+            if (i == bound || r.usable(i, p, now)) {
+                p.currentWeight += p.scaledWeight(p.effectiveWeight, nowMs);
+                if (p.effectiveWeight < p.weight) {
+                    p.effectiveWeight++;
+                }
+            }
+        }
+        b.currentWeight -= total;
+    }
+
+    /**
      * One smooth-weighted round over the usable peers of the request's tier from {@code from} on
      * that also pass {@code among}; returns the winner's index (its current weight already reduced
      * by the round's total), or -1 when none took part.
      */
     static int smooth(BalancedRequest r, int from, IntPredicate among, long now) {
         Peer[] tier = r.tier;
+        long nowMs = r.nowMillis();
         int best = -1;
         long total = 0;
         for (int i = from; i < tier.length; i++) {
@@ -63,8 +94,10 @@ final class RoundRobin implements PeerSelector {
             if (!r.usable(i, p, now) || !among.test(i)) {
                 continue;
             }
-            p.currentWeight += p.effectiveWeight;
-            total += p.effectiveWeight;
+            // Weights in thousandths: the same sequence as nginx's, and room for slow_start's ramp.
+            long w = p.scaledWeight(p.effectiveWeight, nowMs);
+            p.currentWeight += w;
+            total += w;
             if (p.effectiveWeight < p.weight) {
                 p.effectiveWeight++;
             }

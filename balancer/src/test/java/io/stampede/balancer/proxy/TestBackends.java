@@ -38,7 +38,11 @@ import java.util.function.Function;
  */
 final class TestBackends implements AutoCloseable {
     /** What a backend does with one request. */
-    record Action(int status, long delayMillis, boolean close, String body) {
+    record Action(int status, long delayMillis, boolean close, String body, String setCookie) {
+        Action(int status, long delayMillis, boolean close, String body) {
+            this(status, delayMillis, close, body, null);
+        }
+
         static Action ok() {
             return new Action(200, 0, false, null);
         }
@@ -53,6 +57,11 @@ final class TestBackends implements AutoCloseable {
 
         static Action delay(long millis) {
             return new Action(200, millis, false, null);
+        }
+
+        /** 200 with a Set-Cookie header (a server starting a session). */
+        static Action setCookie(String value) {
+            return new Action(200, 0, false, null, value);
         }
     }
 
@@ -152,6 +161,9 @@ final class TestBackends implements AutoCloseable {
                     Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
             r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
             r.headers().set("X-Backend", name);
+            if (action.setCookie != null) {
+                r.headers().set(HttpHeaderNames.SET_COOKIE, action.setCookie);
+            }
             if (!keepAlive) {
                 r.headers().set(HttpHeaderNames.CONNECTION, "close");
             }
