@@ -11,7 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** The balancer of one row: a {@code stampede proxy} process, or a real nginx for the nginx row. */
+/**
+ * A balancer process: the one {@code stampede proxy} that serves every balanced row (row R under
+ * path /R/, so it is warmed up once and every row meets a warm JVM), or a real nginx for the
+ * nginx row.
+ */
 final class Balancer {
     private static final Pattern ADMIN = Pattern.compile("admin on http://[0-9.]+:(\\d+)/status");
 
@@ -26,28 +30,19 @@ final class Balancer {
         this.adminPort = adminPort;
     }
 
-    /** Starts the row's balancer, or returns null for the direct row. */
-    static Balancer start(Plan.Row row, Backends backends, Children children, Path configDir)
+    /** Starts the proxy for {@code rows}; its config is written to configs/proxy.yaml, runnable by hand. */
+    static Balancer startProxy(List<Plan.Row> rows, Backends backends, Children children, Path configDir)
             throws BenchException, InterruptedException, IOException {
-        if (row.isDirect()) {
-            return null;
-        }
-        return row.nginx() ? startNginx(row, backends, children, configDir) : startProxy(row, backends, children, configDir);
-    }
-
-    private static Balancer startProxy(Plan.Row row, Backends backends, Children children, Path configDir)
-            throws BenchException, InterruptedException, IOException {
-        Path config = configDir.resolve(row.name() + ".yaml");
-        Files.writeString(config, Configs.proxyYaml(row, backends.servers));
-        Child c = children.start("the proxy for " + row.name(), "proxy-" + row.name(), "proxy",
-                List.of("-c", config.toString()), Map.of());
+        Path config = configDir.resolve("proxy.yaml");
+        Files.writeString(config, Configs.proxyYaml(rows, backends.servers));
+        Child c = children.start("the proxy", "proxy", "proxy", List.of("-c", config.toString()), Map.of());
         int port = c.awaitListening(Duration.ofSeconds(60));
         int admin = c.awaitLine(ADMIN, Duration.ofSeconds(10)).map(m -> Integer.parseInt(m.group(1)))
-                .orElseThrow(() -> new BenchException("the proxy for " + row.name() + " printed no admin address" + c.tail()));
+                .orElseThrow(() -> new BenchException("the proxy printed no admin address" + c.tail()));
         return new Balancer(c, port, admin);
     }
 
-    private static Balancer startNginx(Plan.Row row, Backends backends, Children children, Path configDir)
+    static Balancer startNginx(Plan.Row row, Backends backends, Children children, Path configDir)
             throws BenchException, InterruptedException, IOException {
         String nginx = Nginx.binary().orElseThrow(() -> new BenchException("--with-nginx: nginx is not installed (apt-get install nginx)"));
         Path prefix = Files.createDirectories(configDir.resolve("nginx-" + row.name()));
@@ -74,8 +69,14 @@ final class Balancer {
         return new Balancer(c, port, 0);
     }
 
-    String url() {
-        return "http://127.0.0.1:" + port;
+    /** Where the swarm of {@code row} sends its requests. */
+    String url(Plan.Row row) {
+        return "http://127.0.0.1:" + port + (adminPort == 0 ? "" : "/" + row.name());
+    }
+
+    /** The upstream that serves {@code row} in the status document. */
+    static String upstream(Plan.Row row) {
+        return row.nginx() ? "" : Configs.upstream(row);
     }
 
     /** Our proxy's {@code /status}, or null (nginx, or not answering). */
@@ -90,21 +91,21 @@ final class Balancer {
         }
     }
 
-    /** Attempts per peer ({@code ip:port}) from a status document. */
-    Map<String, Long> peerRequests(JsonNode status) {
+    /** Attempts per peer ({@code ip:port}) of one upstream, from a status document. */
+    static Map<String, Long> peerRequests(JsonNode status, String upstream) {
         Map<String, Long> out = new HashMap<>();
-        for (JsonNode p : status.path("upstreams").path("market_api").path("peers")) {
+        for (JsonNode p : status.path("upstreams").path(upstream).path("peers")) {
             out.put(p.path("server").asText(), p.path("requests").asLong());
         }
         return out;
     }
 
     /** The state our proxy reports for a peer ("up", "unavail", ...), or null. */
-    static String peerState(JsonNode status, String address) {
+    static String peerState(JsonNode status, String upstream, String address) {
         if (status == null) {
             return null;
         }
-        for (JsonNode p : status.path("upstreams").path("market_api").path("peers")) {
+        for (JsonNode p : status.path("upstreams").path(upstream).path("peers")) {
             if (p.path("server").asText().equals(address)) {
                 return p.path("state").asText();
             }

@@ -42,6 +42,8 @@ final class Bench {
     private Children children;
     private Backends backends;
     private Path scenarioFile;
+    /** The one proxy process serving every balanced row (null when no row needs it). */
+    private Balancer proxy;
 
     Bench(Plan plan, Settings settings, PrintStream out) {
         this.plan = plan;
@@ -65,8 +67,10 @@ final class Bench {
                     ? Backends.start(c, plan.backends(), settings.firstPort(), newSecret())
                     : Backends.external(c, settings.external());
             out.println("backends: " + String.join(", ", backends.servers.stream().map(s -> s.name + " " + s.url()).toList()));
-            if (backends.ours()) {
-                warmUp();
+            List<Plan.Row> proxied = plan.rows().stream().filter(r -> !r.isDirect() && !r.nginx()).toList();
+            if (!proxied.isEmpty()) {
+                proxy = Balancer.startProxy(proxied, backends, c, dir.resolve("configs"));
+                warmUp(proxied.get(0));
             }
             for (Plan.Row row : plan.rows()) {
                 RowResult r = runRow(row);
@@ -83,25 +87,26 @@ final class Bench {
      * of stalls on a shared 2-core machine. One unmeasured round through a round-robin proxy moves
      * that out of the rows (the direct row only ever warmed its one backend).
      */
-    private void warmUp() throws BenchException, InterruptedException, IOException {
-        Plan.Row row = Plan.Row.of("warmup", "");
-        out.println("warming up the backends (one unmeasured round through the proxy) ...");
+    private void warmUp(Plan.Row through) throws BenchException, InterruptedException {
+        out.println("warming up the backends and the proxy (one unmeasured round) ...");
         out.flush();
-        Balancer balancer = Balancer.start(row, backends, children, settings.outDir().resolve("configs"));
-        try {
-            Plan.Load load = plan.load();
-            Duration runTime = load.spawnTime().plus(load.warmup().multipliedBy(3).dividedBy(2));
-            Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", List.of("-f", scenarioFile.toString(),
-                    "-H", balancer.url(), "-u", String.valueOf(load.users()), "-r", String.valueOf(load.spawnRate()),
-                    "-t", runTime.toMillis() + "ms", "--headless", "--only-summary", "--timeout", "10s",
-                    "--exit-code-on-error", "0"), Map.of());
-            if (!swarm.process.waitFor(runTime.toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                swarm.stop(Duration.ofSeconds(5));
-                throw new BenchException("the warm-up swarm did not finish" + swarm.tail());
-            }
-        } finally {
-            balancer.stop();
-            Files.deleteIfExists(settings.outDir().resolve("configs").resolve("warmup.yaml"));
+        Plan.Load load = plan.load();
+        // First a burst of cheap requests (wrk-style, /healthz answers without a worker), so the
+        // proxy's JIT compiles its request path before any row is measured.
+        Child burst = children.start("the proxy warm-up burst", "swarm-burst", "swarm", List.of(proxy.url(through) + "/healthz",
+                "-c", "32", "-d", load.warmup().toMillis() + "ms"), Map.of());
+        if (!burst.process.waitFor(load.warmup().toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            burst.stop(Duration.ofSeconds(5));
+            throw new BenchException("the proxy warm-up burst did not finish" + burst.tail());
+        }
+        Duration runTime = load.spawnTime().plus(load.warmup().multipliedBy(3).dividedBy(2));
+        Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", List.of("-f", scenarioFile.toString(),
+                "-H", proxy.url(through), "-u", String.valueOf(load.users()), "-r", String.valueOf(load.spawnRate()),
+                "-t", runTime.toMillis() + "ms", "--headless", "--only-summary", "--timeout", "10s",
+                "--exit-code-on-error", "0"), Map.of());
+        if (!swarm.process.waitFor(runTime.toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            swarm.stop(Duration.ofSeconds(5));
+            throw new BenchException("the warm-up swarm did not finish" + swarm.tail());
         }
     }
 
@@ -131,16 +136,18 @@ final class Bench {
                 plan.load().duration().toSeconds());
         out.flush();
         backends.resetStats();
-        Balancer balancer = Balancer.start(row, backends, children, settings.outDir().resolve("configs"));
+        Balancer balancer = row.isDirect() ? null
+                : row.nginx() ? Balancer.startNginx(row, backends, children, settings.outDir().resolve("configs")) : proxy;
         try {
-            String target = balancer == null ? backends.servers.get(0).url() : balancer.url();
+            String target = balancer == null ? backends.servers.get(0).url() : balancer.url(row);
             Disrupter disrupter = plan.disruption() == null ? null
-                    : new Disrupter(plan.disruption(), backends, balancer, row.isDirect() ? 0 : plan.disruption().backend());
+                    : new Disrupter(plan.disruption(), backends, balancer, Balancer.upstream(row),
+                            row.isDirect() ? 0 : plan.disruption().backend());
             Baseline[] baseline = new Baseline[1];
             JsonNode swarm = runSwarm(row, target, disrupter, balancer, baseline);
             return collect(row, swarm, baseline[0], backends.stats(), balancer, disrupter);
         } finally {
-            if (balancer != null) {
+            if (balancer != null && balancer != proxy) {
                 balancer.stop();
             }
         }
@@ -211,9 +218,10 @@ final class Bench {
                 rejected += e.getValue()[1];
             }
         } else if (proxyStatus != null) {
-            Map<String, Long> perPeer = new java.util.HashMap<>(balancer.peerRequests(proxyStatus));
+            String upstream = Balancer.upstream(row);
+            Map<String, Long> perPeer = new java.util.HashMap<>(Balancer.peerRequests(proxyStatus, upstream));
             if (before.proxyStatus() != null) {
-                balancer.peerRequests(before.proxyStatus()).forEach((k, v) -> perPeer.merge(k, -v, Long::sum));
+                Balancer.peerRequests(before.proxyStatus(), upstream).forEach((k, v) -> perPeer.merge(k, -v, Long::sum));
             }
             long total = perPeer.values().stream().mapToLong(Long::longValue).sum();
             for (Backends.Server s : backends.servers) {
@@ -224,8 +232,8 @@ final class Bench {
                 share.put(s.name, s == backends.servers.get(0) ? 1.0 : 0.0);
             }
         }
-        long retries = counter(proxyStatus, before.proxyStatus(), "retries");
-        long overflows = counter(proxyStatus, before.proxyStatus(), "queue", "overflows");
+        long retries = counter(proxyStatus, before.proxyStatus(), Balancer.upstream(row), "retries");
+        long overflows = counter(proxyStatus, before.proxyStatus(), Balancer.upstream(row), "queue", "overflows");
         Map<String, Object> gen = new ObjectMapper().convertValue(swarm.path("generator"),
                 new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
         return new RowResult(row.name(), row.algorithm(), row.isDirect() ? 1 : backends.servers.size(),
@@ -235,12 +243,12 @@ final class Bench {
     }
 
     /** An upstream counter from our proxy's /status, as a difference over the window; -1 when not reported. */
-    private static long counter(JsonNode after, JsonNode before, String... path) {
+    private static long counter(JsonNode after, JsonNode before, String upstream, String... path) {
         if (after == null || before == null) {
             return -1;
         }
-        JsonNode a = after.path("upstreams").path("market_api");
-        JsonNode b = before.path("upstreams").path("market_api");
+        JsonNode a = after.path("upstreams").path(upstream);
+        JsonNode b = before.path("upstreams").path(upstream);
         for (String p : path) {
             a = a.path(p);
             b = b.path(p);

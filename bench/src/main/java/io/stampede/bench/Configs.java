@@ -13,28 +13,43 @@ final class Configs {
 
     private Configs() {}
 
-    static String proxyYaml(Plan.Row row, List<Backends.Server> servers) {
+    /**
+     * One proxy config for every balanced row: row R is location {@code /R/}, proxying to its own
+     * upstream with the prefix removed, so one warmed-up proxy process serves them all.
+     */
+    static String proxyYaml(List<Plan.Row> rows, List<Backends.Server> servers) {
         StringBuilder y = new StringBuilder();
-        y.append("# stampede bench: row ").append(row.name()).append(" (").append(row.algorithm()).append(")\n");
+        y.append("# stampede bench: one location and upstream per row; the swarm of row R targets /R/\n");
         y.append("listen: 127.0.0.1:0\n");
         y.append("admin:\n  listen: 127.0.0.1:0\n");
-        y.append("locations:\n  /:\n    proxy_pass: http://market_api\n");
-        if (row.healthCheck() != null) {
-            y.append("    health_check: ").append(row.healthCheck()).append('\n');
+        y.append("locations:\n");
+        for (Plan.Row row : rows) {
+            y.append("  /").append(row.name()).append("/:\n    proxy_pass: http://").append(upstream(row)).append("/\n");
+            if (row.healthCheck() != null) {
+                y.append("    health_check: ").append(row.healthCheck()).append('\n');
+            }
         }
-        y.append("upstreams:\n  market_api:\n");
-        if (!row.balance().isEmpty()) {
-            y.append("    balance: ").append(row.balance()).append('\n');
-        }
-        if (row.queue() != null) {
-            y.append("    queue: ").append(row.queue()).append('\n');
-        }
-        y.append("    keepalive: ").append(KEEPALIVE).append('\n');
-        y.append("    servers:\n");
-        for (int i = 0; i < servers.size(); i++) {
-            y.append("      - ").append(serverLine(row, servers, i)).append('\n');
+        y.append("upstreams:\n");
+        for (Plan.Row row : rows) {
+            y.append("  ").append(upstream(row)).append(":   # ").append(row.algorithm()).append('\n');
+            if (!row.balance().isEmpty()) {
+                y.append("    balance: ").append(row.balance()).append('\n');
+            }
+            if (row.queue() != null) {
+                y.append("    queue: ").append(row.queue()).append('\n');
+            }
+            y.append("    keepalive: ").append(KEEPALIVE).append('\n');
+            y.append("    servers:\n");
+            for (int i = 0; i < servers.size(); i++) {
+                y.append("      - ").append(serverLine(row, servers, i)).append('\n');
+            }
         }
         return y.toString();
+    }
+
+    /** The upstream name of a row ("max_conns+queue" becomes "max_conns_queue"). */
+    static String upstream(Plan.Row row) {
+        return row.name().replaceAll("[^A-Za-z0-9_.-]", "_");
     }
 
     static String nginxConf(Plan.Row row, List<Backends.Server> servers, int port, Path prefix) {

@@ -19,12 +19,14 @@ final class Disrupter {
     private final Backends backends;
     private final Balancer balancer;
     private final Backends.Server victim;
+    private final String upstream;
     private final Map<String, Object> summary = new LinkedHashMap<>();
 
-    Disrupter(Plan.Disruption plan, Backends backends, Balancer balancer, int victimIndex) {
+    Disrupter(Plan.Disruption plan, Backends backends, Balancer balancer, String upstream, int victimIndex) {
         this.plan = plan;
         this.backends = backends;
         this.balancer = balancer;
+        this.upstream = upstream;
         this.victim = backends.servers.get(victimIndex);
     }
 
@@ -48,7 +50,7 @@ final class Disrupter {
         while (System.nanoTime() < windowStartNanos + plan.backAt().toNanos() && swarm.alive()) {
             swarm.process.waitFor(POLL_MS, TimeUnit.MILLISECONDS);
             JsonNode status = balancer == null ? null : balancer.status();
-            String state = Balancer.peerState(status, victim.address());
+            String state = Balancer.peerState(status, upstream, victim.address());
             if (markedAfter < 0 && state != null && !state.equals("up")) {
                 markedAfter = System.nanoTime() - killed;
             }
@@ -87,7 +89,7 @@ final class Disrupter {
     }
 
     private long attempts(JsonNode status) {
-        return status == null ? 0 : balancer.peerRequests(status).getOrDefault(victim.address(), 0L);
+        return status == null ? 0 : Balancer.peerRequests(status, upstream).getOrDefault(victim.address(), 0L);
     }
 
     private long servedSinceRestart() throws InterruptedException {

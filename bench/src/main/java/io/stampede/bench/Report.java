@@ -104,7 +104,7 @@ final class Report {
         }
         md.append("Files: `bench.json`; per row `runs/ROW_stats.csv`, `_stats_history.csv`, `_failures.csv`, "
                 + "`_exceptions.csv` (Locust's formats), `runs/ROW.hlog` (HdrHistogram interval log), `runs/ROW.json`; "
-                + "`configs/ROW.yaml` (the proxy config used); `logs/` (every process's output).\n");
+                + "`configs/proxy.yaml` (the proxy config: row R is location /R/ with its own upstream); `logs/` (every process's output).\n");
         return md.toString();
     }
 

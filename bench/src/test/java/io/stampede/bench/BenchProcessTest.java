@@ -81,7 +81,8 @@ class BenchProcessTest {
             assertThat(out.resolve("bench.md")).content().contains("| direct |");
             assertThat(out.resolve("runs/least_conn_stats.csv")).exists();
             assertThat(out.resolve("runs/least_conn.hlog")).exists();
-            assertThat(out.resolve("configs/ip_hash.yaml")).content().contains("balance: ip_hash");
+            assertThat(out.resolve("configs/proxy.yaml")).content().contains("  /ip_hash/:\n    proxy_pass: http://ip_hash/")
+                    .contains("balance: ip_hash");
         } finally {
             p.destroyForcibly();
         }

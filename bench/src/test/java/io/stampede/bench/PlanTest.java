@@ -76,12 +76,16 @@ class PlanTest {
                 new Backends.Server("127.0.0.1", 18083, "api-18083", null, null),
                 new Backends.Server("127.0.0.1", 18084, "api-18084", null, null));
         for (String preset : Presets.NAMES) {
-            for (Plan.Row row : Presets.build(preset, options(false, List.of(), false)).rows()) {
-                if (row.isDirect()) {
-                    continue;
-                }
-                ProxyConfig c = ConfigLoader.parse(row.name() + ".yaml", new StringReader(Configs.proxyYaml(row, servers)));
-                UpstreamConfig u = c.upstreams().get("market_api");
+            List<Plan.Row> rows = Presets.build(preset, options(false, List.of(), false)).rows().stream()
+                    .filter(r -> !r.isDirect()).toList();
+            ProxyConfig c = ConfigLoader.parse(preset + ".yaml", new StringReader(Configs.proxyYaml(rows, servers)));
+            for (Plan.Row row : rows) {
+                UpstreamConfig u = c.upstreams().get(Configs.upstream(row));
+                assertThat(c.locations()).anySatisfy(l -> {
+                    assertThat(l.path()).isEqualTo("/" + row.name() + "/");
+                    assertThat(l.upstream()).isEqualTo(u.name());
+                    assertThat(l.uri()).isEqualTo("/");
+                });
                 assertThat(u.method().directive()).as(row.name()).isEqualTo(row.balance());
                 assertThat(u.keepalive()).isEqualTo(Configs.KEEPALIVE);
                 assertThat(u.servers()).extracting(ServerConfig::server)
