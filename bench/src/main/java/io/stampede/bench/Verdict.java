@@ -41,7 +41,12 @@ final class Verdict {
         StringBuilder t = new StringBuilder(String.format(Locale.ROOT, "Tail latency: %s had the lowest p99%s, %s ms",
                 tail.name(), healthy.isEmpty() ? " (no row stayed under 1% failures)" : " among rows under 1% failures",
                 Report.ms(tail.p99())));
-        if (other != tail) {
+        if (healthy.size() == 1 && other != tail && other.failRatio() >= HEALTHY) {
+            // The only healthy row: a lower p99 elsewhere came with failures, which is no win.
+            t = new StringBuilder(String.format(Locale.ROOT, "Tail latency: %s was the only row under 1%% failures (p99 %s ms);"
+                    + " %s's p99 of %s ms came with %s of its requests failed", tail.name(), Report.ms(tail.p99()),
+                    other.name(), Report.ms(other.p99()), Report.percent(other.failRatio())));
+        } else if (other != tail) {
             t.append(String.format(Locale.ROOT, " against %s's %s ms", other.name(), Report.ms(other.p99())));
             t.append(because(tail, other, plan));
         }

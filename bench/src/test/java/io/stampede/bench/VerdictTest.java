@@ -45,6 +45,16 @@ class VerdictTest {
     }
 
     @Test
+    void theOnlyHealthyRowIsNotSaidToWinOnTimingOverOnesThatFailed() {
+        List<String> v = Verdict.lines(HETEROGENEOUS, List.of(
+                row("direct", 2000, 1500, 300, 0, 1, 0),
+                row("round_robin", 8000, 2000, 380, 0, .5, .5),
+                row("max_conns+queue", 8000, 0, 460, 0, .5, .5)));
+        assertThat(v.get(1)).isEqualTo("Tail latency: max_conns+queue was the only row under 1% failures (p99 460 ms);"
+                + " round_robin's p99 of 380 ms came with 25.00% of its requests failed.");
+    }
+
+    @Test
     void aSaturatedGeneratorIsCalledOut() {
         RowResult saturated = new RowResult("round_robin", "rr", 2, 100, 0, 1, new double[] {1, 2, 3, 4, 5},
                 Map.of("a", 1.0), 0, -1, 0, Map.of("saturated", true), Map.of());

@@ -40,8 +40,9 @@ public final class Peer {
     final long[] responses = new long[5];
     /** Failed attempts in all (nginx Plus's {@code fails}; {@link #fails} is the current window's). */
     long failedAttempts;
-    /** Times the passive rules made it unavailable. */
+    /** Times the passive rules made it unavailable; and whether it has not answered well since. */
     long unavailCount;
+    boolean passiveDown;
     /** When it was last chosen (the group clock's seconds), 0 never. */
     long selectedAt;
     /** nginx's moving averages of the time to the response header and to its last byte, in ms (0 until the first). */

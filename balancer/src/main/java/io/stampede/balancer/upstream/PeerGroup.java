@@ -121,6 +121,7 @@ public final class PeerGroup {
                 peer.failedAttempts++;
                 if (!wasUnavailable && peer.failedRecently(now)) {
                     peer.unavailCount++;
+                    peer.passiveDown = true;
                     peer.rampPending = peer.slowStartMs > 0;
                     event = "server " + peer.name + " in upstream " + name + " is unavailable: passive: " + peer.fails
                             + (peer.fails == 1 ? " failure" : " failures") + " within " + peer.failTimeout + "s";
@@ -128,6 +129,11 @@ public final class PeerGroup {
             }
             if (status >= 100 && status < 600) {
                 peer.responses[status / 100 - 1]++;
+            }
+            if (outcome == Outcome.OK && peer.passiveDown) {
+                // nginx re-admits a failed server lazily, with the first request after fail_timeout.
+                peer.passiveDown = false;
+                event = "server " + peer.name + " in upstream " + name + " is up again: passive: it answered after fail_timeout";
             }
             if (outcome == Outcome.OK && headerMillis >= 0) {
                 // nginx's least_time averages: the first sample, then 5% of each new one.
