@@ -13,6 +13,8 @@ import io.stampede.loadgen.report.ConsoleTable;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.GeneratorHealth;
 import io.stampede.loadgen.report.HdrLog;
+import io.stampede.loadgen.report.HtmlReport;
+import io.stampede.loadgen.report.Timeline;
 import io.stampede.loadgen.report.JsonSummary;
 import io.stampede.loadgen.report.QuickSummary;
 import io.stampede.loadgen.report.Thresholds;
@@ -115,6 +117,10 @@ public final class SwarmCommand implements Callable<Integer> {
 
     @Option(names = {"--json", "--json-file"}, paramLabel = "FILE", description = "Write the summary as JSON.")
     Path jsonFile;
+
+    @Option(names = "--html", paramLabel = "FILE",
+            description = "Write a self-contained HTML report (tables and charts over time; opens offline).")
+    Path htmlFile;
 
     @Option(names = "--hdr-log", paramLabel = "FILE", description = "Write an HdrHistogram interval log (microseconds, from the intended start).")
     Path hdrLog;
@@ -274,6 +280,7 @@ public final class SwarmCommand implements Callable<Integer> {
         GeneratorHealth health = new GeneratorHealth(swarm::takeMaxLagMs);
         CsvFiles csv = csvPrefix == null ? null : new CsvFiles(csvPrefix, csvFullHistory);
         HdrLog hdr = hdrLog == null ? null : new HdrLog(hdrLog, System.currentTimeMillis());
+        Timeline timeline = htmlFile == null ? null : new Timeline();
         String mode = quick ? "quick" : pacer != null ? "open" : "closed";
         String modeLabel = quick ? "quick mode" : mode + " model";
         if (!quick && !headless) {
@@ -330,6 +337,9 @@ public final class SwarmCommand implements Callable<Integer> {
                 if (csv != null) {
                     csv.update(s);
                 }
+                if (timeline != null) {
+                    timeline.add(s);
+                }
                 if (hdr != null) {
                     hdr.write(s);
                 }
@@ -377,6 +387,20 @@ public final class SwarmCommand implements Callable<Integer> {
                 health.saturated() ? " -- SATURATED: latencies include the generator's own delay" : "");
         if (jsonFile != null) {
             JsonSummary.write(jsonFile, JsonSummary.of(mode, last, userCount, health));
+        }
+        if (htmlFile != null) {
+            timeline.add(last);
+            Map<String, String> reportSettings = new LinkedHashMap<>();
+            reportSettings.put("target", host);
+            reportSettings.put("scenario", quick ? positional.get(0) : String.valueOf(scenarioFile));
+            reportSettings.put("model", modeLabel + (pacer != null ? ", arrivals " + (rate != null ? rate : stages) : ""));
+            reportSettings.put("users", userCount + (pacer == null ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", spawn) : ""));
+            reportSettings.put("run time", run == null ? "until stopped" : Durations.format(run));
+            reportSettings.put("measured", String.format(java.util.Locale.ROOT, "%.1f s, %d requests, %d failures", last.elapsedSeconds(),
+                    last.total().requests(), last.total().failures()));
+            reportSettings.put("generator", String.format(java.util.Locale.ROOT, "CPU %.0f%% (peak %.0f%%), loop lag up to %.1f ms%s",
+                    health.cpu() * 100, health.peakCpu() * 100, health.maxLagMs(), health.saturated() ? ", SATURATED" : ""));
+            HtmlReport.write(htmlFile, "Stampede swarm: " + host, reportSettings, last, timeline);
         }
         int code = 0;
         if (!rules.isEmpty()) {

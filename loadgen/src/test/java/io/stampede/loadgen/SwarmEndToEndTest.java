@@ -126,6 +126,45 @@ class SwarmEndToEndTest {
     }
 
     @Test
+    void theHtmlReportIsOneFileWithTablesChartsAndTheirDataInline(@TempDir Path dir) throws Exception {
+        Path html = dir.resolve("report/run.html");
+        Run r = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-u", "6", "-r", "20", "-t", "3s",
+                "--headless", "--only-summary", "--html", html.toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        String page = Files.readString(html);
+        assertThat(page).startsWith("<!DOCTYPE html>")
+                .contains("<h2>Statistics</h2>", "/api/v1/products/[id]/", "Aggregated", "Latency from the intended start beside service time")
+                .contains("const DATA = {\"t\":[", "\"endpointRps\":{\"POST /api/v1/auth/token/\"")
+                .contains("new uPlot(") // the charts' script
+                .contains("uPlot=function"); // uPlot itself, inline
+        // Nothing is fetched: no external script, style or image.
+        assertThat(page).doesNotContainPattern("(?i)(src|href)\\s*=\\s*[\"']?https?:");
+    }
+
+    @Test
+    void theHtmlReportDrawsEveryChartInAHeadlessBrowserWithNoNetwork(@TempDir Path dir) throws Exception {
+        Path chromium = Path.of("/usr/bin/chromium");
+        if (!Files.isExecutable(chromium)) {
+            System.err.println("SKIPPED SwarmEndToEndTest.theHtmlReportDrawsEveryChart...: chromium is not installed (apt-get install chromium)");
+            org.junit.jupiter.api.Assumptions.abort("chromium is not installed");
+        }
+        Path html = dir.resolve("run.html");
+        Run r = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-u", "4", "-r", "20", "-t", "3s",
+                "--headless", "--only-summary", "--html", html.toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        // The flags keep Chromium off the network entirely (this machine's network is closed anyway).
+        Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + dir.resolve("profile"), "--virtual-time-budget=3000", "--dump-dom", html.toUri().toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String dom = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // Users, requests/s, response times, and per endpoint requests/s and p95: five drawn charts.
+        assertThat(dom.split("class=\"uplot ", -1).length - 1).as(dom.length() > 2000 ? dom.substring(0, 2000) : dom).isEqualTo(5);
+        assertThat(dom).contains("<canvas", "Requests per second, per endpoint", "p95 response time per endpoint");
+    }
+
+    @Test
     void quickModeLikeWrk() {
         Run r = swarm(fast.url() + "/healthz", "-c", "8", "-d", "2s");
         assertThat(r.code()).as(r.out() + r.err()).isZero();
