@@ -19,9 +19,11 @@ import picocli.CommandLine.Spec;
 /** {@code stampede bench}: what balancing buys, algorithm by algorithm. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {
-            "Starts Market API backends (one process each), swarms one of them directly with the",
-            "seed scenario, then the balancer over all of them once per algorithm, and prints",
-            "what balancing bought: throughput, failures, tail latency and each backend's share.",
+            "Show what balancing buys: one Market API direct, then all behind the proxy.",
+            "",
+            "Starts Market API backends (one process each), swarms one of them directly with",
+            "the seed scenario, then the proxy over all of them once per algorithm, and prints",
+            "what balancing bought: throughput, failures, tail latency, each backend's share.",
             ""})
 public final class BenchCommand implements Callable<Integer> {
     @Spec

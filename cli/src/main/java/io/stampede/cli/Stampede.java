@@ -4,6 +4,7 @@ import io.stampede.api.ApiCommand;
 import io.stampede.balancer.ProxyCommand;
 import io.stampede.bench.BenchCommand;
 import io.stampede.loadgen.SwarmCommand;
+import io.stampede.loadgen.compare.ReportCommand;
 import io.stampede.common.Cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
             "Stampede answers two questions for the people who run HTTP APIs:",
             "how many users can my API take, and how do I make it take more?",
             ""},
-        subcommands = {ApiCommand.class, ProxyCommand.class, SwarmCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ApiCommand.class, ProxyCommand.class, SwarmCommand.class, BenchCommand.class, ReportCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'stampede COMMAND --help' for a command's flags."})
 public final class Stampede implements Runnable {
     @CommandLine.Spec

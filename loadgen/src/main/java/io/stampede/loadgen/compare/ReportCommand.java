@@ -1,0 +1,110 @@
+package io.stampede.loadgen.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stampede.common.Cli;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code stampede report BEFORE.json AFTER.json}: what changed between two swarm runs. */
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Compare two swarm runs (their --json summaries), endpoint by endpoint.",
+            "",
+            "Prints each endpoint's req/s, failures and p50/p95/p99 before and after, and",
+            "flags regressions: a percentile up or req/s down by more than --tolerance, or",
+            "the failure ratio up by more than 0.1 percentage point.",
+            ""})
+public final class ReportCommand implements Callable<Integer> {
+    /** Exit status when --fail-on-regression finds one (as a failed swarm threshold). */
+    public static final int REGRESSION_EXIT = 99;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "BEFORE.json", description = "The baseline run (stampede swarm --json).")
+    Path before;
+
+    @Parameters(index = "1", paramLabel = "AFTER.json", description = "The run to judge.")
+    Path after;
+
+    @Option(names = "--tolerance", paramLabel = "PERCENT", defaultValue = "10",
+            description = "How much worse a percentile or req/s may get before it is a regression. Default: ${DEFAULT-VALUE}.")
+    double tolerance;
+
+    @Option(names = "--fail-on-regression", description = "Exit 99 when anything regressed (for CI).")
+    boolean failOnRegression;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (tolerance < 0 || tolerance > 1000) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for --tolerance: " + tolerance + " (expected 0 to 1000)");
+        }
+        JsonNode a = read(before);
+        JsonNode b = read(after);
+        List<Comparison.Row> rows = Comparison.compare(a, b, tolerance / 100);
+        out.printf(Locale.ROOT, "%-52s %19s %17s %19s %19s %19s  %s%n", "endpoint", "req/s", "fail", "p50 ms", "p95 ms",
+                "p99 ms", "regressions");
+        int regressed = 0;
+        for (Comparison.Row r : rows) {
+            if (r.before() == null || r.after() == null) {
+                out.printf(Locale.ROOT, "%-52s only in %s%n", clip(r.name()), r.before() == null ? after : before);
+                continue;
+            }
+            out.printf(Locale.ROOT, "%-52s %19s %17s %19s %19s %19s  %s%n", clip(r.name()),
+                    pair(r.before().path("rps").asDouble(), r.after().path("rps").asDouble()),
+                    String.format(Locale.ROOT, "%.2f%% > %.2f%%", Comparison.failRatio(r.before()) * 100, Comparison.failRatio(r.after()) * 100),
+                    pair(lat(r.before(), "p50"), lat(r.after(), "p50")), pair(lat(r.before(), "p95"), lat(r.after(), "p95")),
+                    pair(lat(r.before(), "p99"), lat(r.after(), "p99")),
+                    r.regressions().isEmpty() ? "" : "REGRESSION: " + String.join(", ", r.regressions()));
+            regressed += r.regressions().isEmpty() ? 0 : 1;
+        }
+        String tol = tolerance == Math.rint(tolerance) ? String.valueOf((long) tolerance) : String.valueOf(tolerance);
+        out.println(regressed == 0 ? "No regressions (tolerance " + tol + "%)."
+                : regressed + (regressed == 1 ? " row" : " rows") + " regressed (tolerance " + tol + "%).");
+        out.flush();
+        return failOnRegression && regressed > 0 ? REGRESSION_EXIT : 0;
+    }
+
+    private JsonNode read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw Cli.badValue(spec.commandLine(), file + ": no such file");
+        }
+        try {
+            JsonNode n = new ObjectMapper().readTree(file.toFile());
+            if (n == null || !n.has("latency_ms") || !n.has("endpoints")) {
+                throw Cli.badValue(spec.commandLine(), file + ": not a swarm summary (expected the file of stampede swarm --json)");
+            }
+            return n;
+        } catch (IOException e) {
+            throw Cli.badValue(spec.commandLine(), file + ": not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+    }
+
+    private static double lat(JsonNode n, String p) {
+        return n.path("latency_ms").path(p).asDouble();
+    }
+
+    private static String pair(double x, double y) {
+        return fmt(x) + " > " + fmt(y);
+    }
+
+    private static String fmt(double v) {
+        return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static String clip(String s) {
+        return s.length() <= 52 ? s : s.substring(0, 51) + "~";
+    }
+}

@@ -1,0 +1,74 @@
+package io.stampede.loadgen.compare;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stampede.common.Cli;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class ReportCommandTest {
+    record Run(int code, String out, String err) {}
+
+    static Run report(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Cli.configure(new CommandLine(new ReportCommand()));
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        return new Run(cmd.execute(args), out.toString(), err.toString());
+    }
+
+    /** A swarm --json summary with the keys the report reads. */
+    static String summary(double rps, long requests, long failures, double p95Detail, String extraEndpoint) {
+        String detail = endpoint("GET", "/api/v1/products/[id]/", rps * 0.8, (long) (requests * 0.8), failures, 20, p95Detail, p95Detail * 1.2);
+        String list = endpoint("GET", "/api/v1/products/", rps * 0.2, (long) (requests * 0.2), 0, 25, 40, 50);
+        return "{\"mode\":\"closed\",\"duration_s\":10,\"requests\":" + requests + ",\"failures\":" + failures + ",\"rps\":" + rps
+                + ",\"latency_ms\":{\"p50\":21,\"p95\":" + p95Detail + ",\"p99\":" + p95Detail * 1.2 + "},\"endpoints\":[" + detail
+                + "," + list + (extraEndpoint == null ? "" : "," + extraEndpoint) + "]}";
+    }
+
+    static String endpoint(String method, String name, double rps, long requests, long failures, double p50, double p95, double p99) {
+        return "{\"method\":\"" + method + "\",\"name\":\"" + name + "\",\"requests\":" + requests + ",\"failures\":" + failures
+                + ",\"rps\":" + rps + ",\"latency_ms\":{\"p50\":" + p50 + ",\"p95\":" + p95 + ",\"p99\":" + p99 + "}}";
+    }
+
+    @Test
+    void flagsWhatGotWorseAndNamesEndpointsFoundInOneRunOnly(@TempDir Path dir) throws Exception {
+        Path a = Files.writeString(dir.resolve("a.json"), summary(700, 7000, 0, 40, null));
+        Path b = Files.writeString(dir.resolve("b.json"), summary(690, 6900, 35, 60,
+                endpoint("POST", "/api/v1/products/", 5, 50, 0, 30, 35, 40)));
+        Run r = report(a.toString(), b.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("GET /api/v1/products/\\[id]/ .*REGRESSION: p95 \\+50%, p99 \\+50%, failures 0.00% -> 0.63%")
+                .contains("2 rows regressed (tolerance 10%).");
+        String steady = r.out().lines().filter(l -> l.startsWith("GET /api/v1/products/ ")).findFirst().orElseThrow();
+        assertThat(steady).contains("140 > 138").doesNotContain("REGRESSION"); // -1.4% req/s is within tolerance
+        String added = r.out().lines().filter(l -> l.startsWith("POST /api/v1/products/")).findFirst().orElseThrow();
+        assertThat(added).endsWith("only in " + b);
+        assertThat(report("--fail-on-regression", a.toString(), b.toString()).code()).isEqualTo(ReportCommand.REGRESSION_EXIT);
+        assertThat(report("--tolerance", "60", a.toString(), b.toString()).out()).doesNotContain("p95 +50%");
+    }
+
+    @Test
+    void theSameRunTwiceHasNoRegression(@TempDir Path dir) throws Exception {
+        Path a = Files.writeString(dir.resolve("a.json"), summary(700, 7000, 0, 40, null));
+        Run r = report("--fail-on-regression", a.toString(), a.toString());
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).endsWith("No regressions (tolerance 10%).\n");
+    }
+
+    @Test
+    void aFileThatIsNotASummaryIsNamed(@TempDir Path dir) throws Exception {
+        Path a = Files.writeString(dir.resolve("a.json"), summary(700, 7000, 0, 40, null));
+        Path bad = Files.writeString(dir.resolve("bench.json"), "{\"preset\":\"homogeneous\"}");
+        Run r = report(a.toString(), bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("report: " + bad + ": not a swarm summary");
+        assertThat(report(a.toString(), dir.resolve("missing.json").toString()).err()).contains("missing.json: no such file");
+    }
+}
