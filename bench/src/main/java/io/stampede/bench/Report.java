@@ -88,6 +88,7 @@ final class Report {
         Files.writeString(dir.resolve("bench.json"),
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n");
         Files.writeString(dir.resolve("bench.md"), markdown(plan, backends, rows));
+        BenchHtml.write(dir, plan, rows, markdownTable(rows), Verdict.lines(plan, rows));
     }
 
     private static String markdown(Plan plan, Backends backends, List<RowResult> rows) {
@@ -102,7 +103,7 @@ final class Report {
         for (String line : Verdict.lines(plan, rows)) {
             md.append(line).append("\n\n");
         }
-        md.append("Files: `bench.json`; per row `runs/ROW_stats.csv`, `_stats_history.csv`, `_failures.csv`, "
+        md.append("Files: `bench.json`, `bench.html` (this page with charts over time, one line per row); per row `runs/ROW_stats.csv`, `_stats_history.csv`, `_failures.csv`, "
                 + "`_exceptions.csv` (Locust's formats), `runs/ROW.hlog` (HdrHistogram interval log), `runs/ROW.json`; "
                 + "`configs/proxy.yaml` (the proxy config: row R is location /R/ with its own upstream); `logs/` (every process's output).\n");
         return md.toString();

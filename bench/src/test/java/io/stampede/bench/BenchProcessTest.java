@@ -79,6 +79,8 @@ class BenchProcessTest {
             }
             assertThat(best).as(printed).isGreaterThan(1.5 * direct.get("good_rps").asDouble());
             assertThat(out.resolve("bench.md")).content().contains("| direct |");
+            assertThat(out.resolve("bench.html")).content().contains("uPlot=function",
+                    "\"names\":[\"direct\",\"round_robin\",\"weighted\",\"least_conn\",\"ip_hash\",\"hash\",\"random\"]");
             assertThat(out.resolve("runs/least_conn_stats.csv")).exists();
             assertThat(out.resolve("runs/least_conn.hlog")).exists();
             assertThat(out.resolve("configs/proxy.yaml")).content().contains("  /ip_hash/:\n    proxy_pass: http://ip_hash/")

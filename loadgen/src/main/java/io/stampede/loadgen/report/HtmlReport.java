@@ -115,6 +115,15 @@ public final class HtmlReport {
         }
     }
 
+    /** uPlot's script, to inline in a page of one's own (the bench's report). */
+    public static String uplotScript() throws IOException {
+        return resource("uPlot.iife.min.js");
+    }
+
+    public static String uplotCss() throws IOException {
+        return resource("uPlot.min.css");
+    }
+
     private static String resource(String name) throws IOException {
         try (InputStream in = HtmlReport.class.getClassLoader().getResourceAsStream(UPLOT + name)) {
             if (in == null) {
