@@ -49,14 +49,14 @@ final class BenchHtml {
         }
         StringBuilder h = new StringBuilder(96 * 1024);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>stampede bench: ")
-                .append(esc(plan.preset())).append("</title>\n<style>").append(HtmlReport.uplotCss()).append('\n').append(CSS)
+                .append(HtmlReport.esc(plan.preset())).append("</title>\n<style>").append(HtmlReport.uplotCss()).append('\n').append(HtmlReport.CSS)
                 .append("</style>\n<script>").append(HtmlReport.uplotScript()).append("</script>\n</head><body>\n");
-        h.append("<h1>stampede bench: ").append(esc(plan.preset())).append("</h1>\n<p>").append(esc(plan.story())).append("</p>\n");
-        h.append("<ul><li>backends: ").append(esc(plan.backends().size() + " Market API processes")).append("</li><li>load: ")
-                .append(esc(Report.describeLoad(plan.load()))).append("</li></ul>\n");
+        h.append("<h1>stampede bench: ").append(HtmlReport.esc(plan.preset())).append("</h1>\n<p>").append(HtmlReport.esc(plan.story())).append("</p>\n");
+        h.append("<ul><li>backends: ").append(HtmlReport.esc(plan.backends().size() + " Market API processes")).append("</li><li>load: ")
+                .append(HtmlReport.esc(Report.describeLoad(plan.load()))).append("</li></ul>\n");
         h.append(table(tableMarkdown));
         for (String line : verdict) {
-            h.append("<p>").append(esc(line)).append("</p>\n");
+            h.append("<p>").append(HtmlReport.esc(line)).append("</p>\n");
         }
         h.append("<h2>Over time (seconds since each run's swarm started; warm-up included)</h2>\n<div id=\"charts\"></div>\n");
         h.append("<script>const DATA = ").append(new ObjectMapper().writeValueAsString(data).replace("</", "<\\/"))
@@ -99,21 +99,12 @@ final class BenchHtml {
             t.append("<tr>");
             String[] cells = lines.get(i).split("\\|");
             for (int c = 1; c < cells.length; c++) {
-                t.append('<').append(tag).append('>').append(esc(cells[c].trim())).append("</").append(tag).append('>');
+                t.append('<').append(tag).append('>').append(HtmlReport.esc(cells[c].trim())).append("</").append(tag).append('>');
             }
             t.append("</tr>\n");
         }
         return t.append("</table>\n").toString();
     }
-
-    private static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-    }
-
-    private static final String CSS = """
-            body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-            table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em}.chart{margin:1em 0}
-            """;
 
     private static final String SCRIPT = """
             (function () {

@@ -138,11 +138,13 @@ public final class HtmlReport {
                 : String.format(Locale.ROOT, "%.2f", v)) + "</td>";
     }
 
-    private static String esc(String s) {
+    /** Text made safe inside HTML elements and attribute values. */
+    public static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    private static final String CSS = """
+    /** The page style the reports share (with uPlot's own). */
+    public static final String CSS = """
             body{font-family:system-ui,sans-serif;margin:2em;color:#222}
             table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
             td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total{font-weight:bold}
