@@ -23,6 +23,9 @@ import io.stampede.loadgen.scenario.ScenarioLoader;
 import io.stampede.loadgen.scenario.Scenarios;
 import io.stampede.loadgen.stats.StatsCollector;
 import io.stampede.loadgen.stats.StatsSnapshot;
+import io.stampede.loadgen.web.RunControl;
+import io.stampede.loadgen.web.RunRequest;
+import io.stampede.loadgen.web.WebMode;
 import java.io.PrintWriter;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -89,8 +92,22 @@ public final class SwarmCommand implements Callable<Integer> {
             description = "How long to run (300s, 20m, 1h30m). Default: until Ctrl-C (the stages' length with --stages).")
     Duration runTime;
 
-    @Option(names = "--headless", description = "Run without the web UI (the UI is not built yet: every run is headless).")
+    @Option(names = "--headless", description = "Run without the web UI: start at once, print tables, end after the run time.")
     boolean headless;
+
+    @Option(names = "--web-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "The web UI's address. Default: ${DEFAULT-VALUE} (this machine only).")
+    String webHost;
+
+    @Option(names = "--web-port", paramLabel = "PORT", defaultValue = "8089", description = "The web UI's port (0: any free one). Default: ${DEFAULT-VALUE}.")
+    int webPort;
+
+    @Option(names = "--autostart", description = "Web UI: start the test at once with -u, -r, -t (and --rate), as if the form were sent.")
+    boolean autostart;
+
+    @Option(names = "--autoquit", paramLabel = "SECONDS", defaultValue = "-1",
+            description = "Web UI: quit this many seconds after the first test stops (default: keep serving until Ctrl-C).")
+    int autoquit;
 
     @Option(names = "--stop-timeout", paramLabel = "DURATION", defaultValue = "0s", converter = DurationConverter.class,
             description = "At the end, let users finish their task for up to this long. Default: ${DEFAULT-VALUE} (stop after the current request).")
@@ -255,7 +272,8 @@ public final class SwarmCommand implements Callable<Integer> {
         if (run == null && pacer != null && pacer.total() != null) {
             run = pacer.total();
         }
-        if (pacer != null && run == null) {
+        boolean web = !quick && !headless;
+        if (pacer != null && run == null && !web) {
             throw Cli.badValue(spec.commandLine(), "--rate needs -t/--run-time (how long to keep the rate)");
         }
         if (userCount < 1 || userCount > 100_000) {
@@ -270,6 +288,40 @@ public final class SwarmCommand implements Callable<Integer> {
                     + ": 0s (expected a positive duration)");
         }
 
+        if (web) {
+            if (stages != null) {
+                throw Cli.badValue(spec.commandLine(), "--stages runs headless only (the web UI's open model is a constant rate): add --headless");
+            }
+            if (hdrLog != null) {
+                throw Cli.badValue(spec.commandLine(), "--hdr-log runs headless only: add --headless");
+            }
+            if (webPort < 0 || webPort > 65535) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");
+            }
+            if (autoquit < -1) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --autoquit: " + autoquit + " (expected 0 or more seconds)");
+            }
+            sourceAddresses(target); // checked now, so a bad --source-ips is a usage error, not a form error
+            RunRequest defaults = new RunRequest(userCount, spawn, host, run, rate == null ? null : Pacer.parseRate(rate));
+            WebMode.Options options = new WebMode.Options(webHost, webPort, autostart,
+                    autoquit < 0 ? null : Duration.ofSeconds(autoquit), csvPrefix, csvFullHistory, jsonFile, htmlFile, onlySummary,
+                    String.valueOf(scenarioFile));
+            CountDownLatch quitUi = new CountDownLatch(1);
+            Signal.handle(new Signal("INT"), s -> quitUi.countDown());
+            Signal.handle(new Signal("TERM"), s -> quitUi.countDown());
+            StatsSnapshot last;
+            try {
+                last = WebMode.run(out, err, scenario, defaults, r -> {
+                    Target t = Target.of(r.host());
+                    return new SwarmSettings(t, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, r.users(), r.spawnRate(),
+                            r.runTime(), stopTimeout, RunControl.pacerOf(r), seed, threads, sourceAddresses(t));
+                }, options, quitUi);
+            } catch (IllegalStateException e) {
+                err.println("stampede swarm: " + e.getMessage());
+                return 1;
+            }
+            return last == null ? 0 : exitCode(out, rules, last);
+        }
         List<InetAddress> sources = sourceAddresses(target);
         SwarmSettings settings = new SwarmSettings(target, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, userCount,
                 spawn, run, stopTimeout, pacer, seed, threads, sources);
@@ -283,9 +335,6 @@ public final class SwarmCommand implements Callable<Integer> {
         Timeline timeline = htmlFile == null ? null : new Timeline();
         String mode = quick ? "quick" : pacer != null ? "open" : "closed";
         String modeLabel = quick ? "quick mode" : mode + " model";
-        if (!quick && !headless) {
-            out.println("(the live web UI is not built yet: running headless)");
-        }
         out.printf("Stampede swarm: %s, %d users%s against %s (%s, %s)%n", modeLabel, userCount,
                 pacer == null ? String.format(" at %.1f/s", spawn) : ", arrivals " + (rate != null ? rate : stages), host,
                 run == null ? "until Ctrl-C" : "for " + Durations.format(run), Transport.name());
@@ -294,7 +343,7 @@ public final class SwarmCommand implements Callable<Integer> {
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
-        swarm.start();
+        swarm.start().join();
         if (pacer != null) {
             collector.startClock(); // the open model's users were started and logged in before this
         }
@@ -369,22 +418,9 @@ public final class SwarmCommand implements Callable<Integer> {
         if (quick) {
             out.print(QuickSummary.render(positional.get(0), userCount, last, pacer != null));
         } else {
-            out.println(ConsoleTable.summary(last));
-            out.println(ConsoleTable.percentiles(last));
-            out.println(ConsoleTable.serviceTimes(last));
-            if (!last.errors().isEmpty()) {
-                out.println(ConsoleTable.errors(last));
-            }
-            if (!last.exceptions().isEmpty()) {
-                out.println(ConsoleTable.exceptions(last));
-            }
-            if (last.dropped() > 0) {
-                out.printf("Dropped arrivals: %d (no free user when due; raise -u)%n", last.dropped());
-            }
+            ConsoleTable.printEnd(out, last);
         }
-        out.printf("Generator: CPU %.0f%% (peak %.0f%%), event-loop lag up to %.1f ms, GC %d ms%s%n", health.cpu() * 100,
-                health.peakCpu() * 100, health.maxLagMs(), health.gcTotalMillis(),
-                health.saturated() ? " -- SATURATED: latencies include the generator's own delay" : "");
+        out.println(ConsoleTable.generatorLine(health));
         if (jsonFile != null) {
             JsonSummary.write(jsonFile, JsonSummary.of(mode, last, userCount, health));
         }
@@ -402,6 +438,11 @@ public final class SwarmCommand implements Callable<Integer> {
                     health.cpu() * 100, health.peakCpu() * 100, health.maxLagMs(), health.saturated() ? ", SATURATED" : ""));
             HtmlReport.write(htmlFile, "Stampede swarm: " + host, reportSettings, last, timeline);
         }
+        return exitCode(out, rules, last);
+    }
+
+    /** 99 when a threshold fails, else --exit-code-on-error when a request failed, else 0. */
+    private int exitCode(PrintWriter out, List<Thresholds.Threshold> rules, StatsSnapshot last) {
         int code = 0;
         if (!rules.isEmpty()) {
             for (Thresholds.Result r : Thresholds.evaluate(rules, last)) {

@@ -10,6 +10,7 @@ import io.stampede.loadgen.stats.StatsCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,12 +39,19 @@ public final class Swarm implements AutoCloseable {
     });
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger ready = new AtomicInteger();
+    /** Open model: completes when the arrivals begin (or the swarm stops first). */
+    private final CompletableFuture<Void> begun = new CompletableFuture<>();
     private volatile int target;
     private volatile double spawnRate;
     private volatile boolean stopping;
     private long spawnStartNanos;
     private int spawnedAtStart;
-    private long startNanos;
+    private int spawnedEver;
+    private final int[] perWorker;
+    /** Open model: the schedule in force, when it started, and its generation (an edit starts a new one). */
+    private volatile Pacer pacer;
+    private volatile long pacerStart;
+    private volatile int generation;
 
     public Swarm(Scenario scenario, SwarmSettings settings, StatsCollector collector) {
         this.scenario = scenario;
@@ -54,6 +62,7 @@ public final class Swarm implements AutoCloseable {
             workers.add(new Worker((EventLoop) e, collector.newRecording(), settings, seed++));
         }
         this.perClass = new int[scenario.users().size()];
+        this.perWorker = new int[workers.size()];
         this.target = settings.users();
         this.spawnRate = settings.spawnRate();
     }
@@ -62,56 +71,126 @@ public final class Swarm implements AutoCloseable {
         return running.get();
     }
 
+    /** Users per class now (spawned and not stopped by an edit), in the scenario's order. */
+    public synchronized Map<String, Integer> usersPerClass() {
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < perClass.length; i++) {
+            out.put(scenario.users().get(i).name(), perClass[i]);
+        }
+        return out;
+    }
+
     public boolean spawning() {
         return running.get() < target && !stopping;
     }
 
     /**
      * Starts spawning. In the open model every user is started first (and runs on_start) and the
-     * arrivals begin only once they are all free, as k6 pre-allocates its virtual users; this
-     * waits for that, up to {@code readyTimeout}.
+     * arrivals begin only once they are all free (or after 30 s), as k6 pre-allocates its
+     * virtual users. The future completes when the arrivals begin (closed model: at once).
      */
-    public void start() {
-        synchronized (this) {
-            startNanos = System.nanoTime();
-            spawnStartNanos = startNanos;
-            if (settings.pacer() != null) {
-                while (users.size() < target) {
-                    spawnOne();
-                }
-            } else {
-                control.scheduleAtFixedRate(this::spawnTick, 0, SPAWN_TICK_MS, TimeUnit.MILLISECONDS);
-                return;
-            }
+    public synchronized CompletableFuture<Void> start() {
+        spawnStartNanos = System.nanoTime();
+        if (settings.pacer() == null) {
+            control.scheduleAtFixedRate(this::spawnTick, 0, SPAWN_TICK_MS, TimeUnit.MILLISECONDS);
+            return CompletableFuture.completedFuture(null);
+        }
+        while (users.size() < target) {
+            spawnOne();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (ready.get() < target && System.nanoTime() < deadline) {
-            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-        }
-        synchronized (this) {
-            startNanos = System.nanoTime();
-            // Users go to workers round robin, so only the first min(users, workers) workers have
-            // any; the arrivals are split among those alone.
-            int withUsers = Math.min(target, workers.size());
-            for (int w = 0; w < withUsers; w++) {
-                Worker worker = workers.get(w);
-                int first = w;
-                worker.loop().execute(() -> arrivals(worker, first, withUsers));
+        // Polled off the event loops (the log-ins run on them); the poll holds this lock, so it
+        // cannot run before poll[0] is set.
+        java.util.concurrent.ScheduledFuture<?>[] poll = new java.util.concurrent.ScheduledFuture<?>[1];
+        poll[0] = control.scheduleWithFixedDelay(() -> {
+            synchronized (this) {
+                if (!stopping && ready.get() < target && System.nanoTime() < deadline) {
+                    return;
+                }
+                if (!stopping) {
+                    restartArrivals(settings.pacer(), System.nanoTime());
+                }
+                poll[0].cancel(false);
+                begun.complete(null);
             }
-        }
+        }, 0, 5, TimeUnit.MILLISECONDS);
+        return begun;
     }
 
-    /** Changes the user target (and spawn rate) while running, as Locust's Edit. */
+    /**
+     * Changes the user count (and spawn rate) while running, as Locust's Edit: more users are
+     * spawned at the rate; fewer are stopped at once, from the classes most above their weighted
+     * share, so the classes keep their ratio. Open model: new users join the free pool; stopped
+     * ones leave it.
+     */
     public synchronized void retarget(int users, double rate) {
+        if (stopping) {
+            return;
+        }
         target = users;
         spawnRate = rate;
         spawnStartNanos = System.nanoTime();
         spawnedAtStart = this.users.size();
+        boolean open = settings.pacer() != null;
         while (this.users.size() > users) {
-            VirtualUser u = this.users.remove(this.users.size() - 1);
-            Worker w = workerOf(this.users.size());
-            w.loop().execute(() -> u.stop(false, running::decrementAndGet));
+            VirtualUser u = this.users.remove(surplusUser());
+            perClass[classIndex(u)]--;
+            Worker w = u.worker();
+            perWorker[workers.indexOf(w)]--;
+            w.loop().execute(() -> {
+                w.idle.remove(u);
+                u.stop(false, running::decrementAndGet);
+            });
         }
+        if (open) {
+            while (this.users.size() < users) {
+                spawnOne();
+            }
+            restartArrivals(pacer, pacerStart);
+        }
+    }
+
+    /**
+     * Open model: arrivals at {@code perSecond} from now on (Edit's rate). A staged schedule is
+     * replaced by the constant rate.
+     */
+    public synchronized void changeRate(double perSecond) {
+        if (stopping || settings.pacer() == null) {
+            return;
+        }
+        restartArrivals(Pacer.constant(perSecond), System.nanoTime());
+    }
+
+    /** The arrival rate now (open model), or 0. */
+    public double currentRate() {
+        Pacer p = pacer;
+        return p == null ? 0 : p.rateAt(System.nanoTime() - pacerStart);
+    }
+
+    /** The index of the last user of the class furthest above its share. */
+    private int surplusUser() {
+        List<UserClass> classes = scenario.users();
+        int totalWeight = classes.stream().mapToInt(UserClass::weight).sum();
+        int total = users.size();
+        int worst = 0;
+        double most = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < classes.size(); i++) {
+            double surplus = perClass[i] - (double) classes.get(i).weight() / totalWeight * (total - 1);
+            if (perClass[i] > 0 && surplus > most) {
+                most = surplus;
+                worst = i;
+            }
+        }
+        for (int i = users.size() - 1; i >= 0; i--) {
+            if (classIndex(users.get(i)) == worst) {
+                return i;
+            }
+        }
+        return users.size() - 1;
+    }
+
+    private int classIndex(VirtualUser u) {
+        return scenario.users().indexOf(u.userClass());
     }
 
     private synchronized void spawnTick() {
@@ -127,11 +206,11 @@ public final class Swarm implements AutoCloseable {
 
     private void spawnOne() {
         int index = users.size();
-        Worker worker = workerOf(index);
+        Worker worker = leastLoadedWorker();
         UserClass cls = nextClass();
         DataFeed feed = cls.feed() == null ? null : scenario.feeds().get(cls.feed());
         Map<String, String> row = feed == null ? null : feed.nextRow();
-        VirtualUser user = new VirtualUser(worker, cls, row, settings.sourceOf(index));
+        VirtualUser user = new VirtualUser(worker, cls, row, settings.sourceOf(spawnedEver++));
         users.add(user);
         running.incrementAndGet();
         if (settings.pacer() == null) {
@@ -144,8 +223,16 @@ public final class Swarm implements AutoCloseable {
         }
     }
 
-    private Worker workerOf(int userIndex) {
-        return workers.get(userIndex % workers.size());
+    /** Users are spread evenly over the workers (the first of the least loaded, so round robin at first). */
+    private Worker leastLoadedWorker() {
+        int best = 0;
+        for (int w = 1; w < perWorker.length; w++) {
+            if (perWorker[w] < perWorker[best]) {
+                best = w;
+            }
+        }
+        perWorker[best]++;
+        return workers.get(best);
     }
 
     /** The class furthest below its weighted share, so classes fill in proportion (Locust's rule). */
@@ -170,15 +257,46 @@ public final class Swarm implements AutoCloseable {
         return classes.get(best);
     }
 
-    /** This worker's arrivals: numbers first, first + stride, ... of the pacer's schedule. */
-    private void arrivals(Worker worker, long next, int stride) {
-        if (stopping) {
+    /**
+     * Starts the arrival chains on the workers that have users: arrival numbers first, first +
+     * stride, ... of {@code schedule} from {@code from}. Older chains see the new generation and end.
+     */
+    private void restartArrivals(Pacer schedule, long from) {
+        int gen = ++generation;
+        pacer = schedule;
+        pacerStart = from;
+        long now = System.nanoTime();
+        long next = 0;
+        if (from < now) {
+            // Keep the schedule's place: the first arrival not yet due.
+            while (schedule.timeOf(next) >= 0 && from + schedule.timeOf(next) < now) {
+                next++;
+            }
+        }
+        List<Worker> withUsers = new ArrayList<>();
+        for (int w = 0; w < workers.size(); w++) {
+            if (perWorker[w] > 0) {
+                withUsers.add(workers.get(w));
+            }
+        }
+        int stride = withUsers.size();
+        for (int i = 0; i < stride; i++) {
+            Worker worker = withUsers.get(i);
+            long first = next + i;
+            worker.loop().execute(() -> arrivals(worker, first, stride, gen));
+        }
+    }
+
+    private void arrivals(Worker worker, long next, int stride, int gen) {
+        if (stopping || gen != generation) {
             return;
         }
+        Pacer schedule = pacer;
+        long from = pacerStart;
         long now = System.nanoTime();
         long due;
-        while ((due = settings.pacer().timeOf(next)) >= 0 && startNanos + due <= now) {
-            long intended = startNanos + due;
+        while ((due = schedule.timeOf(next)) >= 0 && from + due <= now) {
+            long intended = from + due;
             VirtualUser user = worker.idle.pollFirst();
             if (user == null) {
                 worker.recording().dropped();
@@ -191,7 +309,7 @@ public final class Swarm implements AutoCloseable {
             return;
         }
         long n = next;
-        worker.loop().schedule(() -> arrivals(worker, n, stride), startNanos + due - now, TimeUnit.NANOSECONDS);
+        worker.loop().schedule(() -> arrivals(worker, n, stride, gen), from + due - now, TimeUnit.NANOSECONDS);
     }
 
     /** The most any worker's loop ran late since the last call, in milliseconds. */
@@ -212,12 +330,13 @@ public final class Swarm implements AutoCloseable {
             stopping = true;
             all = new ArrayList<>(users);
         }
+        begun.complete(null);
         control.shutdownNow();
         CountDownLatch done = new CountDownLatch(all.size());
         boolean finishTask = settings.stopTimeout() != null && !settings.stopTimeout().isZero();
         for (int i = 0; i < all.size(); i++) {
             VirtualUser u = all.get(i);
-            workerOf(i).loop().execute(() -> u.stop(finishTask, done::countDown));
+            u.worker().loop().execute(() -> u.stop(finishTask, done::countDown));
         }
         long waitMs = (finishTask ? settings.stopTimeout().toMillis() : 0) + 5_000;
         try {

@@ -55,6 +55,10 @@ final class VirtualUser implements HttpConnection.Callback {
         return vars.get(name);
     }
 
+    Worker worker() {
+        return worker;
+    }
+
     UserClass userClass() {
         return cls;
     }

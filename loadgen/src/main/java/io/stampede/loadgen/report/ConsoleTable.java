@@ -16,6 +16,29 @@ public final class ConsoleTable {
 
     private ConsoleTable() {}
 
+    /** The end of a run: the whole-run table, percentiles, service times, failures, exceptions, drops. */
+    public static void printEnd(java.io.PrintWriter out, StatsSnapshot last) {
+        out.println(summary(last));
+        out.println(percentiles(last));
+        out.println(serviceTimes(last));
+        if (!last.errors().isEmpty()) {
+            out.println(errors(last));
+        }
+        if (!last.exceptions().isEmpty()) {
+            out.println(exceptions(last));
+        }
+        if (last.dropped() > 0) {
+            out.printf("Dropped arrivals: %d (no free user when due; raise -u)%n", last.dropped());
+        }
+    }
+
+    /** The generator's own health, last: a reader must know when the latencies include its delay. */
+    public static String generatorLine(GeneratorHealth health) {
+        return String.format("Generator: CPU %.0f%% (peak %.0f%%), event-loop lag up to %.1f ms, GC %d ms%s", health.cpu() * 100,
+                health.peakCpu() * 100, health.maxLagMs(), health.gcTotalMillis(),
+                health.saturated() ? " -- SATURATED: latencies include the generator's own delay" : "");
+    }
+
     public static String stats(StatsSnapshot s) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%-8s %-78s %7s %12s | %7s %7s %7s %7s | %7s %11s%n", "Type", "Name", "# reqs",

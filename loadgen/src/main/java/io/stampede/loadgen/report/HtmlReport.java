@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,6 +27,15 @@ public final class HtmlReport {
 
     public static void write(Path file, String title, Map<String, String> settings, StatsSnapshot s, Timeline t)
             throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, render(title, settings, s, t), StandardCharsets.UTF_8);
+    }
+
+    /** The page as a string (the live UI serves it at {@code /stats/report}). */
+    public static String render(String title, Map<String, String> settings, StatsSnapshot s, Timeline t) throws IOException {
         StringBuilder h = new StringBuilder(64 * 1024);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title)).append("</title>\n");
         h.append("<style>").append(resource("uPlot.min.css")).append("\n").append(CSS).append("</style>\n");
@@ -39,11 +47,7 @@ public final class HtmlReport {
         h.append("<h2>Charts</h2>\n<div id=\"charts\"></div>\n");
         failures(h, s);
         h.append("<script>const DATA = ").append(data(t)).append(";\n").append(SCRIPT).append("</script>\n</body></html>\n");
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Files.writeString(file, h.toString(), StandardCharsets.UTF_8);
+        return h.toString();
     }
 
     private static void statistics(StringBuilder h, StatsSnapshot s) {
@@ -99,20 +103,8 @@ public final class HtmlReport {
     }
 
     private static String data(Timeline t) throws IOException {
-        Map<String, Object> d = new LinkedHashMap<>();
-        synchronized (t) {
-            d.put("t", t.times);
-            d.put("users", t.users);
-            d.put("rps", t.rps);
-            d.put("fps", t.fps);
-            d.put("p50", t.p50);
-            d.put("p95", t.p95);
-            d.put("p99", t.p99);
-            d.put("endpointRps", t.endpointRps);
-            d.put("endpointP95", t.endpointP95);
-            // "</script>" inside a string would end the script element early.
-            return new ObjectMapper().writeValueAsString(d).replace("</", "<\\/");
-        }
+        // "</script>" inside a string would end the script element early.
+        return new ObjectMapper().writeValueAsString(t.toMap()).replace("</", "<\\/");
     }
 
     /** uPlot's script, to inline in a page of one's own (the bench's report). */

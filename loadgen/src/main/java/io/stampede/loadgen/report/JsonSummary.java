@@ -41,16 +41,7 @@ public final class JsonSummary {
             endpoints.add(m);
         }
         out.put("endpoints", endpoints);
-        List<Map<String, Object>> errors = new ArrayList<>();
-        for (Map.Entry<ErrorKey, Long> e : s.errors().entrySet()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("method", e.getKey().method());
-            m.put("name", e.getKey().name());
-            m.put("error", e.getKey().error());
-            m.put("occurrences", e.getValue());
-            errors.add(m);
-        }
-        out.put("errors", errors);
+        out.put("errors", errors(s));
         List<Map<String, Object>> exceptions = new ArrayList<>();
         s.exceptions().forEach((message, count) -> {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -93,5 +84,19 @@ public final class JsonSummary {
 
     private static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
+    }
+
+    /** The failures as Locust's web API lists them: method, name, error, occurrences. */
+    public static List<Map<String, Object>> errors(StatsSnapshot s) {
+        List<Map<String, Object>> errors = new ArrayList<>();
+        for (Map.Entry<ErrorKey, Long> e : s.errors().entrySet()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("method", e.getKey().method());
+            m.put("name", e.getKey().name());
+            m.put("error", e.getKey().error());
+            m.put("occurrences", e.getValue());
+            errors.add(m);
+        }
+        return errors;
     }
 }

@@ -68,6 +68,50 @@ public final class Timeline {
         return Math.round(v * 100) / 100.0;
     }
 
+    /** Every series, as the charts read them: {@code t}, {@code users}, {@code rps}, ..., {@code endpointRps}, {@code endpointP95}. */
+    public synchronized Map<String, Object> toMap() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("t", List.copyOf(times));
+        d.put("users", List.copyOf(users));
+        d.put("rps", new ArrayList<>(rps));
+        d.put("fps", new ArrayList<>(fps));
+        d.put("p50", new ArrayList<>(p50));
+        d.put("p95", new ArrayList<>(p95));
+        d.put("p99", new ArrayList<>(p99));
+        d.put("endpointRps", copy(endpointRps));
+        d.put("endpointP95", copy(endpointP95));
+        return d;
+    }
+
+    /** The last point alone, in the same shape with one value per series (for a live page to append). */
+    public synchronized Map<String, Object> lastPoint() {
+        if (times.isEmpty()) {
+            return null;
+        }
+        int i = times.size() - 1;
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("t", times.get(i));
+        d.put("users", users.get(i));
+        d.put("rps", rps.get(i));
+        d.put("fps", fps.get(i));
+        d.put("p50", p50.get(i));
+        d.put("p95", p95.get(i));
+        d.put("p99", p99.get(i));
+        Map<String, Double> epRps = new LinkedHashMap<>();
+        endpointRps.forEach((k, v) -> epRps.put(k, v.get(i)));
+        Map<String, Double> epP95 = new LinkedHashMap<>();
+        endpointP95.forEach((k, v) -> epP95.put(k, v.get(i)));
+        d.put("endpointRps", epRps);
+        d.put("endpointP95", epP95);
+        return d;
+    }
+
+    private static Map<String, List<Double>> copy(Map<String, List<Double>> m) {
+        Map<String, List<Double>> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, new ArrayList<>(v)));
+        return out;
+    }
+
     public synchronized int size() {
         return times.size();
     }

@@ -1,0 +1,94 @@
+package io.stampede.loadgen.web;
+
+import io.stampede.loadgen.engine.Swarm;
+import io.stampede.loadgen.engine.SwarmSettings;
+import io.stampede.loadgen.report.GeneratorHealth;
+import io.stampede.loadgen.report.Timeline;
+import io.stampede.loadgen.scenario.Scenario;
+import io.stampede.loadgen.stats.StatsCollector;
+import io.stampede.loadgen.stats.StatsSnapshot;
+
+/**
+ * One test started from the web UI, from {@code POST /swarm} to its stop: its swarm, statistics,
+ * timeline (what the charts show) and generator health. Sampled and stopped only by
+ * {@link RunControl}'s thread; {@link #last} is read by anyone.
+ */
+public final class LiveRun {
+    final RunRequest request;
+    final Swarm swarm;
+    final StatsCollector collector;
+    final Timeline timeline = new Timeline();
+    final GeneratorHealth health;
+    final long startedMillis = System.currentTimeMillis();
+    private final long startedNanos = System.nanoTime();
+    private volatile StatsSnapshot last;
+
+    LiveRun(Scenario scenario, SwarmSettings settings, RunRequest request) {
+        this.request = request;
+        Swarm[] ref = new Swarm[1];
+        this.collector = new StatsCollector(System::nanoTime, () -> ref[0] == null ? 0 : ref[0].users());
+        this.swarm = new Swarm(scenario, settings, collector);
+        ref[0] = swarm;
+        this.health = new GeneratorHealth(swarm::takeMaxLagMs);
+    }
+
+    /** A statistics tick: the snapshot, added to the timeline; returns the generator's warning, if any. */
+    String sample() {
+        StatsSnapshot s = collector.collect();
+        timeline.add(s);
+        last = s;
+        return health.sample();
+    }
+
+    boolean runTimeOver() {
+        return request.runTime() != null && System.nanoTime() - startedNanos >= request.runTime().toNanos();
+    }
+
+    /** Stops the users (their last responses still count) and takes the final snapshot. */
+    void stop() {
+        collector.stopClock();
+        swarm.close();
+        sample();
+    }
+
+    void reset() {
+        collector.reset();
+        health.reset();
+        last = collector.collect();
+    }
+
+    /** The HTML report of this run so far (or in full, once stopped): the same page as {@code --html}. */
+    public String report(String scenarioSource) throws java.io.IOException {
+        StatsSnapshot s = last != null ? last : collector.collect();
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put("target", request.host());
+        settings.put("scenario", scenarioSource);
+        settings.put("model", request.rate() == null ? "closed model"
+                : String.format(java.util.Locale.ROOT, "open model, arrivals %.1f/s", request.rate()));
+        settings.put("users", request.users() + (request.rate() == null
+                ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", request.spawnRate()) : " at most"));
+        settings.put("started", java.time.Instant.ofEpochMilli(startedMillis).toString());
+        settings.put("run time", request.runTime() == null ? "until stopped" : io.stampede.common.Durations.format(request.runTime()));
+        settings.put("measured", String.format(java.util.Locale.ROOT, "%.1f s, %d requests, %d failures", s.elapsedSeconds(),
+                s.total().requests(), s.total().failures()));
+        settings.put("generator", String.format(java.util.Locale.ROOT, "CPU %.0f%% (peak %.0f%%), loop lag up to %.1f ms%s",
+                health.cpu() * 100, health.peakCpu() * 100, health.maxLagMs(), health.saturated() ? ", SATURATED" : ""));
+        return io.stampede.loadgen.report.HtmlReport.render("Stampede swarm: " + request.host(), settings, s, timeline);
+    }
+
+    public RunRequest request() {
+        return request;
+    }
+
+    public StatsSnapshot last() {
+        return last;
+    }
+
+    public Timeline timeline() {
+        return timeline;
+    }
+
+    public GeneratorHealth health() {
+        return health;
+    }
+}

@@ -1,0 +1,365 @@
+package io.stampede.loadgen.web;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.multipart.Attribute;
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
+import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import io.stampede.common.Transport;
+import io.stampede.loadgen.report.CsvFiles;
+import io.stampede.loadgen.report.HtmlReport;
+import io.stampede.loadgen.stats.StatsSnapshot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The live web UI, served by the generator on its own event loop: the page, uPlot from its WebJar,
+ * Locust's web API (same paths and JSON keys), and {@code GET /events}, a server-sent event
+ * stream. A new subscriber first gets the whole run so far ({@code history}), then one
+ * {@code tick} per change; the page draws from those alone, so a reload loses nothing. The
+ * statistics are aggregated on the generator: an event costs the same at 10 or 10,000 users.
+ */
+public final class WebUi implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RunControl control;
+    private final String scenarioSource;
+    private final EventLoopGroup loop = Transport.newGroup(1, "swarm-web");
+    /** The open event streams. */
+    private final Set<Channel> subscribers = ConcurrentHashMap.newKeySet();
+    private final byte[] page;
+    private final byte[] uplotJs;
+    private final byte[] uplotCss;
+    private volatile String status;
+    private Channel server;
+
+    public WebUi(RunControl control, String scenarioSource) throws IOException {
+        this.control = control;
+        this.scenarioSource = scenarioSource;
+        this.page = pageWithConfig();
+        this.uplotJs = HtmlReport.uplotScript().getBytes(StandardCharsets.UTF_8);
+        this.uplotCss = HtmlReport.uplotCss().getBytes(StandardCharsets.UTF_8);
+        this.status = statusJson();
+        control.addListener((c, newRun) -> broadcast(newRun));
+    }
+
+    public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
+        server = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
+                // A page that cannot keep up is cut off (it reconnects and gets the history) rather than buffered without end.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 8 << 20))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Handler());
+                    }
+                }).bind(address).sync().channel();
+        return (InetSocketAddress) server.localAddress();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
+        subscribers.forEach(Channel::close);
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** The status every event carries and {@code GET /stats/requests} answers: Locust's keys, and ours. */
+    private String statusJson() {
+        LiveRun run = control.run();
+        StatsSnapshot s = run == null ? null : run.last();
+        Map<String, Object> m = LocustJson.requests(s, control.state().label(), run == null ? 0 : run.swarm.users());
+        RunRequest r = control.current();
+        m.put("host", r.host());
+        Map<String, Object> form = new LinkedHashMap<>();
+        form.put("user_count", r.users());
+        form.put("spawn_rate", r.spawnRate());
+        form.put("run_time", r.runTime() == null ? null : io.stampede.common.Durations.format(r.runTime()));
+        form.put("rate", r.rate());
+        m.put("form", form);
+        m.put("current_rate", control.currentRate());
+        if (run != null) {
+            m.put("user_classes_count", run.swarm.usersPerClass());
+            m.put("started", run.startedMillis);
+            m.put("elapsed", s == null ? 0 : s.elapsedSeconds());
+            m.put("dropped", s == null ? 0 : s.dropped());
+            m.put("exceptions", LocustJson.exceptions(s).get("exceptions"));
+            Map<String, Object> g = new LinkedHashMap<>();
+            g.put("cpu", Math.round(run.health.cpu() * 100));
+            g.put("lag_ms", Math.round(run.health.maxLagMs() * 10) / 10.0);
+            g.put("saturated", run.health.saturated());
+            m.put("generator", g);
+        }
+        return write(m);
+    }
+
+    private void broadcast(boolean newRun) {
+        status = statusJson();
+        if (subscribers.isEmpty()) {
+            return;
+        }
+        String event = newRun ? history() : tick();
+        ByteBuf buf = Unpooled.copiedBuffer(event, StandardCharsets.UTF_8);
+        try {
+            for (Channel ch : subscribers) {
+                if (!ch.isWritable()) {
+                    ch.close();
+                    continue;
+                }
+                ch.writeAndFlush(new DefaultHttpContent(buf.retainedDuplicate()));
+            }
+        } finally {
+            buf.release(); // each subscriber's write owns its own retained duplicate
+        }
+    }
+
+    /** The whole run so far: what a page (re)connecting needs to draw everything. */
+    private String history() {
+        LiveRun run = control.run();
+        Map<String, Object> timeline = run == null ? null : run.timeline().toMap();
+        return "event: history\ndata: {\"status\":" + status + ",\"timeline\":" + write(timeline) + "}\n\n";
+    }
+
+    /** The latest point, numbered so a page that missed one asks for the history again. */
+    private String tick() {
+        LiveRun run = control.run();
+        Map<String, Object> point = run == null ? null : run.timeline().lastPoint();
+        int n = run == null ? 0 : run.timeline().size();
+        return "event: tick\ndata: {\"status\":" + status + ",\"n\":" + n + ",\"point\":" + write(point) + "}\n\n";
+    }
+
+    private static String write(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e); // maps of strings, numbers and lists always serialize
+        }
+    }
+
+    private byte[] pageWithConfig() throws IOException {
+        try (InputStream in = WebUi.class.getResourceAsStream("index.html")) {
+            if (in == null) {
+                throw new IOException("the web UI's page is missing from the class path");
+            }
+            Map<String, Object> config = new LinkedHashMap<>();
+            config.put("scenario", scenarioSource);
+            config.put("classes", control.scenario().users().stream().map(c -> c.name()).toList());
+            String html = new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .replace("/*CONFIG*/null", write(config).replace("</", "<\\/"));
+            return html.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            String path = q.path();
+            boolean get = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
+            if (path.equals("/swarm")) {
+                if (!req.method().equals(HttpMethod.POST)) {
+                    send(ctx, req, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST /swarm with user_count, spawn_rate, host, run_time, rate\n"));
+                    return;
+                }
+                swarm(ctx, req, q);
+                return;
+            }
+            if (!get) {
+                send(ctx, req, text(HttpResponseStatus.METHOD_NOT_ALLOWED, req.method() + " " + path + ": only GET here\n"));
+                return;
+            }
+            switch (path) {
+                case "/" -> send(ctx, req, bytes(HttpResponseStatus.OK, "text/html; charset=utf-8", page));
+                case "/assets/uPlot.iife.min.js" -> send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/javascript; charset=utf-8", uplotJs)));
+                case "/assets/uPlot.min.css" -> send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/css; charset=utf-8", uplotCss)));
+                case "/events" -> subscribe(ctx);
+                case "/stats/requests" -> send(ctx, req, json(HttpResponseStatus.OK, status));
+                case "/stop" -> later(ctx, req, control.stop(), () -> json(HttpResponseStatus.OK,
+                        "{\"success\":true,\"message\":\"Test stopped\"}"));
+                case "/stats/reset" -> later(ctx, req, control.reset(), () -> text(HttpResponseStatus.OK, "ok"));
+                case "/stats/requests/csv" -> csv(ctx, req, "requests", CsvFiles::stats, CsvFiles.STATS_HEADER);
+                case "/stats/failures/csv" -> csv(ctx, req, "failures", CsvFiles::failures, CsvFiles.FAILURES_HEADER);
+                case "/exceptions/csv" -> csv(ctx, req, "exceptions", CsvFiles::exceptions, CsvFiles.EXCEPTIONS_HEADER);
+                case "/exceptions" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.exceptions(last()))));
+                case "/tasks" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.tasks(control.scenario()))));
+                case "/stats/report" -> report(ctx, req, q);
+                default -> send(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n"));
+            }
+        }
+
+        private StatsSnapshot last() {
+            LiveRun run = control.run();
+            return run == null ? null : run.last();
+        }
+
+        private void swarm(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q) {
+            Map<String, String> form = new LinkedHashMap<>();
+            q.parameters().forEach((k, v) -> form.put(k, v.get(v.size() - 1)));
+            HttpPostRequestDecoder decoder = null;
+            try {
+                decoder = new HttpPostRequestDecoder(req);
+                for (InterfaceHttpData d : decoder.getBodyHttpDatas()) {
+                    if (d instanceof Attribute a) {
+                        form.put(a.getName(), a.getValue());
+                    }
+                }
+            } catch (HttpPostRequestDecoder.ErrorDataDecoderException | IOException e) {
+                send(ctx, req, json(HttpResponseStatus.BAD_REQUEST, failure("cannot read the form: " + e.getMessage())));
+                return;
+            } finally {
+                if (decoder != null) {
+                    decoder.destroy();
+                }
+            }
+            RunRequest r;
+            try {
+                r = RunRequest.parse(form, control.current());
+            } catch (IllegalArgumentException e) {
+                send(ctx, req, json(HttpResponseStatus.BAD_REQUEST, failure(e.getMessage())));
+                return;
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            control.swarm(r).whenComplete((ok, e) -> {
+                FullHttpResponse res;
+                if (e == null) {
+                    res = json(HttpResponseStatus.OK, write(Map.of("success", true, "message", "Swarming started", "host", ok.host())));
+                } else {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    res = json(HttpResponseStatus.BAD_REQUEST, failure(cause.getMessage()));
+                }
+                finish(ctx, keepAlive, res);
+            });
+        }
+
+        private void subscribe(ChannelHandlerContext ctx) {
+            HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                    .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+            HttpUtil.setTransferEncodingChunked(res, true);
+            ctx.write(res);
+            // Subscribed before the history is built, so no tick can fall between the two
+            // (a tick that comes first is older than the history and the page skips it).
+            Channel ch = ctx.channel();
+            subscribers.add(ch);
+            ch.closeFuture().addListener(f -> subscribers.remove(ch));
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer("retry: 1000\n" + history(), StandardCharsets.UTF_8)));
+        }
+
+        private void report(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q) throws IOException {
+            LiveRun run = control.run();
+            if (run == null) {
+                send(ctx, req, text(HttpResponseStatus.NOT_FOUND, "no test has run yet: start one first\n"));
+                return;
+            }
+            FullHttpResponse res = bytes(HttpResponseStatus.OK, "text/html; charset=utf-8",
+                    run.report(scenarioSource).getBytes(StandardCharsets.UTF_8));
+            if (q.parameters().containsKey("download")) {
+                res.headers().set(HttpHeaderNames.CONTENT_DISPOSITION,
+                        "attachment;filename=report_" + run.startedMillis / 1000 + ".html");
+            }
+            send(ctx, req, res);
+        }
+
+        private void csv(ChannelHandlerContext ctx, FullHttpRequest req, String name,
+                         java.util.function.Function<StatsSnapshot, String> body, String header) {
+            StatsSnapshot s = last();
+            FullHttpResponse res = bytes(HttpResponseStatus.OK, "text/csv; charset=utf-8",
+                    (s == null ? header + "\n" : body.apply(s)).getBytes(StandardCharsets.UTF_8));
+            res.headers().set(HttpHeaderNames.CONTENT_DISPOSITION,
+                    "attachment;filename=" + name + "_" + System.currentTimeMillis() / 1000 + ".csv");
+            send(ctx, req, res);
+        }
+
+        private void later(ChannelHandlerContext ctx, FullHttpRequest req, CompletableFuture<Void> work,
+                           java.util.function.Supplier<FullHttpResponse> answer) {
+            boolean keepAlive = HttpUtil.isKeepAlive(req);
+            work.whenComplete((ok, e) -> finish(ctx, keepAlive, e == null ? answer.get()
+                    : json(HttpResponseStatus.INTERNAL_SERVER_ERROR, failure(String.valueOf(e.getMessage())))));
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private static String failure(String message) {
+        return write(Map.of("success", false, "message", message));
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res) {
+        if (req.method().equals(HttpMethod.HEAD)) {
+            res.content().clear();
+        }
+        finish(ctx, HttpUtil.isKeepAlive(req), res);
+    }
+
+    private static void finish(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse res) {
+        HttpUtil.setKeepAlive(res, keepAlive);
+        var f = ctx.writeAndFlush(res);
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static FullHttpResponse cached(FullHttpResponse res) {
+        res.headers().set(HttpHeaderNames.CACHE_CONTROL, "max-age=3600");
+        return res;
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, String body) {
+        return bytes(status, "application/json", body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        return bytes(status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static FullHttpResponse bytes(HttpResponseStatus status, String type, byte[] body) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return res;
+    }
+
+    static List<String> paths() {
+        return List.of("/", "/events", "/swarm", "/stop", "/stats/reset", "/stats/requests", "/stats/requests/csv",
+                "/stats/failures/csv", "/exceptions/csv", "/exceptions", "/tasks", "/stats/report");
+    }
+}
