@@ -52,8 +52,9 @@ import sun.misc.Signal;
         description = {
             "Load-test an HTTP API: Locust's users and tasks, wrk's speed, honest latency.",
             "",
-            "Scenario:  stampede swarm -f config/market-api.swarm.yaml -u 100 -r 10 -t 1m",
-            "Open:      stampede swarm -f FILE --rate 200/s -t 1m",
+            "Web UI:    stampede swarm -f config/market-api.swarm.yaml   (then open http://127.0.0.1:8089/)",
+            "Headless:  stampede swarm -f config/market-api.swarm.yaml -u 100 -r 10 -t 1m --headless",
+            "Open:      stampede swarm -f FILE --rate 200/s -t 1m --headless",
             "           (or --stages 30s:100/s,1m:500/s)",
             "Quick:     stampede swarm http://127.0.0.1:8080/ -c 64 -d 10s [--rate 2000/s]",
             "",

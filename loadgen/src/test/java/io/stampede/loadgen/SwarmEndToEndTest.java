@@ -354,4 +354,28 @@ class SwarmEndToEndTest {
                 .matches("\\d+,MissingVariable: variable \\$\\{token} has no value \\(not captured yet\\?\\) \\(GET /api/v1/products/\\),,local");
         assertThat(r.out()).contains("Exceptions (tasks abandoned");
     }
+
+    @Test
+    void withoutHeadlessTheWebUiServesAutostartsAndAutoquits(@TempDir Path dir) throws Exception {
+        Run r = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-u", "3", "-r", "30", "-t", "2s",
+                "--web-port", "0", "--autostart", "--autoquit", "0", "--only-summary", "--json", dir.resolve("ui.json").toString(),
+                "--html", dir.resolve("ui.html").toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).containsPattern("Web UI: http://127\\.0\\.0\\.1:\\d+/").contains("Test started: 3 users", "Test stopped.",
+                "Response time percentiles");
+        assertThat(JSON.readTree(dir.resolve("ui.json").toFile()).get("requests").asLong()).isPositive();
+        assertThat(Files.readString(dir.resolve("ui.html"))).contains("Requests per second, per endpoint");
+    }
+
+    @Test
+    void webUiFlagsThatCannotWorkAreRefused() throws Exception {
+        Run stages = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "--stages", "10s:5/s");
+        assertThat(stages.code()).isEqualTo(2);
+        assertThat(stages.err()).contains("--stages runs headless only");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Run busy = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "--web-port", String.valueOf(taken.getLocalPort()));
+            assertThat(busy.code()).isEqualTo(1);
+            assertThat(busy.err()).contains("cannot serve the web UI on 127.0.0.1:" + taken.getLocalPort(), "--web-port");
+        }
+    }
 }
