@@ -293,8 +293,9 @@ public final class SwarmCommand implements Callable<Integer> {
             if (stages != null) {
                 throw Cli.badValue(spec.commandLine(), "--stages runs headless only (the web UI's open model is a constant rate): add --headless");
             }
-            if (hdrLog != null) {
-                throw Cli.badValue(spec.commandLine(), "--hdr-log runs headless only: add --headless");
+            if (hdrLog != null || resetStats || warmup != null) {
+                throw Cli.badValue(spec.commandLine(), (hdrLog != null ? "--hdr-log" : resetStats ? "--reset-stats" : "--warmup")
+                        + " runs headless only (in the web UI, press Reset stats): add --headless");
             }
             if (webPort < 0 || webPort > 65535) {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");

@@ -48,10 +48,16 @@ public final class Swarm implements AutoCloseable {
     private int spawnedAtStart;
     private int spawnedEver;
     private final int[] perWorker;
-    /** Open model: the schedule in force, when it started, and its generation (an edit starts a new one). */
-    private volatile Pacer pacer;
-    private volatile long pacerStart;
-    private volatile int generation;
+    /**
+     * Open model: the schedule in force, read whole by the arrival chains (an edit swaps in a new
+     * one; chains of an older one end). Null until the arrivals begin; an edit before that is kept
+     * in {@link #pending}.
+     */
+    private volatile Schedule schedule;
+    private Pacer pending;
+
+    /** A pacer and when it started (nanoTime); compared by identity, so each restart is a new one. */
+    private record Schedule(Pacer pacer, long start) {}
 
     public Swarm(Scenario scenario, SwarmSettings settings, StatsCollector collector) {
         this.scenario = scenario;
@@ -81,7 +87,14 @@ public final class Swarm implements AutoCloseable {
     }
 
     public boolean spawning() {
-        return running.get() < target && !stopping;
+        if (stopping) {
+            return false;
+        }
+        return running.get() < target || (settings.pacer() != null && !begun.isDone());
+    }
+
+    public boolean stopping() {
+        return stopping;
     }
 
     /**
@@ -104,11 +117,11 @@ public final class Swarm implements AutoCloseable {
         java.util.concurrent.ScheduledFuture<?>[] poll = new java.util.concurrent.ScheduledFuture<?>[1];
         poll[0] = control.scheduleWithFixedDelay(() -> {
             synchronized (this) {
-                if (!stopping && ready.get() < target && System.nanoTime() < deadline) {
+                if (!stopping && ready.get() < Math.min(target, users.size()) && System.nanoTime() < deadline) {
                     return;
                 }
                 if (!stopping) {
-                    restartArrivals(settings.pacer(), System.nanoTime());
+                    restartArrivals(pending != null ? pending : settings.pacer(), System.nanoTime(), 0);
                 }
                 poll[0].cancel(false);
                 begun.complete(null);
@@ -139,14 +152,19 @@ public final class Swarm implements AutoCloseable {
             perWorker[workers.indexOf(w)]--;
             w.loop().execute(() -> {
                 w.idle.remove(u);
-                u.stop(false, running::decrementAndGet);
+                // Never below 0: stop() may already have zeroed the count when this user finishes.
+                u.stop(false, () -> running.updateAndGet(n -> Math.max(0, n - 1)));
             });
         }
         if (open) {
+            // New users join the free pool as soon as their on_start is done.
             while (this.users.size() < users) {
                 spawnOne();
             }
-            restartArrivals(pacer, pacerStart);
+            Schedule now = schedule;
+            if (now != null) {
+                restartArrivals(now.pacer(), now.start(), firstNotDue(now));
+            }
         }
     }
 
@@ -158,13 +176,46 @@ public final class Swarm implements AutoCloseable {
         if (stopping || settings.pacer() == null) {
             return;
         }
-        restartArrivals(Pacer.constant(perSecond), System.nanoTime());
+        if (schedule == null) {
+            pending = Pacer.constant(perSecond); // the arrivals have not begun: they begin at this rate
+            return;
+        }
+        restartArrivals(Pacer.constant(perSecond), System.nanoTime(), 0);
     }
 
     /** The arrival rate now (open model), or 0. */
     public double currentRate() {
-        Pacer p = pacer;
-        return p == null ? 0 : p.rateAt(System.nanoTime() - pacerStart);
+        Schedule now = schedule;
+        if (now == null) {
+            Pacer p = pending != null ? pending : settings.pacer();
+            return p == null ? 0 : p.rateAt(0);
+        }
+        return now.pacer().rateAt(System.nanoTime() - now.start());
+    }
+
+    /** The number of the first arrival of {@code s} not yet due (timeOf is monotonic: a binary search). */
+    private static long firstNotDue(Schedule s) {
+        long elapsed = System.nanoTime() - s.start();
+        long lo = 0;
+        long hi = 1;
+        while (due(s.pacer(), hi, elapsed)) {
+            lo = hi;
+            hi *= 2;
+        }
+        while (lo < hi) {
+            long mid = lo + (hi - lo) / 2;
+            if (due(s.pacer(), mid, elapsed)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private static boolean due(Pacer p, long n, long elapsed) {
+        long t = p.timeOf(n);
+        return t >= 0 && t < elapsed;
     }
 
     /** The index of the last user of the class furthest above its share. */
@@ -258,21 +309,13 @@ public final class Swarm implements AutoCloseable {
     }
 
     /**
-     * Starts the arrival chains on the workers that have users: arrival numbers first, first +
-     * stride, ... of {@code schedule} from {@code from}. Older chains see the new generation and end.
+     * Starts the arrival chains on the workers that have users: arrival numbers {@code next},
+     * next + 1, ... of {@code pacer} from {@code from}, spread over them. Chains of an older
+     * schedule see it replaced and end.
      */
-    private void restartArrivals(Pacer schedule, long from) {
-        int gen = ++generation;
-        pacer = schedule;
-        pacerStart = from;
-        long now = System.nanoTime();
-        long next = 0;
-        if (from < now) {
-            // Keep the schedule's place: the first arrival not yet due.
-            while (schedule.timeOf(next) >= 0 && from + schedule.timeOf(next) < now) {
-                next++;
-            }
-        }
+    private void restartArrivals(Pacer pacer, long from, long next) {
+        Schedule s = new Schedule(pacer, from);
+        schedule = s;
         List<Worker> withUsers = new ArrayList<>();
         for (int w = 0; w < workers.size(); w++) {
             if (perWorker[w] > 0) {
@@ -283,20 +326,18 @@ public final class Swarm implements AutoCloseable {
         for (int i = 0; i < stride; i++) {
             Worker worker = withUsers.get(i);
             long first = next + i;
-            worker.loop().execute(() -> arrivals(worker, first, stride, gen));
+            worker.loop().execute(() -> arrivals(worker, first, stride, s));
         }
     }
 
-    private void arrivals(Worker worker, long next, int stride, int gen) {
-        if (stopping || gen != generation) {
+    private void arrivals(Worker worker, long next, int stride, Schedule s) {
+        if (stopping || schedule != s) {
             return;
         }
-        Pacer schedule = pacer;
-        long from = pacerStart;
         long now = System.nanoTime();
         long due;
-        while ((due = schedule.timeOf(next)) >= 0 && from + due <= now) {
-            long intended = from + due;
+        while ((due = s.pacer().timeOf(next)) >= 0 && s.start() + due <= now) {
+            long intended = s.start() + due;
             VirtualUser user = worker.idle.pollFirst();
             if (user == null) {
                 worker.recording().dropped();
@@ -309,7 +350,7 @@ public final class Swarm implements AutoCloseable {
             return;
         }
         long n = next;
-        worker.loop().schedule(() -> arrivals(worker, n, stride, gen), from + due - now, TimeUnit.NANOSECONDS);
+        worker.loop().schedule(() -> arrivals(worker, n, stride, s), s.start() + due - now, TimeUnit.NANOSECONDS);
     }
 
     /** The most any worker's loop ran late since the last call, in milliseconds. */

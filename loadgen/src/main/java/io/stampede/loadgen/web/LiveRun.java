@@ -20,11 +20,15 @@ public final class LiveRun {
     final Timeline timeline = new Timeline();
     final GeneratorHealth health;
     final long startedMillis = System.currentTimeMillis();
-    private final long startedNanos = System.nanoTime();
+    /** When the run time starts counting: at once, or (open model) when the arrivals begin. */
+    private volatile long startedNanos = System.nanoTime();
+    /** The request in force: the start's, then each edit's. */
+    private volatile RunRequest inForce;
     private volatile StatsSnapshot last;
 
     LiveRun(Scenario scenario, SwarmSettings settings, RunRequest request) {
         this.request = request;
+        this.inForce = request;
         Swarm[] ref = new Swarm[1];
         this.collector = new StatsCollector(System::nanoTime, () -> ref[0] == null ? 0 : ref[0].users());
         this.swarm = new Swarm(scenario, settings, collector);
@@ -38,6 +42,20 @@ public final class LiveRun {
         timeline.add(s);
         last = s;
         return health.sample();
+    }
+
+    /** The open model's arrivals began (its users logged in): the run time and the rates count from here. */
+    void arrivalsBegan() {
+        collector.startClock();
+        startedNanos = System.nanoTime();
+    }
+
+    RunRequest inForce() {
+        return inForce;
+    }
+
+    void edited(RunRequest r) {
+        inForce = r;
     }
 
     boolean runTimeOver() {
@@ -60,6 +78,7 @@ public final class LiveRun {
     /** The HTML report of this run so far (or in full, once stopped): the same page as {@code --html}. */
     public String report(String scenarioSource) throws java.io.IOException {
         StatsSnapshot s = last != null ? last : collector.collect();
+        RunRequest request = inForce;
         java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
         settings.put("target", request.host());
         settings.put("scenario", scenarioSource);

@@ -40,11 +40,11 @@ final class LocustJson {
                     "current_rps", "current_fail_per_sec", "median_response_time", "ninetieth_response_time",
                     "ninety_ninth_response_time", "response_time_percentile_0.95", "response_time_percentile_0.99",
                     "avg_content_length", "total_rps")) {
-                Object v = null; // percentiles and min: none yet
+                Object v = 0.0; // the minimum of nothing is null, as Locust's
                 if (k.startsWith("num_")) {
                     v = 0;
-                } else if (k.contains("rps") || k.contains("per_sec") || k.startsWith("avg") || k.startsWith("max")) {
-                    v = 0.0;
+                } else if (k.equals("min_response_time")) {
+                    v = null;
                 }
                 zero.put(k, v);
             }
@@ -55,8 +55,8 @@ final class LocustJson {
         m.put("total_rps", s == null ? 0.0 : round(s.total().currentRps()));
         m.put("total_fail_per_sec", s == null ? 0.0 : round(s.total().currentFailuresPerSecond()));
         m.put("fail_ratio", s == null ? 0.0 : s.total().failRatio());
-        m.put("current_response_time_percentile_50", s == null ? null : percentile(s.intervalTotal(), 50));
-        m.put("current_response_time_percentile_95", s == null ? null : percentile(s.intervalTotal(), 95));
+        m.put("current_response_time_percentile_50", s == null ? 0.0 : percentile(s.intervalTotal(), 50));
+        m.put("current_response_time_percentile_95", s == null ? 0.0 : percentile(s.intervalTotal(), 95));
         m.put("state", state);
         m.put("user_count", users);
         return m;
@@ -75,11 +75,12 @@ final class LocustJson {
         m.put("max_response_time", round(e.maxMs()));
         m.put("current_rps", round(e.currentRps()));
         m.put("current_fail_per_sec", round(e.currentFailuresPerSecond()));
-        m.put("median_response_time", any ? round(e.percentileMs(50)) : null);
-        m.put("ninetieth_response_time", any ? round(e.percentileMs(90)) : null);
-        m.put("ninety_ninth_response_time", any ? round(e.percentileMs(99)) : null);
-        m.put("response_time_percentile_0.95", any ? round(e.percentileMs(95)) : null);
-        m.put("response_time_percentile_0.99", any ? round(e.percentileMs(99)) : null);
+        // Percentiles of nothing are 0, as Locust gives them; the minimum of nothing is null, as Locust's.
+        m.put("median_response_time", any ? round(e.percentileMs(50)) : 0.0);
+        m.put("ninetieth_response_time", any ? round(e.percentileMs(90)) : 0.0);
+        m.put("ninety_ninth_response_time", any ? round(e.percentileMs(99)) : 0.0);
+        m.put("response_time_percentile_0.95", any ? round(e.percentileMs(95)) : 0.0);
+        m.put("response_time_percentile_0.99", any ? round(e.percentileMs(99)) : 0.0);
         m.put("avg_content_length", round(e.avgContentSize()));
         // Ours: the whole run's rate, and service time (from the send) beside latency (from the intended start).
         m.put("total_rps", round(s.rps(e)));
@@ -126,7 +127,7 @@ final class LocustJson {
     }
 
     private static Double percentile(org.HdrHistogram.Histogram h, double p) {
-        return h == null || h.getTotalCount() == 0 ? null : round(h.getValueAtPercentile(p) / 1000.0);
+        return h == null || h.getTotalCount() == 0 ? 0.0 : round(h.getValueAtPercentile(p) / 1000.0);
     }
 
     private static double round(double v) {

@@ -83,6 +83,16 @@ public final class RunControl implements AutoCloseable {
         return run;
     }
 
+    /** The command line's values: what a new test takes for a field a script leaves out. */
+    public RunRequest defaults() {
+        return defaults;
+    }
+
+    /** Whether a test is spawning or running (a POST /swarm is then an edit). */
+    public boolean live() {
+        return run != null && (state == State.SPAWNING || state == State.RUNNING);
+    }
+
     /** The form's values: the last run's, or the command line's before any. */
     public RunRequest current() {
         return current;
@@ -91,36 +101,50 @@ public final class RunControl implements AutoCloseable {
     /**
      * Locust's {@code POST /swarm}: starts a new run (fresh statistics), or, while one runs,
      * changes its user count, spawn rate and (open model) arrival rate, as Locust's Edit does.
+     * With {@code edit}, only the latter: an edit that arrives after the run stopped must not
+     * start a new one (IllegalStateException).
      */
-    public CompletableFuture<RunRequest> swarm(RunRequest r) {
+    public CompletableFuture<RunRequest> swarm(RunRequest r, boolean edit) {
         return CompletableFuture.supplyAsync(() -> {
             LiveRun live = run;
             if (live != null && (state == State.SPAWNING || state == State.RUNNING)) {
-                if ((r.rate() == null) != (live.request.rate() == null)) {
+                RunRequest was = live.inForce();
+                if ((r.rate() == null) != (was.rate() == null)) {
                     throw new IllegalArgumentException("rate: a running test cannot switch between the closed and the"
                             + " open model; stop it and start a new one");
                 }
-                if (!r.host().equals(live.request.host())) {
+                if (!r.host().equals(was.host())) {
                     throw new IllegalArgumentException("host: a running test cannot change its host; stop it first");
                 }
                 live.swarm.retarget(r.users(), r.spawnRate());
-                if (r.rate() != null && !r.rate().equals(live.request.rate())) {
+                if (r.rate() != null && !r.rate().equals(was.rate())) {
                     live.swarm.changeRate(r.rate());
                 }
-                current = r;
+                // An edit changes users and rates; the run time stays as it started.
+                RunRequest now = new RunRequest(r.users(), r.spawnRate(), was.host(), was.runTime(), r.rate());
+                live.edited(now);
+                current = now;
                 state = State.SPAWNING;
                 notifyListeners(false);
-                return r;
+                return now;
+            }
+            if (edit) {
+                throw new IllegalStateException("no test is running to edit (it stopped): start a new one");
             }
             SwarmSettings settings = settingsFor.apply(r);
             LiveRun fresh = new LiveRun(scenario, settings, r);
+            try {
+                outputs.started(fresh);
+            } catch (RuntimeException e) {
+                fresh.swarm.close();
+                throw e;
+            }
             run = fresh;
             current = r;
             state = State.SPAWNING;
-            outputs.started(fresh);
             fresh.swarm.start().thenRun(() -> {
-                if (settings.pacer() != null) {
-                    fresh.collector.startClock(); // the open model's users logged in before this
+                if (settings.pacer() != null && !fresh.swarm.stopping()) {
+                    fresh.arrivalsBegan(); // the open model's users logged in before this
                 }
             });
             notifyListeners(true);
@@ -151,8 +175,13 @@ public final class RunControl implements AutoCloseable {
         }
         live.stop();
         state = State.STOPPED;
-        outputs.stopped(live);
-        notifyListeners(false);
+        try {
+            outputs.stopped(live);
+        } catch (RuntimeException e) {
+            System.err.println("stampede swarm: writing the test's results failed: " + e.getMessage());
+        } finally {
+            notifyListeners(false);
+        }
     }
 
     private void tick() {
@@ -165,14 +194,17 @@ public final class RunControl implements AutoCloseable {
             if (state == State.SPAWNING && !live.swarm.spawning()) {
                 state = State.RUNNING;
             }
-            outputs.tick(live, warning);
+            try {
+                outputs.tick(live, warning);
+            } catch (RuntimeException e) {
+                System.err.println("stampede swarm: writing the test's results failed: " + e.getMessage());
+            }
+            notifyListeners(false);
             if (live.runTimeOver()) {
                 stopNow();
-            } else {
-                notifyListeners(false);
             }
         } catch (RuntimeException e) {
-            // A failing output must not end the ticks (a scheduled task that throws is never run again).
+            // A scheduled task that throws is never run again: the ticks must go on.
             System.err.println("stampede swarm: " + e);
         }
     }
@@ -186,7 +218,7 @@ public final class RunControl implements AutoCloseable {
     /** The open model's arrival rate now, or null in the closed model. */
     public Double currentRate() {
         LiveRun live = run;
-        return live == null || live.request.rate() == null ? null : live.swarm.currentRate();
+        return live == null || live.inForce().rate() == null ? null : live.swarm.currentRate();
     }
 
     /** Stops the run on screen, if any, and waits for it (Ctrl-C). */

@@ -72,6 +72,14 @@ public final class WebMode {
 
             @Override
             public void stopped(LiveRun run) {
+                try {
+                    write(run);
+                } finally {
+                    stoppedOnce.countDown();
+                }
+            }
+
+            private void write(LiveRun run) {
                 StatsSnapshot last = run.last();
                 if (csv != null) {
                     csv.update(last);
@@ -81,8 +89,8 @@ public final class WebMode {
                 out.println(ConsoleTable.generatorLine(run.health()));
                 try {
                     if (o.jsonFile() != null) {
-                        JsonSummary.write(o.jsonFile(), JsonSummary.of(run.request().rate() == null ? "closed" : "open", last,
-                                run.request().users(), run.health()));
+                        JsonSummary.write(o.jsonFile(), JsonSummary.of(run.inForce().rate() == null ? "closed" : "open", last,
+                                run.inForce().users(), run.health()));
                     }
                     if (o.htmlFile() != null) {
                         Path parent = o.htmlFile().toAbsolutePath().getParent();
@@ -95,7 +103,6 @@ public final class WebMode {
                     throw new UncheckedIOException(e);
                 }
                 out.flush();
-                stoppedOnce.countDown();
             }
         };
         RunControl control = new RunControl(scenario, defaults, settings, outputs);
@@ -112,7 +119,7 @@ public final class WebMode {
             out.printf("Web UI: http://%s:%d/ (Ctrl-C to quit)%n", at.getHostString(), at.getPort());
             out.flush();
             if (o.autostart()) {
-                control.swarm(defaults).join();
+                control.swarm(defaults, false).join();
             }
             if (o.autoquit() != null) {
                 // Locust's --autoquit: quit this long after the (first) test stops.

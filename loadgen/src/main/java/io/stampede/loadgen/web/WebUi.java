@@ -31,6 +31,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.Attribute;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
+import io.netty.util.NetUtil;
 import io.stampede.common.Transport;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.HtmlReport;
@@ -68,6 +69,7 @@ public final class WebUi implements AutoCloseable {
     private final byte[] uplotCss;
     private volatile String status;
     private Channel server;
+    private volatile String boundHost = "127.0.0.1";
 
     public WebUi(RunControl control, String scenarioSource) throws IOException {
         this.control = control;
@@ -80,9 +82,11 @@ public final class WebUi implements AutoCloseable {
     }
 
     public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
+        boundHost = address.getHostString();
         server = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
                 // A page that cannot keep up is cut off (it reconnects and gets the history) rather than buffered without end.
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 8 << 20))
+                // (above the history of a day-long run, so a page that just connected is not taken for a slow one).
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 64 << 20))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -154,7 +158,7 @@ public final class WebUi implements AutoCloseable {
     private String history() {
         LiveRun run = control.run();
         Map<String, Object> timeline = run == null ? null : run.timeline().toMap();
-        return "event: history\ndata: {\"status\":" + status + ",\"timeline\":" + write(timeline) + "}\n\n";
+        return "event: history\ndata: {\"run\":" + runId(run) + ",\"status\":" + status + ",\"timeline\":" + write(timeline) + "}\n\n";
     }
 
     /** The latest point, numbered so a page that missed one asks for the history again. */
@@ -162,7 +166,13 @@ public final class WebUi implements AutoCloseable {
         LiveRun run = control.run();
         Map<String, Object> point = run == null ? null : run.timeline().lastPoint();
         int n = run == null ? 0 : run.timeline().size();
-        return "event: tick\ndata: {\"status\":" + status + ",\"n\":" + n + ",\"point\":" + write(point) + "}\n\n";
+        return "event: tick\ndata: {\"run\":" + runId(run) + ",\"status\":" + status + ",\"n\":" + n + ",\"point\":"
+                + write(point) + "}\n\n";
+    }
+
+    /** Which run an event belongs to: a page holding another run's points asks for the history again. */
+    private static long runId(LiveRun run) {
+        return run == null ? 0 : run.startedMillis;
     }
 
     private static String write(Object o) {
@@ -182,7 +192,7 @@ public final class WebUi implements AutoCloseable {
             config.put("scenario", scenarioSource);
             config.put("classes", control.scenario().users().stream().map(c -> c.name()).toList());
             String html = new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                    .replace("/*CONFIG*/null", write(config).replace("</", "<\\/"));
+                    .replace("/*CONFIG*/null", write(config).replace("<", "\\u003c"));
             return html.getBytes(StandardCharsets.UTF_8);
         }
     }
@@ -193,6 +203,11 @@ public final class WebUi implements AutoCloseable {
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             String path = q.path();
             boolean get = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
+            String refusal = refusal(req, path.equals("/swarm") || path.equals("/stop") || path.equals("/stats/reset"));
+            if (refusal != null) {
+                send(ctx, req, json(HttpResponseStatus.FORBIDDEN, failure(refusal)));
+                return;
+            }
             if (path.equals("/swarm")) {
                 if (!req.method().equals(HttpMethod.POST)) {
                     send(ctx, req, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST /swarm with user_count, spawn_rate, host, run_time, rate\n"));
@@ -209,7 +224,13 @@ public final class WebUi implements AutoCloseable {
                 case "/" -> send(ctx, req, bytes(HttpResponseStatus.OK, "text/html; charset=utf-8", page));
                 case "/assets/uPlot.iife.min.js" -> send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/javascript; charset=utf-8", uplotJs)));
                 case "/assets/uPlot.min.css" -> send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/css; charset=utf-8", uplotCss)));
-                case "/events" -> subscribe(ctx);
+                case "/events" -> {
+                    if (req.method().equals(HttpMethod.HEAD)) {
+                        send(ctx, req, text(HttpResponseStatus.OK, ""));
+                    } else {
+                        subscribe(ctx);
+                    }
+                }
                 case "/stats/requests" -> send(ctx, req, json(HttpResponseStatus.OK, status));
                 case "/stop" -> later(ctx, req, control.stop(), () -> json(HttpResponseStatus.OK,
                         "{\"success\":true,\"message\":\"Test stopped\"}"));
@@ -248,21 +269,25 @@ public final class WebUi implements AutoCloseable {
                     decoder.destroy();
                 }
             }
+            // Locust's Edit posts to the same path; our page marks its edits, so one that arrives after
+            // the test stopped is refused instead of starting a new test.
+            boolean edit = "1".equals(form.remove("edit"));
             RunRequest r;
             try {
-                r = RunRequest.parse(form, control.current());
+                r = RunRequest.parse(form, control.live() ? control.current() : control.defaults());
             } catch (IllegalArgumentException e) {
                 send(ctx, req, json(HttpResponseStatus.BAD_REQUEST, failure(e.getMessage())));
                 return;
             }
             boolean keepAlive = HttpUtil.isKeepAlive(req);
-            control.swarm(r).whenComplete((ok, e) -> {
+            control.swarm(r, edit).whenComplete((ok, e) -> {
                 FullHttpResponse res;
                 if (e == null) {
                     res = json(HttpResponseStatus.OK, write(Map.of("success", true, "message", "Swarming started", "host", ok.host())));
                 } else {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    res = json(HttpResponseStatus.BAD_REQUEST, failure(cause.getMessage()));
+                    res = json(cause instanceof IllegalStateException ? HttpResponseStatus.CONFLICT : HttpResponseStatus.BAD_REQUEST,
+                            failure(cause.getMessage()));
                 }
                 finish(ctx, keepAlive, res);
             });
@@ -318,6 +343,42 @@ public final class WebUi implements AutoCloseable {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
+    }
+
+    /**
+     * Why a request is refused, or null: a Host header naming another machine (a DNS-rebinding
+     * page), or, for what starts or stops load, a request another site's page made the browser
+     * send (its Origin or Sec-Fetch-Site says so). Scripts send neither and pass.
+     */
+    private String refusal(FullHttpRequest req, boolean changesLoad) {
+        String host = req.headers().get(HttpHeaderNames.HOST);
+        if (host != null && !allowedHost(host)) {
+            return "Host " + host + " is not this UI's address (open it as http://" + boundHost + ":PORT/)";
+        }
+        if (!changesLoad) {
+            return null;
+        }
+        String site = req.headers().get("Sec-Fetch-Site");
+        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+            return "refused: a page of another site (" + site + ") cannot start or stop load here";
+        }
+        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && host != null && !origin.equalsIgnoreCase("http://" + host)) {
+            return "refused: a page of " + origin + " cannot start or stop load here";
+        }
+        return null;
+    }
+
+    private boolean allowedHost(String hostHeader) {
+        String name = hostHeader;
+        if (name.startsWith("[")) {
+            int end = name.indexOf(']');
+            name = end < 0 ? name : name.substring(1, end);
+        } else if (name.indexOf(':') >= 0) {
+            name = name.substring(0, name.lastIndexOf(':'));
+        }
+        return name.equalsIgnoreCase("localhost") || name.equalsIgnoreCase(boundHost) || NetUtil.isValidIpV4Address(name)
+                || NetUtil.isValidIpV6Address(name);
     }
 
     private static String failure(String message) {

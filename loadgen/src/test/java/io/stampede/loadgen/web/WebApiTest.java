@@ -202,8 +202,26 @@ class WebApiTest {
         assertThat(get("/stats/reset").body()).isEqualTo("ok");
         assertThat(aggregated(stats()).get("num_requests").asLong()).isLessThan(before);
 
+        // Another site's page cannot start or stop load; a page of another host name sees nothing.
+        HttpResponse<String> forged = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/stop"))
+                .header("Origin", "http://evil.example").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(forged.statusCode()).isEqualTo(403);
+        assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/swarm")).header("Sec-Fetch-Site", "cross-site")
+                .POST(HttpRequest.BodyPublishers.ofString("user_count=1")).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                .isEqualTo(403);
+        assertThat(stats().get("state").asText()).isEqualTo("running");
+        try (java.net.Socket raw = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+            raw.getOutputStream().write("GET /stats/requests HTTP/1.1\r\nHost: evil.example:8089\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String statusLine = new BufferedReader(new InputStreamReader(raw.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            assertThat(statusLine).isEqualTo("HTTP/1.1 403 Forbidden");
+        }
+
         HttpResponse<String> stop = get("/stop");
         assertThat(JSON.readTree(stop.body())).isEqualTo(JSON.readTree("{\"success\":true,\"message\":\"Test stopped\"}"));
+        assertThat(stats().get("state").asText()).isEqualTo("stopped");
+        // The page's edit, arriving after the stop, does not start a new test.
+        HttpResponse<String> late = post("/swarm", "user_count=9&spawn_rate=10&edit=1");
+        assertThat(late.statusCode()).isEqualTo(409);
         assertThat(stats().get("state").asText()).isEqualTo("stopped");
         HttpResponse<String> report = get("/stats/report?download=1");
         assertThat(report.body()).contains("uPlot", "Stampede swarm: " + target.url(), "/healthz");
@@ -235,6 +253,10 @@ class WebApiTest {
         assertThat(post("/swarm", "user_count=3&spawn_rate=1000&rate=50/s").statusCode()).isEqualTo(200);
         Awaitility.await("the new rate").atMost(Duration.ofSeconds(20)).until(() -> stats().get("current_rate").asDouble() == 50.0
                 && stats().get("user_count").asInt() == 3);
+        // And back to the rate it started with (the comparison is with the rate in force, not the first).
+        assertThat(post("/swarm", "user_count=3&spawn_rate=1000&rate=20/s").statusCode()).isEqualTo(200);
+        assertThat(stats().get("current_rate").asDouble()).isEqualTo(20.0);
+        assertThat(stats().get("form").get("rate").asDouble()).isEqualTo(20.0);
         long count = aggregated(stats()).get("num_requests").asLong();
         Awaitility.await("arrivals go on").atMost(Duration.ofSeconds(20)).until(() -> aggregated(stats()).get("num_requests").asLong() > count + 20);
         LiveRun run = control.run();
