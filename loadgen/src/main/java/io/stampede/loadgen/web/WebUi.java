@@ -283,7 +283,11 @@ public final class WebUi implements AutoCloseable {
             control.swarm(r, edit).whenComplete((ok, e) -> {
                 FullHttpResponse res;
                 if (e == null) {
-                    res = json(HttpResponseStatus.OK, write(Map.of("success", true, "message", "Swarming started", "host", ok.host())));
+                    Map<String, Object> answer = new LinkedHashMap<>(); // Locust's order
+                    answer.put("success", true);
+                    answer.put("message", "Swarming started");
+                    answer.put("host", ok.host());
+                    res = json(HttpResponseStatus.OK, write(answer));
                 } else {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     res = json(cause instanceof IllegalStateException ? HttpResponseStatus.CONFLICT : HttpResponseStatus.BAD_REQUEST,
@@ -382,7 +386,10 @@ public final class WebUi implements AutoCloseable {
     }
 
     private static String failure(String message) {
-        return write(Map.of("success", false, "message", message));
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("success", false);
+        answer.put("message", message);
+        return write(answer);
     }
 
     private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res) {
