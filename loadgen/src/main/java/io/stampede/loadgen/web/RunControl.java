@@ -66,10 +66,6 @@ public final class RunControl implements AutoCloseable {
         listeners.add(l);
     }
 
-    public void removeListener(Listener l) {
-        listeners.remove(l);
-    }
-
     public Scenario scenario() {
         return scenario;
     }

@@ -41,7 +41,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -424,10 +423,5 @@ public final class WebUi implements AutoCloseable {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         return res;
-    }
-
-    static List<String> paths() {
-        return List.of("/", "/events", "/swarm", "/stop", "/stats/reset", "/stats/requests", "/stats/requests/csv",
-                "/stats/failures/csv", "/exceptions/csv", "/exceptions", "/tasks", "/stats/report");
     }
 }

@@ -66,16 +66,17 @@ class WebUiTenThousandUsersTest {
                         + " longTasks.push(e.duration))).observe({entryTypes: ['longtask']}); true");
                 int ticks = chrome.eval("ticks").asInt();
                 int points = chrome.eval("T.t.length").asInt();
-                long slowest = 0;
-                long until = System.nanoTime() + Duration.ofSeconds(8).toNanos();
-                while (System.nanoTime() < until) {
-                    long t0 = System.nanoTime();
+                // Poll the page (a query of its table each time, timed) until it has drawn eight more points.
+                long[] slowest = {0};
+                long t0 = System.nanoTime();
+                Awaitility.await("eight more chart points").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                    long asked = System.nanoTime();
                     chrome.eval("document.querySelectorAll('#stats-table tbody tr').length");
-                    slowest = Math.max(slowest, (System.nanoTime() - t0) / 1_000_000);
-                    Awaitility.await().pollDelay(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> true);
-                }
+                    slowest[0] = Math.max(slowest[0], (System.nanoTime() - asked) / 1_000_000);
+                    return chrome.eval("T.t.length").asInt() - points >= 8;
+                });
+                double seconds = (System.nanoTime() - t0) / 1e9;
                 int applied = chrome.eval("ticks").asInt() - ticks;
-                int added = chrome.eval("T.t.length").asInt() - points;
                 JsonNode longTasks = chrome.eval("longTasks");
                 double longest = 0;
                 for (JsonNode d : longTasks) {
@@ -84,16 +85,15 @@ class WebUiTenThousandUsersTest {
                 HttpResponse<String> stats = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(swarm.url + "stats/requests"))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode s = JSON.readTree(stats.body());
-                System.out.printf("10,000 users: %d events and %d chart points in 8 s; slowest script answer %d ms; %d long tasks,"
-                        + " longest %.0f ms; a status is %d bytes; %s req/s%n", applied, added, slowest, longTasks.size(), longest,
+                System.out.printf("10,000 users: %d events and 8 chart points in %.1f s; slowest script answer %d ms; %d long tasks,"
+                        + " longest %.0f ms; a status is %d bytes; %s req/s%n", applied, seconds, slowest[0], longTasks.size(), longest,
                         stats.body().length(), s.get("total_rps"));
                 assertThat(s.get("user_count").asInt()).isEqualTo(USERS);
                 assertThat(s.get("stats")).hasSize(4); // three endpoints and the total, whatever the users
-                // A tick a second reached the page and was drawn (some slack for a busy 2-core machine).
-                assertThat(applied).isGreaterThanOrEqualTo(4);
-                assertThat(added).isGreaterThanOrEqualTo(4);
-                // The page answered script within a second every time: it was never frozen for long.
-                assertThat(slowest).isLessThan(1_000);
+                // Every point came with its event (none dropped, none out of order), and the page answered
+                // script within a second every time: it was never frozen for long.
+                assertThat(applied).isGreaterThanOrEqualTo(8);
+                assertThat(slowest[0]).isLessThan(1_000);
                 assertThat(stats.body().length()).isLessThan(16 * 1024);
                 assertThat(swarm.terminate()).as(swarm.out.toString()).isIn(0, 1); // 1: the /nope requests failed, as meant
             }
