@@ -105,6 +105,11 @@ public final class ApiCommand implements Callable<Integer> {
             description = "Answer /_admin/ requests from any address, not only loopback.")
     boolean adminRemote;
 
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "10s",
+            converter = io.stampede.common.DurationConverter.class,
+            description = "On SIGTERM, how long requests in flight may take to finish. Default: ${DEFAULT-VALUE}.")
+    java.time.Duration shutdownGrace;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed for the generated products and comments. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -118,7 +123,10 @@ public final class ApiCommand implements Callable<Integer> {
         MarketApi api = new MarketApi(data, ioThreads);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            api.close();
+            // SIGTERM / Ctrl-C: requests in flight are answered first (up to the grace period).
+            if (!api.close(shutdownGrace)) {
+                System.err.println("stampede api: stopped with requests still in flight after " + Durations.format(shutdownGrace));
+            }
             stopped.countDown();
         }, "market-shutdown"));
         List<MarketApi.Instance> started = new ArrayList<>();

@@ -75,10 +75,12 @@ final class ApiInstance implements Dispatcher {
     public void dispatch(ApiRequest request, Channel channel, Consumer<Reply> respond) {
         if (request.path().startsWith("/api/")) {
             handleApi(request, channel, respond);
-        } else if (request.path().startsWith("/_admin/") && !settings.adminRemote()
-                && !request.remote().getAddress().isLoopbackAddress()) {
+        } else if (request.path().startsWith("/_admin/") && !settings.adminRemote() && !request.local()) {
+            // A proxy on this machine connects from loopback too: a request it relays says so
+            // in its forwarding headers and is as remote as the client behind it.
             respond.accept(Reply.error(403, "client_error", "permission_denied",
-                    "The admin endpoints answer only on loopback (start with --admin-remote to change that).", null, 0));
+                    "The admin endpoints answer only to direct requests on loopback, not to proxied ones "
+                            + "(start with --admin-remote to change that).", null, 0));
         } else {
             respond.accept(run(admin.match(request)));
         }

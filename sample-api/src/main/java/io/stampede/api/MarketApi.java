@@ -9,8 +9,13 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.stampede.api.http.ApiConnection;
+import io.stampede.common.Drain;
 import io.stampede.common.Transport;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -42,6 +47,8 @@ public final class MarketApi implements AutoCloseable {
     private final ExecutorService cpu;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Instance> instances = new ArrayList<>();
+    private final ChannelGroup connections = new DefaultChannelGroup("market-connections", GlobalEventExecutor.INSTANCE);
+    private volatile boolean stopping;
 
     public MarketApi(MarketData data, int ioThreads) {
         this.data = data;
@@ -69,9 +76,14 @@ public final class MarketApi implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (stopping) {
+                            ch.close();
+                            return;
+                        }
+                        connections.add(ch);
                         ch.pipeline().addLast(new HttpServerCodec(4096, 16_384, 8192),
                                 new HttpObjectAggregator(MAX_BODY),
-                                new ApiConnection(holder.instance));
+                                new ApiConnection(holder.instance, () -> stopping));
                     }
                 });
         Channel channel = bootstrap.bind(settings.bind(), settings.port()).sync().channel();
@@ -88,17 +100,37 @@ public final class MarketApi implements AutoCloseable {
         return List.copyOf(instances);
     }
 
-    /** Stops accepting, then stops the event loops (waiting at most two seconds for them). */
+    /** Stops at once: {@link #close(Duration)} with no time for requests in flight. */
     @Override
     public void close() {
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Graceful stop: stop accepting, close idle connections, let every request already read be
+     * answered for up to {@code grace} (its reply closes the connection), then close what is
+     * left and stop the event loops.
+     *
+     * @return true when every connection finished within the grace period
+     */
+    public boolean close(Duration grace) {
+        stopping = true;
         List<Channel> toClose;
         synchronized (this) {
             toClose = List.copyOf(listeners);
             listeners.clear();
         }
         toClose.forEach(c -> c.close().syncUninterruptibly());
+        boolean clean = Drain.await(connections, ch -> {
+            ApiConnection c = ch.pipeline().get(ApiConnection.class);
+            if (c != null) {
+                c.drain();
+            }
+        }, grace);
+        connections.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         cpu.shutdownNow();
+        return clean;
     }
 
     /** The instance is created once the port is bound, before the first connection is accepted. */

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.stampede.balancer.upstream.PeerGroup;
 import io.stampede.common.Transport;
+import io.stampede.common.web.LocalPageGuard;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,14 +31,19 @@ import java.util.function.Supplier;
 
 /**
  * The admin listener: {@code GET /status} answers JSON with every upstream's peers and their
- * balancing state, read under each upstream's lock so a snapshot is consistent. It shares the
- * proxy's event loops but none of its connections.
+ * balancing state, read under each upstream's lock so a snapshot is consistent, and
+ * {@code GET /metrics} Prometheus's text. It runs on a thread of its own, not on the proxy's event
+ * loops, so a scrape of a large configuration never delays a proxied request. Requests whose Host
+ * names another machine (DNS rebinding) are refused, and so are cross-site requests to anything
+ * that changes state, before any such endpoint exists.
  */
 public final class AdminServer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Supplier<Map<String, PeerGroup>> groups;
     private Channel channel;
+    private EventLoopGroup loop;
+    private final LocalPageGuard guard = new LocalPageGuard("the admin listener", "127.0.0.1");
 
     private final ProxyMetrics metrics;
 
@@ -47,8 +53,10 @@ public final class AdminServer {
         this.metrics = metrics;
     }
 
-    public InetSocketAddress start(EventLoopGroup loops, InetSocketAddress address) throws InterruptedException {
-        channel = new ServerBootstrap().group(loops).channel(Transport.serverChannel())
+    public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
+        loop = Transport.newGroup(1, "proxy-admin");
+        guard.boundTo(address.getHostString());
+        channel = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -61,6 +69,9 @@ public final class AdminServer {
     public void stop() {
         if (channel != null) {
             channel.close().syncUninterruptibly();
+        }
+        if (loop != null) {
+            loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
@@ -123,7 +134,13 @@ public final class AdminServer {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
             String path = new QueryStringDecoder(req.uri()).path();
             FullHttpResponse r;
-            if (req.method().equals(HttpMethod.GET) && path.equals("/status")) {
+            boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
+            String refusal = guard.refusal(req.headers(), !read);
+            if (refusal != null) {
+                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.FORBIDDEN,
+                        Unpooled.wrappedBuffer(JSON.writeValueAsBytes(Map.of("error", refusal))));
+                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            } else if (req.method().equals(HttpMethod.GET) && path.equals("/status")) {
                 r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
                         Unpooled.wrappedBuffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(status())));
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");

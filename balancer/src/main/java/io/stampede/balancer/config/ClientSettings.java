@@ -12,7 +12,12 @@ import java.time.Duration;
  * @param headerBufferSize {@code large_client_header_buffers} size: the longest request line or header line
  * @param bodyMinRate {@code client_body_min_rate RATE [GRACE]} (ours): bytes per second a body must
  *     average once it has taken longer than {@code bodyRateGrace}; 0 turns the check off
+ * @param mergeSlashes {@code merge_slashes}: {@code //} in a path counts as {@code /} when locations are matched
+ * @param underscoresInHeaders {@code underscores_in_headers}: whether {@code _} is valid in a header name
+ * @param ignoreInvalidHeaders {@code ignore_invalid_headers}: headers with invalid names are dropped
+ *     (neither forwarded nor seen by variables) rather than passed on
  */
 public record ClientSettings(long maxBodySize, int bodyBufferSize, Duration headerTimeout, Duration bodyTimeout,
                              Duration keepaliveTimeout, int keepaliveRequests, Duration sendTimeout,
-                             int headerBuffers, int headerBufferSize, long bodyMinRate, Duration bodyRateGrace) {}
+                             int headerBuffers, int headerBufferSize, long bodyMinRate, Duration bodyRateGrace,
+                             boolean mergeSlashes, boolean underscoresInHeaders, boolean ignoreInvalidHeaders) {}

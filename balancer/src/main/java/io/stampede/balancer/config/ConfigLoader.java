@@ -32,7 +32,7 @@ public final class ConfigLoader {
     private static final Set<String> TOP_KEYS = union(PROXY_KEYS, Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
-            "client_body_min_rate",
+            "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
             "locations", "upstreams", "match"));
     private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
@@ -212,7 +212,15 @@ public final class ConfigLoader {
                 duration(top.get("keepalive_timeout"), Duration.ofSeconds(75), true),
                 top.containsKey("keepalive_requests") ? integer(top.get("keepalive_requests"), 0, Integer.MAX_VALUE, "an integer >= 0") : 1000,
                 duration(top.get("send_timeout"), Duration.ofSeconds(60), false),
-                headerBuffers, headerBufferSize, minRate[0], Duration.ofMillis(minRate[1]));
+                headerBuffers, headerBufferSize, minRate[0], Duration.ofMillis(minRate[1]),
+                onOff(top, "merge_slashes", true), onOff(top, "underscores_in_headers", false),
+                onOff(top, "ignore_invalid_headers", true));
+    }
+
+    /** An nginx flag ({@code on} / {@code off}), or its default when the key is absent. */
+    private static boolean onOff(Map<String, YamlNode> m, String key, boolean fallback) {
+        YamlNode n = m.get(key);
+        return n == null ? fallback : ServerLines.flag(n, key, n.text());
     }
 
     private static UpstreamConfig upstream(String name, YamlNode node) {

@@ -10,13 +10,18 @@ import java.util.concurrent.ScheduledFuture;
 /**
  * One connection to an upstream server, living on its client's event loop. While an exchange owns
  * it, everything it reads goes to that exchange; while idle in a {@link BackendPool} it expects
- * nothing, and a close or stray bytes from the server just remove it.
+ * nothing: a close removes it, and any byte from the server (the {@link UpstreamDecoder} sees
+ * those) closes it, since it could only be read as the answer to the next request sent on it.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
     final Channel channel;
     final InetSocketAddress address;
+    final UpstreamDecoder decoder;
+    private final ProxyLog log;
     final long createdNanos = System.nanoTime();
     int requests;
+    /** Interim (1xx) responses seen for the current request. */
+    int interimResponses;
     /** Whether the last response let the connection be reused (HTTP/1.1, no Connection: close). */
     boolean keepAliveAllowed;
     /** The exchange using it; null while idle. */
@@ -25,9 +30,18 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     BackendPool.IdleList idleIn;
     ScheduledFuture<?> idleTimer;
 
-    BackendConnection(Channel channel, InetSocketAddress address) {
+    BackendConnection(Channel channel, InetSocketAddress address, UpstreamDecoder decoder, ProxyLog log) {
         this.channel = channel;
         this.address = address;
+        this.decoder = decoder;
+        this.log = log;
+        decoder.onIdleSurplus(this::idleSurplus);
+    }
+
+    private void idleSurplus() {
+        log.upstreamError("upstream sent " + decoder.surplusBytes() + " unexpected bytes on an idle keepalive "
+                + "connection; closed", address.getHostString() + ":" + address.getPort());
+        channel.close();
     }
 
     @Override
@@ -51,6 +65,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.connectionError("upstream " + address.getHostString() + ":" + address.getPort(), cause);
         ctx.close();
     }
 }

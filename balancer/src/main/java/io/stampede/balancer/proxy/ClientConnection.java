@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -45,6 +46,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean headStarted;
     private LazyDeadline headDeadline;
     private ScheduledFuture<?> bodyTimer;
+    private ScheduledFuture<?> sendTimer;
     private long bodyStartNanos;
     private long bodyBytes;
 
@@ -121,6 +123,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             }
             if (msg instanceof HttpContent content && current.wantsBody() && backlog.isEmpty()) {
                 current.onBody(content);
+            } else if (msg instanceof HttpContent && !(msg instanceof HttpRequest) && backlog.isEmpty()) {
+                // The end marker of the current request, whose body (if any) is already complete:
+                // a next request would start with its head.
+                ReferenceCountUtil.release(msg);
             } else {
                 backlog.addLast(msg);
             }
@@ -153,9 +159,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         if (request.decoderResult().isFailure()) {
             ReferenceCountUtil.release(request);
-            refuse(record, statusFor(request.decoderResult().cause()), HttpVersion.HTTP_1_1);
+            refuse(record, statusFor(request.decoderResult().cause()), HttpVersion.HTTP_1_1, false);
             return;
         }
+        boolean headOnly = request.method().equals(HttpMethod.HEAD);
         if (runtime.logsAccess()) {
             record.requestLine = request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
             record.referer = request.headers().get(HttpHeaderNames.REFERER);
@@ -163,16 +170,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         RequestGuard.Refusal refusal = RequestGuard.check(request);
         if (refusal != null) {
-            refuse(record, refusal.status(), request.protocolVersion());
+            refuse(record, refusal.status(), request.protocolVersion(), headOnly);
             return;
         }
         RequestGuard.Target target = RequestGuard.target(request);
-        Optional<LocationConfig> location = runtime.config().locate(RequestGuard.pathOf(target.uri()));
-        if (location.isEmpty()) {
-            refuse(record, 404, request.protocolVersion());
+        RequestPath path = RequestPath.parse(target.uri(), limits.mergeSlashes());
+        if (path.invalid() != null) {
+            runtime.log().clientError("client sent an invalid request target: " + path.invalid(), record.remoteAddr);
+            refuse(record, 400, request.protocolVersion(), headOnly);
             return;
         }
-        current = new Exchange(this, ctx, runtime, request, target, location.get(), record);
+        HeaderNames.dropInvalid(request.headers(), limits.underscoresInHeaders(), limits.ignoreInvalidHeaders());
+        Optional<LocationConfig> location = runtime.config().locate(path.normalized());
+        if (location.isEmpty()) {
+            refuse(record, 404, request.protocolVersion(), headOnly);
+            return;
+        }
+        current = new Exchange(this, ctx, runtime, request, target, path, location.get(), record);
         current.start();
     }
 
@@ -194,12 +208,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Answers a request the proxy refused itself, then closes: nothing after it is read. */
-    private void refuse(AccessRecord record, int status, HttpVersion version) {
+    private void refuse(AccessRecord record, int status, HttpVersion version, boolean headOnly) {
         record.status = status;
         runtime.access(record);
         closing = true;
         releaseBacklog();
-        ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), version, status, false)).addListener(ChannelFutureListener.CLOSE);
+        closeAfter(ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), version, status, false, headOnly)));
     }
 
     /** The exchange's request is refused (413): answer, and close without reading further. */
@@ -217,7 +231,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
-            refuse(exchange.record, status, HttpVersion.HTTP_1_1);
+            refuse(exchange.record, status, HttpVersion.HTTP_1_1, false);
         }
     }
 
@@ -229,6 +243,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 && (limits.keepaliveRequests() == 0 || requests < limits.keepaliveRequests());
     }
 
+    /**
+     * The exchange is over and {@code written} carries its last bytes. Nothing more is read from
+     * the client, and no pipelined request waiting in the backlog is started, until those bytes
+     * were taken by the socket: a client that pipelines and never reads gets at most one response
+     * fetched for it beyond what its socket buffers hold (nginx behaves the same). Until then
+     * {@code send_timeout} runs, and a client that takes nothing for that long is closed.
+     */
     void exchangeDone(Exchange exchange, ChannelFuture written, boolean keepAlive, boolean bodyRead) {
         if (exchange != current) {
             return;
@@ -239,20 +260,79 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (!keepAlive || !ctx.channel().isActive()) {
             closing = true;
             releaseBacklog();
-            written.addListener(ChannelFutureListener.CLOSE);
+            closeAfter(written);
             return;
         }
-        while (current == null && !backlog.isEmpty() && !closing) {
-            dispatch(backlog.pollFirst());
-            while (current != null && current.wantsBody() && backlog.peekFirst() instanceof HttpContent c) {
-                backlog.pollFirst();
-                current.onBody(c);
-            }
+        if (written.isDone()) {
+            afterWritten(written);
+        } else {
+            armSendTimer();
+            written.addListener(this::afterWritten);
         }
-        if (current == null && !closing) {
+    }
+
+    private void afterWritten(io.netty.util.concurrent.Future<?> written) {
+        cancel(sendTimer);
+        sendTimer = null;
+        if (!written.isSuccess()) {
+            ctx.close();
+            return;
+        }
+        if (closing || current != null) {
+            return;
+        }
+        if (backlog.isEmpty()) {
             armHeadTimer(limits.keepaliveTimeout().toMillis());
             ctx.read();
+        } else {
+            // Started as a task of its own, never from inside the upstream read that ended the
+            // last response: that read's connection must be settled (pooled or closed) first.
+            ctx.executor().execute(this::nextFromBacklog);
         }
+    }
+
+    /** Starts the next pipelined request already read; its end starts the one after. */
+    private void nextFromBacklog() {
+        while (current == null && !closing) {
+            Object next = backlog.pollFirst();
+            if (next == null) {
+                armHeadTimer(limits.keepaliveTimeout().toMillis());
+                ctx.read();
+                return;
+            }
+            boolean request = next instanceof HttpRequest;
+            dispatch(next);
+            if (request) {
+                while (current != null && current.wantsBody() && backlog.peekFirst() instanceof HttpContent c) {
+                    backlog.pollFirst();
+                    current.onBody(c);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Closes once {@code written} is on the wire, or after send_timeout if the client takes nothing. */
+    private void closeAfter(ChannelFuture written) {
+        if (written.isDone()) {
+            ctx.close();
+            return;
+        }
+        armSendTimer();
+        written.addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void armSendTimer() {
+        cancel(sendTimer);
+        sendTimer = ctx.executor().schedule(() -> {
+            sendTimer = null;
+            runtime.log().clientError("client timed out while the response was sent to it", remoteAddress());
+            ctx.close();
+        }, limits.sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private String remoteAddress() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
     }
 
     void startBodyTimer() {
@@ -312,8 +392,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         if (headStarted) {
             AccessRecord r = new AccessRecord();
-            r.remoteAddr = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress();
-            refuse(r, 408, HttpVersion.HTTP_1_1);
+            r.remoteAddr = remoteAddress();
+            refuse(r, 408, HttpVersion.HTTP_1_1, false);
         } else {
             ctx.close();
         }
@@ -323,6 +403,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         headDeadline.cancel();
         stopBodyTimer();
+        cancel(sendTimer);
         if (current != null) {
             Exchange e = current;
             e.clientClosed();
@@ -332,6 +413,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        runtime.log().connectionError("client " + remoteAddress(), cause);
         ctx.close();
     }
 

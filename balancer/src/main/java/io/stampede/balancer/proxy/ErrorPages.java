@@ -2,6 +2,7 @@ package io.stampede.balancer.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -14,16 +15,23 @@ import java.nio.charset.StandardCharsets;
 final class ErrorPages {
     private ErrorPages() {}
 
-    static FullHttpResponse page(ByteBufAllocator alloc, HttpVersion version, int status, boolean keepAlive) {
+    /**
+     * @param headOnly the request was HEAD: the head says what the page would be (its type and
+     *     length) but no body follows, as for any other answer to HEAD
+     */
+    static FullHttpResponse page(ByteBufAllocator alloc, HttpVersion version, int status, boolean keepAlive,
+                                 boolean headOnly) {
         HttpResponseStatus s = HttpResponseStatus.valueOf(status);
         String title = status + " " + reason(status, s);
         String html = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title
                 + "</h1></center>\r\n<hr><center>stampede</center>\r\n</body>\r\n</html>\r\n";
-        ByteBuf body = alloc.buffer(html.length());
-        body.writeCharSequence(html, StandardCharsets.ISO_8859_1);
+        ByteBuf body = headOnly ? Unpooled.EMPTY_BUFFER : alloc.buffer(html.length());
+        if (!headOnly) {
+            body.writeCharSequence(html, StandardCharsets.ISO_8859_1);
+        }
         FullHttpResponse r = new DefaultFullHttpResponse(version, s, body);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html");
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, html.length());
         if (!keepAlive) {
             r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (version.equals(HttpVersion.HTTP_1_0)) {

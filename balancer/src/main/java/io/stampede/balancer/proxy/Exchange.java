@@ -11,7 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -64,36 +64,58 @@ final class Exchange {
     private final List<ByteBuf> body = new ArrayList<>();
     private long bodyBytes;
     private final long declaredLength;
-    private boolean bodyComplete;
-    private boolean streaming;
-    private boolean streamedSome;
 
     private BalancedRequest balanced;
     private Peer peer;
     private boolean peerHeld;
     private BackendConnection backend;
     private boolean cached;
-    /** Whether this attempt started writing the request (nginx's request_sent). */
-    private boolean requestSent;
-    private boolean requestFullySent;
+    /** Whether the whole request reached the upstream in this attempt (a connection can be reused only then). */
+    private boolean requestWhole;
     private long firstAttemptNanos;
     private long attemptNanos;
     /** The current attempt's response status (0 before its head) and time to it, for the peer's statistics. */
     private int upstreamStatus;
     private long headerMillis;
 
-    private boolean responseStarted;
+    /**
+     * Where the exchange is. Each wait has its own deadline, set when the phase is entered, and
+     * the timer's meaning follows from the phase alone (see {@link #onTimer}).
+     */
+    enum Phase {
+        /** Reading a request body that is held so the request can be retried. */
+        BODY,
+        /** Waiting in the upstream's queue for a server (deadline: the queue's timeout). */
+        QUEUED,
+        /** Opening a connection to the chosen server (deadline: Netty's connect timeout). */
+        CONNECTING,
+        /** Writing the request, and a streamed body as the client sends it (proxy_send_timeout). */
+        SENDING,
+        /** The whole request went out; waiting for the response head (proxy_read_timeout). */
+        WAITING,
+        /** The response head went to the client; waiting for the upstream's next piece (proxy_read_timeout). */
+        RELAYING,
+        /** A piece of the response is on its way to the client; the upstream is not read until the client took it (send_timeout). */
+        CLIENT_BLOCKED,
+        /** Answered, aborted or discarded: nothing more happens. */
+        DONE
+    }
+
+    private Phase phase = Phase.BODY;
+    private boolean bodyComplete;
+    /** The body is larger than client_body_buffer_size: it goes to the first server as it arrives. */
+    private boolean streaming;
+    private boolean streamedSome;
+    /** How the response is framed to the client, fixed by its head. */
     private boolean responseFramed;
     private boolean clientChunked;
     private boolean keepAlive;
+    /** A bodiless response (204, 304, an answer to HEAD) that declared a non-zero length: the connection is not reused. */
+    private boolean declaredBodyOnBodiless;
     private final LazyDeadline deadline;
-    private String deadlineWhy;
-    private boolean done;
-    /** Waiting in the upstream's queue for a server (nginx Plus's queue); the deadline is the queue timeout. */
-    private boolean queued;
 
     Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
-             RequestGuard.Target target, LocationConfig location, AccessRecord record) {
+             RequestGuard.Target target, RequestPath path, LocationConfig location, AccessRecord record) {
         this.client = client;
         this.ctx = ctx;
         this.runtime = runtime;
@@ -102,35 +124,47 @@ final class Exchange {
         this.settings = location.proxy();
         this.upstream = runtime.upstream(location.upstream());
         this.record = record;
-        this.upstreamUri = rewriteUri(target.uri(), location);
-        this.vars = new RequestVariables(head, target.uri(), target.host(),
+        this.upstreamUri = rewriteUri(target.uri(), path, location);
+        this.vars = new RequestVariables(head, target.uri(), path.normalized(), target.host(),
                 (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
                 location.proxyHost());
         this.nextUpstream = runtime.nextUpstream(location);
         // A chunked body's length is unknown, whatever else the head says (belt and braces: the
         // decoder already refuses Content-Length together with Transfer-Encoding).
         this.declaredLength = HttpUtil.isTransferEncodingChunked(head) ? -1L : HttpUtil.getContentLength(head, -1L);
-        this.deadline = new LazyDeadline(ctx.executor(), () -> onTimer(deadlineWhy));
+        this.deadline = new LazyDeadline(ctx.executor(), this::onTimer);
     }
 
-    /** nginx's proxy_pass URI rule: a URI part replaces the matched location prefix. */
-    static String rewriteUri(String uri, LocationConfig location) {
+    /**
+     * nginx's proxy_pass URI rule: without a URI part the client's target goes as it was sent;
+     * with one, the URI part replaces the matched location prefix of the normalized path, the
+     * rest is escaped again and the query string follows unchanged.
+     */
+    static String rewriteUri(String uri, RequestPath path, LocationConfig location) {
         if (location.uri() == null) {
             return uri;
         }
+        String query = path.query() == null ? "" : "?" + path.query();
         if (location.exact()) {
-            int q = uri.indexOf('?');
-            return location.uri() + (q < 0 ? "" : uri.substring(q));
+            return location.uri() + query;
         }
-        return location.uri() + uri.substring(location.path().length());
+        return location.uri() + RequestPath.escape(path.normalized().substring(location.path().length())) + query;
+    }
+
+    Phase phase() {
+        return phase;
     }
 
     boolean responseStarted() {
-        return responseStarted;
+        return phase == Phase.RELAYING || phase == Phase.CLIENT_BLOCKED;
     }
 
     boolean wantsBody() {
-        return !bodyComplete && !done;
+        return !bodyComplete && phase != Phase.DONE;
+    }
+
+    private boolean done() {
+        return phase == Phase.DONE;
     }
 
     /** Called once the head passed the guard. */
@@ -158,7 +192,7 @@ final class Exchange {
 
     /** A piece of the request body; this exchange now owns it. */
     void onBody(HttpContent content) {
-        if (done || bodyComplete) {
+        if (done() || bodyComplete) {
             content.release();
             return;
         }
@@ -182,7 +216,7 @@ final class Exchange {
         } else {
             client.stopBodyTimer(); // the client delivered; the upstream's pace matters until the next read
         }
-        if (done) {
+        if (done()) {
             content.release();
             return;
         }
@@ -219,8 +253,7 @@ final class Exchange {
         // The first pick may wait in the upstream's queue; a peer found later comes back on this loop.
         Peer first = balanced.nextOrWait(p -> ctx.executor().execute(() -> dequeued(p)));
         if (first == null && !balanced.rejected() && upstream.group().queueing()) {
-            queued = true;
-            armTimer(upstream.config().queue().timeout().toMillis(), "queue timeout");
+            enter(Phase.QUEUED, upstream.config().queue().timeout());
             return;
         }
         use(first, balanced.rejected() ? "upstream queue is full" : null);
@@ -232,19 +265,16 @@ final class Exchange {
 
     /** A server freed up for this queued request; if the client left meanwhile, it goes straight back. */
     private void dequeued(Peer p) {
-        if (done) {
+        if (phase != Phase.QUEUED) {
             balanced.release(p, Outcome.UNUSED);
             return;
         }
-        queued = false;
-        cancelTimer();
         use(p, null);
     }
 
     /** The queue timeout passed first: nginx Plus answers 502 at once. */
     private void queueTimedOut() {
         if (balanced.leaveQueue(true)) {
-            queued = false;
             record.attempt(upstream.config().name(), 502, 0);
             runtime.log().upstreamError("upstream queue timeout", "");
             respondError(502);
@@ -265,7 +295,7 @@ final class Exchange {
             return;
         }
         peerHeld = true;
-        requestSent = false;
+        requestWhole = false;
         attemptNanos = System.nanoTime();
         BackendConnection pooled = runtime.pool().on(upstream).take(peer.address());
         if (pooled != null) {
@@ -279,10 +309,12 @@ final class Exchange {
     }
 
     private void connect() {
+        enter(Phase.CONNECTING, null);
         Peer target = peer;
         InetSocketAddress address = target.address();
         int connectMillis = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
-        ProxySettings s = settings;
+        int headLimit = settings.bufferSize();
+        ProxyLog log = runtime.log();
         Bootstrap b = new Bootstrap()
                 .group(ctx.channel().eventLoop())
                 .channel(Transport.clientChannel())
@@ -292,12 +324,13 @@ final class Exchange {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpClientCodec(8192, s.bufferSize(), 64 * 1024, false, true));
-                        ch.pipeline().addLast(new BackendConnection(ch, address));
+                        UpstreamDecoder decoder = new UpstreamDecoder(headLimit);
+                        ch.pipeline().addLast(decoder, new HttpRequestEncoder(),
+                                new BackendConnection(ch, address, decoder, log));
                     }
                 });
         b.connect(address).addListener((ChannelFutureListener) f -> {
-            if (done || peer != target) {
+            if (phase != Phase.CONNECTING || peer != target) {
                 f.channel().close();
                 return;
             }
@@ -315,7 +348,9 @@ final class Exchange {
         BackendConnection conn = backend;
         conn.owner = this;
         conn.requests++;
-        requestSent = true;
+        // Before the first byte goes: from here on the connection expects exactly one response.
+        conn.decoder.expect(head.method().equals(HttpMethod.HEAD));
+        enter(Phase.SENDING, settings.sendTimeout());
         long length = streaming ? declaredLength : bodyBytes;
         HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length);
         Channel ch = conn.channel;
@@ -333,13 +368,12 @@ final class Exchange {
             last = ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         ch.flush();
-        armTimer(settings.sendTimeout().toMillis(), "upstream timed out (sending the request)");
         // Writes complete in order: when the last one is done, the whole request went out.
         last.addListener(f -> afterSend(conn, f.isSuccess()));
     }
 
     private void afterSend(BackendConnection conn, boolean ok) {
-        if (done || conn != backend) {
+        if (done() || conn != backend) {
             return;
         }
         if (!ok) {
@@ -347,17 +381,24 @@ final class Exchange {
             return;
         }
         if (streaming && !bodyComplete) {
-            // The body is still coming: the wait is on the client, watched by the send timeout
-            // for each piece; the read timeout starts once the whole request went out.
-            disarm();
+            // The body is still coming: the wait is on the client, watched by the client body
+            // timer; the send timeout applies to each piece written.
+            deadline.disarm();
             conn.channel.read();
             client.awaitBody();
             ctx.read();
             return;
         }
-        requestFullySent = true;
-        armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
+        requestWent();
         conn.channel.read();
+    }
+
+    /** The last byte of the request reached the upstream: the read timeout starts, unless the answer already did. */
+    private void requestWent() {
+        requestWhole = true;
+        if (phase == Phase.SENDING) {
+            enter(Phase.WAITING, settings.readTimeout());
+        }
     }
 
     private void forwardStreamed(HttpContent content, boolean last) {
@@ -374,26 +415,27 @@ final class Exchange {
             return;
         }
         BackendConnection conn = backend;
-        armTimer(settings.sendTimeout().toMillis(), "upstream timed out (sending the request body)");
+        if (phase == Phase.SENDING) {
+            deadline.arm(settings.sendTimeout().toNanos());
+        }
         ChannelFuture f = conn.channel.writeAndFlush(last ? new DefaultLastHttpContent(content.content())
                 : new DefaultHttpContent(content.content()));
         if (last) {
             bodyComplete = true;
             client.stopBodyTimer();
         }
-        f.addListener(done -> {
-            if (this.done || conn != backend) {
+        f.addListener(written -> {
+            if (done() || conn != backend) {
                 return;
             }
-            if (!done.isSuccess()) {
+            if (!written.isSuccess()) {
                 fail(NextUpstream.ERROR, "streaming the request body to " + peer.name() + " failed");
             } else if (bodyComplete) {
-                requestFullySent = true;
-                if (!responseStarted) {
-                    armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
-                }
+                requestWent();
             } else {
-                disarm();
+                if (phase == Phase.SENDING) {
+                    deadline.disarm();
+                }
                 client.awaitBody();
                 ctx.read();
             }
@@ -402,7 +444,7 @@ final class Exchange {
 
     /** Everything the upstream connection reads while this exchange owns it. */
     void onUpstream(BackendConnection conn, Object msg) {
-        if (done || conn != backend) {
+        if (done() || conn != backend) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -412,6 +454,7 @@ final class Exchange {
         if (msg instanceof HttpContent content) {
             onResponseContent(conn, content);
         } else if (!(msg instanceof HttpResponse)) {
+            // Raw bytes after a protocol switch the proxy never asked for.
             ReferenceCountUtil.release(msg);
         }
     }
@@ -421,10 +464,28 @@ final class Exchange {
             fail(NextUpstream.INVALID_HEADER, "upstream sent an invalid header: " + response.decoderResult().cause());
             return;
         }
+        if (phase != Phase.SENDING && phase != Phase.WAITING) {
+            fail(NextUpstream.INVALID_HEADER, "upstream sent a second response head");
+            return;
+        }
         int status = response.status().code();
+        if (status == 101) {
+            // The proxy strips Upgrade, so no upgrade was asked for: a switch now is a broken upstream.
+            fail(NextUpstream.INVALID_HEADER, "upstream sent \"101 Switching Protocols\" to a request that asked for no upgrade");
+            return;
+        }
         if (status >= 100 && status < 200) {
-            // Interim responses (we answered 100 Continue ourselves) are dropped.
+            // Interim responses (we answered 100 Continue ourselves) are dropped; a flood of them is not.
+            if (++conn.interimResponses > MAX_INTERIM) {
+                fail(NextUpstream.INVALID_HEADER, "upstream sent more than " + MAX_INTERIM + " interim responses");
+                return;
+            }
             conn.channel.read();
+            return;
+        }
+        if (response.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) && !HttpUtil.isTransferEncodingChunked(response)) {
+            fail(NextUpstream.INVALID_HEADER, "upstream sent unknown \"Transfer-Encoding\": "
+                    + response.headers().get(HttpHeaderNames.TRANSFER_ENCODING));
             return;
         }
         upstreamStatus = status;
@@ -441,33 +502,36 @@ final class Exchange {
         }
         record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
         upstream.stickyResponse(response, peer);
-        responseStarted = true;
         record.status = status;
         boolean bodyAllowed = !head.method().equals(HttpMethod.HEAD) && status != 204 && status != 304;
         boolean knownLength = response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean http11 = head.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        declaredBodyOnBodiless = !bodyAllowed && knownLength && HttpUtil.getContentLength(response, 0L) != 0;
         responseFramed = knownLength || HttpUtil.isTransferEncodingChunked(response) || !bodyAllowed;
         clientChunked = bodyAllowed && !knownLength && http11;
         keepAlive = client.keepAliveAfter(head, bodyComplete) && (knownLength || clientChunked || !bodyAllowed);
         ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
         conn.keepAliveAllowed = Heads.upstreamKeepsAlive(response);
+        enter(Phase.RELAYING, settings.readTimeout());
         // The body may come in a later read (a server that flushes its head first).
         conn.channel.read();
     }
 
+    private static final int MAX_INTERIM = 8;
+
     private void onResponseContent(BackendConnection conn, HttpContent content) {
-        if (!responseStarted) {
+        if (!responseStarted()) {
+            // The end of an interim response (its head was dropped), or of a refused one.
             content.release();
             return;
         }
         boolean last = content instanceof LastHttpContent;
-        record.bytesSent += content.content().readableBytes();
-        armTimer(settings.readTimeout().toMillis(), "upstream timed out (reading the response)");
         if (content.decoderResult().isFailure()) {
             content.release();
-            abort("upstream sent a malformed body");
+            abort("upstream sent a malformed body: " + content.decoderResult().cause());
             return;
         }
+        record.bytesSent += content.content().readableBytes();
         Object out = last && !clientChunked && !content.content().isReadable() ? LastHttpContent.EMPTY_LAST_CONTENT : content;
         if (out != content) {
             content.release();
@@ -476,40 +540,53 @@ final class Exchange {
             // The peer is released before the client can see the end of the response, so the
             // client's next request (possibly on another event loop) finds it released, as it
             // would in nginx's single-threaded worker.
-            complete(conn, () -> ctx.writeAndFlush(out));
+            complete(conn, out);
             return;
         }
+        enter(Phase.CLIENT_BLOCKED, runtime.config().client().sendTimeout());
         ChannelFuture f = ctx.writeAndFlush(out);
         f.addListener(w -> {
-            if (w.isSuccess() && !done && conn == backend) {
+            if (phase != Phase.CLIENT_BLOCKED || conn != backend) {
+                return;
+            }
+            if (w.isSuccess()) {
+                enter(Phase.RELAYING, settings.readTimeout());
                 conn.channel.read();
             }
+            // A failed write closes the client; channelInactive ends the exchange.
         });
     }
 
     /** The whole response was read: free the peer and the connection, then send the last piece. */
-    private void complete(BackendConnection conn, java.util.function.Supplier<ChannelFuture> writeLast) {
-        cancelTimer();
-        boolean reusable = conn.keepAliveAllowed && requestFullySent && responseFramed
+    private void complete(BackendConnection conn, Object lastPiece) {
+        deadline.cancel();
+        boolean surplus = conn.decoder.sawSurplus();
+        if (surplus) {
+            runtime.log().upstreamError("upstream sent more data than specified (" + conn.decoder.surplusBytes()
+                    + " bytes after the end of the response); the connection is closed, not reused", peer.name());
+        }
+        boolean reusable = !surplus && !declaredBodyOnBodiless
+                && conn.keepAliveAllowed && requestWhole && responseFramed
                 && conn.requests < upstream.config().keepaliveRequests()
                 && System.nanoTime() - conn.createdNanos < upstream.config().keepaliveTime().toNanos();
         backend = null;
         conn.owner = null;
+        conn.interimResponses = 0;
         if (reusable) {
             runtime.pool().on(upstream).put(conn);
         } else {
             conn.channel.close();
         }
         releasePeer(Outcome.OK);
-        end(writeLast.get(), keepAlive);
+        end(ctx.writeAndFlush(lastPiece), keepAlive);
     }
 
     /** The upstream closed its side while this exchange owned it. */
     void onUpstreamClosed(BackendConnection conn) {
-        if (done || conn != backend) {
+        if (done() || conn != backend) {
             return;
         }
-        if (responseStarted) {
+        if (responseStarted()) {
             abort("upstream prematurely closed the connection while sending the response");
         } else {
             fail(NextUpstream.ERROR, "upstream prematurely closed the connection (" + peer.name() + ")");
@@ -518,17 +595,18 @@ final class Exchange {
 
     /** An attempt failed before any response byte reached the client: nginx's next-upstream logic. */
     private void fail(int condition, String why) {
-        if (done) {
+        if (done()) {
             return;
         }
-        if (responseStarted) {
+        if (responseStarted()) {
             abort(why);
             return;
         }
-        disarm();
+        deadline.disarm();
         int status = NextUpstream.statusFor(condition);
         record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
         boolean wasCached = cached;
+        boolean requestSent = phase == Phase.SENDING || phase == Phase.WAITING;
         dropBackend();
         releasePeer(Outcome.FAILED);
         if (wasCached && condition == NextUpstream.ERROR) {
@@ -547,9 +625,23 @@ final class Exchange {
     /** The response was cut after it started: the client connection can only be closed. */
     private void abort(String why) {
         runtime.log().upstreamError(why, peer == null ? "" : peer.name());
-        cancelTimer();
+        finishBroken(Outcome.OK);
+    }
+
+    /**
+     * nginx's send_timeout: the client took nothing of the response for that long. The client is
+     * at fault, not the server: the peer is released as a success and the upstream connection
+     * (holding an unread rest of the response) is closed with the client's.
+     */
+    private void clientTimedOut() {
+        runtime.log().clientError("client timed out while sending the response to it", record.remoteAddr);
+        finishBroken(Outcome.OK);
+    }
+
+    private void finishBroken(Outcome outcome) {
+        deadline.cancel();
         dropBackend();
-        releasePeer(Outcome.OK);
+        releasePeer(outcome);
         keepAlive = false;
         end(ctx.newSucceededFuture(), false);
         ctx.close();
@@ -557,10 +649,10 @@ final class Exchange {
 
     /** The client went away: nginx's 499. */
     void clientClosed() {
-        if (done) {
+        if (done()) {
             return;
         }
-        if (!responseStarted) {
+        if (!responseStarted()) {
             record.status = 499;
         }
         discard();
@@ -569,13 +661,13 @@ final class Exchange {
 
     /** Stops everything without answering: timers, the upstream connection, the peer, the held body. */
     void discard() {
-        if (done) {
+        if (done()) {
             return;
         }
-        done = true;
-        cancelTimer();
-        if (queued) {
-            queued = false;
+        Phase was = phase;
+        phase = Phase.DONE;
+        deadline.cancel();
+        if (was == Phase.QUEUED) {
             balanced.leaveQueue(false); // if a peer was handed over meanwhile, dequeued() gives it back
         }
         dropBackend();
@@ -584,26 +676,31 @@ final class Exchange {
         body.clear();
     }
 
-    private void onTimer(String why) {
-        if (queued) {
-            queueTimedOut();
-            return;
+    /** The deadline of the current phase passed. */
+    private void onTimer() {
+        switch (phase) {
+            case QUEUED -> queueTimedOut();
+            case SENDING -> fail(NextUpstream.TIMEOUT, "upstream timed out (sending the request to " + peer.name() + ")");
+            case WAITING, RELAYING -> fail(NextUpstream.TIMEOUT, "upstream timed out (reading the response from " + peer.name() + ")");
+            case CLIENT_BLOCKED -> clientTimedOut();
+            case BODY, CONNECTING, DONE -> { }
         }
-        fail(NextUpstream.TIMEOUT, why);
     }
 
     private void respondError(int status) {
         record.status = status;
         boolean ka = client.keepAliveAfter(head, bodyComplete);
-        ChannelFuture f = ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), head.protocolVersion(), status, ka));
+        boolean headOnly = head.method().equals(HttpMethod.HEAD);
+        ChannelFuture f = ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), head.protocolVersion(), status, ka, headOnly));
         end(f, ka);
     }
 
     private void end(ChannelFuture written, boolean keepConnection) {
-        if (done) {
+        if (done()) {
             return;
         }
-        done = true;
+        phase = Phase.DONE;
+        deadline.cancel();
         body.forEach(ByteBuf::release);
         body.clear();
         if (balanced != null) {
@@ -628,17 +725,13 @@ final class Exchange {
         }
     }
 
-    /** Sets the deadline of the current wait on the upstream; moving it on every read is cheap. */
-    private void armTimer(long millis, String why) {
-        deadlineWhy = why;
-        deadline.arm(TimeUnit.MILLISECONDS.toNanos(millis));
-    }
-
-    private void disarm() {
-        deadline.disarm();
-    }
-
-    private void cancelTimer() {
-        deadline.cancel();
+    /** Moves to {@code next} and sets its deadline (null or zero: none). */
+    private void enter(Phase next, java.time.Duration timeout) {
+        phase = next;
+        if (timeout == null || timeout.isZero()) {
+            deadline.disarm();
+        } else {
+            deadline.arm(timeout.toNanos());
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.stampede.balancer.proxy;
 
+import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -8,8 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The proxy's error log. Repeated events are summarised instead of logged per request: "no live
- * upstreams" and upstream errors print at most once per 10 seconds per kind and upstream, with a
- * count of what was held back, so an outage does not flood the log.
+ * upstreams", upstream errors, client errors and connection exceptions print at most once per
+ * 10 seconds per kind (and upstream), with a count of what was held back, so an outage or an
+ * abusive client does not flood the log, and nothing is swallowed either.
  */
 final class ProxyLog {
     private static final Logger LOG = LoggerFactory.getLogger("stampede.proxy");
@@ -24,7 +26,24 @@ final class ProxyLog {
     }
 
     void upstreamError(String why, String peer) {
-        limited("error|" + peer, why);
+        // One window per server and kind of error (the message's first words), so a flood of one
+        // kind does not hide the first of another.
+        limited("error|" + peer + "|" + why.substring(0, Math.min(why.length(), 24)),
+                peer.isEmpty() ? why : why + ", upstream: " + peer);
+    }
+
+    /** Something the client did wrong (timed out, sent garbage): the server is not to blame. */
+    void clientError(String why, String client) {
+        limited("client|" + why, client == null ? why : why + ", client: " + client);
+    }
+
+    /**
+     * An exception that closed a connection. I/O errors (resets, broken pipes) are ordinary on the
+     * internet and are logged by kind; anything else (out of direct memory, a bug) names its class.
+     */
+    void connectionError(String where, Throwable cause) {
+        String kind = cause instanceof IOException ? "I/O error" : cause.getClass().getName();
+        limited("exception|" + kind, "connection closed after " + kind + " on " + where + ": " + cause.getMessage());
     }
 
     void warn(String message) {

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -17,6 +18,7 @@ import io.stampede.balancer.log.AccessLog;
 import io.stampede.balancer.config.HealthCheckConfig;
 import io.stampede.balancer.health.HealthChecks;
 import io.stampede.balancer.upstream.PeerGroup;
+import io.stampede.common.Drain;
 import io.stampede.common.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -87,6 +89,9 @@ public final class ProxyServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // Responses are relayed a piece at a time, each after the last was taken, so
+                    // little ever queues here; the marks bound what an error page or a head may add.
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -102,7 +107,7 @@ public final class ProxyServer implements AutoCloseable {
             listeners.add(b.bind(address).sync().channel());
         }
         if (runtime.config().admin().isPresent()) {
-            adminAddress = admin.start(group, runtime.config().admin().get());
+            adminAddress = admin.start(runtime.config().admin().get());
         }
     }
 
@@ -137,32 +142,12 @@ public final class ProxyServer implements AutoCloseable {
         healthChecks.stop();
         listeners.forEach(c -> c.close().syncUninterruptibly());
         admin.stop();
-        // Ask every connection to finish, again on each pass: one accepted just before the
-        // listeners closed may register with its event loop only after the first pass.
-        long deadline = System.nanoTime() + grace.toNanos();
-        boolean clean = true;
-        while (!clients.isEmpty()) {
-            for (Channel ch : clients) {
-                ch.eventLoop().execute(() -> {
-                    ClientConnection c = ch.pipeline().get(ClientConnection.class);
-                    if (c != null) {
-                        c.shutdown();
-                    }
-                });
+        boolean clean = Drain.await(clients, ch -> {
+            ClientConnection c = ch.pipeline().get(ClientConnection.class);
+            if (c != null) {
+                c.shutdown();
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                clean = false;
-                break;
-            }
-            try {
-                Thread.sleep(Math.min(50, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                clean = false;
-                break;
-            }
-        }
+        }, grace);
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         if (runtime.accessLog() != null) {

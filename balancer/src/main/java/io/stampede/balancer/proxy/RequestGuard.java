@@ -55,9 +55,6 @@ final class RequestGuard {
         if (target == null) {
             return new Refusal(400, "invalid request target");
         }
-        if (climbsAboveRoot(pathOf(target.uri))) {
-            return new Refusal(400, "the path climbs above the root");
-        }
         List<String> codings = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
         if (!codings.isEmpty()) {
             if (codings.size() != 1 || !codings.get(0).trim().equalsIgnoreCase("chunked")) {
@@ -132,27 +129,5 @@ final class RequestGuard {
     static String pathOf(String uri) {
         int q = uri.indexOf('?');
         return q < 0 ? uri : uri.substring(0, q);
-    }
-
-    /** Whether {@code ..} segments (also percent-encoded) would go above {@code /}. */
-    static boolean climbsAboveRoot(String path) {
-        if (path.indexOf("..") < 0 && path.indexOf('%') < 0) {
-            return false;
-        }
-        int depth = 0;
-        for (String segment : path.split("/", -1)) {
-            String s = segment.replace("%2e", ".").replace("%2E", ".");
-            if (s.isEmpty() || s.equals(".")) {
-                continue;
-            }
-            if (s.equals("..")) {
-                if (--depth < 0) {
-                    return true;
-                }
-            } else {
-                depth++;
-            }
-        }
-        return false;
     }
 }

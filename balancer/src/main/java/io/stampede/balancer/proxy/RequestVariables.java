@@ -15,17 +15,23 @@ import java.util.Map;
 final class RequestVariables implements Variables {
     private final HttpRequest request;
     private final String uri;
+    private final String path;
     private final String host;
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
     private final String proxyHost;
     private Map<String, List<String>> args;
 
-    /** @param uri the origin-form target; @param host the effective host (absolute-form authority wins) */
-    RequestVariables(HttpRequest request, String uri, String host, InetSocketAddress remote, InetSocketAddress local,
-                     String proxyHost) {
+    /**
+     * @param uri the origin-form target, as sent
+     * @param path the decoded, normalized path ({@code $uri})
+     * @param host the effective host (absolute-form authority wins)
+     */
+    RequestVariables(HttpRequest request, String uri, String path, String host, InetSocketAddress remote,
+                     InetSocketAddress local, String proxyHost) {
         this.request = request;
         this.uri = uri;
+        this.path = path;
         this.host = host;
         this.remote = remote;
         this.local = local;
@@ -40,7 +46,7 @@ final class RequestVariables implements Variables {
                 return uri;
             case "uri":
             case "document_uri":
-                return QueryStringDecoder.decodeComponent(RequestGuard.pathOf(uri));
+                return path;
             case "args":
             case "query_string": {
                 int q = uri.indexOf('?');

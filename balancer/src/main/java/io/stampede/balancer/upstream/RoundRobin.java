@@ -29,12 +29,15 @@ final class RoundRobin implements PeerSelector {
     static Peer get(BalancedRequest r, long now) {
         while (true) {
             if (r.singleOnPrimary()) {
-                // One server, no backups: no failure check, no tried bit, no window update.
+                // One server, no backups: no failure check, no tried bit, no window update; the
+                // statistics (/status, /metrics) count it all the same.
                 Peer p = r.tier[0];
                 if (p.down || p.full() || p.failsChecks()) {
                     return null;
                 }
                 p.conns++;
+                p.requests++;
+                p.selectedAt = now;
                 return p;
             }
             int best = smooth(r, 0, i -> true, now);

@@ -31,8 +31,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.Attribute;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
-import io.netty.util.NetUtil;
 import io.stampede.common.Transport;
+import io.stampede.common.web.LocalPageGuard;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.HtmlReport;
 import io.stampede.loadgen.stats.StatsSnapshot;
@@ -68,7 +68,7 @@ public final class WebUi implements AutoCloseable {
     private final byte[] uplotCss;
     private volatile String status;
     private Channel server;
-    private volatile String boundHost = "127.0.0.1";
+    private final LocalPageGuard guard = new LocalPageGuard("this UI", "127.0.0.1");
 
     public WebUi(RunControl control, String scenarioSource) throws IOException {
         this.control = control;
@@ -81,7 +81,7 @@ public final class WebUi implements AutoCloseable {
     }
 
     public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
-        boundHost = address.getHostString();
+        guard.boundTo(address.getHostString());
         server = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
                 // A page that cannot keep up is cut off (it reconnects and gets the history) rather than buffered without end.
                 // (above the history of a day-long run, so a page that just connected is not taken for a slow one).
@@ -202,7 +202,7 @@ public final class WebUi implements AutoCloseable {
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
             String path = q.path();
             boolean get = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
-            String refusal = refusal(req, path.equals("/swarm") || path.equals("/stop") || path.equals("/stats/reset"));
+            String refusal = guard.refusal(req.headers(), path.equals("/swarm") || path.equals("/stop") || path.equals("/stats/reset"));
             if (refusal != null) {
                 send(ctx, req, json(HttpResponseStatus.FORBIDDEN, failure(refusal)));
                 return;
@@ -346,42 +346,6 @@ public final class WebUi implements AutoCloseable {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
-    }
-
-    /**
-     * Why a request is refused, or null: a Host header naming another machine (a DNS-rebinding
-     * page), or, for what starts or stops load, a request another site's page made the browser
-     * send (its Origin or Sec-Fetch-Site says so). Scripts send neither and pass.
-     */
-    private String refusal(FullHttpRequest req, boolean changesLoad) {
-        String host = req.headers().get(HttpHeaderNames.HOST);
-        if (host != null && !allowedHost(host)) {
-            return "Host " + host + " is not this UI's address (open it as http://" + boundHost + ":PORT/)";
-        }
-        if (!changesLoad) {
-            return null;
-        }
-        String site = req.headers().get("Sec-Fetch-Site");
-        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
-            return "refused: a page of another site (" + site + ") cannot start or stop load here";
-        }
-        String origin = req.headers().get(HttpHeaderNames.ORIGIN);
-        if (origin != null && host != null && !origin.equalsIgnoreCase("http://" + host)) {
-            return "refused: a page of " + origin + " cannot start or stop load here";
-        }
-        return null;
-    }
-
-    private boolean allowedHost(String hostHeader) {
-        String name = hostHeader;
-        if (name.startsWith("[")) {
-            int end = name.indexOf(']');
-            name = end < 0 ? name : name.substring(1, end);
-        } else if (name.indexOf(':') >= 0) {
-            name = name.substring(0, name.lastIndexOf(':'));
-        }
-        return name.equalsIgnoreCase("localhost") || name.equalsIgnoreCase(boundHost) || NetUtil.isValidIpV4Address(name)
-                || NetUtil.isValidIpV6Address(name);
     }
 
     private static String failure(String message) {

@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * One client connection, handled like a gunicorn sync worker handles one: one request at a time,
@@ -32,10 +33,33 @@ public final class ApiConnection extends ChannelInboundHandlerAdapter {
 
     private final Dispatcher dispatcher;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final BooleanSupplier stopping;
+    private ChannelHandlerContext ctx;
     private boolean busy;
 
     public ApiConnection(Dispatcher dispatcher) {
+        this(dispatcher, () -> false);
+    }
+
+    /** @param stopping true once the server drains: requests already read are answered, then the connection closes */
+    public ApiConnection(Dispatcher dispatcher, BooleanSupplier stopping) {
         this.dispatcher = dispatcher;
+        this.stopping = stopping;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * Graceful stop, on the connection's event loop: an idle connection closes now; a busy one
+     * finishes the requests it has read (their replies say {@code Connection: close}) and closes.
+     */
+    public void drain() {
+        if (!busy && pending.isEmpty()) {
+            ctx.close();
+        }
     }
 
     @Override
@@ -87,7 +111,7 @@ public final class ApiConnection extends ChannelInboundHandlerAdapter {
         }
         dispatcher.dispatch(p.request, ctx.channel(), reply -> {
             busy = false;
-            write(ctx, reply, p.version, p.keepAlive);
+            write(ctx, reply, p.version, p.keepAlive && !(stopping.getAsBoolean() && pending.isEmpty()));
         });
     }
 
@@ -113,6 +137,8 @@ public final class ApiConnection extends ChannelInboundHandlerAdapter {
                 f.channel().close();
             } else if (!pending.isEmpty()) {
                 next(ctx);
+            } else if (stopping.getAsBoolean()) {
+                f.channel().close();
             } else {
                 ctx.read();
             }
@@ -124,8 +150,10 @@ public final class ApiConnection extends ChannelInboundHandlerAdapter {
         byte[] body = new byte[request.content().readableBytes()];
         request.content().getBytes(request.content().readerIndex(), body);
         Map<String, List<String>> query = uri.parameters();
+        HttpHeaders h = request.headers();
+        boolean forwarded = h.contains("X-Forwarded-For") || h.contains("X-Real-IP") || h.contains("Forwarded");
         return new ApiRequest(request.method().name(), uri.path(), query,
-                request.headers().get(HttpHeaderNames.AUTHORIZATION), request.headers().get(HttpHeaderNames.HOST),
-                body, (InetSocketAddress) ctx.channel().remoteAddress(), List.of());
+                h.get(HttpHeaderNames.AUTHORIZATION), h.get(HttpHeaderNames.HOST),
+                body, (InetSocketAddress) ctx.channel().remoteAddress(), forwarded, List.of());
     }
 }

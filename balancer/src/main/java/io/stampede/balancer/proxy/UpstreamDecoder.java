@@ -1,0 +1,117 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.List;
+
+/**
+ * Decodes an upstream's responses and knows where each one ends. Netty's client codec stops a
+ * 204, 304 or HEAD response at its head and a Content-Length body at its length, and keeps any
+ * further bytes for the next response; on a pooled connection those bytes would become the
+ * answer to somebody else's request. Here a response is expected only while a request is
+ * outstanding ({@link #expect}); a byte that arrives after its end, in the same read or later
+ * while the connection is idle, is <em>surplus</em>: it is thrown away, the connection is marked
+ * unusable, and (when nothing owns it to do so) closed. nginx does the same ("upstream sent more
+ * data than specified").
+ *
+ * <p>Interim 1xx responses (not 101) do not end the wait: the final response follows them.
+ */
+final class UpstreamDecoder extends HttpResponseDecoder {
+    private boolean expecting;
+    private boolean headRequest;
+    private boolean interim;
+    private int surplusBytes;
+    private Runnable onIdleSurplus;
+
+    UpstreamDecoder(int maxHeadSize) {
+        super(new HttpDecoderConfig()
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(maxHeadSize)
+                .setMaxChunkSize(64 * 1024)
+                .setValidateHeaders(true)
+                .setAllowDuplicateContentLengths(false));
+    }
+
+    /** A request goes out now: one response is expected (without a body when it answers HEAD). */
+    void expect(boolean head) {
+        expecting = true;
+        headRequest = head;
+        interim = false;
+    }
+
+    /** Whether bytes beyond a response's end arrived: the connection must not be reused. */
+    boolean sawSurplus() {
+        return surplusBytes > 0;
+    }
+
+    int surplusBytes() {
+        return surplusBytes;
+    }
+
+    /** Called when surplus arrives while no response is expected (the connection is idle). */
+    void onIdleSurplus(Runnable action) {
+        this.onIdleSurplus = action;
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        int code = ((HttpResponse) msg).status().code();
+        if (code >= 100 && code < 200) {
+            return super.isContentAlwaysEmpty(msg);
+        }
+        return headRequest || super.isContentAlwaysEmpty(msg);
+    }
+
+    /**
+     * Netty would drop the length and trust chunked; a response framed two ways is one an
+     * attacker may have shaped to be read differently by someone else, so it is refused (nginx:
+     * "upstream sent "Content-Length" and "Transfer-Encoding" headers at the same time").
+     */
+    @Override
+    protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
+        throw new IllegalArgumentException("Content-Length and Transfer-Encoding at the same time");
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (!expecting) {
+            discardSurplus(in);
+            if (onIdleSurplus != null) {
+                onIdleSurplus.run();
+            }
+            return;
+        }
+        int before = out.size();
+        super.decode(ctx, in, out);
+        for (int i = before; i < out.size(); i++) {
+            Object o = out.get(i);
+            if (o instanceof HttpResponse r) {
+                int code = r.status().code();
+                interim = r.decoderResult().isSuccess() && code >= 100 && code < 200 && code != 101;
+            }
+            if (o instanceof LastHttpContent) {
+                if (interim) {
+                    interim = false;
+                    continue;
+                }
+                // The response is whole. Netty returns right after its last piece, so whatever
+                // is still readable came after the end of the message.
+                expecting = false;
+                discardSurplus(in);
+            }
+        }
+    }
+
+    private void discardSurplus(ByteBuf in) {
+        int n = in.readableBytes();
+        if (n > 0) {
+            surplusBytes += n;
+            in.skipBytes(n);
+        }
+    }
+}
