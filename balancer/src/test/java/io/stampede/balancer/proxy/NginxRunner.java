@@ -41,6 +41,23 @@ final class NginxRunner implements AutoCloseable {
      * @param location extra directives for {@code location /}
      */
     NginxRunner(String upstream, String location) throws IOException {
+        this(port -> "  upstream backend {\n" + upstream + "\n  }\n"
+                + "  server {\n    listen 127.0.0.1:" + port + ";\n"
+                + "    location / {\n      proxy_pass http://backend;\n      proxy_http_version 1.1;\n"
+                + "      proxy_set_header Connection \"\";\n" + location + "\n    }\n  }\n");
+    }
+
+    /**
+     * An nginx with whole blocks of its own.
+     *
+     * @param upstreams upstream blocks
+     * @param server the body of the one {@code server} block, after its {@code listen}
+     */
+    static NginxRunner withServer(String upstreams, String server) throws IOException {
+        return new NginxRunner(port -> upstreams + "\n  server {\n    listen 127.0.0.1:" + port + ";\n" + server + "\n  }\n");
+    }
+
+    private NginxRunner(java.util.function.IntFunction<String> http) throws IOException {
         this.dir = Files.createTempDirectory("stampede-nginx");
         Files.createDirectories(dir.resolve("tmp"));
         this.port = freePort();
@@ -51,10 +68,7 @@ final class NginxRunner implements AutoCloseable {
                 + "  client_body_temp_path " + dir.resolve("tmp") + ";\n  proxy_temp_path " + dir.resolve("tmp") + ";\n"
                 + "  fastcgi_temp_path " + dir.resolve("tmp") + ";\n  uwsgi_temp_path " + dir.resolve("tmp") + ";\n"
                 + "  scgi_temp_path " + dir.resolve("tmp") + ";\n"
-                + "  upstream backend {\n" + upstream + "\n  }\n"
-                + "  server {\n    listen 127.0.0.1:" + port + ";\n"
-                + "    location / {\n      proxy_pass http://backend;\n      proxy_http_version 1.1;\n"
-                + "      proxy_set_header Connection \"\";\n" + location + "\n    }\n  }\n}\n";
+                + http.apply(port) + "}\n";
         Files.writeString(dir.resolve("nginx.conf"), conf);
         this.process = new ProcessBuilder(binary().toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();

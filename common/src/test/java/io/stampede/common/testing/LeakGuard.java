@@ -41,8 +41,21 @@ public final class LeakGuard implements AfterAllCallback {
         });
     }
 
+    /**
+     * For tests outside JUnit Jupiter (jqwik properties): call before Netty allocates anything, so
+     * leak reports are counted, then {@link #check} at the end.
+     */
+    public static void install() {
+        // Loading the class ran the static block.
+    }
+
     @Override
     public void afterAll(ExtensionContext context) {
+        check(context.getDisplayName());
+    }
+
+    /** Collects garbage, lets Netty's detector look, and fails if it reported a leak. */
+    public static void check(String what) {
         for (int round = 0; round < 3; round++) {
             System.gc();
             for (int i = 0; i < 64; i++) {
@@ -55,7 +68,7 @@ public final class LeakGuard implements AfterAllCallback {
         long leaks = LEAKS.getAndSet(0);
         if (leaks > 0) {
             throw new AssertionError(leaks + " leaked ByteBuf(s) reported by Netty while running "
-                    + context.getDisplayName() + " (the log above has the access records)");
+                    + what + " (the log above has the access records)");
         }
     }
 }
