@@ -31,6 +31,7 @@ class BrokenUpstreamCorpusTest {
     static ScriptedUpstream upstream;
     static TestProxy proxy;
     static NginxRunner nginx;
+    static HaproxyRunner haproxy;
     static final List<Case> CASES = cases();
 
     /**
@@ -137,12 +138,20 @@ class BrokenUpstreamCorpusTest {
         } else {
             System.err.println("SKIPPED: nginx is not installed; the corpus runs against stampede only, without the nginx comparison");
         }
+        if (HaproxyRunner.binary() != null) {
+            haproxy = new HaproxyRunner(upstream.address());
+        } else {
+            System.err.println("SKIPPED: haproxy is not installed; HAProxy's answers are not shown beside ours");
+        }
     }
 
     @AfterAll
     static void stop() throws IOException {
         if (nginx != null) {
             nginx.close();
+        }
+        if (haproxy != null) {
+            haproxy.close();
         }
         proxy.close();
         upstream.close();
@@ -161,7 +170,9 @@ class BrokenUpstreamCorpusTest {
     void noResponseReachesAnotherRequest(int index, Case c) throws Exception {
         List<String> ours = run(proxy.address, index, c);
         List<String> theirs = nginx == null ? null : run(nginx.address(), index, c);
-        System.out.printf("corpus %-55s ours=%s nginx=%s%n", c.name(), ours, theirs);
+        // HAProxy's answers are shown for comparison (the closing notes list them), not judged here.
+        List<String> haproxys = haproxy == null ? null : observe(haproxy.address(), index, c);
+        System.out.printf("corpus %-55s ours=%s nginx=%s haproxy=%s%n", c.name(), ours, theirs, haproxys);
         assertThat(ours.get(0)).as("what client A got").isEqualTo(c.ours());
         if (theirs != null && c.likeNginx()) {
             assertThat(ours.get(0)).as("the same answer as nginx").isEqualTo(theirs.get(0));
@@ -170,10 +181,7 @@ class BrokenUpstreamCorpusTest {
 
     /** Client A's answers; B's and C's are checked here (the invariant). */
     private static List<String> run(InetSocketAddress at, int index, Case c) throws IOException {
-        boolean head = c.method().equals("HEAD");
-        String raw = c.method() + " /evil/" + index + " HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "GET /next/" + index + " HTTP/1.1\r\nHost: x\r\n\r\n";
-        List<String> a = ResponseReader.exchange(at, raw, List.of(head, false));
+        List<String> a = clientA(at, index, c);
         assertThat(a).as("client A got an answer of some kind").isNotEmpty();
         assertThat(a.get(0)).as("A's first answer is not the next request's").doesNotContain("ok:/next");
         if (a.size() > 1) {
@@ -185,6 +193,20 @@ class BrokenUpstreamCorpusTest {
             assertThat(b).as("another client's request after the broken response").containsExactly("200 ok:" + victim);
         }
         return a;
+    }
+
+    private static List<String> clientA(InetSocketAddress at, int index, Case c) throws IOException {
+        boolean head = c.method().equals("HEAD");
+        String raw = c.method() + " /evil/" + index + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "GET /next/" + index + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        return ResponseReader.exchange(at, raw, List.of(head, false));
+    }
+
+    /** A's answers and B's, without judging them: "A=[...] B=[...]". */
+    private static List<String> observe(InetSocketAddress at, int index, Case c) throws IOException {
+        List<String> out = new ArrayList<>(clientA(at, index, c));
+        out.add("B:" + ResponseReader.exchange(at, "GET /victim/" + index + " HTTP/1.1\r\nHost: x\r\n\r\n", List.of(false)));
+        return out;
     }
 
     static byte[] bytes(String s) {
