@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # What a Prometheus scrape of a large configuration costs proxied traffic: wrk through
 # `stampede proxy` to a static nginx backend, once undisturbed and once while /metrics is scraped
-# back to back, with an upstream of 1,000 servers (never used by the traffic) in the config.
-# Alternates rounds; prints each round's req/s and p99 and the scrapes' times.
+# every INTERVAL seconds (0: back to back, the worst case), with an upstream of PEERS servers
+# (never used by the traffic) in the config. Alternates rounds; prints each round's req/s and
+# p99 and the scrapes' times.
 #
-#   bench/scripts/metrics-scrape-impact.sh [DURATION] [CONNECTIONS] [ROUNDS] [PEERS]   (10s 64 2 1000)
+#   bench/scripts/metrics-scrape-impact.sh [DURATION] [CONNECTIONS] [ROUNDS] [PEERS] [INTERVAL]
+#   (defaults: 10s 64 2 1000 1)
 set -euo pipefail
 duration="${1:-10s}"
 conns="${2:-64}"
 rounds="${3:-2}"
 peers="${4:-1000}"
+interval="${5:-1}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 for tool in nginx wrk curl; do
   command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool (apt-get install $tool)" >&2; exit 2; }
@@ -61,6 +64,7 @@ scrape_loop() { # seconds -> scrape times, one a line
   local end=$((SECONDS + $1))
   while [ "$SECONDS" -lt "$end" ]; do
     curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$admin_port/metrics"
+    [ "$interval" = 0 ] || sleep "$interval"
   done > "$work/scrapes.txt"
 }
 
@@ -79,6 +83,6 @@ import sys, statistics as st
 t = [float(x) * 1000 for x in open(sys.argv[1]) if x.strip()]
 if t:
     t.sort()
-    print(f"           {len(t)} scrapes back to back: median {st.median(t):.0f} ms, max {t[-1]:.0f} ms")
+    print(f"           {len(t)} scrapes: median {st.median(t):.0f} ms, max {t[-1]:.0f} ms")
 PY
 done

@@ -11,29 +11,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.ToDoubleFunction;
 
 /**
- * The proxy's Prometheus metrics ({@code GET /metrics}), kept by Micrometer. Peer and upstream
- * counters are read from the peer groups when scraped (nothing extra on the request path); the
- * one thing recorded per request is its time, into a per-upstream histogram.
- *
- * <p>A scrape takes one snapshot per upstream (one pass under its lock) and every peer's meters
- * read that snapshot, so a scrape costs O(peers), not a snapshot per meter (which with 300 peers
- * made it quadratic and took over a second).
+ * The proxy's Prometheus metrics ({@code GET /metrics}). Upstream meters are Micrometer's: the one
+ * thing recorded per request is its time, into a per-upstream histogram, and retries and queue
+ * counters are read from the peer groups when scraped. Per-server series are read from one
+ * snapshot per upstream per scrape (one pass under its lock) and written by
+ * {@link PeerExposition}: a scrape costs O(servers), not a snapshot per meter (which with 300
+ * servers made it quadratic and took over a second).
  */
 public final class ProxyMetrics {
-    private static final List<String> STATES = List.of("up", "down", "draining", "unavail", "unhealthy", "checking");
-
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
-    private final List<Snapshots> snapshots = new java.util.ArrayList<>();
+    private final Map<String, Snapshots> snapshots = new java.util.LinkedHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong snapshotsTaken = new java.util.concurrent.atomic.AtomicLong();
 
-    /** One upstream's peers as of the scrape in progress; meters read it, the scrape refreshes it. */
+    /** One upstream's peers as of the latest scrape. */
     private final class Snapshots {
         final PeerGroup group;
-        volatile List<PeerGroup.PeerSnapshot> peers;
+        List<PeerGroup.PeerSnapshot> peers;
 
         Snapshots(PeerGroup group) {
             this.group = group;
@@ -43,10 +39,6 @@ public final class ProxyMetrics {
         void refresh() {
             peers = group.snapshot();
             snapshotsTaken.incrementAndGet();
-        }
-
-        PeerGroup.PeerSnapshot peer(int index) {
-            return peers.get(index);
         }
     }
 
@@ -68,39 +60,7 @@ public final class ProxyMetrics {
             FunctionCounter.builder("stampede.upstream.queue.overflows", group, g -> g.queueCounters()[2])
                     .description("Requests refused by the queue (full or timed out)").tag("upstream", upstream).register(registry);
         }
-        Snapshots snap = new Snapshots(group);
-        snapshots.add(snap);
-        List<PeerGroup.PeerSnapshot> peers = snap.peers;
-        for (int i = 0; i < peers.size(); i++) {
-            int index = i;
-            String peer = peers.get(i).name();
-            ToDoubleFunction<Snapshots> requests = g -> g.peer(index).requests();
-            FunctionCounter.builder("stampede.upstream.peer.requests", snap, requests)
-                    .description("Attempts sent to the server").tags("upstream", upstream, "peer", peer).register(registry);
-            for (int c = 0; c < 5; c++) {
-                int cls = c;
-                FunctionCounter.builder("stampede.upstream.peer.responses", snap, g -> g.peer(index).responses()[cls])
-                        .description("Responses from the server by status class")
-                        .tags("upstream", upstream, "peer", peer, "code", (cls + 1) + "xx").register(registry);
-            }
-            FunctionCounter.builder("stampede.upstream.peer.fails", snap, g -> g.peer(index).failedAttempts())
-                    .description("Failed attempts (errors, timeouts, listed statuses)").tags("upstream", upstream, "peer", peer)
-                    .register(registry);
-            Gauge.builder("stampede.upstream.peer.active", snap, g -> g.peer(index).conns())
-                    .description("Requests in flight to the server").tags("upstream", upstream, "peer", peer).register(registry);
-            Gauge.builder("stampede.upstream.peer.header.time", snap, g -> g.peer(index).headerTimeMs() / 1000.0)
-                    .description("Moving average of the time to the response header, seconds")
-                    .tags("upstream", upstream, "peer", peer).baseUnit("seconds").register(registry);
-            for (String state : STATES) {
-                Gauge.builder("stampede.upstream.peer.state", snap, g -> g.peer(index).state().equals(state) ? 1 : 0)
-                        .description("1 for the server's current state").tags("upstream", upstream, "peer", peer, "state", state)
-                        .register(registry);
-            }
-            FunctionCounter.builder("stampede.upstream.peer.health.checks", snap, g -> g.peer(index).checks())
-                    .description("Active health checks run").tags("upstream", upstream, "peer", peer).register(registry);
-            FunctionCounter.builder("stampede.upstream.peer.health.check.fails", snap, g -> g.peer(index).checkFails())
-                    .description("Active health checks failed").tags("upstream", upstream, "peer", peer).register(registry);
-        }
+        snapshots.put(upstream, new Snapshots(group));
     }
 
     /** One request through {@code upstream} ended after {@code nanos}. */
@@ -113,8 +73,14 @@ public final class ProxyMetrics {
 
     /** The text exposition format, for {@code GET /metrics}. */
     public synchronized String scrape() {
-        snapshots.forEach(Snapshots::refresh);
-        return registry.scrape();
+        Map<String, List<PeerGroup.PeerSnapshot>> peers = new java.util.LinkedHashMap<>();
+        snapshots.forEach((name, s) -> {
+            s.refresh();
+            peers.put(name, s.peers);
+        });
+        StringBuilder out = new StringBuilder(registry.scrape());
+        PeerExposition.write(out, peers);
+        return out.toString();
     }
 
     /** How many peer snapshots were taken so far: one per upstream per scrape (tests check the cost). */

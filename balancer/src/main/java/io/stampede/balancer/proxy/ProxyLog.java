@@ -42,8 +42,10 @@ final class ProxyLog {
      * internet and are logged by kind; anything else (out of direct memory, a bug) names its class.
      */
     void connectionError(String where, Throwable cause) {
-        String kind = cause instanceof IOException ? "I/O error" : cause.getClass().getName();
-        limited("exception|" + kind, "connection closed after " + kind + " on " + where + ": " + cause.getMessage());
+        boolean io = cause instanceof IOException;
+        String kind = io ? "I/O error" : cause.getClass().getName();
+        // A reset or broken pipe is the peer's doing, logged at info as nginx does; anything else is ours.
+        limited("exception|" + kind, "connection closed after " + kind + " on " + where + ": " + cause.getMessage(), !io);
     }
 
     void warn(String message) {
@@ -51,12 +53,21 @@ final class ProxyLog {
     }
 
     private void limited(String key, String message) {
+        limited(key, message, true);
+    }
+
+    private void limited(String key, String message, boolean error) {
         long now = System.nanoTime();
         Window w = windows.computeIfAbsent(key, k -> new Window(new AtomicLong(now - WINDOW_NANOS), new AtomicLong()));
         long since = w.since.get();
         if (now - since >= WINDOW_NANOS && w.since.compareAndSet(since, now)) {
             long held = w.suppressed.getAndSet(0);
-            LOG.error(held > 0 ? message + " (and " + held + " more like it in the last 10s)" : message);
+            String line = held > 0 ? message + " (and " + held + " more like it in the last 10s)" : message;
+            if (error) {
+                LOG.error(line);
+            } else {
+                LOG.info(line);
+            }
         } else {
             w.suppressed.incrementAndGet();
         }

@@ -24,13 +24,17 @@ class ProxyMetricsCostTest {
         try (ProxyServer server = new ProxyServer(config, () -> 1000L, random::nextLong)) {
             ProxyMetrics metrics = new ProxyMetrics(server.groups());
             long before = metrics.snapshotsTaken();
-            metrics.scrape(); // warm
-            long t0 = System.nanoTime();
-            String text = metrics.scrape();
-            long millis = (System.nanoTime() - t0) / 1_000_000;
-            assertThat(metrics.snapshotsTaken() - before).as("two scrapes of two upstreams").isEqualTo(4);
+            String text = "";
+            long best = Long.MAX_VALUE;
+            for (int i = 0; i < 10; i++) {
+                long t0 = System.nanoTime();
+                text = metrics.scrape();
+                best = Math.min(best, System.nanoTime() - t0);
+            }
+            long millis = best / 1_000_000;
+            assertThat(metrics.snapshotsTaken() - before).as("ten scrapes of two upstreams").isEqualTo(20);
             assertThat(text).contains("peer=\"127.0.0.2:20999\"").contains("peer=\"127.0.0.3:1\"");
-            System.out.println("scrape of 1,001 peers: " + millis + " ms, " + text.length() + " bytes");
+            System.out.println("scrape of 1,001 peers: best of 10 " + millis + " ms, " + text.length() + " bytes");
         }
     }
 }
