@@ -23,10 +23,6 @@ public final class Transport {
 
     private Transport() {}
 
-    public static boolean isNative() {
-        return EPOLL;
-    }
-
     public static String name() {
         return EPOLL ? "epoll" : "nio";
     }

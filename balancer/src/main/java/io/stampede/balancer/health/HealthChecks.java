@@ -54,8 +54,4 @@ public final class HealthChecks {
         running.forEach(PeerCheck::stop);
         running.clear();
     }
-
-    public boolean isEmpty() {
-        return planned.isEmpty();
-    }
 }

@@ -5,14 +5,12 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.stampede.balancer.config.ClientSettings;
@@ -197,14 +195,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         if (cause instanceof TooLongHttpLineException) {
             return 414;
         }
-        if (cause instanceof IllegalArgumentException && String.valueOf(cause.getMessage()).contains("transfer coding")) {
-            // A coding list not ending in chunked: nginx answers 501 Not Implemented.
-            return 501;
-        }
-        if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
-            return 400;
-        }
-        return 400;
+        return 400; // too long a head (nginx's 400, not 431), or any other malformation
     }
 
     /** Answers a request the proxy refused itself, then closes: nothing after it is read. */

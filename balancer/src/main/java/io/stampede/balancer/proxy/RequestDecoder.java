@@ -82,6 +82,7 @@ final class RequestDecoder extends HttpRequestDecoder {
                 resetScan();
                 if (m.decoderResult().isFailure()) {
                     broken = true;
+                    m.setDecoderResult(DecoderResult.failure(refusal(m.decoderResult().cause())));
                 }
             }
             if (o instanceof LastHttpContent last) {
@@ -153,6 +154,17 @@ final class RequestDecoder extends HttpRequestDecoder {
         }
         HttpVersion v = version.charAt(7) == '0' ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1;
         return new DefaultHttpRequest(v, HttpMethod.valueOf(method), initialLine[1], headersFactory);
+    }
+
+    /**
+     * Netty's own refusals, made ours: a coding list that does not end in chunked is nginx's 501
+     * (Netty says so only in its message); everything else keeps its cause.
+     */
+    private static Throwable refusal(Throwable cause) {
+        if (cause instanceof IllegalArgumentException && String.valueOf(cause.getMessage()).contains("transfer coding")) {
+            return new Refused(501, cause.getMessage());
+        }
+        return cause;
     }
 
     private void fail(ByteBuf in, List<Object> out, Refused cause) {

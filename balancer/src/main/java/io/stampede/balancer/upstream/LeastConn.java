@@ -16,11 +16,6 @@ final class LeastConn implements PeerSelector {
     }
 
     @Override
-    public boolean supportsBackup() {
-        return true;
-    }
-
-    @Override
     public Peer pick(BalancedRequest r, long now) {
         if (r.singleOnPrimary()) {
             return RoundRobin.get(r, now);

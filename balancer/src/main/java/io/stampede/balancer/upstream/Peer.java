@@ -138,10 +138,6 @@ public final class Peer {
         return weight;
     }
 
-    public boolean isBackup() {
-        return backup;
-    }
-
     public boolean isDown() {
         return down;
     }

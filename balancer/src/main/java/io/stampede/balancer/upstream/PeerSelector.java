@@ -16,9 +16,4 @@ public interface PeerSelector {
     /** Sets up the method's per-request state, once, before the first pick (the key is known by then). */
     default void start(BalancedRequest request) {
     }
-
-    /** Whether {@code backup} servers may follow this method (round robin and least_conn only). */
-    default boolean supportsBackup() {
-        return false;
-    }
 }

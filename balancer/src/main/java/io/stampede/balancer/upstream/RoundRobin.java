@@ -20,11 +20,6 @@ final class RoundRobin implements PeerSelector {
         return get(r, now);
     }
 
-    @Override
-    public boolean supportsBackup() {
-        return true;
-    }
-
     /** The round robin get, shared as the fallback of every other method. */
     static Peer get(BalancedRequest r, long now) {
         while (true) {
