@@ -1,5 +1,6 @@
 package io.stampede.balancer.proxy;
 
+import io.stampede.balancer.log.ProxyLog;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

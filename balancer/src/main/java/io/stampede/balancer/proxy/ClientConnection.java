@@ -1,5 +1,6 @@
 package io.stampede.balancer.proxy;
 
+import io.stampede.balancer.log.AccessRecord;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;

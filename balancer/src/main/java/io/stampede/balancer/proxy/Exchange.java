@@ -1,5 +1,7 @@
 package io.stampede.balancer.proxy;
 
+import io.stampede.balancer.log.AccessRecord;
+import io.stampede.balancer.log.ProxyLog;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

@@ -1,5 +1,8 @@
 package io.stampede.balancer.proxy;
 
+import io.stampede.balancer.log.AccessRecord;
+import io.stampede.balancer.log.AccessFormat;
+import io.stampede.balancer.log.ProxyLog;
 import io.stampede.balancer.config.LocationConfig;
 import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.config.ProxySettings;

@@ -1,4 +1,4 @@
-package io.stampede.balancer.proxy;
+package io.stampede.balancer.log;
 
 import java.io.IOException;
 import java.util.Map;
@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * 10 seconds per kind (and upstream), with a count of what was held back, so an outage or an
  * abusive client does not flood the log, and nothing is swallowed either.
  */
-final class ProxyLog {
+public final class ProxyLog {
     private static final Logger LOG = LoggerFactory.getLogger("stampede.proxy");
     private static final long WINDOW_NANOS = 10_000_000_000L;
 
@@ -21,11 +21,11 @@ final class ProxyLog {
 
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
 
-    void noLiveUpstreams(String upstream) {
+    public void noLiveUpstreams(String upstream) {
         limited("no live upstreams|" + upstream, "no live upstreams while connecting to upstream \"" + upstream + "\"");
     }
 
-    void upstreamError(String why, String peer) {
+    public void upstreamError(String why, String peer) {
         // One window per server and kind of error (the message's first words), so a flood of one
         // kind does not hide the first of another.
         limited("error|" + peer + "|" + why.substring(0, Math.min(why.length(), 24)),
@@ -33,7 +33,7 @@ final class ProxyLog {
     }
 
     /** Something the client did wrong (timed out, sent garbage): the server is not to blame. */
-    void clientError(String why, String client) {
+    public void clientError(String why, String client) {
         limited("client|" + why, client == null ? why : why + ", client: " + client);
     }
 
@@ -41,14 +41,14 @@ final class ProxyLog {
      * An exception that closed a connection. I/O errors (resets, broken pipes) are ordinary on the
      * internet and are logged by kind; anything else (out of direct memory, a bug) names its class.
      */
-    void connectionError(String where, Throwable cause) {
+    public void connectionError(String where, Throwable cause) {
         boolean io = cause instanceof IOException;
         String kind = io ? "I/O error" : cause.getClass().getName();
         // A reset or broken pipe is the peer's doing, logged at info as nginx does; anything else is ours.
         limited("exception|" + kind, "connection closed after " + kind + " on " + where + ": " + cause.getMessage(), !io);
     }
 
-    void warn(String message) {
+    public void warn(String message) {
         LOG.warn(message);
     }
 

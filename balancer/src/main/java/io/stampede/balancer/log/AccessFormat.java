@@ -1,4 +1,4 @@
-package io.stampede.balancer.proxy;
+package io.stampede.balancer.log;
 
 import java.time.Instant;
 import java.time.ZoneId;
@@ -9,13 +9,13 @@ import java.util.Locale;
  * nginx's {@code combined} format plus {@code "$upstream_addr" $request_time
  * $upstream_response_time}, one entry per upstream attempt joined by ", " as nginx does.
  */
-final class AccessFormat {
+public final class AccessFormat {
     private static final DateTimeFormatter TIME_LOCAL =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ENGLISH).withZone(ZoneId.systemDefault());
 
     private AccessFormat() {}
 
-    static String line(AccessRecord r) {
+    public static String line(AccessRecord r) {
         StringBuilder b = new StringBuilder(200);
         b.append(r.remoteAddr).append(" - - [").append(TIME_LOCAL.format(Instant.ofEpochMilli(r.startMillis)))
                 .append("] \"").append(escape(r.requestLine)).append("\" ").append(r.status).append(' ')
