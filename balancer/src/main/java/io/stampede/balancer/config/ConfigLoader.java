@@ -397,41 +397,15 @@ public final class ConfigLoader {
     }
 
     private static Duration duration(YamlNode n, Duration fallback, boolean zeroAllowed) {
-        if (n == null) {
-            return fallback;
-        }
-        try {
-            Duration d = Durations.parse(n.text());
-            if (!d.isZero() || zeroAllowed) {
-                return d;
-            }
-        } catch (IllegalArgumentException e) {
-            // reported below
-        }
-        throw n.invalid((zeroAllowed ? "" : "a positive ") + "duration such as 500ms, 10s, 1m");
+        return n == null ? fallback : n.duration(zeroAllowed);
     }
 
     private static long size(YamlNode n, long fallback) {
-        if (n == null) {
-            return fallback;
-        }
-        try {
-            return Sizes.parse(n.text());
-        } catch (IllegalArgumentException e) {
-            throw n.invalid("a size such as 512, 8k, 1m");
-        }
+        return n == null ? fallback : n.size();
     }
 
     private static int integer(YamlNode n, int min, int max, String expected) {
-        try {
-            long v = Long.parseLong(n.text().trim());
-            if (v >= min && v <= max) {
-                return (int) v;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw n.invalid(expected);
+        return n.integer(min, max, expected);
     }
 
     private static Set<String> union(Set<String> a, Set<String> b) {

@@ -1,5 +1,8 @@
 package io.stampede.common.yaml;
 
+import io.stampede.common.Durations;
+import io.stampede.common.Sizes;
+import java.time.Duration;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -153,6 +156,50 @@ public final class YamlNode {
     public ConfigException invalid(String expected) {
         String shown = isScalar() ? "'" + ((ScalarNode) node).getValue() + "'" : "a " + kind();
         return error(shown + " (expected " + expected + ")");
+    }
+
+    /** A whole number from {@code min} to {@code max}; {@code expected} says so in the error. */
+    public int integer(int min, int max, String expected) {
+        try {
+            long v = Long.parseLong(text().trim());
+            if (v >= min && v <= max) {
+                return (int) v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw invalid(expected);
+    }
+
+    /** A duration such as {@code 500ms}, {@code 10s}, {@code 1m}; zero only when allowed. */
+    public Duration duration(boolean zeroAllowed) {
+        try {
+            Duration d = Durations.parse(text());
+            if (!d.isZero() || zeroAllowed) {
+                return d;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw invalid((zeroAllowed ? "" : "a positive ") + "duration such as 500ms, 10s, 1m");
+    }
+
+    /** A size in bytes such as {@code 512}, {@code 8k}, {@code 1m}. */
+    public long size() {
+        try {
+            return Sizes.parse(text());
+        } catch (IllegalArgumentException e) {
+            throw invalid("a size such as 512, 8k, 1m");
+        }
+    }
+
+    /** A switch: {@code on}/{@code true}/{@code yes} or {@code off}/{@code false}/{@code no}. */
+    public boolean flag(String expected) {
+        return switch (text()) {
+            case "true", "on", "yes" -> true;
+            case "false", "off", "no" -> false;
+            default -> throw invalid(expected);
+        };
     }
 
     private String child(String key) {

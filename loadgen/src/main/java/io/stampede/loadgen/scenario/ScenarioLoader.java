@@ -407,22 +407,10 @@ public final class ScenarioLoader {
     }
 
     private static int integer(YamlNode n, int min, int max) {
-        try {
-            long v = Long.parseLong(n.text().trim());
-            if (v >= min && v <= max) {
-                return (int) v;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw n.invalid("an integer" + (min == Integer.MIN_VALUE ? "" : " >= " + min));
+        return n.integer(min, max, "an integer" + (min == Integer.MIN_VALUE ? "" : " >= " + min));
     }
 
     private static boolean bool(YamlNode n) {
-        return switch (n.text()) {
-            case "true", "on", "yes" -> true;
-            case "false", "off", "no" -> false;
-            default -> throw n.invalid("true or false");
-        };
+        return n.flag("true or false");
     }
 }
