@@ -25,7 +25,16 @@ final class Admin {
         return send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** The body of a GET, for documents read with their own records. */
+    static String text(String url) throws IOException, InterruptedException {
+        return body(HttpRequest.newBuilder(URI.create(url)).GET());
+    }
+
     private static JsonNode send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        return MAPPER.readTree(body(b));
+    }
+
+    private static String body(HttpRequest.Builder b) throws IOException, InterruptedException {
         HttpRequest request = b.timeout(Duration.ofSeconds(10)).build();
         HttpResponse<String> r;
         try {
@@ -41,7 +50,7 @@ final class Admin {
         if (r.statusCode() != 200) {
             throw new IOException(r.uri() + " answered " + r.statusCode());
         }
-        return MAPPER.readTree(r.body());
+        return r.body();
     }
 
     /** Whether something answers HTTP at {@code url} (any status). */

@@ -1,6 +1,7 @@
 package io.stampede.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.stampede.common.wire.PeerState;
+import io.stampede.common.wire.ProxyStatus;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -80,37 +81,32 @@ final class Balancer {
     }
 
     /** Our proxy's {@code /status}, or null (nginx, or not answering). */
-    JsonNode status() throws InterruptedException {
+    ProxyStatus status() throws InterruptedException {
         if (adminPort == 0) {
             return null;
         }
         try {
-            return Admin.get("http://127.0.0.1:" + adminPort + "/status");
+            return ProxyStatus.read(Admin.text("http://127.0.0.1:" + adminPort + "/status"));
         } catch (IOException e) {
             return null;
         }
     }
 
     /** Attempts per peer ({@code ip:port}) of one upstream, from a status document. */
-    static Map<String, Long> peerRequests(JsonNode status, String upstream) {
+    static Map<String, Long> peerRequests(ProxyStatus status, String upstream) {
         Map<String, Long> out = new HashMap<>();
-        for (JsonNode p : status.path("upstreams").path(upstream).path("peers")) {
-            out.put(p.path("server").asText(), p.path("requests").asLong());
+        ProxyStatus.UpstreamStatus u = status.upstream(upstream);
+        if (u != null) {
+            u.peers().forEach(p -> out.put(p.server(), p.requests()));
         }
         return out;
     }
 
-    /** The state our proxy reports for a peer ("up", "unavail", ...), or null. */
-    static String peerState(JsonNode status, String upstream, String address) {
-        if (status == null) {
-            return null;
-        }
-        for (JsonNode p : status.path("upstreams").path(upstream).path("peers")) {
-            if (p.path("server").asText().equals(address)) {
-                return p.path("state").asText();
-            }
-        }
-        return null;
+    /** The state our proxy reports for a peer, or null. */
+    static PeerState peerState(ProxyStatus status, String upstream, String address) {
+        ProxyStatus.UpstreamStatus u = status == null ? null : status.upstream(upstream);
+        ProxyStatus.PeerStatus p = u == null ? null : u.peer(address);
+        return p == null ? null : p.state();
     }
 
     void stop() throws InterruptedException {

@@ -1,5 +1,6 @@
 package io.stampede.bench;
 
+import io.stampede.common.wire.ProxyStatus;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -26,7 +27,7 @@ final class Bench {
     private static final Pattern SWARM_MEASURING = Pattern.compile("Statistics reset: ");
 
     /** The parts' own counters when the swarm's measured window opened, to subtract at the end. */
-    private record Baseline(Map<String, long[]> served, JsonNode proxyStatus) {}
+    private record Baseline(Map<String, long[]> served, ProxyStatus proxyStatus) {}
 
     /**
      * @param scenario the swarm scenario, or null for the built-in seed scenario
@@ -208,7 +209,7 @@ final class Bench {
         JsonNode lat = swarm.path("latency_ms");
         double[] latency = {lat.path("p50").asDouble(), lat.path("p95").asDouble(), lat.path("p99").asDouble(),
             lat.path("p999").asDouble(), lat.path("max").asDouble()};
-        JsonNode proxyStatus = balancer == null ? null : balancer.status();
+        ProxyStatus proxyStatus = balancer == null ? null : balancer.status();
         Map<String, Double> share = new LinkedHashMap<>();
         long rejected = 0;
         if (backends.ours()) {
@@ -232,8 +233,10 @@ final class Bench {
                 share.put(s.name, s == backends.servers.get(0) ? 1.0 : 0.0);
             }
         }
-        long retries = counter(proxyStatus, before.proxyStatus(), Balancer.upstream(row), "retries");
-        long overflows = counter(proxyStatus, before.proxyStatus(), Balancer.upstream(row), "queue", "overflows");
+        String upstreamName = Balancer.upstream(row);
+        long retries = counter(proxyStatus, before.proxyStatus(), upstreamName, ProxyStatus.UpstreamStatus::retries);
+        long overflows = counter(proxyStatus, before.proxyStatus(), upstreamName,
+                u -> u.queue() == null ? null : u.queue().overflows());
         Map<String, Object> gen = new ObjectMapper().convertValue(swarm.path("generator"),
                 new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
         return new RowResult(row.name(), row.algorithm(), row.isDirect() ? 1 : backends.servers.size(),
@@ -243,16 +246,12 @@ final class Bench {
     }
 
     /** An upstream counter from our proxy's /status, as a difference over the window; -1 when not reported. */
-    private static long counter(JsonNode after, JsonNode before, String upstream, String... path) {
-        if (after == null || before == null) {
-            return -1;
-        }
-        JsonNode a = after.path("upstreams").path(upstream);
-        JsonNode b = before.path("upstreams").path(upstream);
-        for (String p : path) {
-            a = a.path(p);
-            b = b.path(p);
-        }
-        return a.isNumber() && b.isNumber() ? a.asLong() - b.asLong() : -1;
+    private static long counter(ProxyStatus after, ProxyStatus before, String upstream,
+                                java.util.function.Function<ProxyStatus.UpstreamStatus, Long> value) {
+        ProxyStatus.UpstreamStatus a = after == null ? null : after.upstream(upstream);
+        ProxyStatus.UpstreamStatus b = before == null ? null : before.upstream(upstream);
+        Long va = a == null ? null : value.apply(a);
+        Long vb = b == null ? null : value.apply(b);
+        return va != null && vb != null ? va - vb : -1;
     }
 }

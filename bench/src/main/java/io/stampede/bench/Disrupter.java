@@ -1,6 +1,7 @@
 package io.stampede.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.stampede.common.wire.PeerState;
+import io.stampede.common.wire.ProxyStatus;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,9 +50,9 @@ final class Disrupter {
         long attempts = before;
         while (System.nanoTime() < windowStartNanos + plan.backAt().toNanos() && swarm.alive()) {
             swarm.process.waitFor(POLL_MS, TimeUnit.MILLISECONDS);
-            JsonNode status = balancer == null ? null : balancer.status();
-            String state = Balancer.peerState(status, upstream, victim.address());
-            if (markedAfter < 0 && state != null && !state.equals("up")) {
+            ProxyStatus status = balancer == null ? null : balancer.status();
+            PeerState state = Balancer.peerState(status, upstream, victim.address());
+            if (markedAfter < 0 && state != null && state != PeerState.UP) {
                 markedAfter = System.nanoTime() - killed;
             }
             long a = attempts(status);
@@ -88,7 +89,7 @@ final class Disrupter {
         return true;
     }
 
-    private long attempts(JsonNode status) {
+    private long attempts(ProxyStatus status) {
         return status == null ? 0 : Balancer.peerRequests(status, upstream).getOrDefault(victim.address(), 0L);
     }
 

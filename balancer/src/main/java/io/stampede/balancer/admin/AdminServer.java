@@ -23,6 +23,12 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.stampede.balancer.upstream.PeerGroup;
 import io.stampede.common.Transport;
 import io.stampede.common.web.LocalPageGuard;
+import io.stampede.common.wire.ProxyStatus;
+import io.stampede.common.wire.ProxyStatus.HealthChecks;
+import io.stampede.common.wire.ProxyStatus.PeerStatus;
+import io.stampede.common.wire.ProxyStatus.Responses;
+import io.stampede.common.wire.ProxyStatus.UpstreamStatus;
+import java.time.Instant;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,58 +81,23 @@ public final class AdminServer {
         }
     }
 
-    /** The status document: per upstream, per peer. */
-    Map<String, Object> status() {
-        Map<String, Object> upstreams = new LinkedHashMap<>();
+    /** The status document: per upstream, per peer, from one snapshot of each upstream. */
+    ProxyStatus status() {
+        Map<String, UpstreamStatus> upstreams = new LinkedHashMap<>();
         groups.get().forEach((name, group) -> {
-            List<Map<String, Object>> peers = group.snapshot().stream().map(p -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("server", p.name());
-                m.put("name", p.server());
-                m.put("backup", p.backup());
-                m.put("state", p.state());
-                m.put("active", p.conns());
-                m.put("requests", p.requests());
-                Map<String, Object> responses = new LinkedHashMap<>();
-                long total = 0;
-                for (int i = 0; i < 5; i++) {
-                    responses.put((i + 1) + "xx", p.responses()[i]);
-                    total += p.responses()[i];
-                }
-                responses.put("total", total);
-                m.put("responses", responses);
-                m.put("fails", p.failedAttempts());
-                m.put("unavail", p.unavailCount());
-                m.put("current_fails", p.fails());
-                Map<String, Object> checks = new LinkedHashMap<>();
-                checks.put("checks", p.checks());
-                checks.put("fails", p.checkFails());
-                checks.put("unhealthy", p.unhealthyCount());
-                checks.put("last_passed", p.lastPassedMillis() == 0 ? null : java.time.Instant.ofEpochMilli(p.lastPassedMillis()).toString());
-                m.put("health_checks", checks);
-                m.put("downtime", p.downtimeMs());
-                m.put("selected", p.selectedAt() == 0 ? null : java.time.Instant.ofEpochSecond(p.selectedAt()).toString());
-                m.put("header_time", p.headerTimeMs());
-                m.put("weight", p.weight());
-                m.put("effective_weight", p.effectiveWeight());
-                return m;
-            }).toList();
-            Map<String, Object> u = new LinkedHashMap<>();
-            u.put("peers", peers);
-            u.put("retries", group.retries());
-            if (group.queueing()) {
-                long[] q = group.queueCounters();
-                Map<String, Object> queue = new LinkedHashMap<>();
-                queue.put("size", q[0]);
-                queue.put("max_size", q[1]);
-                queue.put("overflows", q[2]);
-                u.put("queue", queue);
-            }
-            upstreams.put(name, u);
+            List<PeerStatus> peers = group.snapshot().stream().map(AdminServer::peer).toList();
+            upstreams.put(name, new UpstreamStatus(peers, group.retries(), group.queueing() ? group.queueCounters() : null));
         });
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("upstreams", upstreams);
-        return out;
+        return new ProxyStatus(ProxyStatus.VERSION, upstreams);
+    }
+
+    private static PeerStatus peer(PeerGroup.PeerSnapshot p) {
+        return new PeerStatus(p.name(), p.server(), p.backup(), p.state(), p.conns(), p.requests(),
+                Responses.of(p.responses()), p.failedAttempts(), p.unavailCount(), p.fails(),
+                new HealthChecks(p.checks(), p.checkFails(), p.unhealthyCount(),
+                        p.lastPassedMillis() == 0 ? null : Instant.ofEpochMilli(p.lastPassedMillis()).toString()),
+                p.downtimeMs(), p.selectedAt() == 0 ? null : Instant.ofEpochSecond(p.selectedAt()).toString(),
+                p.headerTimeMs(), p.weight(), p.effectiveWeight());
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -142,7 +113,7 @@ public final class AdminServer {
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             } else if (req.method().equals(HttpMethod.GET) && path.equals("/status")) {
                 r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
-                        Unpooled.wrappedBuffer(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(status())));
+                        Unpooled.wrappedBuffer(status().toJson()));
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             } else if (req.method().equals(HttpMethod.GET) && path.equals("/metrics") && metrics != null) {
                 r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,

@@ -1,6 +1,7 @@
 package io.stampede.balancer.admin;
 
 import io.stampede.balancer.upstream.PeerGroup.PeerSnapshot;
+import io.stampede.common.wire.PeerState;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
@@ -13,7 +14,9 @@ import java.util.function.ToDoubleFunction;
  * read, never aggregated, so nothing of Micrometer's is lost.
  */
 final class PeerExposition {
-    private static final List<String> STATES = List.of("checking", "down", "draining", "unavail", "unhealthy", "up");
+    /** In label order, as Prometheus sorts them. */
+    private static final List<PeerState> STATES = List.of(PeerState.CHECKING, PeerState.DOWN, PeerState.DRAINING,
+            PeerState.UNAVAIL, PeerState.UNHEALTHY, PeerState.UP);
 
     private record Family(String name, String type, String help, ToDoubleFunction<PeerSnapshot> value) {}
 
@@ -53,8 +56,8 @@ final class PeerExposition {
         head(out, state, "gauge", "1 for the server's current state");
         upstreams.forEach((upstream, peers) -> {
             for (PeerSnapshot p : peers) {
-                for (String s : STATES) {
-                    series(out, state, "state", s, p.name(), upstream, s.equals(p.state()) ? 1 : 0);
+                for (PeerState s : STATES) {
+                    series(out, state, "state", s.label(), p.name(), upstream, s == p.state() ? 1 : 0);
                 }
             }
         });

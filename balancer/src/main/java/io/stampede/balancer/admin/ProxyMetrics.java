@@ -55,9 +55,9 @@ public final class ProxyMetrics {
         FunctionCounter.builder("stampede.upstream.retries", group, PeerGroup::retries)
                 .description("Attempts beyond each request's first").tag("upstream", upstream).register(registry);
         if (group.queueing()) {
-            Gauge.builder("stampede.upstream.queue.size", group, g -> g.queueCounters()[0])
+            Gauge.builder("stampede.upstream.queue.size", group, g -> g.queueCounters().size())
                     .description("Requests waiting for a server").tag("upstream", upstream).register(registry);
-            FunctionCounter.builder("stampede.upstream.queue.overflows", group, g -> g.queueCounters()[2])
+            FunctionCounter.builder("stampede.upstream.queue.overflows", group, g -> g.queueCounters().overflows())
                     .description("Requests refused by the queue (full or timed out)").tag("upstream", upstream).register(registry);
         }
         snapshots.put(upstream, new Snapshots(group));

@@ -108,10 +108,10 @@ final class PeerCheck {
                 failing = 1;
             }
         }
-        String[] states = group.checked(peer, pass, failing, pendingDelta, System.currentTimeMillis());
-        if (!states[0].equals(states[1])) {
-            log.accept("server " + peer.name() + " in upstream " + group.name() + " is now " + states[1] + " (was "
-                    + states[0] + "): " + (pass ? "check passed: " + check.uri() : "check failed: " + failure));
+        PeerGroup.StateChange states = group.checked(peer, pass, failing, pendingDelta, System.currentTimeMillis());
+        if (states.changed()) {
+            log.accept("server " + peer.name() + " in upstream " + group.name() + " is now " + states.after() + " (was "
+                    + states.before() + "): " + (pass ? "check passed: " + check.uri() : "check failed: " + failure));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.stampede.balancer.upstream;
 
+import io.stampede.common.wire.PeerState;
 import java.net.InetSocketAddress;
 
 /**
@@ -156,21 +157,21 @@ public final class Peer {
         return failingChecks > 0 || pendingChecks > 0;
     }
 
-    /** nginx Plus's peer state names. */
-    String state(long now) {
+    /** nginx Plus's peer states, the first that applies. */
+    PeerState state(long now) {
         if (down) {
-            return "down";
+            return PeerState.DOWN;
         }
         if (drain) {
-            return "draining";
+            return PeerState.DRAINING;
         }
         if (pendingChecks > 0) {
-            return "checking";
+            return PeerState.CHECKING;
         }
         if (failingChecks > 0) {
-            return "unhealthy";
+            return PeerState.UNHEALTHY;
         }
-        return failedRecently(now) ? "unavail" : "up";
+        return failedRecently(now) ? PeerState.UNAVAIL : PeerState.UP;
     }
 
     static String printable(InetSocketAddress a) {

@@ -1,5 +1,7 @@
 package io.stampede.balancer.upstream;
 
+import io.stampede.common.wire.PeerState;
+import io.stampede.common.wire.ProxyStatus.QueueStatus;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -196,13 +198,13 @@ public final class PeerGroup {
      * {@code pending} are +1, -1 or 0 for that check. Returns the peer's state before and after
      * (the checker logs a change once, with its reason).
      */
-    public String[] checked(Peer peer, boolean passed, int failing, int pending, long wallMillis) {
+    public StateChange checked(Peer peer, boolean passed, int failing, int pending, long wallMillis) {
         List<BalancedRequest> ready;
-        String[] states;
+        StateChange states;
         lock.lock();
         try {
             long now = nowSeconds.getAsLong();
-            String before = peer.state(now);
+            PeerState before = peer.state(now);
             boolean wasOut = peer.failsChecks();
             peer.checks++;
             if (passed) {
@@ -222,13 +224,20 @@ public final class PeerGroup {
                 peer.downtimeMs += wallMillis - peer.downSinceMillis;
                 peer.downSinceMillis = 0;
             }
-            states = new String[] {before, peer.state(now)};
+            states = new StateChange(before, peer.state(now));
             ready = drain(now); // a server back in service takes waiting requests at once
         } finally {
             lock.unlock();
         }
         dispatch(ready);
         return states;
+    }
+
+    /** A server's state before and after an event. */
+    public record StateChange(PeerState before, PeerState after) {
+        public boolean changed() {
+            return before != after;
+        }
     }
 
     /** A mandatory check registers its peer as "checking" until its first pass. */
@@ -329,10 +338,10 @@ public final class PeerGroup {
     }
 
     /** The queue's state: requests waiting now, its limit, and requests refused (full or timed out) so far. */
-    public long[] queueCounters() {
+    public QueueStatus queueCounters() {
         lock.lock();
         try {
-            return new long[] {queue.size(), queueLimit, overflows};
+            return new QueueStatus(queue.size(), queueLimit, overflows);
         } finally {
             lock.unlock();
         }
@@ -359,7 +368,7 @@ public final class PeerGroup {
     /** One peer's counters at one moment. */
     public record PeerSnapshot(String name, String server, boolean backup, boolean down, int weight,
                                long effectiveWeight, long currentWeight, int conns, int fails, boolean unavailable,
-                               long requests, String state, long[] responses, long failedAttempts, long unavailCount,
+                               long requests, PeerState state, long[] responses, long failedAttempts, long unavailCount,
                                long selectedAt, long headerTimeMs, long checks, long checkFails, long unhealthyCount,
                                long lastPassedMillis, long downtimeMs) {}
 
