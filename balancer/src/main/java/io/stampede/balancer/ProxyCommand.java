@@ -1,5 +1,6 @@
 package io.stampede.balancer;
 
+import io.stampede.common.wire.ReadyLine;
 import io.stampede.balancer.config.ConfigLoader;
 import io.stampede.balancer.config.LocationConfig;
 import io.stampede.balancer.config.ProxyConfig;
@@ -91,6 +92,9 @@ public final class ProxyCommand implements Callable<Integer> {
                     + u.servers().size() + " servers)");
         }
         out.flush();
+        ReadyLine.of("proxy", "listening",
+                server.addresses().stream().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).toList(),
+                server.adminAddress().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).orElse(null)).announce(out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {
             boolean clean = server.stop(grace);

@@ -66,7 +66,7 @@ final class Backends {
         }
         for (int i = 0; i < specs.size(); i++) {
             Child c = started.get(i);
-            int port = c.awaitListening(Duration.ofSeconds(60));
+            int port = c.awaitListening("api", Duration.ofSeconds(60));
             b.servers.add(new Server("127.0.0.1", port, "api-" + port, specs.get(i), c));
         }
         return b;
@@ -154,6 +154,6 @@ final class Backends {
     void restart(Server s) throws BenchException, InterruptedException {
         int index = servers.indexOf(s);
         s.child = launch(index, s.port, s.spec);
-        s.child.awaitListening(Duration.ofSeconds(60));
+        s.child.awaitListening("api", Duration.ofSeconds(60));
     }
 }

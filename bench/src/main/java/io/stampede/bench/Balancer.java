@@ -1,5 +1,7 @@
 package io.stampede.bench;
 
+import io.stampede.common.wire.ReadyLine;
+import java.net.URI;
 import io.stampede.common.wire.PeerState;
 import io.stampede.common.wire.ProxyStatus;
 import java.io.IOException;
@@ -10,7 +12,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * A balancer process: the one {@code stampede proxy} that serves every balanced row (row R under
@@ -18,7 +19,6 @@ import java.util.regex.Pattern;
  * nginx row.
  */
 final class Balancer {
-    private static final Pattern ADMIN = Pattern.compile("admin on http://[0-9.]+:(\\d+)/status");
 
     private final Child child;
     private final int port;
@@ -37,9 +37,13 @@ final class Balancer {
         Path config = configDir.resolve("proxy.yaml");
         Files.writeString(config, Configs.proxyYaml(rows, backends.servers));
         Child c = children.start("the proxy", "proxy", "proxy", List.of("-c", config.toString()), Map.of());
-        int port = c.awaitListening(Duration.ofSeconds(60));
-        int admin = c.awaitLine(ADMIN, Duration.ofSeconds(10)).map(m -> Integer.parseInt(m.group(1)))
-                .orElseThrow(() -> new BenchException("the proxy printed no admin address" + c.tail()));
+        ReadyLine ready = c.awaitReady("proxy", "listening", Duration.ofSeconds(60))
+                .orElseThrow(() -> new BenchException("the proxy did not start within 60s" + c.tail()));
+        if (ready.admin() == null) {
+            throw new BenchException("the proxy has no admin listener" + c.tail());
+        }
+        int port = URI.create(ready.urls().get(0)).getPort();
+        int admin = URI.create(ready.admin()).getPort();
         return new Balancer(c, port, admin);
     }
 

@@ -1,7 +1,7 @@
 package io.stampede.bench;
 
 import io.stampede.common.wire.ProxyStatus;
-import com.fasterxml.jackson.databind.JsonNode;
+import io.stampede.common.wire.SwarmSummary;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +15,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Runs a {@link Plan}: starts the backends, then for each row starts the balancer (ours or
@@ -23,8 +22,6 @@ import java.util.regex.Pattern;
  * balancer. Results are written after every row, so an interrupted bench keeps what it measured.
  */
 final class Bench {
-    private static final Pattern SWARM_STARTED = Pattern.compile("Stampede swarm: ");
-    private static final Pattern SWARM_MEASURING = Pattern.compile("Statistics reset: ");
 
     /** The parts' own counters when the swarm's measured window opened, to subtract at the end. */
     private record Baseline(Map<String, long[]> served, ProxyStatus proxyStatus) {}
@@ -145,7 +142,7 @@ final class Bench {
                     : new Disrupter(plan.disruption(), backends, balancer, Balancer.upstream(row),
                             row.isDirect() ? 0 : plan.disruption().backend());
             Baseline[] baseline = new Baseline[1];
-            JsonNode swarm = runSwarm(row, target, disrupter, balancer, baseline);
+            SwarmSummary swarm = runSwarm(row, target, disrupter, balancer, baseline);
             return collect(row, swarm, baseline[0], backends.stats(), balancer, disrupter);
         } finally {
             if (balancer != null && balancer != proxy) {
@@ -154,7 +151,7 @@ final class Bench {
         }
     }
 
-    private JsonNode runSwarm(Plan.Row row, String target, Disrupter disrupter, Balancer balancer, Baseline[] baseline)
+    private SwarmSummary runSwarm(Plan.Row row, String target, Disrupter disrupter, Balancer balancer, Baseline[] baseline)
             throws BenchException, InterruptedException, IOException {
         Plan.Load load = plan.load();
         Path runs = settings.outDir().resolve("runs");
@@ -172,11 +169,11 @@ final class Bench {
         }
         Child swarm = children.start("the swarm for " + row.name(), "swarm-" + row.name(), "swarm", args, Map.of());
         try {
-            swarm.awaitLine(SWARM_STARTED, Duration.ofSeconds(60))
+            swarm.awaitReady("swarm", "started", Duration.ofSeconds(60))
                     .orElseThrow(() -> new BenchException("the swarm for " + row.name() + " did not start" + swarm.tail()));
             // The backends and the proxy count from the moment the swarm does.
             Duration untilMeasuring = load.spawnTime().plus(load.warmup()).plus(Duration.ofSeconds(30));
-            swarm.awaitLine(SWARM_MEASURING, untilMeasuring).orElseThrow(() -> new BenchException(
+            swarm.awaitReady("swarm", "measuring", untilMeasuring).orElseThrow(() -> new BenchException(
                     "the swarm for " + row.name() + " never finished spawning its users" + swarm.tail()));
             baseline[0] = new Baseline(backends.stats(), balancer == null ? null : balancer.status());
             if (disrupter != null) {
@@ -196,19 +193,18 @@ final class Bench {
         if (!Files.exists(json)) {
             throw new BenchException("the swarm for " + row.name() + " wrote no " + json + swarm.tail());
         }
-        return new ObjectMapper().readTree(json.toFile());
+        return SwarmSummary.read(json);
     }
 
-    private RowResult collect(Plan.Row row, JsonNode swarm, Baseline before, Map<String, long[]> after, Balancer balancer,
+    private RowResult collect(Plan.Row row, SwarmSummary swarm, Baseline before, Map<String, long[]> after, Balancer balancer,
                               Disrupter disrupter) throws InterruptedException {
         Map<String, long[]> served = new LinkedHashMap<>();
         after.forEach((name, v) -> {
             long[] b = before.served().getOrDefault(name, new long[2]);
             served.put(name, new long[] {v[0] - b[0], v[1] - b[1]});
         });
-        JsonNode lat = swarm.path("latency_ms");
-        double[] latency = {lat.path("p50").asDouble(), lat.path("p95").asDouble(), lat.path("p99").asDouble(),
-            lat.path("p999").asDouble(), lat.path("max").asDouble()};
+        SwarmSummary.Percentiles lat = swarm.latencyMs();
+        double[] latency = {lat.p50(), lat.p95(), lat.p99(), lat.p999(), lat.max()};
         ProxyStatus proxyStatus = balancer == null ? null : balancer.status();
         Map<String, Double> share = new LinkedHashMap<>();
         long rejected = 0;
@@ -237,10 +233,10 @@ final class Bench {
         long retries = counter(proxyStatus, before.proxyStatus(), upstreamName, ProxyStatus.UpstreamStatus::retries);
         long overflows = counter(proxyStatus, before.proxyStatus(), upstreamName,
                 u -> u.queue() == null ? null : u.queue().overflows());
-        Map<String, Object> gen = new ObjectMapper().convertValue(swarm.path("generator"),
+        Map<String, Object> gen = swarm.generator() == null ? null : new ObjectMapper().convertValue(swarm.generator(),
                 new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
         return new RowResult(row.name(), row.algorithm(), row.isDirect() ? 1 : backends.servers.size(),
-                swarm.path("requests").asLong(), swarm.path("failures").asLong(), swarm.path("duration_s").asDouble(),
+                swarm.requests(), swarm.failures(), swarm.durationS(),
                 latency, share, retries, overflows, rejected, gen == null ? Map.of() : gen,
                 disrupter == null ? Map.of() : disrupter.summary());
     }

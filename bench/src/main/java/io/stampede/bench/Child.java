@@ -1,5 +1,8 @@
 package io.stampede.bench;
 
+import io.stampede.common.wire.ReadyLine;
+import java.net.URI;
+import java.util.Optional;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,8 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One part of the bench running as its own process, its output in a log file. The label names it
@@ -16,8 +17,6 @@ import java.util.regex.Pattern;
  * start is reported by what it was, with the last lines it printed.
  */
 final class Child {
-    private static final Pattern LISTENING = Pattern.compile("listening on http://([0-9.]+):(\\d+)");
-
     final String label;
     final Process process;
     final Path log;
@@ -31,20 +30,21 @@ final class Child {
         this.offset = offset;
     }
 
-    /** Waits for the part's "listening on http://HOST:PORT" line; returns the port. */
-    int awaitListening(Duration timeout) throws BenchException, InterruptedException {
-        return awaitLine(LISTENING, timeout).map(m -> Integer.parseInt(m.group(2)))
+    /** Waits for the part's ready line for {@code listening}; returns the port of its first URL. */
+    int awaitListening(String part, Duration timeout) throws BenchException, InterruptedException {
+        ReadyLine ready = awaitReady(part, "listening", timeout)
                 .orElseThrow(() -> new BenchException(label + " did not start within " + timeout.toSeconds() + "s" + tail()));
+        return URI.create(ready.urls().get(0)).getPort();
     }
 
-    /** Waits for a line matching {@code pattern}; empty on timeout; fails if the process exits first. */
-    java.util.Optional<Matcher> awaitLine(Pattern pattern, Duration timeout) throws BenchException, InterruptedException {
+    /** Waits for the part's ready line for {@code event}; empty on timeout; fails if the process exits first. */
+    Optional<ReadyLine> awaitReady(String part, String event, Duration timeout) throws BenchException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pauseMs = 5;
         while (System.nanoTime() < deadline) {
-            Matcher m = pattern.matcher(output());
-            if (m.find()) {
-                return java.util.Optional.of(m);
+            Optional<ReadyLine> ready = ReadyLine.find(output(), part, event);
+            if (ready.isPresent()) {
+                return ready;
             }
             if (!process.isAlive()) {
                 throw new BenchException(label + " failed to start (exit status " + process.exitValue() + ")" + tail());
@@ -53,7 +53,7 @@ final class Child {
             process.waitFor(pauseMs, TimeUnit.MILLISECONDS);
             pauseMs = Math.min(100, pauseMs * 2);
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** What this process printed so far. */

@@ -1,5 +1,6 @@
 package io.stampede.bench;
 
+import io.stampede.common.wire.ReadyLine;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,6 +45,7 @@ final class Children implements AutoCloseable {
         command.addAll(args);
         Map<String, String> withParent = new HashMap<>(env);
         withParent.put(PartMain.PARENT_ENV, String.valueOf(ProcessHandle.current().pid()));
+        withParent.put(ReadyLine.ENV, "1"); // the parts say when they are ready in lines the bench parses
         return launch(label, logName, command, withParent);
     }
 

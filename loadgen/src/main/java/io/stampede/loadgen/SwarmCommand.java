@@ -1,5 +1,6 @@
 package io.stampede.loadgen;
 
+import io.stampede.common.wire.ReadyLine;
 import io.stampede.common.Cli;
 import io.stampede.common.DurationConverter;
 import io.stampede.common.Durations;
@@ -341,6 +342,7 @@ public final class SwarmCommand implements Callable<Integer> {
                 pacer == null ? String.format(" at %.1f/s", spawn) : ", arrivals " + (rate != null ? rate : stages), host,
                 run == null ? "until Ctrl-C" : "for " + Durations.format(run), Transport.name());
         out.flush();
+        ReadyLine.of("swarm", "started", List.of(host), null).announce(out);
 
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
@@ -378,6 +380,7 @@ public final class SwarmCommand implements Callable<Integer> {
                         out.println("Statistics reset: all " + swarm.users() + " users spawned"
                                 + (warmup == null ? "" : ", warm-up of " + Durations.format(warmup) + " done"));
                         out.flush();
+                        ReadyLine.of("swarm", "measuring", List.of(host), null).announce(out);
                     }
                 }
                 if (System.nanoTime() < nextTick && System.nanoTime() < end) {
@@ -424,7 +427,7 @@ public final class SwarmCommand implements Callable<Integer> {
         }
         out.println(ConsoleTable.generatorLine(health));
         if (jsonFile != null) {
-            JsonSummary.write(jsonFile, JsonSummary.of(mode, last, userCount, health));
+            JsonSummary.of(mode, last, userCount, health).write(jsonFile);
         }
         if (htmlFile != null) {
             timeline.add(last);

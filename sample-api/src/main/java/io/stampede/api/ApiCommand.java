@@ -1,5 +1,6 @@
 package io.stampede.api;
 
+import io.stampede.common.wire.ReadyLine;
 import io.stampede.common.Cli;
 import io.stampede.common.DurationConverter;
 import io.stampede.common.Durations;
@@ -146,6 +147,7 @@ public final class ApiCommand implements Callable<Integer> {
         }
         System.out.println(secretNotice());
         System.out.flush();
+        ReadyLine.of("api", "listening", started.stream().map(MarketApi.Instance::url).toList(), null).announce(System.out);
         stopped.await();
         return 0;
     }

@@ -1,6 +1,7 @@
 package io.stampede.loadgen.compare;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.stampede.common.wire.SwarmSummary;
+import io.stampede.common.wire.SwarmSummary.Percentiles;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,58 +15,65 @@ import java.util.Map;
  * ratio up by more than a tenth of a percentage point.
  */
 public final class Comparison {
-    /** One endpoint (or the total) in both runs; null sides when it exists in only one. */
-    public record Row(String name, JsonNode before, JsonNode after, List<String> regressions) {}
+    /** What is compared of one endpoint (or the total) in one run. */
+    public record Side(long requests, long failures, double rps, Percentiles latency) {
+        public double failRatio() {
+            return SwarmSummary.failRatio(requests, failures);
+        }
+    }
 
-    private static final String[] PERCENTILES = {"p50", "p95", "p99"};
+    /** One endpoint (or the total) in both runs; null sides when it exists in only one. */
+    public record Row(String name, Side before, Side after, List<String> regressions) {}
 
     private Comparison() {}
 
-    public static List<Row> compare(JsonNode before, JsonNode after, double tolerance) {
-        Map<String, JsonNode[]> rows = new LinkedHashMap<>();
-        rows.put("Aggregated", new JsonNode[] {before, after});
-        for (JsonNode e : before.path("endpoints")) {
-            rows.computeIfAbsent(key(e), k -> new JsonNode[2])[0] = e;
+    public static List<Row> compare(SwarmSummary before, SwarmSummary after, double tolerance) {
+        Map<String, Side[]> rows = new LinkedHashMap<>();
+        rows.put("Aggregated", new Side[] {total(before), total(after)});
+        for (SwarmSummary.Endpoint e : before.endpoints()) {
+            rows.computeIfAbsent(key(e), k -> new Side[2])[0] = side(e);
         }
-        for (JsonNode e : after.path("endpoints")) {
-            rows.computeIfAbsent(key(e), k -> new JsonNode[2])[1] = e;
+        for (SwarmSummary.Endpoint e : after.endpoints()) {
+            rows.computeIfAbsent(key(e), k -> new Side[2])[1] = side(e);
         }
         List<Row> out = new ArrayList<>();
         rows.forEach((name, pair) -> out.add(new Row(name, pair[0], pair[1], regressions(pair[0], pair[1], tolerance))));
         return out;
     }
 
-    private static String key(JsonNode e) {
-        return e.path("method").asText() + " " + e.path("name").asText();
+    private static Side total(SwarmSummary s) {
+        return new Side(s.requests(), s.failures(), s.rps(), s.latencyMs());
     }
 
-    private static List<String> regressions(JsonNode a, JsonNode b, double tolerance) {
+    private static Side side(SwarmSummary.Endpoint e) {
+        return new Side(e.requests(), e.failures(), e.rps(), e.latencyMs());
+    }
+
+    private static String key(SwarmSummary.Endpoint e) {
+        return e.method() + " " + e.name();
+    }
+
+    private static List<String> regressions(Side a, Side b, double tolerance) {
         List<String> out = new ArrayList<>();
         if (a == null || b == null) {
             return out;
         }
-        for (String p : PERCENTILES) {
-            double x = a.path("latency_ms").path(p).asDouble();
-            double y = b.path("latency_ms").path(p).asDouble();
+        double[][] percentiles = {{a.latency().p50(), b.latency().p50()}, {a.latency().p95(), b.latency().p95()},
+            {a.latency().p99(), b.latency().p99()}};
+        String[] names = {"p50", "p95", "p99"};
+        for (int i = 0; i < names.length; i++) {
+            double x = percentiles[i][0];
+            double y = percentiles[i][1];
             if (x > 0 && y > x * (1 + tolerance)) {
-                out.add(String.format(Locale.ROOT, "%s %+.0f%%", p, (y / x - 1) * 100));
+                out.add(String.format(Locale.ROOT, "%s %+.0f%%", names[i], (y / x - 1) * 100));
             }
         }
-        double ra = a.path("rps").asDouble();
-        double rb = b.path("rps").asDouble();
-        if (ra > 0 && rb < ra * (1 - tolerance)) {
-            out.add(String.format(Locale.ROOT, "req/s %+.0f%%", (rb / ra - 1) * 100));
+        if (a.rps() > 0 && b.rps() < a.rps() * (1 - tolerance)) {
+            out.add(String.format(Locale.ROOT, "req/s %+.0f%%", (b.rps() / a.rps() - 1) * 100));
         }
-        double fa = failRatio(a);
-        double fb = failRatio(b);
-        if (fb > fa + 0.001) {
-            out.add(String.format(Locale.ROOT, "failures %.2f%% -> %.2f%%", fa * 100, fb * 100));
+        if (b.failRatio() > a.failRatio() + 0.001) {
+            out.add(String.format(Locale.ROOT, "failures %.2f%% -> %.2f%%", a.failRatio() * 100, b.failRatio() * 100));
         }
         return out;
-    }
-
-    static double failRatio(JsonNode n) {
-        long requests = n.path("requests").asLong();
-        return requests == 0 ? 0 : (double) n.path("failures").asLong() / requests;
     }
 }

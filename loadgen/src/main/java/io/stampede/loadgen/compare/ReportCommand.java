@@ -1,6 +1,6 @@
 package io.stampede.loadgen.compare;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.stampede.common.wire.SwarmSummary;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stampede.common.Cli;
 import java.io.IOException;
@@ -51,8 +51,8 @@ public final class ReportCommand implements Callable<Integer> {
         if (tolerance < 0 || tolerance > 1000) {
             throw Cli.badValue(spec.commandLine(), "invalid value for --tolerance: " + tolerance + " (expected 0 to 1000)");
         }
-        JsonNode a = read(before);
-        JsonNode b = read(after);
+        SwarmSummary a = read(before);
+        SwarmSummary b = read(after);
         List<Comparison.Row> rows = Comparison.compare(a, b, tolerance / 100);
         out.printf(Locale.ROOT, "%-52s %19s %17s %19s %19s %19s  %s%n", "endpoint", "req/s", "fail", "p50 ms", "p95 ms",
                 "p99 ms", "regressions");
@@ -63,10 +63,11 @@ public final class ReportCommand implements Callable<Integer> {
                 continue;
             }
             out.printf(Locale.ROOT, "%-52s %19s %17s %19s %19s %19s  %s%n", clip(r.name()),
-                    pair(r.before().path("rps").asDouble(), r.after().path("rps").asDouble()),
-                    String.format(Locale.ROOT, "%.2f%% > %.2f%%", Comparison.failRatio(r.before()) * 100, Comparison.failRatio(r.after()) * 100),
-                    pair(lat(r.before(), "p50"), lat(r.after(), "p50")), pair(lat(r.before(), "p95"), lat(r.after(), "p95")),
-                    pair(lat(r.before(), "p99"), lat(r.after(), "p99")),
+                    pair(r.before().rps(), r.after().rps()),
+                    String.format(Locale.ROOT, "%.2f%% > %.2f%%", r.before().failRatio() * 100, r.after().failRatio() * 100),
+                    pair(r.before().latency().p50(), r.after().latency().p50()),
+                    pair(r.before().latency().p95(), r.after().latency().p95()),
+                    pair(r.before().latency().p99(), r.after().latency().p99()),
                     r.regressions().isEmpty() ? "" : "REGRESSION: " + String.join(", ", r.regressions()));
             regressed += r.regressions().isEmpty() ? 0 : 1;
         }
@@ -77,23 +78,26 @@ public final class ReportCommand implements Callable<Integer> {
         return failOnRegression && regressed > 0 ? REGRESSION_EXIT : 0;
     }
 
-    private JsonNode read(Path file) {
+    private SwarmSummary read(Path file) {
         if (!Files.isRegularFile(file)) {
             throw Cli.badValue(spec.commandLine(), file + ": no such file");
         }
+        String text;
         try {
-            JsonNode n = new ObjectMapper().readTree(file.toFile());
-            if (n == null || !n.has("latency_ms") || !n.has("endpoints")) {
-                throw Cli.badValue(spec.commandLine(), file + ": not a swarm summary (expected the file of stampede swarm --json)");
-            }
-            return n;
+            text = Files.readString(file);
+            new ObjectMapper().readTree(text);
         } catch (IOException e) {
             throw Cli.badValue(spec.commandLine(), file + ": not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
-    }
-
-    private static double lat(JsonNode n, String p) {
-        return n.path("latency_ms").path(p).asDouble();
+        try {
+            SwarmSummary s = SwarmSummary.read(text);
+            if (s.latencyMs() == null || s.endpoints() == null) {
+                throw new IOException("no latency_ms or endpoints");
+            }
+            return s;
+        } catch (IOException e) {
+            throw Cli.badValue(spec.commandLine(), file + ": not a swarm summary (expected the file of stampede swarm --json)");
+        }
     }
 
     private static String pair(double x, double y) {

@@ -1,5 +1,6 @@
 package io.stampede.loadgen.web;
 
+import io.stampede.common.wire.SwarmSummary;
 import io.stampede.loadgen.report.HtmlReport;
 import io.stampede.loadgen.report.JsonSummary;
 import io.stampede.loadgen.scenario.Scenario;
@@ -23,7 +24,7 @@ final class LocustJson {
     static Map<String, Object> requests(StatsSnapshot s, String state, int users) {
         Map<String, Object> m = new LinkedHashMap<>();
         List<Map<String, Object>> stats = new ArrayList<>();
-        List<Map<String, Object>> errors = s == null ? List.of() : JsonSummary.errors(s);
+        List<SwarmSummary.ErrorCount> errors = s == null ? List.of() : JsonSummary.errors(s);
         if (s != null) {
             for (EndpointStats e : s.endpoints()) {
                 stats.add(entry(e, e.endpoint().method(), e.endpoint().name(), s));

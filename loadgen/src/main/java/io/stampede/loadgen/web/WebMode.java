@@ -89,8 +89,8 @@ public final class WebMode {
                 out.println(ConsoleTable.generatorLine(run.health()));
                 try {
                     if (o.jsonFile() != null) {
-                        JsonSummary.write(o.jsonFile(), JsonSummary.of(run.inForce().rate() == null ? "closed" : "open", last,
-                                run.inForce().users(), run.health()));
+                        JsonSummary.of(run.inForce().rate() == null ? "closed" : "open", last,
+                                run.inForce().users(), run.health()).write(o.jsonFile());
                     }
                     if (o.htmlFile() != null) {
                         Path parent = o.htmlFile().toAbsolutePath().getParent();
