@@ -2,6 +2,13 @@ package io.stampede.balancer.proxy;
 
 import io.stampede.balancer.log.ProxyLog;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.stampede.balancer.config.ProxySettings;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -37,6 +44,33 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         this.decoder = decoder;
         this.log = log;
         decoder.onIdleSurplus(this::idleSurplus);
+    }
+
+    /**
+     * Opens a connection to {@code address} on {@code loop} (the client's: both ends of a request
+     * stay on one thread). No Bootstrap: addresses were resolved when the configuration was
+     * loaded, and a channel made by hand also runs on an embedded loop in tests.
+     *
+     * @return the connect future; its channel carries a BackendConnection
+     */
+    static ChannelFuture open(ProxyRuntime runtime, EventLoop loop, InetSocketAddress address, ProxySettings settings) {
+        Channel ch = runtime.upstreamChannels().newChannel();
+        ch.config().setOption(ChannelOption.AUTO_READ, false);
+        ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+        ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()));
+        UpstreamDecoder decoder = new UpstreamDecoder(settings.bufferSize());
+        ch.pipeline().addLast(decoder, new HttpRequestEncoder(), new BackendConnection(ch, address, decoder, runtime.log()));
+        ChannelPromise connected = ch.newPromise();
+        loop.register(ch).addListener((ChannelFutureListener) registered -> {
+            if (registered.isSuccess()) {
+                ch.connect(address, connected);
+            } else {
+                ch.unsafe().closeForcibly();
+                connected.setFailure(registered.cause());
+            }
+        });
+        return connected;
     }
 
     private void idleSurplus() {

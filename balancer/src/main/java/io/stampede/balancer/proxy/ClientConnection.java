@@ -88,6 +88,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ctx.read();
     }
 
+    /** The request being served, or null between requests. */
+    Exchange current() {
+        return current;
+    }
+
     boolean isIdle() {
         return current == null && backlog.isEmpty();
     }

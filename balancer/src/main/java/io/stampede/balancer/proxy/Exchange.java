@@ -2,18 +2,14 @@ package io.stampede.balancer.proxy;
 
 import io.stampede.balancer.log.AccessRecord;
 import io.stampede.balancer.log.ProxyLog;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -30,7 +26,6 @@ import io.stampede.balancer.upstream.NextUpstream;
 import io.stampede.balancer.upstream.Outcome;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.common.LazyDeadline;
-import io.stampede.common.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -313,37 +308,20 @@ final class Exchange {
     private void connect() {
         enter(Phase.CONNECTING, null);
         Peer target = peer;
-        InetSocketAddress address = target.address();
-        int connectMillis = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
-        int headLimit = settings.bufferSize();
-        ProxyLog log = runtime.log();
-        Bootstrap b = new Bootstrap()
-                .group(ctx.channel().eventLoop())
-                .channel(Transport.clientChannel())
-                .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectMillis)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        UpstreamDecoder decoder = new UpstreamDecoder(headLimit);
-                        ch.pipeline().addLast(decoder, new HttpRequestEncoder(),
-                                new BackendConnection(ch, address, decoder, log));
+        BackendConnection.open(runtime, ctx.channel().eventLoop(), target.address(), settings).addListener(
+                (ChannelFutureListener) f -> {
+                    if (phase != Phase.CONNECTING || peer != target) {
+                        f.channel().close();
+                        return;
                     }
+                    if (!f.isSuccess()) {
+                        fail(f.cause() instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
+                                "connect() to " + target.name() + " failed: " + f.cause().getMessage());
+                        return;
+                    }
+                    backend = f.channel().pipeline().get(BackendConnection.class);
+                    send();
                 });
-        b.connect(address).addListener((ChannelFutureListener) f -> {
-            if (phase != Phase.CONNECTING || peer != target) {
-                f.channel().close();
-                return;
-            }
-            if (!f.isSuccess()) {
-                fail(f.cause() instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
-                        "connect() to " + target.name() + " failed: " + f.cause().getMessage());
-                return;
-            }
-            backend = f.channel().pipeline().get(BackendConnection.class);
-            send();
-        });
     }
 
     private void send() {

@@ -3,7 +3,11 @@ package io.stampede.balancer.proxy;
 import io.stampede.balancer.log.AccessRecord;
 import io.stampede.balancer.log.AccessFormat;
 import io.stampede.balancer.log.ProxyLog;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.stampede.balancer.config.LocationConfig;
+import io.stampede.common.Transport;
 import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.config.ProxySettings;
 import io.stampede.balancer.upstream.NextUpstream;
@@ -12,13 +16,25 @@ import io.stampede.balancer.admin.ProxyMetrics;
 import io.stampede.balancer.log.AccessLog;
 import java.util.Map;
 
-/** What every connection of one loaded configuration shares. */
+/**
+ * What every connection of one loaded configuration shares.
+ *
+ * @param upstreamChannels makes the channels to upstream servers: the transport's sockets, or
+ *     in tests {@code EmbeddedChannel}s the test feeds by hand
+ */
 record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
-                    AccessLog accessLog, ProxyMetrics metrics, Map<LocationConfig, NextUpstream> retries) {
+                    AccessLog accessLog, ProxyMetrics metrics, Map<LocationConfig, NextUpstream> retries,
+                    ChannelFactory<? extends Channel> upstreamChannels) {
 
     ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                  AccessLog accessLog, ProxyMetrics metrics) {
-        this(config, upstreams, pool, log, accessLog, metrics, retryRules(config));
+        this(config, upstreams, pool, log, accessLog, metrics, retryRules(config),
+                new ReflectiveChannelFactory<>(Transport.clientChannel()));
+    }
+
+    /** The same runtime with upstream channels made by {@code factory}. */
+    ProxyRuntime withUpstreamChannels(ChannelFactory<? extends Channel> factory) {
+        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory);
     }
 
     private static Map<LocationConfig, NextUpstream> retryRules(ProxyConfig config) {

@@ -128,6 +128,11 @@ public final class ProxyServer implements AutoCloseable {
         return out;
     }
 
+    /** The runtime every connection shares (tests build connections on it). */
+    ProxyRuntime runtime() {
+        return runtime;
+    }
+
     boolean stopping() {
         return stopping;
     }
