@@ -13,6 +13,7 @@ import java.time.ZonedDateTime;
 import io.stampede.balancer.upstream.Methods;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.balancer.upstream.PeerGroup;
+import io.stampede.balancer.upstream.PeerSpec;
 import io.stampede.balancer.vars.Variables;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -115,8 +116,8 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, Str
     }
 
     private static Peer peer(ServerConfig s) {
-        return new Peer(s.server(), s.address(), s.weight(), s.maxFails(), s.failTimeoutSeconds(), s.maxConns(),
-                s.down(), s.backup(), s.route(), s.drain(), s.slowStartMillis());
+        return new Peer(PeerSpec.of(s.server(), s.address(), s.weight(), s.maxFails(), s.failTimeoutSeconds(),
+                s.maxConns(), s.backup(), s.down(), s.route(), s.drain(), s.slowStartMillis()));
     }
 
     private static PeerGroup.SelectorFactory method(BalanceMethod m, RandomGenerator random) {

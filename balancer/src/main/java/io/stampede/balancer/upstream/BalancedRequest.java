@@ -120,7 +120,7 @@ public final class BalancedRequest {
     }
 
     boolean usable(int index, Peer p, long now) {
-        if (tried.get(index) || p.down || p.drain || p.failedRecently(now) || p.full() || p.failsChecks()) {
+        if (tried.get(index) || p.spec.down() || p.spec.drain() || p.failedRecently(now) || p.full() || p.failsChecks()) {
             return false;
         }
         if (p.rampPending) {
@@ -135,12 +135,12 @@ public final class BalancedRequest {
     Peer picked(int index, long now) {
         Peer p = tier[index];
         tried.set(index);
-        if (now - p.checked > p.failTimeout) {
+        if (now - p.checked > p.spec.failTimeout()) {
             p.checked = now;
         }
         p.conns++;
-        p.requests++;
-        p.selectedAt = now;
+        p.stats.requests++;
+        p.stats.selectedAt = now;
         pickedAtMs = group.nowMillis();
         p.inflightStartSumMs += pickedAtMs;
         if (picks++ > 0) {

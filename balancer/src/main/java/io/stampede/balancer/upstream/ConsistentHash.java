@@ -26,7 +26,7 @@ final class ConsistentHash implements PeerSelector {
         Peer[] peers = r.group.primary;
         while (true) {
             String server = ring.serverAt(r.ringIndex);
-            int best = RoundRobin.smooth(r, 0, i -> peers[i].server.equals(server), now);
+            int best = RoundRobin.smooth(r, 0, i -> peers[i].spec.server().equals(server), now);
             if (best >= 0) {
                 return r.picked(best, now);
             }

@@ -22,11 +22,11 @@ final class KetamaRing {
         record Point(long hash, String server) {}
         List<Point> all = new ArrayList<>();
         for (Peer p : primary) {
-            byte[] base = base(p.server);
+            byte[] base = base(p.spec.server());
             byte[] buf = Arrays.copyOf(base, base.length + 4);
             long prev = 0;
             CRC32 crc = new CRC32();
-            for (int j = 0; j < 160 * p.weight; j++) {
+            for (int j = 0; j < 160 * p.spec.weight(); j++) {
                 buf[base.length] = (byte) prev;
                 buf[base.length + 1] = (byte) (prev >>> 8);
                 buf[base.length + 2] = (byte) (prev >>> 16);
@@ -34,7 +34,7 @@ final class KetamaRing {
                 crc.reset();
                 crc.update(buf);
                 prev = crc.getValue();
-                all.add(new Point(prev, p.server));
+                all.add(new Point(prev, p.spec.server()));
             }
         }
         all.sort(Comparator.comparingLong(Point::hash)); // stable: the earlier server's point wins a tie

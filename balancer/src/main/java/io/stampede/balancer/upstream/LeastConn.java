@@ -33,7 +33,7 @@ final class LeastConn implements PeerSelector {
                     continue;
                 }
                 loads[i] = load.of(p, now, nowMillis);
-                weights[i] = p.scaledWeight(p.weight, nowMillis);
+                weights[i] = p.scaledWeight(p.spec.weight(), nowMillis);
                 if (best < 0 || loads[i] * weights[best] < loads[best] * weights[i]) {
                     best = i;
                     many = false;

@@ -21,8 +21,8 @@ interface Load {
         return (p, now, nowMillis) -> {
             long rt = lastByte ? p.lastByteTimeMs : p.headerTimeMs;
             long idle = now - p.checked;
-            if (idle > p.failTimeout) {
-                rt >>= Math.min(62, idle / (p.failTimeout + 1));
+            if (idle > p.spec.failTimeout()) {
+                rt >>= Math.min(62, idle / (p.spec.failTimeout() + 1));
             }
             if (inflight && p.conns > 0) {
                 rt = Math.max(rt, nowMillis - p.inflightStartSumMs / p.conns);

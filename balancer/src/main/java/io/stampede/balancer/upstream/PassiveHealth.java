@@ -27,8 +27,8 @@ final class PassiveHealth {
             p.fails++;
             p.accessed = now;
             p.checked = now;
-            if (p.maxFails > 0) {
-                p.effectiveWeight -= p.weight / p.maxFails;
+            if (p.spec.maxFails() > 0) {
+                p.effectiveWeight -= p.spec.weight() / p.spec.maxFails();
             }
             if (p.effectiveWeight < 0) {
                 p.effectiveWeight = 0;

@@ -4,48 +4,27 @@ import io.stampede.common.wire.PeerState;
 import java.net.InetSocketAddress;
 
 /**
- * One upstream server address and its balancing state, as nginx keeps it per peer. The settings
- * are fixed at load; the counters change only under the owning {@link PeerGroup}'s lock.
+ * One upstream server at run time: what it is ({@link PeerSpec}), its balancing state, as nginx
+ * keeps it per peer, and its statistics ({@link PeerStats}). The state and the statistics change
+ * only under the owning {@link PeerGroup}'s lock.
  */
 public final class Peer {
-    /** {@code ip:port}, as nginx prints it in {@code $upstream_addr}. */
-    final String name;
-    /** The server as written in the config (consistent hashing hashes this text). */
-    final String server;
-    final InetSocketAddress address;
-    final int weight;
-    final int maxFails;
-    final long failTimeout;
-    final int maxConns;
-    final boolean down;
-    final boolean backup;
-    /** nginx Plus's drain: no new sessions, only requests bound to it by sticky. */
-    final boolean drain;
-    /** The sticky server id: the route= value, else the lowercase hex MD5 of the address. */
-    final String sid;
-    /** slow_start: how long the weight takes to come back; when the ramp began (group millis, 0 none). */
-    final long slowStartMs;
+    final PeerSpec spec;
+    final PeerStats stats = new PeerStats();
+
+    /** slow_start: when the ramp began (group millis, 0 none), and whether it starts when next usable. */
     long rampFromMs;
-    /** Out of service since the last ramp: the ramp starts when it is next seen usable. */
     boolean rampPending;
 
+    /** nginx's smooth weighted round robin and passive health. */
     long currentWeight;
     long effectiveWeight;
     int conns;
     int fails;
     long accessed;
     long checked;
-    /** Attempts sent to this peer since start (status pages and the bench's share column). */
-    long requests;
-    /** Responses passed on, by class: 1xx..5xx at [0]..[4]. */
-    final long[] responses = new long[5];
-    /** Failed attempts in all (nginx Plus's {@code fails}; {@link #fails} is the current window's). */
-    long failedAttempts;
-    /** Times the passive rules made it unavailable; and whether it has not answered well since. */
-    long unavailCount;
+    /** Made unavailable by the passive rules and not answered well since. */
     boolean passiveDown;
-    /** When it was last chosen (the group clock's seconds), 0 never. */
-    long selectedAt;
     /** nginx's moving averages of the time to the response header and to its last byte, in ms (0 until the first). */
     long headerTimeMs;
     long lastByteTimeMs;
@@ -55,43 +34,41 @@ public final class Peer {
     /** Active health: checks saying "unhealthy" now, and mandatory checks that have not passed yet. */
     int failingChecks;
     int pendingChecks;
-    long checks;
-    long checkFails;
-    long unhealthyCount;
-    /** Wall-clock millis of the last passed check, 0 never. */
-    long lastPassedMillis;
-    /** Time spent unhealthy or checking, in ms, and since when it is now (0 when up). */
-    long downtimeMs;
-    long downSinceMillis;
 
-    /** @param failTimeout seconds, as nginx parses {@code fail_timeout} */
-    public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
-                int maxConns, boolean down, boolean backup) {
-        this(server, address, weight, maxFails, failTimeout, maxConns, down, backup, null, false);
+    public Peer(PeerSpec spec) {
+        this.spec = spec;
+        this.effectiveWeight = spec.weight();
     }
 
-    /** With sticky's route id and drain. */
-    public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
-                int maxConns, boolean down, boolean backup, String route, boolean drain) {
-        this(server, address, weight, maxFails, failTimeout, maxConns, down, backup, route, drain, 0);
+    /**
+     * A server's balancing state as a value, to move from one configuration's group to the next
+     * one's when a reload keeps the server (live reconfiguration decides what it takes of it).
+     */
+    public record Carried(long currentWeight, long effectiveWeight, int fails, long accessed, long checked,
+                          boolean passiveDown, long headerTimeMs, long lastByteTimeMs, int failingChecks,
+                          int pendingChecks, long rampFromMs, boolean rampPending) {}
+
+    /** This server's state now; call under the group's lock. */
+    Carried carry() {
+        return new Carried(currentWeight, effectiveWeight, fails, accessed, checked, passiveDown, headerTimeMs,
+                lastByteTimeMs, failingChecks, pendingChecks, rampFromMs, rampPending);
     }
 
-    /** With nginx Plus's slow_start as well. */
-    public Peer(String server, InetSocketAddress address, int weight, int maxFails, long failTimeout,
-                int maxConns, boolean down, boolean backup, String route, boolean drain, long slowStartMillis) {
-        this.slowStartMs = slowStartMillis;
-        this.name = printable(address);
-        this.server = server;
-        this.address = address;
-        this.weight = weight;
-        this.maxFails = maxFails;
-        this.failTimeout = failTimeout;
-        this.maxConns = maxConns;
-        this.down = down;
-        this.backup = backup;
-        this.effectiveWeight = weight;
-        this.drain = drain;
-        this.sid = route != null ? route : md5(name);
+    /** A server that continues with {@code state}; its spec may differ (a new weight keeps the state of the rest). */
+    Peer(PeerSpec spec, Carried state) {
+        this(spec);
+        currentWeight = state.currentWeight();
+        effectiveWeight = Math.min(state.effectiveWeight(), spec.weight());
+        fails = state.fails();
+        accessed = state.accessed();
+        checked = state.checked();
+        passiveDown = state.passiveDown();
+        headerTimeMs = state.headerTimeMs();
+        lastByteTimeMs = state.lastByteTimeMs();
+        failingChecks = state.failingChecks();
+        pendingChecks = state.pendingChecks();
+        rampFromMs = state.rampFromMs();
+        rampPending = state.rampPending();
     }
 
     /**
@@ -103,53 +80,48 @@ public final class Peer {
             return w * 1000;
         }
         long elapsed = nowMillis - rampFromMs;
-        if (elapsed >= slowStartMs || elapsed < 0) {
+        if (elapsed >= spec.slowStartMs() || elapsed < 0) {
             rampFromMs = 0;
             return w * 1000;
         }
-        return Math.max(1, w * 1000 * elapsed / slowStartMs);
+        return Math.max(1, w * 1000 * elapsed / spec.slowStartMs());
     }
 
     public String sid() {
-        return sid;
+        return spec.sid();
     }
 
-    private static String md5(String text) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
-                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is always there", e);
-        }
+    public PeerSpec spec() {
+        return spec;
     }
 
     public String name() {
-        return name;
+        return spec.name();
     }
 
     public String server() {
-        return server;
+        return spec.server();
     }
 
     public InetSocketAddress address() {
-        return address;
+        return spec.address();
     }
 
     public int weight() {
-        return weight;
+        return spec.weight();
     }
 
     public boolean isDown() {
-        return down;
+        return spec.down();
     }
 
     /** Whether the passive rules exclude it now: {@code max_fails} failures within {@code fail_timeout}. */
     boolean failedRecently(long now) {
-        return maxFails > 0 && fails >= maxFails && now - checked <= failTimeout;
+        return spec.maxFails() > 0 && fails >= spec.maxFails() && now - checked <= spec.failTimeout();
     }
 
     boolean full() {
-        return maxConns > 0 && conns >= maxConns;
+        return spec.maxConns() > 0 && conns >= spec.maxConns();
     }
 
     /** Whether an active health check keeps it from client requests (unhealthy, or mandatory and not yet passed). */
@@ -159,10 +131,10 @@ public final class Peer {
 
     /** nginx Plus's peer states, the first that applies. */
     PeerState state(long now) {
-        if (down) {
+        if (spec.down()) {
             return PeerState.DOWN;
         }
-        if (drain) {
+        if (spec.drain()) {
             return PeerState.DRAINING;
         }
         if (pendingChecks > 0) {
@@ -174,13 +146,8 @@ public final class Peer {
         return failedRecently(now) ? PeerState.UNAVAIL : PeerState.UP;
     }
 
-    static String printable(InetSocketAddress a) {
-        String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
     @Override
     public String toString() {
-        return name;
+        return spec.name();
     }
 }

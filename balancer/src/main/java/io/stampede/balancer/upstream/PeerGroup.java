@@ -44,20 +44,20 @@ public final class PeerGroup {
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds, int queueLimit) {
         this.name = name;
         this.queueLimit = queueLimit;
-        this.primary = peers.stream().filter(p -> !p.backup).toArray(Peer[]::new);
-        this.backup = peers.stream().filter(p -> p.backup).toArray(Peer[]::new);
+        this.primary = peers.stream().filter(p -> !p.spec.backup()).toArray(Peer[]::new);
+        this.backup = peers.stream().filter(p -> p.spec.backup()).toArray(Peer[]::new);
         if (primary.length == 0) {
             throw new IllegalArgumentException("upstream " + name + " has no primary servers");
         }
         this.single = primary.length == 1 && backup.length == 0;
         long total = 0;
         for (Peer p : primary) {
-            total += p.weight;
+            total += p.spec.weight();
         }
         this.primaryTotalWeight = total;
         int usable = 0;
         for (Peer p : peers) {
-            usable += p.down || p.drain ? 0 : 1;
+            usable += p.spec.down() || p.spec.drain() ? 0 : 1;
         }
         this.tries = usable;
         this.nowSeconds = nowSeconds;
@@ -120,22 +120,22 @@ public final class PeerGroup {
             }
             PassiveHealth.free(request, peer, outcome, now);
             if (outcome == Outcome.FAILED) {
-                peer.failedAttempts++;
+                peer.stats.failedAttempts++;
                 if (!wasUnavailable && peer.failedRecently(now)) {
-                    peer.unavailCount++;
+                    peer.stats.unavailCount++;
                     peer.passiveDown = true;
-                    peer.rampPending = peer.slowStartMs > 0;
-                    event = "server " + peer.name + " in upstream " + name + " is unavailable: passive: " + peer.fails
-                            + (peer.fails == 1 ? " failure" : " failures") + " within " + peer.failTimeout + "s";
+                    peer.rampPending = peer.spec.slowStartMs() > 0;
+                    event = "server " + peer.spec.name() + " in upstream " + name + " is unavailable: passive: " + peer.fails
+                            + (peer.fails == 1 ? " failure" : " failures") + " within " + peer.spec.failTimeout() + "s";
                 }
             }
             if (status >= 100 && status < 600) {
-                peer.responses[status / 100 - 1]++;
+                peer.stats.responses[status / 100 - 1]++;
             }
             if (outcome == Outcome.OK && peer.passiveDown) {
                 // nginx re-admits a failed server lazily, with the first request after fail_timeout.
                 peer.passiveDown = false;
-                event = "server " + peer.name + " in upstream " + name + " is up again: passive: it answered after fail_timeout";
+                event = "server " + peer.spec.name() + " in upstream " + name + " is up again: passive: it answered after fail_timeout";
             }
             if (outcome == Outcome.OK && headerMillis >= 0) {
                 // nginx's least_time averages: the first sample, then 5% of each new one.
@@ -159,8 +159,8 @@ public final class PeerGroup {
             Peer[] tier = r.tier;
             for (int i = 0; i < tier.length; i++) {
                 Peer p = tier[i];
-                if (p.sid.equals(r.boundSid)) {
-                    if (!r.tried.get(i) && !p.down && !p.failedRecently(now) && !p.full() && !p.failsChecks()) {
+                if (p.spec.sid().equals(r.boundSid)) {
+                    if (!r.tried.get(i) && !p.spec.down() && !p.failedRecently(now) && !p.full() && !p.failsChecks()) {
                         if (selector == RoundRobin.INSTANCE) {
                             RoundRobin.stickyRound(r, i, now);
                         }
@@ -206,23 +206,23 @@ public final class PeerGroup {
             long now = nowSeconds.getAsLong();
             PeerState before = peer.state(now);
             boolean wasOut = peer.failsChecks();
-            peer.checks++;
+            peer.stats.checks++;
             if (passed) {
-                peer.lastPassedMillis = wallMillis;
+                peer.stats.lastPassedMillis = wallMillis;
             } else {
-                peer.checkFails++;
+                peer.stats.checkFails++;
             }
             peer.failingChecks += failing;
             peer.pendingChecks += pending;
             if (failing > 0) {
-                peer.unhealthyCount++;
+                peer.stats.unhealthyCount++;
             }
             if (!wasOut && peer.failsChecks()) {
-                peer.downSinceMillis = wallMillis;
-                peer.rampPending = peer.slowStartMs > 0;
+                peer.stats.downSinceMillis = wallMillis;
+                peer.rampPending = peer.spec.slowStartMs() > 0;
             } else if (wasOut && !peer.failsChecks()) {
-                peer.downtimeMs += wallMillis - peer.downSinceMillis;
-                peer.downSinceMillis = 0;
+                peer.stats.downtimeMs += wallMillis - peer.stats.downSinceMillis;
+                peer.stats.downSinceMillis = 0;
             }
             states = new StateChange(before, peer.state(now));
             ready = drain(now); // a server back in service takes waiting requests at once
@@ -245,7 +245,7 @@ public final class PeerGroup {
         lock.lock();
         try {
             if (!peer.failsChecks()) {
-                peer.downSinceMillis = wallMillis;
+                peer.stats.downSinceMillis = wallMillis;
             }
             peer.pendingChecks++;
         } finally {
@@ -354,11 +354,11 @@ public final class PeerGroup {
             long now = nowSeconds.getAsLong();
             long wall = System.currentTimeMillis();
             return java.util.stream.Stream.concat(java.util.Arrays.stream(primary), java.util.Arrays.stream(backup))
-                    .map(p -> new PeerSnapshot(p.name, p.server, p.backup, p.down, p.weight, p.effectiveWeight,
-                            p.currentWeight, p.conns, p.fails, p.failedRecently(now), p.requests, p.state(now),
-                            p.responses.clone(), p.failedAttempts, p.unavailCount, p.selectedAt, p.headerTimeMs,
-                            p.checks, p.checkFails, p.unhealthyCount, p.lastPassedMillis,
-                            p.downtimeMs + (p.downSinceMillis > 0 ? wall - p.downSinceMillis : 0)))
+                    .map(p -> new PeerSnapshot(p.spec.name(), p.spec.server(), p.spec.backup(), p.spec.down(), p.spec.weight(), p.effectiveWeight,
+                            p.currentWeight, p.conns, p.fails, p.failedRecently(now), p.stats.requests, p.state(now),
+                            p.stats.responses.clone(), p.stats.failedAttempts, p.stats.unavailCount, p.stats.selectedAt, p.headerTimeMs,
+                            p.stats.checks, p.stats.checkFails, p.stats.unhealthyCount, p.stats.lastPassedMillis,
+                            p.stats.downtimeMs + (p.stats.downSinceMillis > 0 ? wall - p.stats.downSinceMillis : 0)))
                     .toList();
         } finally {
             lock.unlock();

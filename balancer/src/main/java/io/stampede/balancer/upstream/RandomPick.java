@@ -43,7 +43,7 @@ final class RandomPick implements PeerSelector {
                     Peer a = peers[first];
                     Peer b = peers[i];
                     long nowMillis = r.group.nowMillis();
-                    boolean takeFirst = load.of(b, now, nowMillis) * a.weight > load.of(a, now, nowMillis) * b.weight;
+                    boolean takeFirst = load.of(b, now, nowMillis) * a.spec.weight() > load.of(a, now, nowMillis) * b.spec.weight();
                     return r.picked(takeFirst ? first : i, now);
                 }
                 first = i;

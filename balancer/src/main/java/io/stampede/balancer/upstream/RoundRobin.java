@@ -27,12 +27,12 @@ final class RoundRobin implements PeerSelector {
                 // One server, no backups: no failure check, no tried bit, no window update; the
                 // statistics (/status, /metrics) count it all the same.
                 Peer p = r.tier[0];
-                if (p.down || p.full() || p.failsChecks()) {
+                if (p.spec.down() || p.full() || p.failsChecks()) {
                     return null;
                 }
                 p.conns++;
-                p.requests++;
-                p.selectedAt = now;
+                p.stats.requests++;
+                p.stats.selectedAt = now;
                 return p;
             }
             int best = smooth(r, 0, i -> true, now);
@@ -62,14 +62,14 @@ final class RoundRobin implements PeerSelector {
             }
         }
         Peer b = tier[bound];
-        if (b.currentWeight <= -(total - b.scaledWeight(b.weight, nowMs))) {
+        if (b.currentWeight <= -(total - b.scaledWeight(b.spec.weight(), nowMs))) {
             return;
         }
         for (int i = 0; i < tier.length; i++) {
             Peer p = tier[i];
             if (i == bound || r.usable(i, p, now)) {
                 p.currentWeight += p.scaledWeight(p.effectiveWeight, nowMs);
-                if (p.effectiveWeight < p.weight) {
+                if (p.effectiveWeight < p.spec.weight()) {
                     p.effectiveWeight++;
                 }
             }
@@ -96,7 +96,7 @@ final class RoundRobin implements PeerSelector {
             long w = p.scaledWeight(p.effectiveWeight, nowMs);
             p.currentWeight += w;
             total += w;
-            if (p.effectiveWeight < p.weight) {
+            if (p.effectiveWeight < p.spec.weight()) {
                 p.effectiveWeight++;
             }
             if (best < 0 || p.currentWeight > tier[best].currentWeight) {

@@ -6,8 +6,8 @@ final class Weights {
 
     static int owner(Peer[] peers, long w) {
         int i = 0;
-        while (w >= peers[i].weight) {
-            w -= peers[i].weight;
+        while (w >= peers[i].spec.weight()) {
+            w -= peers[i].spec.weight();
             i++;
         }
         return i;

@@ -85,8 +85,8 @@ class HashingMethodsTest {
 
     @Test
     void ketamaPointsAreNginxs() {
-        KetamaRing ring = new KetamaRing(new Peer[] {new Peer("127.0.0.1:8080",
-                new java.net.InetSocketAddress("127.0.0.1", 8080), 1, 1, 10, 0, false, false)});
+        KetamaRing ring = new KetamaRing(new Peer[] {new Peer(
+                PeerSpec.plain(new java.net.InetSocketAddress("127.0.0.1", 8080)))});
         assertThat(ring.size()).isEqualTo(160);
         java.util.Set<Long> points = new java.util.HashSet<>();
         for (int i = 0; i < ring.size(); i++) {

@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 class LeastTimeTest {
     long seconds = 1_000;
     long millis = 1_000_000;
-    final Peer a = new Peer("127.0.0.1:1", new InetSocketAddress("127.0.0.1", 1), 1, 1, 10, 0, false, false);
-    final Peer b = new Peer("127.0.0.1:2", new InetSocketAddress("127.0.0.1", 2), 1, 1, 10, 0, false, false);
+    final Peer a = new Peer(PeerSpec.plain(new InetSocketAddress("127.0.0.1", 1)));
+    final Peer b = new Peer(PeerSpec.plain(new InetSocketAddress("127.0.0.1", 2)));
 
     PeerGroup group(boolean inflight) {
         PeerGroup g = new PeerGroup("u", List.of(a, b), Methods.leastTime(false, inflight), () -> seconds);

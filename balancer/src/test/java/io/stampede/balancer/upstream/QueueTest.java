@@ -14,7 +14,8 @@ class QueueTest {
     private final List<String> dispatched = new ArrayList<>();
 
     private static Peer peer(int port, int maxConns, boolean backup) {
-        return new Peer("127.0.0.1:" + port, new InetSocketAddress("127.0.0.1", port), 1, 1, 10, maxConns, false, backup);
+        return new Peer(PeerSpec.of("127.0.0.1:" + port, new InetSocketAddress("127.0.0.1", port), 1, 1, 10, maxConns,
+                backup, false, null, false, 0));
     }
 
     private BalancedRequest request(PeerGroup g, String name, Peer[] got) {

@@ -47,8 +47,8 @@ final class Sim {
                 }
             }
             String server = "127.0.0.1:" + port;
-            Peer p = new Peer(server, new InetSocketAddress("127.0.0.1", port++), weight, maxFails, failTimeout,
-                    maxConns, down, backup);
+            Peer p = new Peer(PeerSpec.of(server, new InetSocketAddress("127.0.0.1", port++), weight, maxFails, failTimeout,
+                    maxConns, backup, down, null, false, 0));
             list.add(p);
             peers.put(words[0], p);
             names.put(p, words[0]);

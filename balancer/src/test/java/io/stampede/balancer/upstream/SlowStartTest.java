@@ -10,9 +10,10 @@ import org.junit.jupiter.api.Test;
 class SlowStartTest {
     long seconds = 1_000;
     long millis = 1_000_000;
-    final Peer a = new Peer("127.0.0.1:1", new InetSocketAddress("127.0.0.1", 1), 1, 1, 10, 0, false, false);
-    final Peer b = new Peer("127.0.0.1:2", new InetSocketAddress("127.0.0.1", 2), 1, 1, 10, 0, false, false,
-            null, false, 10_000);
+    final Peer a = new Peer(PeerSpec.of("127.0.0.1:1", new InetSocketAddress("127.0.0.1", 1), 1, 1, 10, 0, false, false,
+            null, false, 0));
+    final Peer b = new Peer(PeerSpec.of("127.0.0.1:2", new InetSocketAddress("127.0.0.1", 2), 1, 1, 10, 0, false, false,
+            null, false, 10_000));
 
     int picksOfB(PeerGroup g, int n) {
         int count = 0;
