@@ -30,10 +30,8 @@ public final class BalancedRequest {
     /** The sticky server id this request is bound to (null: none), and whether it was tried already. */
     String boundSid;
     boolean stickyTried;
-    /** Queue state (guarded by the group's lock): refused as the queue was full, or the callback and the peer handed over. */
+    /** The queue's answer to this request's first pick: full, so it is refused at once. */
     boolean rejected;
-    java.util.function.Consumer<Peer> onDispatch;
-    Peer dispatched;
 
     BalancedRequest(PeerGroup group, byte[] key, int tries) {
         this.group = group;

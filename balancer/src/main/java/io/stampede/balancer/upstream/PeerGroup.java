@@ -2,8 +2,6 @@ package io.stampede.balancer.upstream;
 
 import io.stampede.common.wire.PeerState;
 import io.stampede.common.wire.ProxyStatus.QueueStatus;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -30,10 +28,8 @@ public final class PeerGroup {
     private volatile LongSupplier nowMillis;
     /** Attempts beyond each request's first (guarded by the lock). */
     long retries;
-    /** nginx Plus's queue: requests that found no server, in arrival order (guarded by the lock). */
-    private final ArrayDeque<BalancedRequest> queue = new ArrayDeque<>();
-    private final int queueLimit;
-    private long overflows;
+    /** nginx Plus's queue (guarded by the lock), or null when the upstream has none. */
+    private final UpstreamQueue queue;
     private final ReentrantLock lock = new ReentrantLock();
 
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds) {
@@ -43,7 +39,7 @@ public final class PeerGroup {
     /** @param queueLimit the most requests that may wait for a server; 0 for no queue (they get 502 at once) */
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds, int queueLimit) {
         this.name = name;
-        this.queueLimit = queueLimit;
+        this.queue = queueLimit > 0 ? new UpstreamQueue(queueLimit) : null;
         this.primary = peers.stream().filter(p -> !p.spec.backup()).toArray(Peer[]::new);
         this.backup = peers.stream().filter(p -> p.spec.backup()).toArray(Peer[]::new);
         if (primary.length == 0) {
@@ -62,7 +58,8 @@ public final class PeerGroup {
         this.tries = usable;
         this.nowSeconds = nowSeconds;
         this.nowMillis = () -> nowSeconds.getAsLong() * 1000;
-        this.selector = method.create(this);
+        // Sticky sessions are a layer over whatever method the upstream uses; unbound requests pass straight through.
+        this.selector = new StickySelector(method.create(this));
     }
 
     /** Builds a method's selector once the group's peers are known (a consistent-hash ring needs them). */
@@ -107,7 +104,7 @@ public final class PeerGroup {
     }
 
     void release(BalancedRequest request, Peer peer, Outcome outcome, int status, long headerMillis) {
-        List<BalancedRequest> ready;
+        List<Runnable> ready;
         String event = null;
         lock.lock();
         try {
@@ -146,30 +143,14 @@ public final class PeerGroup {
         } finally {
             lock.unlock();
         }
-        dispatch(ready);
+        UpstreamQueue.run(ready);
         if (event != null) {
             events.accept(event);
         }
     }
 
-    /** The sticky server first, when the request is bound to one that can take it; else the method's pick. Under the lock. */
+    /** The method's pick, through the sticky layer. Under the lock. */
     private Peer choose(BalancedRequest r, long now) {
-        if (r.boundSid != null && !r.stickyTried) {
-            r.stickyTried = true;
-            Peer[] tier = r.tier;
-            for (int i = 0; i < tier.length; i++) {
-                Peer p = tier[i];
-                if (p.spec.sid().equals(r.boundSid)) {
-                    if (!r.tried.get(i) && !p.spec.down() && !p.failedRecently(now) && !p.full() && !p.failsChecks()) {
-                        if (selector == RoundRobin.INSTANCE) {
-                            RoundRobin.stickyRound(r, i, now);
-                        }
-                        return r.picked(i, now);
-                    }
-                    break; // bound to a server that can't take it: balance as usual
-                }
-            }
-        }
         return selector.pick(r, now);
     }
 
@@ -199,7 +180,7 @@ public final class PeerGroup {
      * (the checker logs a change once, with its reason).
      */
     public StateChange checked(Peer peer, boolean passed, int failing, int pending, long wallMillis) {
-        List<BalancedRequest> ready;
+        List<Runnable> ready;
         StateChange states;
         lock.lock();
         try {
@@ -229,7 +210,7 @@ public final class PeerGroup {
         } finally {
             lock.unlock();
         }
-        dispatch(ready);
+        UpstreamQueue.run(ready);
         return states;
     }
 
@@ -267,26 +248,20 @@ public final class PeerGroup {
      *     for the request while it waited (already counted as picked)
      */
     Peer pickOrWait(BalancedRequest request, Consumer<Peer> onDispatch) {
-        List<BalancedRequest> ready;
+        List<Runnable> ready;
         Peer p;
         lock.lock();
         try {
             long now = nowSeconds.getAsLong();
             ready = drain(now);
             p = choose(request, now);
-            if (p == null) {
-                if (queue.size() >= queueLimit) {
-                    overflows++;
-                    request.rejected = true;
-                } else {
-                    request.onDispatch = onDispatch;
-                    queue.addLast(request);
-                }
+            if (p == null && !queue.offer(request, onDispatch)) {
+                request.rejected = true;
             }
         } finally {
             lock.unlock();
         }
-        dispatch(ready);
+        UpstreamQueue.run(ready);
         return p;
     }
 
@@ -294,54 +269,34 @@ public final class PeerGroup {
     boolean leaveQueue(BalancedRequest request, boolean timedOut) {
         lock.lock();
         try {
-            boolean removed = queue.remove(request);
-            if (removed && timedOut) {
-                overflows++;
-            }
-            return removed;
+            return queue.leave(request, timedOut);
         } finally {
             lock.unlock();
         }
     }
 
     /** Hands freed servers to the oldest waiting requests, under the lock; their callbacks run after it. */
-    private List<BalancedRequest> drain(long now) {
-        List<BalancedRequest> ready = null;
-        while (!queue.isEmpty()) {
-            BalancedRequest head = queue.peekFirst();
-            head.rewind();
-            selector.start(head);
-            Peer p = choose(head, now);
-            if (p == null) {
-                break;
-            }
-            queue.pollFirst();
-            head.dispatched = p;
-            if (ready == null) {
-                ready = new ArrayList<>();
-            }
-            ready.add(head);
+    private List<Runnable> drain(long now) {
+        if (queue == null) {
+            return null;
         }
-        return ready;
-    }
-
-    private static void dispatch(List<BalancedRequest> ready) {
-        if (ready != null) {
-            for (BalancedRequest r : ready) {
-                r.onDispatch.accept(r.dispatched);
-            }
-        }
+        return queue.drain(waiting -> {
+            // A queued request picks afresh each time a server frees.
+            waiting.rewind();
+            selector.start(waiting);
+            return choose(waiting, now);
+        });
     }
 
     public boolean queueing() {
-        return queueLimit > 0;
+        return queue != null;
     }
 
     /** The queue's state: requests waiting now, its limit, and requests refused (full or timed out) so far. */
     public QueueStatus queueCounters() {
         lock.lock();
         try {
-            return new QueueStatus(queue.size(), queueLimit, overflows);
+            return queue == null ? new QueueStatus(0, 0, 0) : queue.status();
         } finally {
             lock.unlock();
         }

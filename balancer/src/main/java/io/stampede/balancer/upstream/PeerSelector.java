@@ -16,4 +16,11 @@ public interface PeerSelector {
     /** Sets up the method's per-request state, once, before the first pick (the key is known by then). */
     default void start(BalancedRequest request) {
     }
+
+    /**
+     * Sticky sessions picked {@code tier[index]} for a bound request instead of this method
+     * ({@link StickySelector}); a method that keeps accounts over all picks updates them here.
+     */
+    default void bound(BalancedRequest request, int index, long now) {
+    }
 }

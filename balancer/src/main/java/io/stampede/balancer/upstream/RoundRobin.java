@@ -47,12 +47,17 @@ final class RoundRobin implements PeerSelector {
         }
     }
 
+    @Override
+    public void bound(BalancedRequest r, int index, long now) {
+        stickyRound(r, index, now);
+    }
+
     /**
      * The round robin bookkeeping of a sticky pick, as nginx does it: the round runs as usual but
      * the bound peer pays the total, so bound requests make unbound ones less likely to land on
      * it; skipped once the bound peer is already {@code total - weight} in debt.
      */
-    static void stickyRound(BalancedRequest r, int bound, long now) {
+    private static void stickyRound(BalancedRequest r, int bound, long now) {
         Peer[] tier = r.tier;
         long nowMs = r.nowMillis();
         long total = 0;
