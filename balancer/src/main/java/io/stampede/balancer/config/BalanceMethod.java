@@ -7,12 +7,21 @@ public sealed interface BalanceMethod {
     /** The directive text, as it would be written in nginx. */
     String directive();
 
+    /** Which method, for the one exhaustive switch that maps a method to its selector. */
+    Kind kind();
+
+    enum Kind { ROUND_ROBIN, LEAST_CONN, IP_HASH, HASH, RANDOM, LEAST_TIME, RANDOM_TWO_LEAST_TIME }
+
     /** Whether {@code backup} servers are allowed (round robin and least_conn only, as nginx). */
     default boolean allowsBackup() {
         return false;
     }
 
     record RoundRobin() implements BalanceMethod {
+        public Kind kind() {
+            return Kind.ROUND_ROBIN;
+        }
+
         public String directive() {
             return "";
         }
@@ -24,6 +33,10 @@ public sealed interface BalanceMethod {
     }
 
     record LeastConn() implements BalanceMethod {
+        public Kind kind() {
+            return Kind.LEAST_CONN;
+        }
+
         public String directive() {
             return "least_conn";
         }
@@ -35,12 +48,20 @@ public sealed interface BalanceMethod {
     }
 
     record IpHash() implements BalanceMethod {
+        public Kind kind() {
+            return Kind.IP_HASH;
+        }
+
         public String directive() {
             return "ip_hash";
         }
     }
 
     record Hash(Template key, boolean consistent) implements BalanceMethod {
+        public Kind kind() {
+            return Kind.HASH;
+        }
+
         public String directive() {
             return "hash " + key.source() + (consistent ? " consistent" : "");
         }
@@ -48,6 +69,10 @@ public sealed interface BalanceMethod {
 
     /** nginx Plus's {@code least_time header|last_byte [inflight]}. */
     record LeastTime(boolean lastByte, boolean inflight) implements BalanceMethod {
+        public Kind kind() {
+            return Kind.LEAST_TIME;
+        }
+
         public String directive() {
             return "least_time " + (lastByte ? "last_byte" : "header") + (inflight ? " inflight" : "");
         }
@@ -60,6 +85,10 @@ public sealed interface BalanceMethod {
 
     /** {@code random two least_time=header|last_byte}. */
     record RandomTwoLeastTime(boolean lastByte) implements BalanceMethod {
+        public Kind kind() {
+            return Kind.RANDOM_TWO_LEAST_TIME;
+        }
+
         public String directive() {
             return "random two least_time=" + (lastByte ? "last_byte" : "header");
         }
@@ -67,6 +96,10 @@ public sealed interface BalanceMethod {
 
     /** {@code random}, or {@code random two [least_conn]} when {@code two}. */
     record Random(boolean two) implements BalanceMethod {
+        public Kind kind() {
+            return Kind.RANDOM;
+        }
+
         public String directive() {
             return two ? "random two least_conn" : "random";
         }

@@ -97,7 +97,7 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, Str
         Map<String, UpstreamRuntime> out = new LinkedHashMap<>();
         for (UpstreamConfig u : upstreams.values()) {
             List<Peer> peers = u.servers().stream().map(UpstreamRuntime::peer).toList();
-            out.put(u.name(), new UpstreamRuntime(u, new PeerGroup(u.name(), peers, method(u.method(), random), nowSeconds,
+            out.put(u.name(), new UpstreamRuntime(u, new PeerGroup(u.name(), peers, Methods.of(u.method(), random), nowSeconds,
                     u.queue().size())));
         }
         return Map.copyOf(out);
@@ -120,25 +120,4 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, Str
                 s.maxConns(), s.backup(), s.down(), s.route(), s.drain(), s.slowStartMillis()));
     }
 
-    private static PeerGroup.SelectorFactory method(BalanceMethod m, RandomGenerator random) {
-        if (m instanceof BalanceMethod.LeastConn) {
-            return Methods.leastConn();
-        }
-        if (m instanceof BalanceMethod.IpHash) {
-            return Methods.ipHash();
-        }
-        if (m instanceof BalanceMethod.Hash h) {
-            return Methods.hash(h.consistent());
-        }
-        if (m instanceof BalanceMethod.Random r) {
-            return Methods.random(r.two(), random);
-        }
-        if (m instanceof BalanceMethod.LeastTime t) {
-            return Methods.leastTime(t.lastByte(), t.inflight());
-        }
-        if (m instanceof BalanceMethod.RandomTwoLeastTime t) {
-            return Methods.randomTwoLeastTime(t.lastByte(), random);
-        }
-        return Methods.roundRobin();
-    }
 }

@@ -1,10 +1,27 @@
 package io.stampede.balancer.upstream;
 
+import io.stampede.balancer.config.BalanceMethod;
 import java.util.random.RandomGenerator;
 
 /** The balancing methods, as factories for a {@link PeerGroup}. */
 public final class Methods {
     private Methods() {}
+
+    /**
+     * The selector of a configured method: the one place that maps methods to selectors (the
+     * switch is exhaustive, so a new method does not compile until it is mapped here).
+     */
+    public static PeerGroup.SelectorFactory of(BalanceMethod m, RandomGenerator random) {
+        return switch (m.kind()) {
+            case ROUND_ROBIN -> roundRobin();
+            case LEAST_CONN -> leastConn();
+            case IP_HASH -> ipHash();
+            case HASH -> hash(((BalanceMethod.Hash) m).consistent());
+            case RANDOM -> random(((BalanceMethod.Random) m).two(), random);
+            case LEAST_TIME -> leastTime(((BalanceMethod.LeastTime) m).lastByte(), ((BalanceMethod.LeastTime) m).inflight());
+            case RANDOM_TWO_LEAST_TIME -> randomTwoLeastTime(((BalanceMethod.RandomTwoLeastTime) m).lastByte(), random);
+        };
+    }
 
     public static PeerGroup.SelectorFactory roundRobin() {
         return g -> RoundRobin.INSTANCE;
