@@ -10,6 +10,7 @@ import io.stampede.loadgen.engine.Pacer;
 import io.stampede.loadgen.engine.Swarm;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.Target;
+import io.stampede.loadgen.report.ReportSettings;
 import io.stampede.loadgen.report.ConsoleTable;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.GeneratorHealth;
@@ -431,16 +432,10 @@ public final class SwarmCommand implements Callable<Integer> {
         }
         if (htmlFile != null) {
             timeline.add(last);
-            Map<String, String> reportSettings = new LinkedHashMap<>();
-            reportSettings.put("target", host);
-            reportSettings.put("scenario", quick ? positional.get(0) : String.valueOf(scenarioFile));
-            reportSettings.put("model", modeLabel + (pacer != null ? ", arrivals " + (rate != null ? rate : stages) : ""));
-            reportSettings.put("users", userCount + (pacer == null ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", spawn) : ""));
-            reportSettings.put("run time", run == null ? "until stopped" : Durations.format(run));
-            reportSettings.put("measured", String.format(java.util.Locale.ROOT, "%.1f s, %d requests, %d failures", last.elapsedSeconds(),
-                    last.total().requests(), last.total().failures()));
-            reportSettings.put("generator", String.format(java.util.Locale.ROOT, "CPU %.0f%% (peak %.0f%%), loop lag up to %.1f ms%s",
-                    health.cpu() * 100, health.peakCpu() * 100, health.maxLagMs(), health.saturated() ? ", SATURATED" : ""));
+            Map<String, String> reportSettings = ReportSettings.of(host, quick ? positional.get(0) : String.valueOf(scenarioFile),
+                    modeLabel + (pacer != null ? ", arrivals " + (rate != null ? rate : stages) : ""),
+                    userCount + (pacer == null ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", spawn) : ""),
+                    null, run, last, health);
             HtmlReport.write(htmlFile, "Stampede swarm: " + host, reportSettings, last, timeline);
         }
         return exitCode(out, rules, last);

@@ -1,5 +1,6 @@
 package io.stampede.loadgen.web;
 
+import io.stampede.loadgen.report.ReportSettings;
 import io.stampede.loadgen.engine.Swarm;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.report.GeneratorHealth;
@@ -79,19 +80,12 @@ public final class LiveRun {
     public String report(String scenarioSource) throws java.io.IOException {
         StatsSnapshot s = last != null ? last : collector.collect();
         RunRequest request = inForce;
-        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
-        settings.put("target", request.host());
-        settings.put("scenario", scenarioSource);
-        settings.put("model", request.rate() == null ? "closed model"
-                : String.format(java.util.Locale.ROOT, "open model, arrivals %.1f/s", request.rate()));
-        settings.put("users", request.users() + (request.rate() == null
-                ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", request.spawnRate()) : " at most"));
-        settings.put("started", java.time.Instant.ofEpochMilli(startedMillis).toString());
-        settings.put("run time", request.runTime() == null ? "until stopped" : io.stampede.common.Durations.format(request.runTime()));
-        settings.put("measured", String.format(java.util.Locale.ROOT, "%.1f s, %d requests, %d failures", s.elapsedSeconds(),
-                s.total().requests(), s.total().failures()));
-        settings.put("generator", String.format(java.util.Locale.ROOT, "CPU %.0f%% (peak %.0f%%), loop lag up to %.1f ms%s",
-                health.cpu() * 100, health.peakCpu() * 100, health.maxLagMs(), health.saturated() ? ", SATURATED" : ""));
+        java.util.Map<String, String> settings = ReportSettings.of(request.host(), scenarioSource,
+                request.rate() == null ? "closed model"
+                        : String.format(java.util.Locale.ROOT, "open model, arrivals %.1f/s", request.rate()),
+                request.users() + (request.rate() == null
+                        ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", request.spawnRate()) : " at most"),
+                java.time.Instant.ofEpochMilli(startedMillis), request.runTime(), s, health);
         return io.stampede.loadgen.report.HtmlReport.render("Stampede swarm: " + request.host(), settings, s, timeline);
     }
 
