@@ -118,9 +118,18 @@ final class Backends {
         }
     }
 
-    /** The backends' own counters: requests served and 503s (queue full), per server. */
-    Map<String, long[]> stats() throws InterruptedException {
-        Map<String, long[]> out = new java.util.LinkedHashMap<>();
+    /** A backend's own counters: requests it served, and those it refused with 503 (its queue full). */
+    record Served(long served, long rejected) {
+        static final Served NONE = new Served(0, 0);
+
+        Served minus(Served before) {
+            return new Served(served - before.served, rejected - before.rejected);
+        }
+    }
+
+    /** The backends' own counters, per server. */
+    Map<String, Served> stats() throws InterruptedException {
+        Map<String, Served> out = new java.util.LinkedHashMap<>();
         for (Server s : servers) {
             long served = s.servedBeforeKill;
             long rejected = s.rejectedBeforeKill;
@@ -133,7 +142,7 @@ final class Backends {
                     // Down right now: what it served before it died is all there is.
                 }
             }
-            out.put(s.name, new long[] {served, rejected});
+            out.put(s.name, new Served(served, rejected));
         }
         return out;
     }

@@ -24,7 +24,7 @@ import java.util.Map;
 final class Bench {
 
     /** The parts' own counters when the swarm's measured window opened, to subtract at the end. */
-    private record Baseline(Map<String, long[]> served, ProxyStatus proxyStatus) {}
+    private record Baseline(Map<String, Backends.Served> served, ProxyStatus proxyStatus) {}
 
     /**
      * @param scenario the swarm scenario, or null for the built-in seed scenario
@@ -196,23 +196,20 @@ final class Bench {
         return SwarmSummary.read(json);
     }
 
-    private RowResult collect(Plan.Row row, SwarmSummary swarm, Baseline before, Map<String, long[]> after, Balancer balancer,
+    private RowResult collect(Plan.Row row, SwarmSummary swarm, Baseline before, Map<String, Backends.Served> after, Balancer balancer,
                               Disrupter disrupter) throws InterruptedException {
-        Map<String, long[]> served = new LinkedHashMap<>();
-        after.forEach((name, v) -> {
-            long[] b = before.served().getOrDefault(name, new long[2]);
-            served.put(name, new long[] {v[0] - b[0], v[1] - b[1]});
-        });
+        Map<String, Backends.Served> served = new LinkedHashMap<>();
+        after.forEach((name, v) -> served.put(name, v.minus(before.served().getOrDefault(name, Backends.Served.NONE))));
         SwarmSummary.Percentiles lat = swarm.latencyMs();
         double[] latency = {lat.p50(), lat.p95(), lat.p99(), lat.p999(), lat.max()};
         ProxyStatus proxyStatus = balancer == null ? null : balancer.status();
         Map<String, Double> share = new LinkedHashMap<>();
         long rejected = 0;
         if (backends.ours()) {
-            long total = served.values().stream().mapToLong(v -> v[0]).sum();
+            long total = served.values().stream().mapToLong(Backends.Served::served).sum();
             for (var e : served.entrySet()) {
-                share.put(e.getKey(), total == 0 ? 0 : (double) e.getValue()[0] / total);
-                rejected += e.getValue()[1];
+                share.put(e.getKey(), total == 0 ? 0 : (double) e.getValue().served() / total);
+                rejected += e.getValue().rejected();
             }
         } else if (proxyStatus != null) {
             String upstream = Balancer.upstream(row);

@@ -25,12 +25,13 @@ public final class StatsCollector {
 
     private final Map<Endpoint, Histogram> latency = new HashMap<>();
     private final Map<Endpoint, Histogram> service = new HashMap<>();
-    private final Map<Endpoint, long[]> counts = new HashMap<>();       // requests, failures, bytes
-    private final Map<Endpoint, long[]> baseline = new HashMap<>();     // counters at the last reset
+    private final Map<Endpoint, Counts> counts = new HashMap<>();
+    /** Failures and bytes at the last reset (requests restart with the histograms). */
+    private final Map<Endpoint, Counts> baseline = new HashMap<>();
     private final Map<ErrorKey, Long> errorBaseline = new HashMap<>();
     private long droppedBaseline;
     private final Map<String, Long> exceptionBaseline = new HashMap<>();
-    private final ArrayDeque<Map<Endpoint, long[]>> window = new ArrayDeque<>();
+    private final ArrayDeque<Map<Endpoint, Counts>> window = new ArrayDeque<>();
     private final ArrayDeque<Long> windowTimes = new ArrayDeque<>();
     private long startNanos;
 
@@ -49,7 +50,7 @@ public final class StatsCollector {
     /** Takes the interval's data from every worker and returns the whole-run picture. */
     public synchronized StatsSnapshot collect() {
         Map<Endpoint, Histogram> interval = new TreeMap<>();
-        Map<Endpoint, long[]> now = new HashMap<>();
+        Map<Endpoint, Counts> now = new HashMap<>();
         for (Recording r : recordings) {
             for (Map.Entry<Endpoint, Recording.Slot> e : r.slots.entrySet()) {
                 Endpoint ep = e.getKey();
@@ -59,52 +60,43 @@ public final class StatsCollector {
                 interval.computeIfAbsent(ep, k -> newHistogram()).add(lat);
                 latency.computeIfAbsent(ep, k -> newHistogram()).add(lat);
                 service.computeIfAbsent(ep, k -> newHistogram()).add(svc);
-                long[] c = now.computeIfAbsent(ep, k -> new long[3]);
-                c[1] += s.failures.sum();
-                c[2] += s.bytes.sum();
+                now.merge(ep, new Counts(0, s.failures.sum(), s.bytes.sum()), Counts::plus);
             }
         }
         for (Map.Entry<Endpoint, Histogram> e : latency.entrySet()) {
-            now.computeIfAbsent(e.getKey(), k -> new long[3])[0] = e.getValue().getTotalCount();
+            now.merge(e.getKey(), Counts.ZERO.withRequests(e.getValue().getTotalCount()),
+                    (c, r) -> c.withRequests(r.requests()));
         }
-        for (Map.Entry<Endpoint, long[]> e : now.entrySet()) {
-            long[] base = baseline.get(e.getKey());
-            long[] c = e.getValue();
-            if (base != null) {
-                c[1] -= base[1];
-                c[2] -= base[2];
-            }
-        }
+        now.replaceAll((ep, c) -> c.minus(baseline.getOrDefault(ep, Counts.ZERO)));
         counts.clear();
         counts.putAll(now);
         long nowNanos = nanoClock.getAsLong();
-        window.addLast(copy(now));
+        window.addLast(Map.copyOf(now));
         windowTimes.addLast(nowNanos);
         while (window.size() > WINDOW_SECONDS + 1) {
             window.removeFirst();
             windowTimes.removeFirst();
         }
-        Map<Endpoint, long[]> oldest = window.peekFirst();
+        Map<Endpoint, Counts> oldest = window.peekFirst();
         // The real span of the window: the last collection may come late (after users stopped).
         double windowSeconds = Math.max(1e-3, (nowNanos - windowTimes.peekFirst()) / 1e9);
 
         List<EndpointStats> endpoints = new ArrayList<>();
         Histogram totalLatency = newHistogram();
         Histogram totalService = newHistogram();
-        long[] total = new long[3];
+        Counts total = Counts.ZERO;
         double totalRps = 0;
         double totalFps = 0;
         for (Endpoint ep : new TreeMap<>(latency).keySet()) {
-            long[] c = counts.get(ep);
-            long[] old = oldest.getOrDefault(ep, new long[3]);
-            double rps = window.size() > 1 ? (c[0] - old[0]) / windowSeconds : 0;
-            double fps = window.size() > 1 ? (c[1] - old[1]) / windowSeconds : 0;
-            endpoints.add(new EndpointStats(ep, c[0], c[1], c[2], latency.get(ep).copy(), service.get(ep).copy(), rps, fps));
+            Counts c = counts.get(ep);
+            Counts old = oldest.getOrDefault(ep, Counts.ZERO);
+            double rps = window.size() > 1 ? (c.requests() - old.requests()) / windowSeconds : 0;
+            double fps = window.size() > 1 ? (c.failures() - old.failures()) / windowSeconds : 0;
+            endpoints.add(new EndpointStats(ep, c.requests(), c.failures(), c.bytes(), latency.get(ep).copy(),
+                    service.get(ep).copy(), rps, fps));
             totalLatency.add(latency.get(ep));
             totalService.add(service.get(ep));
-            total[0] += c[0];
-            total[1] += c[1];
-            total[2] += c[2];
+            total = total.plus(c);
             totalRps += rps;
             totalFps += fps;
         }
@@ -126,7 +118,7 @@ public final class StatsCollector {
         long until = endNanos != 0 ? endNanos : nanoClock.getAsLong();
         double elapsed = (until - startNanos) / 1e9;
         return new StatsSnapshot(System.currentTimeMillis(), elapsed, users.getAsInt(), List.copyOf(endpoints),
-                new EndpointStats(Endpoint.AGGREGATED, total[0], total[1], total[2], totalLatency, totalService,
+                new EndpointStats(Endpoint.AGGREGATED, total.requests(), total.failures(), total.bytes(), totalLatency, totalService,
                         totalRps, totalFps),
                 errors, exceptions, dropped - droppedBaseline, interval, intervalTotal);
     }
@@ -155,11 +147,7 @@ public final class StatsCollector {
         windowTimes.clear();
         baseline.clear();
         for (Recording r : recordings) {
-            r.slots.forEach((ep, s) -> {
-                long[] b = baseline.computeIfAbsent(ep, k -> new long[3]);
-                b[1] += s.failures.sum();
-                b[2] += s.bytes.sum();
-            });
+            r.slots.forEach((ep, s) -> baseline.merge(ep, new Counts(0, s.failures.sum(), s.bytes.sum()), Counts::plus));
         }
         errorBaseline.clear();
         droppedBaseline = 0;
@@ -174,11 +162,5 @@ public final class StatsCollector {
 
     static Histogram newHistogram() {
         return new Histogram(Recording.HIGHEST_MICROS, 3);
-    }
-
-    private static Map<Endpoint, long[]> copy(Map<Endpoint, long[]> m) {
-        Map<Endpoint, long[]> out = new HashMap<>();
-        m.forEach((k, v) -> out.put(k, v.clone()));
-        return out;
     }
 }
