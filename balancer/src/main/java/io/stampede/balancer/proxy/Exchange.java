@@ -27,8 +27,6 @@ import io.stampede.balancer.upstream.Outcome;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.common.LazyDeadline;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,8 +40,8 @@ import java.util.concurrent.TimeUnit;
  * upstream life (body, attempts and retries, response stream, teardown); the steps are short
  * methods, and selection, retry rules, head rewriting and pooling live in their own classes.
  *
- * <p>Buffer ownership: {@code body} holds the request body parts this exchange retained, released
- * in {@link #end}; every other buffer is written on or released where it is received.
+ * <p>Buffer ownership: {@code body} ({@link HeldBody}) holds the request body parts this exchange
+ * retained, released when it ends; every other buffer is written on or released where it is received.
  */
 final class Exchange {
     private final ClientConnection client;
@@ -58,7 +56,7 @@ final class Exchange {
     private final NextUpstream nextUpstream;
     final AccessRecord record;
 
-    private final List<ByteBuf> body = new ArrayList<>();
+    private final HeldBody body = new HeldBody();
     private long bodyBytes;
     private final long declaredLength;
 
@@ -334,14 +332,10 @@ final class Exchange {
         long length = streaming ? declaredLength : bodyBytes;
         HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length);
         Channel ch = conn.channel;
-        ChannelFuture last = ch.write(up);
-        for (ByteBuf part : body) {
-            last = ch.write(new DefaultHttpContent(part.retainedDuplicate()));
-        }
+        ChannelFuture last = body.writeTo(ch, ch.write(up));
         if (streaming) {
             // What was held so far goes now; the rest follows as the client sends it.
-            body.forEach(ByteBuf::release);
-            body.clear();
+            body.release();
             streamedSome = true;
         }
         if (bodyComplete) {
@@ -652,8 +646,7 @@ final class Exchange {
         }
         dropBackend();
         releasePeer(Outcome.OK);
-        body.forEach(ByteBuf::release);
-        body.clear();
+        body.release();
     }
 
     /** The deadline of the current phase passed. */
@@ -681,8 +674,7 @@ final class Exchange {
         }
         phase = Phase.DONE;
         deadline.cancel();
-        body.forEach(ByteBuf::release);
-        body.clear();
+        body.release();
         if (balanced != null) {
             runtime.metrics().requestDone(upstream.config().name(), System.nanoTime() - firstAttemptNanos);
         }
