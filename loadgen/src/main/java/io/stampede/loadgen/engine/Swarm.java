@@ -31,7 +31,7 @@ public final class Swarm implements AutoCloseable {
     private final EventLoopGroup group;
     private final List<Worker> workers = new ArrayList<>();
     private final List<VirtualUser> users = new ArrayList<>();
-    private final int[] perClass;
+    private final Population population;
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "swarm-control");
         t.setDaemon(true);
@@ -41,13 +41,8 @@ public final class Swarm implements AutoCloseable {
     private final AtomicInteger ready = new AtomicInteger();
     /** Open model: completes when the arrivals begin (or the swarm stops first). */
     private final CompletableFuture<Void> begun = new CompletableFuture<>();
-    private volatile int target;
-    private volatile double spawnRate;
     private volatile boolean stopping;
-    private long spawnStartNanos;
-    private int spawnedAtStart;
     private int spawnedEver;
-    private final int[] perWorker;
     /**
      * Open model: the schedule in force, read whole by the arrival chains (an edit swaps in a new
      * one; chains of an older one end). Null until the arrivals begin; an edit before that is kept
@@ -67,10 +62,8 @@ public final class Swarm implements AutoCloseable {
         for (io.netty.util.concurrent.EventExecutor e : group) {
             workers.add(new Worker((EventLoop) e, collector.newRecording(), settings, seed++));
         }
-        this.perClass = new int[scenario.users().size()];
-        this.perWorker = new int[workers.size()];
-        this.target = settings.users();
-        this.spawnRate = settings.spawnRate();
+        this.population = new Population(scenario.users().stream().mapToInt(UserClass::weight).toArray(), workers.size(),
+                settings.users(), settings.spawnRate(), System::nanoTime);
     }
 
     public int users() {
@@ -80,8 +73,8 @@ public final class Swarm implements AutoCloseable {
     /** Users per class now (spawned and not stopped by an edit), in the scenario's order. */
     public synchronized Map<String, Integer> usersPerClass() {
         Map<String, Integer> out = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < perClass.length; i++) {
-            out.put(scenario.users().get(i).name(), perClass[i]);
+        for (int i = 0; i < scenario.users().size(); i++) {
+            out.put(scenario.users().get(i).name(), population.inClass(i));
         }
         return out;
     }
@@ -90,7 +83,7 @@ public final class Swarm implements AutoCloseable {
         if (stopping) {
             return false;
         }
-        return running.get() < target || (settings.pacer() != null && !begun.isDone());
+        return running.get() < population.target() || (settings.pacer() != null && !begun.isDone());
     }
 
     public boolean stopping() {
@@ -103,12 +96,12 @@ public final class Swarm implements AutoCloseable {
      * virtual users. The future completes when the arrivals begin (closed model: at once).
      */
     public synchronized CompletableFuture<Void> start() {
-        spawnStartNanos = System.nanoTime();
+        population.startSpawning(users.size());
         if (settings.pacer() == null) {
             control.scheduleAtFixedRate(this::spawnTick, 0, SPAWN_TICK_MS, TimeUnit.MILLISECONDS);
             return CompletableFuture.completedFuture(null);
         }
-        while (users.size() < target) {
+        while (users.size() < population.target()) {
             spawnOne();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -117,7 +110,7 @@ public final class Swarm implements AutoCloseable {
         java.util.concurrent.ScheduledFuture<?>[] poll = new java.util.concurrent.ScheduledFuture<?>[1];
         poll[0] = control.scheduleWithFixedDelay(() -> {
             synchronized (this) {
-                if (!stopping && ready.get() < Math.min(target, users.size()) && System.nanoTime() < deadline) {
+                if (!stopping && ready.get() < Math.min(population.target(), users.size()) && System.nanoTime() < deadline) {
                     return;
                 }
                 if (!stopping) {
@@ -140,16 +133,12 @@ public final class Swarm implements AutoCloseable {
         if (stopping) {
             return;
         }
-        target = users;
-        spawnRate = rate;
-        spawnStartNanos = System.nanoTime();
-        spawnedAtStart = this.users.size();
+        population.retarget(users, rate, this.users.size());
         boolean open = settings.pacer() != null;
         while (this.users.size() > users) {
             VirtualUser u = this.users.remove(surplusUser());
-            perClass[classIndex(u)]--;
             Worker w = u.worker();
-            perWorker[workers.indexOf(w)]--;
+            population.stopped(classIndex(u), workers.indexOf(w));
             w.loop().execute(() -> {
                 w.idle.remove(u);
                 // Never below 0: stop() may already have zeroed the count when this user finishes.
@@ -163,7 +152,7 @@ public final class Swarm implements AutoCloseable {
             }
             Schedule now = schedule;
             if (now != null) {
-                restartArrivals(now.pacer(), now.start(), firstNotDue(now));
+                restartArrivals(now.pacer(), now.start(), Arrivals.firstNotDue(now.pacer(), System.nanoTime() - now.start()));
             }
         }
     }
@@ -193,45 +182,9 @@ public final class Swarm implements AutoCloseable {
         return now.pacer().rateAt(System.nanoTime() - now.start());
     }
 
-    /** The number of the first arrival of {@code s} not yet due (timeOf is monotonic: a binary search). */
-    private static long firstNotDue(Schedule s) {
-        long elapsed = System.nanoTime() - s.start();
-        long lo = 0;
-        long hi = 1;
-        while (due(s.pacer(), hi, elapsed)) {
-            lo = hi;
-            hi *= 2;
-        }
-        while (lo < hi) {
-            long mid = lo + (hi - lo) / 2;
-            if (due(s.pacer(), mid, elapsed)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        return lo;
-    }
-
-    private static boolean due(Pacer p, long n, long elapsed) {
-        long t = p.timeOf(n);
-        return t >= 0 && t < elapsed;
-    }
-
     /** The index of the last user of the class furthest above its share. */
     private int surplusUser() {
-        List<UserClass> classes = scenario.users();
-        int totalWeight = classes.stream().mapToInt(UserClass::weight).sum();
-        int total = users.size();
-        int worst = 0;
-        double most = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < classes.size(); i++) {
-            double surplus = perClass[i] - (double) classes.get(i).weight() / totalWeight * (total - 1);
-            if (perClass[i] > 0 && surplus > most) {
-                most = surplus;
-                worst = i;
-            }
-        }
+        int worst = population.surplusClass();
         for (int i = users.size() - 1; i >= 0; i--) {
             if (classIndex(users.get(i)) == worst) {
                 return i;
@@ -248,8 +201,7 @@ public final class Swarm implements AutoCloseable {
         if (stopping) {
             return;
         }
-        double elapsed = (System.nanoTime() - spawnStartNanos) / 1e9;
-        long due = Math.min(target, spawnedAtStart + (long) Math.floor(elapsed * spawnRate) + 1);
+        long due = population.due();
         while (users.size() < due) {
             spawnOne();
         }
@@ -257,8 +209,8 @@ public final class Swarm implements AutoCloseable {
 
     private void spawnOne() {
         int index = users.size();
-        Worker worker = leastLoadedWorker();
-        UserClass cls = nextClass();
+        Worker worker = workers.get(population.nextWorker());
+        UserClass cls = scenario.users().get(population.nextClass());
         DataFeed feed = cls.feed() == null ? null : scenario.feeds().get(cls.feed());
         Map<String, String> row = feed == null ? null : feed.nextRow();
         VirtualUser user = new VirtualUser(worker, cls, row, settings.sourceOf(spawnedEver++));
@@ -274,40 +226,6 @@ public final class Swarm implements AutoCloseable {
         }
     }
 
-    /** Users are spread evenly over the workers (the first of the least loaded, so round robin at first). */
-    private Worker leastLoadedWorker() {
-        int best = 0;
-        for (int w = 1; w < perWorker.length; w++) {
-            if (perWorker[w] < perWorker[best]) {
-                best = w;
-            }
-        }
-        perWorker[best]++;
-        return workers.get(best);
-    }
-
-    /** The class furthest below its weighted share, so classes fill in proportion (Locust's rule). */
-    private UserClass nextClass() {
-        List<UserClass> classes = scenario.users();
-        int totalWeight = classes.stream().mapToInt(UserClass::weight).sum();
-        int best = 0;
-        double bestDeficit = Double.NEGATIVE_INFINITY;
-        int total = 0;
-        for (int c : perClass) {
-            total += c;
-        }
-        for (int i = 0; i < classes.size(); i++) {
-            double share = (double) classes.get(i).weight() / totalWeight;
-            double deficit = share * (total + 1) - perClass[i];
-            if (deficit > bestDeficit) {
-                bestDeficit = deficit;
-                best = i;
-            }
-        }
-        perClass[best]++;
-        return classes.get(best);
-    }
-
     /**
      * Starts the arrival chains on the workers that have users: arrival numbers {@code next},
      * next + 1, ... of {@code pacer} from {@code from}, spread over them. Chains of an older
@@ -318,7 +236,7 @@ public final class Swarm implements AutoCloseable {
         schedule = s;
         List<Worker> withUsers = new ArrayList<>();
         for (int w = 0; w < workers.size(); w++) {
-            if (perWorker[w] > 0) {
+            if (population.onWorker(w) > 0) {
                 withUsers.add(workers.get(w));
             }
         }
