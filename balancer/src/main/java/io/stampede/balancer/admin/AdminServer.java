@@ -1,35 +1,25 @@
 package io.stampede.balancer.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.stampede.balancer.upstream.PeerGroup;
-import io.stampede.common.Transport;
+import io.stampede.common.http.HttpService;
+import io.stampede.common.http.Replies;
 import io.stampede.common.web.LocalPageGuard;
 import io.stampede.common.wire.ProxyStatus;
 import io.stampede.common.wire.ProxyStatus.HealthChecks;
 import io.stampede.common.wire.ProxyStatus.PeerStatus;
 import io.stampede.common.wire.ProxyStatus.Responses;
 import io.stampede.common.wire.ProxyStatus.UpstreamStatus;
-import java.time.Instant;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +37,7 @@ public final class AdminServer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Supplier<Map<String, PeerGroup>> groups;
-    private Channel channel;
-    private EventLoopGroup loop;
+    private HttpService service;
     private final LocalPageGuard guard = new LocalPageGuard("the admin listener", "127.0.0.1");
 
     private final ProxyMetrics metrics;
@@ -60,24 +49,14 @@ public final class AdminServer {
     }
 
     public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
-        loop = Transport.newGroup(1, "proxy-admin");
         guard.boundTo(address.getHostString());
-        channel = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new Handler());
-                    }
-                }).bind(address).sync().channel();
-        return (InetSocketAddress) channel.localAddress();
+        service = HttpService.start("proxy-admin", address, 64 * 1024, 64 << 20, Handler::new);
+        return service.address();
     }
 
     public void stop() {
-        if (channel != null) {
-            channel.close().syncUninterruptibly();
-        }
-        if (loop != null) {
-            loop.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        if (service != null) {
+            service.close();
         }
     }
 
@@ -104,30 +83,20 @@ public final class AdminServer {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
             String path = new QueryStringDecoder(req.uri()).path();
-            FullHttpResponse r;
             boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
             String refusal = guard.refusal(req.headers(), !read);
+            FullHttpResponse r;
             if (refusal != null) {
-                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.FORBIDDEN,
-                        Unpooled.wrappedBuffer(JSON.writeValueAsBytes(Map.of("error", refusal))));
-                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                r = Replies.json(HttpResponseStatus.FORBIDDEN, JSON.writeValueAsBytes(Map.of("error", refusal)));
             } else if (req.method().equals(HttpMethod.GET) && path.equals("/status")) {
-                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
-                        Unpooled.wrappedBuffer(status().toJson()));
-                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                r = Replies.json(HttpResponseStatus.OK, status().toJson());
             } else if (req.method().equals(HttpMethod.GET) && path.equals("/metrics") && metrics != null) {
-                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.OK,
-                        Unpooled.copiedBuffer(metrics.scrape(), java.nio.charset.StandardCharsets.UTF_8));
-                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+                r = Replies.bytes(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
             } else {
-                r = new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.NOT_FOUND,
-                        Unpooled.copiedBuffer("{\"error\":\"not found; try GET /status or GET /metrics\"}", java.nio.charset.StandardCharsets.UTF_8));
-                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                r = Replies.json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"not found; try GET /status or GET /metrics\"}");
             }
-            r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
-            boolean keepAlive = HttpUtil.isKeepAlive(req);
-            HttpUtil.setKeepAlive(r, keepAlive);
-            ctx.writeAndFlush(r).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+            Replies.send(ctx, req, r);
         }
     }
 }

@@ -2,36 +2,27 @@ package io.stampede.loadgen.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.multipart.Attribute;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
-import io.stampede.common.Transport;
+import io.stampede.common.http.HttpService;
+import io.stampede.common.http.Replies;
 import io.stampede.common.web.LocalPageGuard;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.HtmlReport;
@@ -46,7 +37,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The live web UI, served by the generator on its own event loop: the page, uPlot from its WebJar,
@@ -60,14 +50,13 @@ public final class WebUi implements AutoCloseable {
 
     private final RunControl control;
     private final String scenarioSource;
-    private final EventLoopGroup loop = Transport.newGroup(1, "swarm-web");
     /** The open event streams. */
     private final Set<Channel> subscribers = ConcurrentHashMap.newKeySet();
     private final byte[] page;
     private final byte[] uplotJs;
     private final byte[] uplotCss;
     private volatile String status;
-    private Channel server;
+    private HttpService server;
     private final LocalPageGuard guard = new LocalPageGuard("this UI", "127.0.0.1");
 
     public WebUi(RunControl control, String scenarioSource) throws IOException {
@@ -82,26 +71,19 @@ public final class WebUi implements AutoCloseable {
 
     public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
         guard.boundTo(address.getHostString());
-        server = new ServerBootstrap().group(loop).channel(Transport.serverChannel())
-                // A page that cannot keep up is cut off (it reconnects and gets the history) rather than buffered without end.
-                // (above the history of a day-long run, so a page that just connected is not taken for a slow one).
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 64 << 20))
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Handler());
-                    }
-                }).bind(address).sync().channel();
-        return (InetSocketAddress) server.localAddress();
+        // A page that cannot keep up is cut off (it reconnects and gets the history) rather than
+        // buffered without end; the mark is above the history of a day-long run, so a page that just
+        // connected is not taken for a slow one.
+        server = HttpService.start("swarm-web", address, 1 << 20, 64 << 20, Handler::new);
+        return server.address();
     }
 
     @Override
     public void close() {
-        if (server != null) {
-            server.close().syncUninterruptibly();
-        }
         subscribers.forEach(Channel::close);
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        if (server != null) {
+            server.close();
+        }
     }
 
     /** The status every event carries and {@code GET /stats/requests} answers: Locust's keys, and ours. */
@@ -356,18 +338,11 @@ public final class WebUi implements AutoCloseable {
     }
 
     private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res) {
-        if (req.method().equals(HttpMethod.HEAD)) {
-            res.content().clear();
-        }
-        finish(ctx, HttpUtil.isKeepAlive(req), res);
+        Replies.send(ctx, req, res);
     }
 
     private static void finish(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse res) {
-        HttpUtil.setKeepAlive(res, keepAlive);
-        var f = ctx.writeAndFlush(res);
-        if (!keepAlive) {
-            f.addListener(ChannelFutureListener.CLOSE);
-        }
+        Replies.send(ctx, keepAlive, res);
     }
 
     private static FullHttpResponse cached(FullHttpResponse res) {
@@ -376,16 +351,14 @@ public final class WebUi implements AutoCloseable {
     }
 
     private static FullHttpResponse json(HttpResponseStatus status, String body) {
-        return bytes(status, "application/json", body.getBytes(StandardCharsets.UTF_8));
+        return Replies.json(status, body);
     }
 
     private static FullHttpResponse text(HttpResponseStatus status, String body) {
-        return bytes(status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
+        return Replies.text(status, body);
     }
 
     private static FullHttpResponse bytes(HttpResponseStatus status, String type, byte[] body) {
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        return res;
+        return Replies.bytes(status, type, body);
     }
 }
