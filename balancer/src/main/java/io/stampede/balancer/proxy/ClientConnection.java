@@ -44,10 +44,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean headStarted;
     private LazyDeadline headDeadline;
-    private ScheduledFuture<?> bodyTimer;
+    /** The current request body's pace; the exchange starts, feeds and stops it. */
+    BodyPace pace;
     private ScheduledFuture<?> sendTimer;
-    private long bodyStartNanos;
-    private long bodyBytes;
 
     ClientConnection(ProxyRuntime runtime, ProxyServer server) {
         this.runtime = runtime;
@@ -76,6 +75,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.headDeadline = new LazyDeadline(ctx.executor(), this::headTimedOut);
+        this.pace = new BodyPace(ctx.executor(), limits, () -> {
+            if (current != null) {
+                refuse(current, 408);
+            }
+        });
     }
 
     @Override
@@ -217,7 +221,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     void refuse(Exchange exchange, int status) {
         if (exchange == current) {
             current = null;
-            stopBodyTimer();
+            pace.stop();
             boolean started = exchange.responseStarted();
             exchange.discard();
             if (started) {
@@ -252,7 +256,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         current = null;
-        stopBodyTimer();
+        pace.stop();
         runtime.access(exchange.record);
         if (!keepAlive || !ctx.channel().isActive()) {
             closing = true;
@@ -332,52 +336,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
     }
 
-    void startBodyTimer() {
-        bodyStartNanos = System.nanoTime();
-        bodyBytes = 0;
-        armBodyTimer();
-    }
-
-    /**
-     * A piece of body arrived. Beyond nginx's gap timeout, a body that has taken longer than the
-     * grace period must average {@code client_body_min_rate}: a client trickling a byte every
-     * few seconds is cut off instead of holding the connection for minutes.
-     */
-    void bodyProgress(int bytes) {
-        bodyBytes += bytes;
-        long minRate = limits.bodyMinRate();
-        long elapsed = System.nanoTime() - bodyStartNanos;
-        if (minRate > 0 && current != null && elapsed > limits.bodyRateGrace().toNanos()
-                && bodyBytes * 1_000_000_000L / elapsed < minRate) {
-            refuse(current, 408);
-            return;
-        }
-        armBodyTimer();
-    }
-
-    /**
-     * A streamed body: the proxy is reading the client again, so client_body_timeout runs until
-     * the next piece arrives (it is stopped while the proxy itself waits on the upstream).
-     */
-    void awaitBody() {
-        armBodyTimer();
-    }
-
-    void stopBodyTimer() {
-        cancel(bodyTimer);
-        bodyTimer = null;
-    }
-
-    private void armBodyTimer() {
-        cancel(bodyTimer);
-        bodyTimer = ctx.executor().schedule(() -> {
-            bodyTimer = null;
-            if (current != null) {
-                refuse(current, 408);
-            }
-        }, limits.bodyTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    }
-
     /** Sets the deadline for the next request head (lazy: keep-alive requests cost no timer each). */
     private void armHeadTimer(long millis) {
         headDeadline.arm(TimeUnit.MILLISECONDS.toNanos(millis));
@@ -399,7 +357,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         headDeadline.cancel();
-        stopBodyTimer();
+        pace.stop();
         cancel(sendTimer);
         if (current != null) {
             Exchange e = current;

@@ -181,7 +181,7 @@ final class Exchange {
             ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
         }
-        client.startBodyTimer();
+        client.pace.start();
         ctx.read();
     }
 
@@ -207,9 +207,12 @@ final class Exchange {
         }
         boolean last = content instanceof LastHttpContent;
         if (!streaming) {
-            client.bodyProgress(data.readableBytes());
+            if (!client.pace.progress(data.readableBytes())) {
+                content.release();
+                return; // too slow: the client was answered 408
+            }
         } else {
-            client.stopBodyTimer(); // the client delivered; the upstream's pace matters until the next read
+            client.pace.stop(); // the client delivered; the upstream's pace matters until the next read
         }
         if (done()) {
             content.release();
@@ -225,7 +228,7 @@ final class Exchange {
         content.release();
         if (last) {
             bodyComplete = true;
-            client.stopBodyTimer();
+            client.pace.stop();
             begin();
         } else if (bodyBytes > runtime.config().client().bodyBufferSize()) {
             // Too large to hold for retries: stream it to the first peer chosen (nginx with
@@ -233,7 +236,7 @@ final class Exchange {
             // the upstream's pace sets the client reads, so the send timeout, not the client body
             // timer, watches the stream.
             streaming = true;
-            client.stopBodyTimer();
+            client.pace.stop();
             begin();
         } else {
             ctx.read();
@@ -359,7 +362,7 @@ final class Exchange {
             // timer; the send timeout applies to each piece written.
             deadline.disarm();
             conn.channel.read();
-            client.awaitBody();
+            client.pace.resume();
             ctx.read();
             return;
         }
@@ -384,7 +387,7 @@ final class Exchange {
             content.release();
             if (last) {
                 bodyComplete = true;
-                client.stopBodyTimer();
+                client.pace.stop();
             }
             return;
         }
@@ -396,7 +399,7 @@ final class Exchange {
                 : new DefaultHttpContent(content.content()));
         if (last) {
             bodyComplete = true;
-            client.stopBodyTimer();
+            client.pace.stop();
         }
         f.addListener(written -> {
             if (done() || conn != backend) {
@@ -410,7 +413,7 @@ final class Exchange {
                 if (phase == Phase.SENDING) {
                     deadline.disarm();
                 }
-                client.awaitBody();
+                client.pace.resume();
                 ctx.read();
             }
         });
