@@ -2,8 +2,6 @@ package io.stampede.balancer.config;
 
 import io.stampede.balancer.upstream.NextUpstream;
 import io.stampede.balancer.vars.Template;
-import io.stampede.common.Durations;
-import io.stampede.common.Sizes;
 import io.stampede.common.yaml.ConfigException;
 import io.stampede.common.yaml.YamlNode;
 import java.io.Reader;
@@ -78,7 +76,7 @@ public final class ConfigLoader {
             workers = n.text().equals("auto") ? 0 : integer(n, 1, 256, "auto or an integer from 1 to 256");
         }
 
-        ClientSettings client = clientSettings(top);
+        ClientSettings client = ClientDirectives.read(top);
         Optional<String> accessLog = Optional.empty();
         if (top.containsKey("access_log")) {
             String v = top.get("access_log").text().trim();
@@ -163,64 +161,6 @@ public final class ConfigLoader {
             }
         }
         return out;
-    }
-
-    private static ClientSettings clientSettings(Map<String, YamlNode> top) {
-        long maxBody = size(top.get("client_max_body_size"), 1024 * 1024);
-        long bodyBuffer = size(top.get("client_body_buffer_size"), 16 * 1024);
-        int headerBuffers = 4;
-        int headerBufferSize = 8192;
-        YamlNode lchb = top.get("large_client_header_buffers");
-        if (lchb != null) {
-            String[] w = lchb.text().trim().split("\\s+");
-            try {
-                if (w.length != 2) {
-                    throw new IllegalArgumentException();
-                }
-                headerBuffers = Integer.parseInt(w[0]);
-                long sz = Sizes.parse(w[1]);
-                if (headerBuffers < 1 || headerBuffers > 64 || sz < 256 || sz > 1024 * 1024) {
-                    throw new IllegalArgumentException();
-                }
-                headerBufferSize = (int) sz;
-            } catch (IllegalArgumentException e) {
-                throw lchb.invalid("NUMBER SIZE, e.g. 4 8k (1 to 64 buffers of 256 bytes to 1m)");
-            }
-        }
-        long[] minRate = {1024, 10_000};
-        YamlNode rate = top.get("client_body_min_rate");
-        if (rate != null) {
-            String[] w = rate.text().trim().split("\\s+");
-            try {
-                if (w.length > 2) {
-                    throw new IllegalArgumentException();
-                }
-                minRate[0] = Sizes.parse(w[0]);
-                if (w.length == 2) {
-                    minRate[1] = Durations.parse(w[1]).toMillis();
-                }
-            } catch (IllegalArgumentException e) {
-                throw rate.invalid("RATE [GRACE]: bytes per second and how long before it is checked, e.g. 1k 10s (0 = off)");
-            }
-        }
-        if (bodyBuffer > 64L * 1024 * 1024) {
-            throw top.get("client_body_buffer_size").invalid("at most 64m");
-        }
-        return new ClientSettings(maxBody, (int) bodyBuffer,
-                duration(top.get("client_header_timeout"), Duration.ofSeconds(60), false),
-                duration(top.get("client_body_timeout"), Duration.ofSeconds(60), false),
-                duration(top.get("keepalive_timeout"), Duration.ofSeconds(75), true),
-                top.containsKey("keepalive_requests") ? integer(top.get("keepalive_requests"), 0, Integer.MAX_VALUE, "an integer >= 0") : 1000,
-                duration(top.get("send_timeout"), Duration.ofSeconds(60), false),
-                headerBuffers, headerBufferSize, minRate[0], Duration.ofMillis(minRate[1]),
-                onOff(top, "merge_slashes", true), onOff(top, "underscores_in_headers", false),
-                onOff(top, "ignore_invalid_headers", true));
-    }
-
-    /** An nginx flag ({@code on} / {@code off}), or its default when the key is absent. */
-    private static boolean onOff(Map<String, YamlNode> m, String key, boolean fallback) {
-        YamlNode n = m.get(key);
-        return n == null ? fallback : ServerLines.flag(n, key, n.text());
     }
 
     private static UpstreamConfig upstream(String name, YamlNode node) {

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -147,7 +146,7 @@ public final class ScenarioLoader {
         boolean sequential = m.containsKey("sequential") && bool(m.get("sequential"));
         UserClass uc = new UserClass(name, weight, wait, Map.copyOf(vars), onStart, onStop, List.copyOf(tasks.values()),
                 sequential, feed);
-        checkVariables(uc, feed == null ? null : feeds.get(feed), tasksNode);
+        VariableCheck.check(uc, feed == null ? null : feeds.get(feed), tasksNode);
         return uc;
     }
 
@@ -331,78 +330,6 @@ public final class ScenarioLoader {
             return Template.parse(node.text(), env);
         } catch (IllegalArgumentException e) {
             throw node.error(e.getMessage());
-        }
-    }
-
-    /** Every ${name} must be a var, a capture of this class, a repeat var or a column of its feed. */
-    private static void checkVariables(UserClass uc, DataFeed feed, YamlNode where) {
-        Set<String> known = new HashSet<>(uc.vars().keySet());
-        List<Step> all = new ArrayList<>(uc.onStart());
-        all.addAll(uc.onStop());
-        uc.tasks().forEach(t -> all.addAll(t.steps()));
-        collectDefined(all, known);
-        if (feed != null) {
-            feed.columns().forEach(c -> known.add(feed.name() + "." + c));
-        }
-        for (Step s : all) {
-            checkStep(s, known, where, uc.name());
-        }
-        for (Map.Entry<String, Template> v : uc.vars().entrySet()) {
-            for (String n : v.getValue().names()) {
-                if (!known.contains(n)) {
-                    throw where.error("user class " + uc.name() + ": vars." + v.getKey() + " uses ${" + n + "}, which is never set");
-                }
-            }
-        }
-    }
-
-    private static void collectDefined(List<Step> steps, Set<String> known) {
-        for (Step s : steps) {
-            if (s instanceof Step.Request r) {
-                known.addAll(r.captures().keySet());
-            } else if (s instanceof Step.Repeat rep) {
-                known.add(rep.var());
-                collectDefined(rep.steps(), known);
-            }
-        }
-    }
-
-    private static void checkStep(Step s, Set<String> known, YamlNode where, String cls) {
-        if (s instanceof Step.Repeat rep) {
-            rep.steps().forEach(x -> checkStep(x, known, where, cls));
-            return;
-        }
-        if (!(s instanceof Step.Request r)) {
-            return;
-        }
-        List<Template> templates = new ArrayList<>();
-        templates.add(r.path());
-        if (r.name() != null) {
-            templates.add(r.name());
-        }
-        templates.addAll(r.headers().values());
-        if (r.body() instanceof Step.TextBody t) {
-            templates.add(t.text());
-        } else if (r.body() instanceof Step.JsonBody j) {
-            collectTemplates(j.tree(), templates);
-        }
-        for (Template t : templates) {
-            for (String n : t.names()) {
-                if (!known.contains(n)) {
-                    throw new ConfigException(where.file() + ":" + r.line() + ": users." + cls + ": ${" + n
-                            + "} is never set (expected a var, a capture, a repeat var or a feed column)");
-                }
-            }
-        }
-    }
-
-    private static void collectTemplates(Object tree, List<Template> out) {
-        if (tree instanceof Template t) {
-            out.add(t);
-        } else if (tree instanceof Map<?, ?> m) {
-            m.values().forEach(v -> collectTemplates(v, out));
-        } else if (tree instanceof List<?> l) {
-            l.forEach(v -> collectTemplates(v, out));
         }
     }
 
