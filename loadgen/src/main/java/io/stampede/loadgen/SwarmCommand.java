@@ -1,29 +1,16 @@
 package io.stampede.loadgen;
 
-import io.stampede.common.wire.ReadyLine;
 import io.stampede.common.Cli;
 import io.stampede.common.DurationConverter;
-import io.stampede.common.Durations;
-import io.stampede.common.Transport;
 import io.stampede.common.yaml.ConfigException;
 import io.stampede.loadgen.engine.Pacer;
-import io.stampede.loadgen.engine.Swarm;
+import io.stampede.loadgen.run.HeadlessRun;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.Target;
-import io.stampede.loadgen.report.ReportSettings;
-import io.stampede.loadgen.report.ConsoleTable;
-import io.stampede.loadgen.report.CsvFiles;
-import io.stampede.loadgen.report.GeneratorHealth;
-import io.stampede.loadgen.report.HdrLog;
-import io.stampede.loadgen.report.HtmlReport;
-import io.stampede.loadgen.report.Timeline;
-import io.stampede.loadgen.report.JsonSummary;
-import io.stampede.loadgen.report.QuickSummary;
 import io.stampede.loadgen.report.Thresholds;
 import io.stampede.loadgen.scenario.Scenario;
 import io.stampede.loadgen.scenario.ScenarioLoader;
 import io.stampede.loadgen.scenario.Scenarios;
-import io.stampede.loadgen.stats.StatsCollector;
 import io.stampede.loadgen.stats.StatsSnapshot;
 import io.stampede.loadgen.web.RunControl;
 import io.stampede.loadgen.web.RunRequest;
@@ -42,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -326,118 +312,16 @@ public final class SwarmCommand implements Callable<Integer> {
             }
             return last == null ? 0 : exitCode(out, rules, last);
         }
-        List<InetAddress> sources = sourceAddresses(target);
         SwarmSettings settings = new SwarmSettings(target, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, userCount,
-                spawn, run, stopTimeout, pacer, seed, threads, sources);
-        Swarm[] swarmRef = new Swarm[1];
-        StatsCollector collector = new StatsCollector(System::nanoTime, () -> swarmRef[0] == null ? 0 : swarmRef[0].users());
-        Swarm swarm = new Swarm(scenario, settings, collector);
-        swarmRef[0] = swarm;
-        GeneratorHealth health = new GeneratorHealth(swarm::takeMaxLagMs);
-        CsvFiles csv = csvPrefix == null ? null : new CsvFiles(csvPrefix, csvFullHistory);
-        HdrLog hdr = hdrLog == null ? null : new HdrLog(hdrLog, System.currentTimeMillis());
-        Timeline timeline = htmlFile == null ? null : new Timeline();
-        String mode = quick ? "quick" : pacer != null ? "open" : "closed";
-        String modeLabel = quick ? "quick mode" : mode + " model";
-        out.printf("Stampede swarm: %s, %d users%s against %s (%s, %s)%n", modeLabel, userCount,
-                pacer == null ? String.format(" at %.1f/s", spawn) : ", arrivals " + (rate != null ? rate : stages), host,
-                run == null ? "until Ctrl-C" : "for " + Durations.format(run), Transport.name());
-        out.flush();
-        ReadyLine.of("swarm", "started", List.of(host), null).announce(out);
-
+                spawn, run, stopTimeout, pacer, seed, threads, sourceAddresses(target));
+        String arrivals = pacer == null ? null : rate != null ? rate : stages;
+        HeadlessRun.Plan plan = new HeadlessRun.Plan(scenario, settings, host, quick ? positional.get(0) : null,
+                quick ? positional.get(0) : String.valueOf(scenarioFile), arrivals, resetStats, warmup, onlySummary,
+                csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile);
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
-        swarm.start().join();
-        if (pacer != null) {
-            collector.startClock(); // the open model's users were started and logged in before this
-        }
-        long start = System.nanoTime();
-        long end = run == null ? Long.MAX_VALUE : start + run.toNanos();
-        boolean resetDone = false;
-        boolean resetPending = resetStats || warmup != null;
-        long spawnedAt = 0;
-        long nextTick = start + TimeUnit.SECONDS.toNanos(1);
-        int tick = 0;
-        try {
-            while (System.nanoTime() < end) {
-                long now = System.nanoTime();
-                long wake = Math.min(nextTick, end);
-                if (resetPending && !resetDone) {
-                    // The reset is checked every 50 ms, so the measured window starts on time.
-                    wake = Math.min(wake, spawnedAt == 0 ? now + TimeUnit.MILLISECONDS.toNanos(50) : spawnedAt + warmup.toNanos());
-                }
-                if (interrupted.await(Math.max(1, wake - now), TimeUnit.NANOSECONDS)) {
-                    break;
-                }
-                if (resetPending && !resetDone && !swarm.spawning()) {
-                    if (spawnedAt == 0) {
-                        spawnedAt = System.nanoTime();
-                    }
-                    if (warmup == null || System.nanoTime() - spawnedAt >= warmup.toNanos()) {
-                        collector.reset();
-                        health.reset();
-                        resetDone = true;
-                        out.println("Statistics reset: all " + swarm.users() + " users spawned"
-                                + (warmup == null ? "" : ", warm-up of " + Durations.format(warmup) + " done"));
-                        out.flush();
-                        ReadyLine.of("swarm", "measuring", List.of(host), null).announce(out);
-                    }
-                }
-                if (System.nanoTime() < nextTick && System.nanoTime() < end) {
-                    continue;
-                }
-                nextTick += TimeUnit.SECONDS.toNanos(1);
-                StatsSnapshot s = collector.collect();
-                if (csv != null) {
-                    csv.update(s);
-                }
-                if (timeline != null) {
-                    timeline.add(s);
-                }
-                if (hdr != null) {
-                    hdr.write(s);
-                }
-                String warning = health.sample();
-                if (warning != null) {
-                    err.println(warning);
-                    err.flush();
-                }
-                if (!onlySummary && !quick && ++tick % 2 == 0) {
-                    out.println(ConsoleTable.stats(s));
-                    out.flush();
-                }
-            }
-        } finally {
-            collector.stopClock();
-            swarm.close();
-        }
-        StatsSnapshot last = collector.collect();
-        health.sample();
-        if (csv != null) {
-            csv.update(last);
-        }
-        if (hdr != null) {
-            hdr.write(last);
-            hdr.close();
-        }
-        if (quick) {
-            out.print(QuickSummary.render(positional.get(0), userCount, last, pacer != null));
-        } else {
-            ConsoleTable.printEnd(out, last);
-        }
-        out.println(ConsoleTable.generatorLine(health));
-        if (jsonFile != null) {
-            JsonSummary.of(mode, last, userCount, health).write(jsonFile);
-        }
-        if (htmlFile != null) {
-            timeline.add(last);
-            Map<String, String> reportSettings = ReportSettings.of(host, quick ? positional.get(0) : String.valueOf(scenarioFile),
-                    modeLabel + (pacer != null ? ", arrivals " + (rate != null ? rate : stages) : ""),
-                    userCount + (pacer == null ? String.format(java.util.Locale.ROOT, " (spawned at %.1f/s)", spawn) : ""),
-                    null, run, last, health);
-            HtmlReport.write(htmlFile, "Stampede swarm: " + host, reportSettings, last, timeline);
-        }
+        StatsSnapshot last = HeadlessRun.run(plan, out, err, interrupted);
         return exitCode(out, rules, last);
     }
 

@@ -21,7 +21,7 @@ public final class StatsCollector {
 
     private final List<Recording> recordings = new CopyOnWriteArrayList<>();
     private final LongSupplier nanoClock;
-    private final IntSupplier users;
+    private volatile IntSupplier users = () -> 0;
 
     private final Map<Endpoint, Histogram> latency = new HashMap<>();
     private final Map<Endpoint, Histogram> service = new HashMap<>();
@@ -36,9 +36,19 @@ public final class StatsCollector {
     private long startNanos;
 
     public StatsCollector(LongSupplier nanoClock, IntSupplier users) {
-        this.nanoClock = nanoClock;
+        this(nanoClock);
         this.users = users;
+    }
+
+    /** A collector whose user count comes later ({@link #countUsers}): the swarm it counts is built with it. */
+    public StatsCollector(LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
         this.startNanos = nanoClock.getAsLong();
+    }
+
+    /** Where each snapshot's user count comes from. */
+    public void countUsers(IntSupplier users) {
+        this.users = users;
     }
 
     public Recording newRecording() {

@@ -30,10 +30,9 @@ public final class LiveRun {
     LiveRun(Scenario scenario, SwarmSettings settings, RunRequest request) {
         this.request = request;
         this.inForce = request;
-        Swarm[] ref = new Swarm[1];
-        this.collector = new StatsCollector(System::nanoTime, () -> ref[0] == null ? 0 : ref[0].users());
+        this.collector = new StatsCollector(System::nanoTime);
         this.swarm = new Swarm(scenario, settings, collector);
-        ref[0] = swarm;
+        collector.countUsers(swarm::users);
         this.health = new GeneratorHealth(swarm::takeMaxLagMs);
     }
 
