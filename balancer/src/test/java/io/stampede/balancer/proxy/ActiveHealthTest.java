@@ -129,6 +129,9 @@ class ActiveHealthTest {
         MarketApi.Instance b = backend("B", 0);
         fault(a, "{\"fail_health\": true}");
         try (TestProxy proxy = new TestProxy(config(a, b, "interval=100ms uri=/healthz mandatory"))) {
+            // Every server starts in "checking": B takes requests once its first check passed
+            // (at a random point of the first interval), A never before its own.
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> peer(proxy, b).get("state").asText().equals("up"));
             for (int i = 0; i < 8; i++) {
                 assertThat(servedBy(proxy)).as("A never passed a check").isEqualTo("B");
             }
