@@ -3,13 +3,8 @@ package io.stampede.balancer.proxy;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 
 /**
  * A private nginx for differential tests: its own prefix directory, one worker, no master, no
@@ -60,7 +55,7 @@ final class NginxRunner implements AutoCloseable {
     private NginxRunner(java.util.function.IntFunction<String> http) throws IOException {
         this.dir = Files.createTempDirectory("stampede-nginx");
         Files.createDirectories(dir.resolve("tmp"));
-        this.port = freePort();
+        this.port = PeerProcess.freePort();
         String conf = "worker_processes 1;\ndaemon off;\nmaster_process off;\n"
                 + "error_log " + dir.resolve("error.log") + " info;\npid " + dir.resolve("nginx.pid") + ";\n"
                 + "events { worker_connections 1024; }\n"
@@ -72,18 +67,7 @@ final class NginxRunner implements AutoCloseable {
         Files.writeString(dir.resolve("nginx.conf"), conf);
         this.process = new ProcessBuilder(binary().toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("nginx exited: " + Files.readString(dir.resolve("stdout.log"))
-                        + Files.readString(dir.resolve("error.log")));
-            }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        PeerProcess.awaitListening(process, port, "nginx", () -> Files.readString(dir.resolve("stdout.log")) + Files.readString(dir.resolve("error.log")));
     }
 
     InetSocketAddress address() {
@@ -96,22 +80,6 @@ final class NginxRunner implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        PeerProcess.stop(process, dir);
     }
 }
