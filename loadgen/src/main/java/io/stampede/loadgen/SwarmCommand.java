@@ -5,6 +5,9 @@ import io.stampede.common.DurationConverter;
 import io.stampede.common.yaml.ConfigException;
 import io.stampede.loadgen.engine.Pacer;
 import io.stampede.loadgen.run.HeadlessRun;
+import io.stampede.loadgen.run.RunOutputs;
+import io.stampede.loadgen.run.RunRequest;
+import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.Target;
 import io.stampede.loadgen.report.Thresholds;
@@ -12,8 +15,6 @@ import io.stampede.loadgen.scenario.Scenario;
 import io.stampede.loadgen.scenario.ScenarioLoader;
 import io.stampede.loadgen.scenario.Scenarios;
 import io.stampede.loadgen.stats.StatsSnapshot;
-import io.stampede.loadgen.web.RunControl;
-import io.stampede.loadgen.web.RunRequest;
 import io.stampede.loadgen.web.WebMode;
 import java.io.PrintWriter;
 import java.net.Inet4Address;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -277,14 +279,17 @@ public final class SwarmCommand implements Callable<Integer> {
                     + ": 0s (expected a positive duration)");
         }
 
+        String arrivals = pacer == null ? null : rate != null ? rate : stages;
+        Function<RunRequest, SwarmSettings> settingsFor = r -> {
+            Target t = Target.of(r.host());
+            return new SwarmSettings(t, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, r.users(), r.spawnRate(),
+                    r.runTime(), stopTimeout, r.pacer(), seed, threads, sourceAddresses(t));
+        };
+        RunRequest request = new RunRequest(userCount, spawn, host, run, arrivals);
+        RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
+                quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
+        RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
         if (web) {
-            if (stages != null) {
-                throw Cli.badValue(spec.commandLine(), "--stages runs headless only (the web UI's open model is a constant rate): add --headless");
-            }
-            if (hdrLog != null || resetStats || warmup != null) {
-                throw Cli.badValue(spec.commandLine(), (hdrLog != null ? "--hdr-log" : resetStats ? "--reset-stats" : "--warmup")
-                        + " runs headless only (in the web UI, press Reset stats): add --headless");
-            }
             if (webPort < 0 || webPort > 65535) {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");
             }
@@ -292,32 +297,21 @@ public final class SwarmCommand implements Callable<Integer> {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --autoquit: " + autoquit + " (expected 0 or more seconds)");
             }
             sourceAddresses(target); // checked now, so a bad --source-ips is a usage error, not a form error
-            RunRequest defaults = new RunRequest(userCount, spawn, host, run, rate == null ? null : Pacer.parseRate(rate));
             WebMode.Options options = new WebMode.Options(webHost, webPort, autostart,
-                    autoquit < 0 ? null : Duration.ofSeconds(autoquit), csvPrefix, csvFullHistory, jsonFile, htmlFile, onlySummary,
-                    String.valueOf(scenarioFile));
+                    autoquit < 0 ? null : Duration.ofSeconds(autoquit), outputs);
             CountDownLatch quitUi = new CountDownLatch(1);
             Signal.handle(new Signal("INT"), s -> quitUi.countDown());
             Signal.handle(new Signal("TERM"), s -> quitUi.countDown());
             StatsSnapshot last;
             try {
-                last = WebMode.run(out, err, scenario, defaults, r -> {
-                    Target t = Target.of(r.host());
-                    return new SwarmSettings(t, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, r.users(), r.spawnRate(),
-                            r.runTime(), stopTimeout, RunControl.pacerOf(r), seed, threads, sourceAddresses(t));
-                }, options, quitUi);
+                last = WebMode.run(out, err, runSpec, request, settingsFor, options, quitUi);
             } catch (IllegalStateException e) {
                 err.println("stampede swarm: " + e.getMessage());
                 return 1;
             }
             return last == null ? 0 : exitCode(out, rules, last);
         }
-        SwarmSettings settings = new SwarmSettings(target, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, userCount,
-                spawn, run, stopTimeout, pacer, seed, threads, sourceAddresses(target));
-        String arrivals = pacer == null ? null : rate != null ? rate : stages;
-        HeadlessRun.Plan plan = new HeadlessRun.Plan(scenario, settings, host, quick ? positional.get(0) : null,
-                quick ? positional.get(0) : String.valueOf(scenarioFile), arrivals, resetStats, warmup, onlySummary,
-                csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile);
+        HeadlessRun.Plan plan = new HeadlessRun.Plan(runSpec, request, settingsFor.apply(request), outputs);
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());

@@ -368,10 +368,32 @@ class SwarmEndToEndTest {
     }
 
     @Test
+    void theWebUiRunsStagesWarmUpAndTheHdrLogAsHeadlessRunsDo(@TempDir Path dir) throws Exception {
+        // One run lifecycle for both modes: the flags that once ran headless only work with the UI.
+        Path scenario = dir.resolve("health.yaml");
+        Files.writeString(scenario, """
+                users:
+                  U:
+                    tasks:
+                      t: {steps: [{get: /healthz}]}
+                """);
+        Run r = swarm("-f", scenario.toString(), "-H", fast.url(), "-u", "8", "--stages", "1s:20/s,2s:20/s",
+                "--warmup", "1s", "--web-port", "0", "--autostart", "--autoquit", "0", "--only-summary",
+                "--hdr-log", dir.resolve("ui.hlog").toString(), "--json", dir.resolve("ui.json").toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("Test started: 8 users, arrivals 1s:20/s,2s:20/s against", "(for 3s)",
+                "Statistics reset: all", "warm-up of 1s done", "Test stopped.");
+        JsonNode j = JSON.readTree(dir.resolve("ui.json").toFile());
+        assertThat(j.get("mode").asText()).isEqualTo("open");
+        // Reset a second after the log-ins, in a 3 s schedule: about 2 s measured, at the stages' second rate.
+        assertThat(j.get("duration_s").asDouble()).isBetween(1.0, 2.5);
+        assertThat(j.get("requests").asLong()).isBetween(20L, 50L); // one request an arrival
+        assertThat(Files.readAllLines(dir.resolve("ui.hlog"))).filteredOn(l -> !l.startsWith("#") && !l.startsWith("\"")
+                && !l.isBlank()).hasSizeGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     void webUiFlagsThatCannotWorkAreRefused() throws Exception {
-        Run stages = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "--stages", "10s:5/s");
-        assertThat(stages.code()).isEqualTo(2);
-        assertThat(stages.err()).contains("--stages runs headless only");
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Run busy = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "--web-port", String.valueOf(taken.getLocalPort()));
             assertThat(busy.code()).isEqualTo(1);

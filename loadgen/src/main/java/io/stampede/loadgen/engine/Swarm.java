@@ -158,18 +158,18 @@ public final class Swarm implements AutoCloseable {
     }
 
     /**
-     * Open model: arrivals at {@code perSecond} from now on (Edit's rate). A staged schedule is
-     * replaced by the constant rate.
+     * Open model: arrivals on {@code pacer}'s schedule from now on (Edit's rate); the schedule in
+     * force, constant or staged, is replaced, and a new staged one starts from its beginning.
      */
-    public synchronized void changeRate(double perSecond) {
+    public synchronized void changeArrivals(Pacer pacer) {
         if (stopping || settings.pacer() == null) {
             return;
         }
         if (schedule == null) {
-            pending = Pacer.constant(perSecond); // the arrivals have not begun: they begin at this rate
+            pending = pacer; // the arrivals have not begun: they begin on this schedule
             return;
         }
-        restartArrivals(Pacer.constant(perSecond), System.nanoTime(), 0);
+        restartArrivals(pacer, System.nanoTime(), 0);
     }
 
     /** The arrival rate now (open model), or 0. */

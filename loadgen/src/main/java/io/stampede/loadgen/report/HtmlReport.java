@@ -25,13 +25,13 @@ public final class HtmlReport {
 
     private HtmlReport() {}
 
-    public static void write(Path file, String title, Map<String, String> settings, StatsSnapshot s, Timeline t)
-            throws IOException {
+    /** Writes a rendered page to {@code file}, creating its directory. */
+    public static void write(Path file, String html) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        Files.writeString(file, render(title, settings, s, t), StandardCharsets.UTF_8);
+        Files.writeString(file, html, StandardCharsets.UTF_8);
     }
 
     /** The page as a string (the live UI serves it at {@code /stats/report}). */

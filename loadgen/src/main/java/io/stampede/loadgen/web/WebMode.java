@@ -1,20 +1,17 @@
 package io.stampede.loadgen.web;
 
-import io.stampede.common.Durations;
 import io.stampede.loadgen.engine.SwarmSettings;
-import io.stampede.loadgen.report.ConsoleTable;
-import io.stampede.loadgen.report.CsvFiles;
-import io.stampede.loadgen.report.JsonSummary;
-import io.stampede.loadgen.scenario.Scenario;
+import io.stampede.loadgen.run.RunListener;
+import io.stampede.loadgen.run.RunOutputs;
+import io.stampede.loadgen.run.RunRequest;
+import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.stats.StatsSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -22,13 +19,13 @@ import java.util.function.Function;
 /**
  * {@code stampede swarm -f FILE} without {@code --headless}: the web UI on
  * {@code --web-host:--web-port}, tests started from the page (or at once with
- * {@code --autostart}), each one's CSV, JSON and HTML written as headless runs write them, and the
- * console tables as Locust prints them. Ends on Ctrl-C, or {@code --autoquit} after a test stops.
+ * {@code --autostart}), each one a {@link RunSession} with the same outputs a headless run has
+ * (CSV, HdrHistogram log, JSON, HTML, the console tables as Locust prints them). Ends on Ctrl-C,
+ * or {@code --autoquit} after a test stops.
  */
 public final class WebMode {
     /** The command line's choices for web mode. */
-    public record Options(String webHost, int webPort, boolean autostart, Duration autoquit, String csvPrefix,
-                          boolean csvFullHistory, Path jsonFile, Path htmlFile, boolean onlySummary, String scenarioSource) {}
+    public record Options(String webHost, int webPort, boolean autostart, Duration autoquit, RunOutputs.Options outputs) {}
 
     private WebMode() {}
 
@@ -36,77 +33,22 @@ public final class WebMode {
      * Serves until {@code quit} opens (or autoquit); returns the last test's final statistics, or
      * null when no test ran. Throws IllegalStateException when the UI cannot be served.
      */
-    public static StatsSnapshot run(PrintWriter out, PrintWriter err, Scenario scenario, RunRequest defaults,
+    public static StatsSnapshot run(PrintWriter out, PrintWriter err, RunSession.Spec spec, RunRequest defaults,
                                     Function<RunRequest, SwarmSettings> settings, Options o, CountDownLatch quit)
             throws IOException, InterruptedException {
         CountDownLatch stoppedOnce = new CountDownLatch(1);
-        RunControl.Outputs outputs = new RunControl.Outputs() {
-            private CsvFiles csv;
-            private int tick;
-
+        RunListener autoquit = new RunListener() {
             @Override
-            public void started(LiveRun run) {
-                csv = o.csvPrefix() == null ? null : new CsvFiles(o.csvPrefix(), o.csvFullHistory());
-                tick = 0;
-                RunRequest r = run.request();
-                out.printf("Test started: %d users%s against %s (%s)%n", r.users(),
-                        r.rate() == null ? String.format(" at %.1f/s", r.spawnRate()) : String.format(", arrivals %.1f/s", r.rate()),
-                        r.host(), r.runTime() == null ? "until stopped" : "for " + Durations.format(r.runTime()));
-                out.flush();
-            }
-
-            @Override
-            public void tick(LiveRun run, String warning) {
-                if (csv != null) {
-                    csv.update(run.last());
-                }
-                if (warning != null) {
-                    err.println(warning);
-                    err.flush();
-                }
-                if (!o.onlySummary() && ++tick % 2 == 0) {
-                    out.println(ConsoleTable.stats(run.last()));
-                    out.flush();
-                }
-            }
-
-            @Override
-            public void stopped(LiveRun run) {
-                try {
-                    write(run);
-                } finally {
-                    stoppedOnce.countDown();
-                }
-            }
-
-            private void write(LiveRun run) {
-                StatsSnapshot last = run.last();
-                if (csv != null) {
-                    csv.update(last);
-                }
-                out.println("Test stopped.");
-                ConsoleTable.printEnd(out, last);
-                out.println(ConsoleTable.generatorLine(run.health()));
-                try {
-                    if (o.jsonFile() != null) {
-                        JsonSummary.of(run.inForce().rate() == null ? "closed" : "open", last,
-                                run.inForce().users(), run.health()).write(o.jsonFile());
-                    }
-                    if (o.htmlFile() != null) {
-                        Path parent = o.htmlFile().toAbsolutePath().getParent();
-                        if (parent != null) {
-                            Files.createDirectories(parent);
-                        }
-                        Files.writeString(o.htmlFile(), run.report(o.scenarioSource()), StandardCharsets.UTF_8);
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                out.flush();
+            public void stopped(RunSession run, StatsSnapshot last) {
+                stoppedOnce.countDown();
             }
         };
-        RunControl control = new RunControl(scenario, defaults, settings, outputs);
-        WebUi ui = new WebUi(control, o.scenarioSource());
+        RunControl control = new RunControl(spec, defaults, settings, () -> {
+            List<RunListener> all = new ArrayList<>(RunOutputs.of(o.outputs(), out, err, true));
+            all.add(autoquit);
+            return all;
+        });
+        WebUi ui = new WebUi(control, spec.scenarioLabel());
         try {
             InetSocketAddress at;
             try {
@@ -136,7 +78,7 @@ public final class WebMode {
         } finally {
             ui.close();
         }
-        LiveRun last = control.run();
+        RunSession last = control.run();
         return last == null ? null : last.last();
     }
 }

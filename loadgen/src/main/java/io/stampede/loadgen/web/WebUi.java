@@ -26,6 +26,8 @@ import io.stampede.common.http.Replies;
 import io.stampede.common.web.LocalPageGuard;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.HtmlReport;
+import io.stampede.loadgen.run.RunRequest;
+import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.stats.StatsSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
@@ -88,28 +90,28 @@ public final class WebUi implements AutoCloseable {
 
     /** The status every event carries and {@code GET /stats/requests} answers: Locust's keys, and ours. */
     private String statusJson() {
-        LiveRun run = control.run();
+        RunSession run = control.run();
         StatsSnapshot s = run == null ? null : run.last();
-        Map<String, Object> m = LocustJson.requests(s, control.state().label(), run == null ? 0 : run.swarm.users());
+        Map<String, Object> m = LocustJson.requests(s, control.state().label(), run == null ? 0 : run.users());
         RunRequest r = control.current();
         m.put("host", r.host());
         Map<String, Object> form = new LinkedHashMap<>();
         form.put("user_count", r.users());
         form.put("spawn_rate", r.spawnRate());
         form.put("run_time", r.runTime() == null ? null : io.stampede.common.Durations.format(r.runTime()));
-        form.put("rate", r.rate());
+        form.put("rate", r.arrivals());
         m.put("form", form);
         m.put("current_rate", control.currentRate());
         if (run != null) {
-            m.put("user_classes_count", run.swarm.usersPerClass());
-            m.put("started", run.startedMillis);
+            m.put("user_classes_count", run.usersPerClass());
+            m.put("started", run.startedMillis());
             m.put("elapsed", s == null ? 0 : s.elapsedSeconds());
             m.put("dropped", s == null ? 0 : s.dropped());
             m.put("exceptions", LocustJson.exceptions(s).get("exceptions"));
             Map<String, Object> g = new LinkedHashMap<>();
-            g.put("cpu", Math.round(run.health.cpu() * 100));
-            g.put("lag_ms", Math.round(run.health.maxLagMs() * 10) / 10.0);
-            g.put("saturated", run.health.saturated());
+            g.put("cpu", Math.round(run.health().cpu() * 100));
+            g.put("lag_ms", Math.round(run.health().maxLagMs() * 10) / 10.0);
+            g.put("saturated", run.health().saturated());
             m.put("generator", g);
         }
         return write(m);
@@ -137,14 +139,14 @@ public final class WebUi implements AutoCloseable {
 
     /** The whole run so far: what a page (re)connecting needs to draw everything. */
     private String history() {
-        LiveRun run = control.run();
+        RunSession run = control.run();
         Map<String, Object> timeline = run == null ? null : run.timeline().toMap();
         return "event: history\ndata: {\"run\":" + runId(run) + ",\"status\":" + status + ",\"timeline\":" + write(timeline) + "}\n\n";
     }
 
     /** The latest point, numbered so a page that missed one asks for the history again. */
     private String tick() {
-        LiveRun run = control.run();
+        RunSession run = control.run();
         Map<String, Object> point = run == null ? null : run.timeline().lastPoint();
         int n = run == null ? 0 : run.timeline().size();
         return "event: tick\ndata: {\"run\":" + runId(run) + ",\"status\":" + status + ",\"n\":" + n + ",\"point\":"
@@ -152,8 +154,8 @@ public final class WebUi implements AutoCloseable {
     }
 
     /** Which run an event belongs to: a page holding another run's points asks for the history again. */
-    private static long runId(LiveRun run) {
-        return run == null ? 0 : run.startedMillis;
+    private static long runId(RunSession run) {
+        return run == null ? 0 : run.startedMillis();
     }
 
     private static String write(Object o) {
@@ -171,7 +173,7 @@ public final class WebUi implements AutoCloseable {
             }
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("scenario", scenarioSource);
-            config.put("classes", control.scenario().users().stream().map(c -> c.name()).toList());
+            config.put("classes", control.spec().scenario().users().stream().map(c -> c.name()).toList());
             String html = new String(in.readAllBytes(), StandardCharsets.UTF_8)
                     .replace("/*CONFIG*/null", write(config).replace("<", "\\u003c"));
             return html.getBytes(StandardCharsets.UTF_8);
@@ -220,14 +222,14 @@ public final class WebUi implements AutoCloseable {
                 case "/stats/failures/csv" -> csv(ctx, req, "failures", CsvFiles::failures, CsvFiles.FAILURES_HEADER);
                 case "/exceptions/csv" -> csv(ctx, req, "exceptions", CsvFiles::exceptions, CsvFiles.EXCEPTIONS_HEADER);
                 case "/exceptions" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.exceptions(last()))));
-                case "/tasks" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.tasks(control.scenario()))));
+                case "/tasks" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.tasks(control.spec().scenario()))));
                 case "/stats/report" -> report(ctx, req, q);
                 default -> send(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n"));
             }
         }
 
         private StatsSnapshot last() {
-            LiveRun run = control.run();
+            RunSession run = control.run();
             return run == null ? null : run.last();
         }
 
@@ -293,16 +295,16 @@ public final class WebUi implements AutoCloseable {
         }
 
         private void report(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q) throws IOException {
-            LiveRun run = control.run();
+            RunSession run = control.run();
             if (run == null) {
                 send(ctx, req, text(HttpResponseStatus.NOT_FOUND, "no test has run yet: start one first\n"));
                 return;
             }
             FullHttpResponse res = bytes(HttpResponseStatus.OK, "text/html; charset=utf-8",
-                    run.report(scenarioSource).getBytes(StandardCharsets.UTF_8));
+                    run.htmlReport().getBytes(StandardCharsets.UTF_8));
             if (q.parameters().containsKey("download")) {
                 res.headers().set(HttpHeaderNames.CONTENT_DISPOSITION,
-                        "attachment;filename=report_" + run.startedMillis / 1000 + ".html");
+                        "attachment;filename=report_" + run.startedMillis() / 1000 + ".html");
             }
             send(ctx, req, res);
         }

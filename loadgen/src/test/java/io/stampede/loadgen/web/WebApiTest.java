@@ -10,6 +10,8 @@ import io.stampede.api.MarketData;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.Target;
 import io.stampede.loadgen.report.CsvFiles;
+import io.stampede.loadgen.run.RunRequest;
+import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.scenario.Scenario;
 import io.stampede.loadgen.scenario.ScenarioLoader;
 import io.stampede.loadgen.stats.StatsSnapshot;
@@ -76,18 +78,9 @@ class WebApiTest {
 
     void startUi(RunRequest defaults) throws Exception {
         Scenario scenario = ScenarioLoader.parse("web.yaml", new StringReader(SCENARIO), Map.of(), Path.of("."));
-        RunControl.Outputs none = new RunControl.Outputs() {
-            @Override
-            public void started(LiveRun run) {}
-
-            @Override
-            public void tick(LiveRun run, String warning) {}
-
-            @Override
-            public void stopped(LiveRun run) {}
-        };
-        control = new RunControl(scenario, defaults, r -> new SwarmSettings(Target.of(r.host()), Map.of(), Duration.ofSeconds(10).toNanos(),
-                1 << 20, r.users(), r.spawnRate(), r.runTime(), Duration.ZERO, RunControl.pacerOf(r), 1, 2, List.of()), none);
+        RunSession.Spec spec = new RunSession.Spec(scenario, null, "web.yaml", false, null);
+        control = new RunControl(spec, defaults, r -> new SwarmSettings(Target.of(r.host()), Map.of(), Duration.ofSeconds(10).toNanos(),
+                1 << 20, r.users(), r.spawnRate(), r.runTime(), Duration.ZERO, r.pacer(), 1, 2, List.of()), List::of);
         ui = new WebUi(control, "web.yaml");
         InetSocketAddress at = ui.start(new InetSocketAddress("127.0.0.1", 0));
         base = "http://127.0.0.1:" + at.getPort();
@@ -256,10 +249,10 @@ class WebApiTest {
         // And back to the rate it started with (the comparison is with the rate in force, not the first).
         assertThat(post("/swarm", "user_count=3&spawn_rate=1000&rate=20/s").statusCode()).isEqualTo(200);
         assertThat(stats().get("current_rate").asDouble()).isEqualTo(20.0);
-        assertThat(stats().get("form").get("rate").asDouble()).isEqualTo(20.0);
+        assertThat(stats().get("form").get("rate").asText()).isEqualTo("20/s");
         long count = aggregated(stats()).get("num_requests").asLong();
         Awaitility.await("arrivals go on").atMost(Duration.ofSeconds(20)).until(() -> aggregated(stats()).get("num_requests").asLong() > count + 20);
-        LiveRun run = control.run();
+        RunSession run = control.run();
         get("/stop");
         StatsSnapshot last = run.last();
         // Only stopped users' last requests may be cut short; nothing else fails but /nope.
