@@ -5,12 +5,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.stampede.balancer.upstream.PeerGroup;
 import io.stampede.common.http.HttpService;
 import io.stampede.common.http.Replies;
+import io.stampede.common.http.Routes;
 import io.stampede.common.web.LocalPageGuard;
 import io.stampede.common.wire.ProxyStatus;
 import io.stampede.common.wire.ProxyStatus.HealthChecks;
@@ -41,11 +43,13 @@ public final class AdminServer {
     private final LocalPageGuard guard = new LocalPageGuard("the admin listener", "127.0.0.1");
 
     private final ProxyMetrics metrics;
+    private final Routes<Supplier<FullHttpResponse>> routes;
 
     /** @param metrics served at {@code GET /metrics}; null for none */
     public AdminServer(Supplier<Map<String, PeerGroup>> groups, ProxyMetrics metrics) {
         this.groups = groups;
         this.metrics = metrics;
+        this.routes = routes();
     }
 
     public InetSocketAddress start(InetSocketAddress address) throws InterruptedException {
@@ -79,20 +83,33 @@ public final class AdminServer {
                 p.headerTimeMs(), p.weight(), p.effectiveWeight());
     }
 
+    /** The admin pages: read-only, so GET (and HEAD) only. */
+    private Routes<Supplier<FullHttpResponse>> routes() {
+        Routes<Supplier<FullHttpResponse>> r = new Routes<Supplier<FullHttpResponse>>()
+                .add("GET", "/status", () -> Replies.json(HttpResponseStatus.OK, status().toJson()));
+        if (metrics != null) {
+            r.add("GET", "/metrics", () -> Replies.bytes(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
+                    metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+        }
+        return r;
+    }
+
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
             String path = new QueryStringDecoder(req.uri()).path();
             boolean read = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
             String refusal = guard.refusal(req.headers(), !read);
+            Routes.Match<Supplier<FullHttpResponse>> page = routes.match(req.method().name(), path);
             FullHttpResponse r;
             if (refusal != null) {
                 r = Replies.json(HttpResponseStatus.FORBIDDEN, JSON.writeValueAsBytes(Map.of("error", refusal)));
-            } else if (req.method().equals(HttpMethod.GET) && path.equals("/status")) {
-                r = Replies.json(HttpResponseStatus.OK, status().toJson());
-            } else if (req.method().equals(HttpMethod.GET) && path.equals("/metrics") && metrics != null) {
-                r = Replies.bytes(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
-                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            } else if (page.found()) {
+                r = page.handler().get();
+            } else if (page.wrongMethod()) {
+                r = Replies.json(HttpResponseStatus.METHOD_NOT_ALLOWED, JSON.writeValueAsBytes(
+                        Map.of("error", req.method() + " " + path + ": only " + page.allowHeader() + " here")));
+                r.headers().set(HttpHeaderNames.ALLOW, page.allowHeader());
             } else {
                 r = Replies.json(HttpResponseStatus.NOT_FOUND, "{\"error\":\"not found; try GET /status or GET /metrics\"}");
             }

@@ -205,6 +205,13 @@ class EdgeDefectsTest {
                     + "Content-Length: 0\r\nConnection: close\r\n\r\n", List.of(false))).containsExactly("403");
             assertThat(ResponseReader.exchange(admin, "POST /status HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n"
                     + "Content-Length: 0\r\nConnection: close\r\n\r\n", List.of(false))).containsExactly("403");
+            // The shared route table: a known page with another method is 405, HEAD reads as GET does.
+            assertThat(ResponseReader.exchange(admin, "POST /status HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Length: 0\r\nConnection: close\r\n\r\n", List.of(false))).containsExactly("405");
+            assertThat(ResponseReader.exchange(admin, "HEAD /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                    List.of(true))).containsExactly("200");
+            assertThat(ResponseReader.exchange(admin, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                    List.of(false))).containsExactly("404");
         }
     }
 }

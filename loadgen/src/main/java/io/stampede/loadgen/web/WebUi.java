@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -23,6 +24,7 @@ import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.netty.handler.codec.http.multipart.InterfaceHttpData;
 import io.stampede.common.http.HttpService;
 import io.stampede.common.http.Replies;
+import io.stampede.common.http.Routes;
 import io.stampede.common.web.LocalPageGuard;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.HtmlReport;
@@ -76,7 +78,8 @@ public final class WebUi implements AutoCloseable {
         // A page that cannot keep up is cut off (it reconnects and gets the history) rather than
         // buffered without end; the mark is above the history of a day-long run, so a page that just
         // connected is not taken for a slow one.
-        server = HttpService.start("swarm-web", address, 1 << 20, 64 << 20, Handler::new);
+        Handler handler = new Handler();
+        server = HttpService.start("swarm-web", address, 1 << 20, 64 << 20, () -> handler);
         return server.address();
     }
 
@@ -180,51 +183,61 @@ public final class WebUi implements AutoCloseable {
         }
     }
 
+    /** One page or API call: answers the request, now or when its work is done. */
+    @FunctionalInterface
+    private interface Page {
+        void serve(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder q) throws Exception;
+    }
+
+    /** Holds no state of a connection's: one instance serves them all. */
+    @ChannelHandler.Sharable
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
-            QueryStringDecoder q = new QueryStringDecoder(req.uri());
-            String path = q.path();
-            boolean get = req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
-            String refusal = guard.refusal(req.headers(), path.equals("/swarm") || path.equals("/stop") || path.equals("/stats/reset"));
-            if (refusal != null) {
-                send(ctx, req, json(HttpResponseStatus.FORBIDDEN, failure(refusal)));
-                return;
-            }
-            if (path.equals("/swarm")) {
-                if (!req.method().equals(HttpMethod.POST)) {
-                    send(ctx, req, text(HttpResponseStatus.METHOD_NOT_ALLOWED, "POST /swarm with user_count, spawn_rate, host, run_time, rate\n"));
-                    return;
-                }
-                swarm(ctx, req, q);
-                return;
-            }
-            if (!get) {
-                send(ctx, req, text(HttpResponseStatus.METHOD_NOT_ALLOWED, req.method() + " " + path + ": only GET here\n"));
-                return;
-            }
-            switch (path) {
-                case "/" -> send(ctx, req, bytes(HttpResponseStatus.OK, "text/html; charset=utf-8", page));
-                case "/assets/uPlot.iife.min.js" -> send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/javascript; charset=utf-8", uplotJs)));
-                case "/assets/uPlot.min.css" -> send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/css; charset=utf-8", uplotCss)));
-                case "/events" -> {
+        private final Routes<Page> routes = new Routes<Page>()
+                .add("POST", "/swarm", this::swarm)
+                .add("GET", "/", (ctx, req, q) -> send(ctx, req, bytes(HttpResponseStatus.OK, "text/html; charset=utf-8", page)))
+                .add("GET", "/assets/uPlot.iife.min.js", (ctx, req, q) ->
+                        send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/javascript; charset=utf-8", uplotJs))))
+                .add("GET", "/assets/uPlot.min.css", (ctx, req, q) ->
+                        send(ctx, req, cached(bytes(HttpResponseStatus.OK, "text/css; charset=utf-8", uplotCss))))
+                .add("GET", "/events", (ctx, req, q) -> {
                     if (req.method().equals(HttpMethod.HEAD)) {
                         send(ctx, req, text(HttpResponseStatus.OK, ""));
                     } else {
                         subscribe(ctx);
                     }
-                }
-                case "/stats/requests" -> send(ctx, req, json(HttpResponseStatus.OK, status));
-                case "/stop" -> later(ctx, req, control.stop(), () -> json(HttpResponseStatus.OK,
-                        "{\"success\":true,\"message\":\"Test stopped\"}"));
-                case "/stats/reset" -> later(ctx, req, control.reset(), () -> text(HttpResponseStatus.OK, "ok"));
-                case "/stats/requests/csv" -> csv(ctx, req, "requests", CsvFiles::stats, CsvFiles.STATS_HEADER);
-                case "/stats/failures/csv" -> csv(ctx, req, "failures", CsvFiles::failures, CsvFiles.FAILURES_HEADER);
-                case "/exceptions/csv" -> csv(ctx, req, "exceptions", CsvFiles::exceptions, CsvFiles.EXCEPTIONS_HEADER);
-                case "/exceptions" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.exceptions(last()))));
-                case "/tasks" -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.tasks(control.spec().scenario()))));
-                case "/stats/report" -> report(ctx, req, q);
-                default -> send(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n"));
+                })
+                .add("GET", "/stats/requests", (ctx, req, q) -> send(ctx, req, json(HttpResponseStatus.OK, status)))
+                .add("GET", "/stop", (ctx, req, q) -> later(ctx, req, control.stop(), () -> json(HttpResponseStatus.OK,
+                        "{\"success\":true,\"message\":\"Test stopped\"}")))
+                .add("GET", "/stats/reset", (ctx, req, q) -> later(ctx, req, control.reset(), () -> text(HttpResponseStatus.OK, "ok")))
+                .add("GET", "/stats/requests/csv", (ctx, req, q) -> csv(ctx, req, "requests", CsvFiles::stats, CsvFiles.STATS_HEADER))
+                .add("GET", "/stats/failures/csv", (ctx, req, q) -> csv(ctx, req, "failures", CsvFiles::failures, CsvFiles.FAILURES_HEADER))
+                .add("GET", "/exceptions/csv", (ctx, req, q) -> csv(ctx, req, "exceptions", CsvFiles::exceptions, CsvFiles.EXCEPTIONS_HEADER))
+                .add("GET", "/exceptions", (ctx, req, q) -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.exceptions(last())))))
+                .add("GET", "/tasks", (ctx, req, q) ->
+                        send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.tasks(control.spec().scenario())))))
+                .add("GET", "/stats/report", this::report);
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {
+            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            String path = q.path();
+            String refusal = guard.refusal(req.headers(), path.equals("/swarm") || path.equals("/stop") || path.equals("/stats/reset"));
+            if (refusal != null) {
+                send(ctx, req, json(HttpResponseStatus.FORBIDDEN, failure(refusal)));
+                return;
+            }
+            Routes.Match<Page> m = routes.match(req.method().name(), path);
+            if (m.found()) {
+                m.handler().serve(ctx, req, q);
+            } else if (m.wrongMethod()) {
+                FullHttpResponse res = text(HttpResponseStatus.METHOD_NOT_ALLOWED, path.equals("/swarm")
+                        ? "POST /swarm with user_count, spawn_rate, host, run_time, rate\n"
+                        : req.method() + " " + path + ": only " + m.allowHeader() + " here\n");
+                res.headers().set(HttpHeaderNames.ALLOW, m.allowHeader());
+                send(ctx, req, res);
+            } else {
+                send(ctx, req, text(HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n"));
             }
         }
 
