@@ -1,5 +1,10 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.config.directive.BalanceMethod;
+import io.stampede.balancer.config.directive.StickyConfig;
+import io.stampede.balancer.config.directive.HealthCheckConfig;
+import io.stampede.balancer.config.directive.MatchConfig;
+import io.stampede.balancer.config.directive.QueueConfig;
 import io.stampede.balancer.upstream.NextUpstream;
 import io.stampede.balancer.vars.Template;
 import io.stampede.common.yaml.ConfigException;
@@ -117,7 +122,8 @@ public final class ConfigLoader {
             YamlNode hc = e.getValue().map(LOCATION_KEYS).get("health_check");
             if (hc != null) {
                 try {
-                    HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), matches, l.proxyHost(), l.proxy());
+                    HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), matches, l.proxyHost(),
+                            l.proxy().connectTimeout(), l.proxy().readTimeout());
                     upstreams.put(l.upstream(), upstreams.get(l.upstream()).withHealthCheck(check));
                 } catch (IllegalArgumentException ex) {
                     throw hc.error(ex.getMessage());

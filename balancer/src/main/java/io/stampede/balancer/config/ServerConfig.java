@@ -1,6 +1,10 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.config.directive.ServerLine;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One upstream peer from a {@code server} line: a host name resolving to several addresses gives
@@ -17,5 +21,32 @@ public record ServerConfig(String server, InetSocketAddress address, int weight,
     public ServerConfig(String server, InetSocketAddress address, int weight, int maxFails, long failTimeoutSeconds,
                         int maxConns, boolean backup, boolean down) {
         this(server, address, weight, maxFails, failTimeoutSeconds, maxConns, backup, down, null, false, 0);
+    }
+
+    /** One server per address the host name resolves to, as nginx does. */
+    public static List<ServerConfig> resolve(ServerLine line) {
+        String address = line.address();
+        Addresses.HostPort hp;
+        try {
+            hp = Addresses.split(address, 80);
+        } catch (IllegalArgumentException e) {
+            throw new ServerLine.Invalid(null, "'" + address + "' is not a server address (" + e.getMessage()
+                    + "; expected host:port, e.g. 127.0.0.1:8081)");
+        }
+        if (hp.host().equals("*")) {
+            throw new ServerLine.Invalid(null, "'" + address + "' is not a server address (expected host:port, e.g. 127.0.0.1:8081)");
+        }
+        List<InetSocketAddress> resolved;
+        try {
+            resolved = Addresses.resolve(hp);
+        } catch (UnknownHostException e) {
+            throw new ServerLine.Invalid(null, "host not found: '" + hp.host() + "' (expected a resolvable host name or an IP address)");
+        }
+        List<ServerConfig> out = new ArrayList<>();
+        for (InetSocketAddress a : resolved) {
+            out.add(new ServerConfig(address, a, line.weight(), line.maxFails(), line.failTimeout(), line.maxConns(), line.backup(),
+                    line.down(), line.route(), line.drain(), line.slowStart()));
+        }
+        return out;
     }
 }

@@ -1,5 +1,7 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.config.directive.BalanceMethod;
+import io.stampede.balancer.config.directive.ServerLine;
 import io.stampede.common.yaml.YamlNode;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +40,7 @@ final class ServerLines {
             } else {
                 line = ServerLine.parse(entry.text(), method);
             }
-            return line.resolve();
+            return ServerConfig.resolve(line);
         } catch (ServerLine.Invalid e) {
             YamlNode at = e.parameter == null ? entry : where.getOrDefault(e.parameter, entry);
             throw at.error(e.getMessage());

@@ -1,5 +1,9 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.config.directive.BalanceMethod;
+import io.stampede.balancer.config.directive.StickyConfig;
+import io.stampede.balancer.config.directive.HealthCheckConfig;
+import io.stampede.balancer.config.directive.QueueConfig;
 import java.time.Duration;
 import java.util.List;
 

@@ -20,7 +20,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.stampede.balancer.config.HealthCheckConfig;
+import io.stampede.balancer.config.directive.HealthCheckConfig;
 import io.stampede.common.Transport;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.stampede.balancer.health;
 
 import io.netty.channel.EventLoopGroup;
-import io.stampede.balancer.config.HealthCheckConfig;
+import io.stampede.balancer.config.directive.HealthCheckConfig;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.balancer.upstream.PeerGroup;
 import java.util.ArrayList;

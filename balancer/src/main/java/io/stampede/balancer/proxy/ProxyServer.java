@@ -16,7 +16,7 @@ import io.stampede.balancer.admin.AdminServer;
 import io.stampede.balancer.admin.ProxyMetrics;
 import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.log.AccessLog;
-import io.stampede.balancer.config.HealthCheckConfig;
+import io.stampede.balancer.config.directive.HealthCheckConfig;
 import io.stampede.balancer.health.HealthChecks;
 import io.stampede.balancer.upstream.PeerGroup;
 import io.stampede.common.Drain;

@@ -1,8 +1,8 @@
 package io.stampede.balancer.proxy;
 
-import io.stampede.balancer.config.BalanceMethod;
+import io.stampede.balancer.config.directive.BalanceMethod;
 import io.stampede.balancer.config.ServerConfig;
-import io.stampede.balancer.config.StickyConfig;
+import io.stampede.balancer.config.directive.StickyConfig;
 import io.stampede.balancer.config.UpstreamConfig;
 import io.stampede.balancer.vars.Template;
 import com.github.benmanes.caffeine.cache.Cache;

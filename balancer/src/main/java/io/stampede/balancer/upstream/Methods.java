@@ -1,6 +1,6 @@
 package io.stampede.balancer.upstream;
 
-import io.stampede.balancer.config.BalanceMethod;
+import io.stampede.balancer.config.directive.BalanceMethod;
 import java.util.random.RandomGenerator;
 
 /** The balancing methods, as factories for a {@link PeerGroup}. */

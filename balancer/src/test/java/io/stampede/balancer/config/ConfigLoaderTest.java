@@ -1,5 +1,6 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.config.directive.BalanceMethod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

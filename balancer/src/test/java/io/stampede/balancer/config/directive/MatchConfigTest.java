@@ -1,4 +1,4 @@
-package io.stampede.balancer.config;
+package io.stampede.balancer.config.directive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,8 +1,9 @@
-package io.stampede.balancer.config;
+package io.stampede.balancer.config.directive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.stampede.balancer.config.ServerConfig;
 import org.junit.jupiter.api.Test;
 
 /** The server line parses from a string alone, as a reader of nginx.conf needs it. */
@@ -14,7 +15,7 @@ class ServerLineTest {
         ServerLine l = ServerLine.parse("10.0.0.1:8080 weight=5 max_fails=3 fail_timeout=30s max_conns=10 backup "
                 + "route=a1 slow_start=20s", RR);
         assertThat(l).isEqualTo(new ServerLine("10.0.0.1:8080", 5, 3, 30, 10, true, false, "a1", false, 20_000));
-        assertThat(ServerLine.parse("127.0.0.1:1 down drain", RR).resolve())
+        assertThat(ServerConfig.resolve(ServerLine.parse("127.0.0.1:1 down drain", RR)))
                 .singleElement().satisfies(s -> assertThat(s.address().getPort()).isEqualTo(1));
     }
 

@@ -1,4 +1,4 @@
-package io.stampede.balancer.config;
+package io.stampede.balancer.config.directive;
 
 import io.stampede.common.Durations;
 import java.time.Duration;
@@ -21,9 +21,12 @@ public record HealthCheckConfig(Duration interval, Duration jitter, int fails, i
     /**
      * Parses {@code "interval=5s jitter=0 fails=1 passes=1 uri=/ port=N match=NAME mandatory persistent"}.
      *
+     * @param connectTimeout the location's {@code proxy_connect_timeout}, which a check uses too
+     * @param readTimeout the location's {@code proxy_read_timeout}, likewise
      * @throws IllegalArgumentException naming the parameter and value
      */
-    public static HealthCheckConfig parse(String text, Map<String, MatchConfig> matches, String host, ProxySettings proxy) {
+    public static HealthCheckConfig parse(String text, Map<String, MatchConfig> matches, String host,
+                                          Duration connectTimeout, Duration readTimeout) {
         Duration interval = Duration.ofSeconds(5);
         Duration jitter = Duration.ZERO;
         int fails = 1;
@@ -74,7 +77,7 @@ public record HealthCheckConfig(Duration interval, Duration jitter, int fails, i
             throw new IllegalArgumentException("'persistent' needs 'mandatory' (as in nginx Plus)");
         }
         return new HealthCheckConfig(interval, jitter, fails, passes, uri, port, match, mandatory, persistent, host,
-                proxy.connectTimeout(), proxy.readTimeout());
+                connectTimeout, readTimeout);
     }
 
     private static String need(String word, String value) {

@@ -1,4 +1,4 @@
-package io.stampede.balancer.config;
+package io.stampede.balancer.config.directive;
 
 import io.stampede.common.Durations;
 import java.time.Duration;

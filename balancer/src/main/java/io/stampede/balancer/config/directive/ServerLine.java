@@ -1,8 +1,6 @@
-package io.stampede.balancer.config;
+package io.stampede.balancer.config.directive;
 
 import io.stampede.common.Durations;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,7 +23,7 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
         private static final long serialVersionUID = 1L;
         public final String parameter;
 
-        Invalid(String parameter, String message) {
+        public Invalid(String parameter, String message) {
             super(message);
             this.parameter = parameter;
         }
@@ -102,33 +100,8 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
         return new ServerLine(address, weight, maxFails, failTimeout, maxConns, backup, down, route, drain, slowStart);
     }
 
-    /** One server per address the host name resolves to, as nginx does. */
-    public List<ServerConfig> resolve() {
-        Addresses.HostPort hp;
-        try {
-            hp = Addresses.split(address, 80);
-        } catch (IllegalArgumentException e) {
-            throw new Invalid(null, "'" + address + "' is not a server address (" + e.getMessage()
-                    + "; expected host:port, e.g. 127.0.0.1:8081)");
-        }
-        if (hp.host().equals("*")) {
-            throw new Invalid(null, "'" + address + "' is not a server address (expected host:port, e.g. 127.0.0.1:8081)");
-        }
-        List<InetSocketAddress> resolved;
-        try {
-            resolved = Addresses.resolve(hp);
-        } catch (UnknownHostException e) {
-            throw new Invalid(null, "host not found: '" + hp.host() + "' (expected a resolvable host name or an IP address)");
-        }
-        List<ServerConfig> out = new ArrayList<>();
-        for (InetSocketAddress a : resolved) {
-            out.add(new ServerConfig(address, a, weight, maxFails, failTimeout, maxConns, backup, down, route, drain, slowStart));
-        }
-        return out;
-    }
-
     /** nginx's switch values. */
-    static boolean flag(String key, String value) {
+    public static boolean flag(String key, String value) {
         return switch (value) {
             case "on", "true", "yes" -> true;
             case "off", "false", "no" -> false;
