@@ -40,6 +40,9 @@ import java.util.concurrent.TimeUnit;
  * upstream life (body, attempts and retries, response stream, teardown); the steps are short
  * methods, and selection, retry rules, head rewriting and pooling live in their own classes.
  *
+ * <p>Each try at a server is an {@link UpstreamAttempt} (the server, pooled or new connection, the
+ * response's status and timing, the release to the balancer).
+ *
  * <p>Buffer ownership: {@code body} ({@link HeldBody}) holds the request body parts this exchange
  * retained, released when it ends; every other buffer is written on or released where it is received.
  */
@@ -61,17 +64,10 @@ final class Exchange {
     private final long declaredLength;
 
     private BalancedRequest balanced;
-    private Peer peer;
-    private boolean peerHeld;
+    /** The current try at a server, or null before the first (and after a pick found none). */
+    private UpstreamAttempt attempt;
     private BackendConnection backend;
-    private boolean cached;
-    /** Whether the whole request reached the upstream in this attempt (a connection can be reused only then). */
-    private boolean requestWhole;
     private long firstAttemptNanos;
-    private long attemptNanos;
-    /** The current attempt's response status (0 before its head) and time to it, for the peer's statistics. */
-    private int upstreamStatus;
-    private long headerMillis;
 
     /**
      * Where the exchange is. Each wait has its own deadline, set when the phase is entered, and
@@ -281,8 +277,8 @@ final class Exchange {
     }
 
     private void use(Peer chosen, String refused) {
-        peer = chosen;
-        if (peer == null) {
+        if (chosen == null) {
+            attempt = null;
             record.attempt(upstream.config().name(), 502, 0);
             if (refused != null) {
                 runtime.log().upstreamError(refused, "");
@@ -292,32 +288,28 @@ final class Exchange {
             respondError(502);
             return;
         }
-        peerHeld = true;
-        requestWhole = false;
-        attemptNanos = System.nanoTime();
-        BackendConnection pooled = runtime.pool().on(upstream).take(peer.address());
+        BackendConnection pooled = runtime.pool().on(upstream).take(chosen.address());
+        attempt = new UpstreamAttempt(chosen, pooled != null, System.nanoTime());
         if (pooled != null) {
-            cached = true;
             backend = pooled;
             send();
             return;
         }
-        cached = false;
         connect();
     }
 
     private void connect() {
         enter(Phase.CONNECTING, null);
-        Peer target = peer;
-        BackendConnection.open(runtime, ctx.channel().eventLoop(), target.address(), settings).addListener(
+        UpstreamAttempt target = attempt;
+        BackendConnection.open(runtime, ctx.channel().eventLoop(), target.peer.address(), settings).addListener(
                 (ChannelFutureListener) f -> {
-                    if (phase != Phase.CONNECTING || peer != target) {
+                    if (phase != Phase.CONNECTING || attempt != target) {
                         f.channel().close();
                         return;
                     }
                     if (!f.isSuccess()) {
                         fail(f.cause() instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
-                                "connect() to " + target.name() + " failed: " + f.cause().getMessage());
+                                "connect() to " + target.peer.name() + " failed: " + f.cause().getMessage());
                         return;
                     }
                     backend = f.channel().pipeline().get(BackendConnection.class);
@@ -354,7 +346,7 @@ final class Exchange {
             return;
         }
         if (!ok) {
-            fail(NextUpstream.ERROR, "writing the request to " + peer.name() + " failed");
+            fail(NextUpstream.ERROR, "writing the request to " + attempt.peer.name() + " failed");
             return;
         }
         if (streaming && !bodyComplete) {
@@ -372,7 +364,7 @@ final class Exchange {
 
     /** The last byte of the request reached the upstream: the read timeout starts, unless the answer already did. */
     private void requestWent() {
-        requestWhole = true;
+        attempt.requestWhole = true;
         if (phase == Phase.SENDING) {
             enter(Phase.WAITING, settings.readTimeout());
         }
@@ -406,7 +398,7 @@ final class Exchange {
                 return;
             }
             if (!written.isSuccess()) {
-                fail(NextUpstream.ERROR, "streaming the request body to " + peer.name() + " failed");
+                fail(NextUpstream.ERROR, "streaming the request body to " + attempt.peer.name() + " failed");
             } else if (bodyComplete) {
                 requestWent();
             } else {
@@ -465,20 +457,19 @@ final class Exchange {
                     + response.headers().get(HttpHeaderNames.TRANSFER_ENCODING));
             return;
         }
-        upstreamStatus = status;
-        headerMillis = (System.nanoTime() - attemptNanos) / 1_000_000;
+        attempt.headReceived(status, System.nanoTime());
         long elapsed = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
         boolean sentNonIdempotent = NextUpstream.isNonIdempotent(head.method().name());
         Outcome retry = nextUpstream.onStatus(status, balanced, sentNonIdempotent, streamedSome, elapsed);
         if (retry != null) {
-            record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
+            record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
             dropBackend();
             releasePeer(retry);
             attempt();
             return;
         }
-        record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
-        upstream.stickyResponse(response, peer);
+        record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
+        upstream.stickyResponse(response, attempt.peer);
         record.status = status;
         boolean bodyAllowed = !head.method().equals(HttpMethod.HEAD) && status != 204 && status != 304;
         boolean knownLength = response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
@@ -540,10 +531,10 @@ final class Exchange {
         boolean surplus = conn.decoder.sawSurplus();
         if (surplus) {
             runtime.log().upstreamError("upstream sent more data than specified (" + conn.decoder.surplusBytes()
-                    + " bytes after the end of the response); the connection is closed, not reused", peer.name());
+                    + " bytes after the end of the response); the connection is closed, not reused", attempt.peer.name());
         }
         boolean reusable = !surplus && !declaredBodyOnBodiless
-                && conn.keepAliveAllowed && requestWhole && responseFramed
+                && conn.keepAliveAllowed && attempt.requestWhole && responseFramed
                 && conn.requests < upstream.config().keepaliveRequests()
                 && System.nanoTime() - conn.createdNanos < upstream.config().keepaliveTime().toNanos();
         backend = null;
@@ -566,7 +557,7 @@ final class Exchange {
         if (responseStarted()) {
             abort("upstream prematurely closed the connection while sending the response");
         } else {
-            fail(NextUpstream.ERROR, "upstream prematurely closed the connection (" + peer.name() + ")");
+            fail(NextUpstream.ERROR, "upstream prematurely closed the connection (" + attempt.peer.name() + ")");
         }
     }
 
@@ -581,15 +572,15 @@ final class Exchange {
         }
         deadline.disarm();
         int status = NextUpstream.statusFor(condition);
-        record.attempt(peer.name(), status, System.nanoTime() - attemptNanos);
-        boolean wasCached = cached;
+        record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
+        boolean wasCached = attempt.cached;
         boolean requestSent = phase == Phase.SENDING || phase == Phase.WAITING;
         dropBackend();
         releasePeer(Outcome.FAILED);
         if (wasCached && condition == NextUpstream.ERROR) {
             balanced.refundTry();
         }
-        runtime.log().upstreamError(why, peer == null ? "" : peer.name());
+        runtime.log().upstreamError(why, attempt == null ? "" : attempt.peer.name());
         long elapsed = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
         boolean sentNonIdempotent = requestSent && NextUpstream.isNonIdempotent(head.method().name());
         if (nextUpstream.retryAfterFailure(condition, balanced, sentNonIdempotent, streamedSome, elapsed)) {
@@ -601,7 +592,7 @@ final class Exchange {
 
     /** The response was cut after it started: the client connection can only be closed. */
     private void abort(String why) {
-        runtime.log().upstreamError(why, peer == null ? "" : peer.name());
+        runtime.log().upstreamError(why, attempt == null ? "" : attempt.peer.name());
         finishBroken(Outcome.OK);
     }
 
@@ -656,8 +647,8 @@ final class Exchange {
     private void onTimer() {
         switch (phase) {
             case QUEUED -> queueTimedOut();
-            case SENDING -> fail(NextUpstream.TIMEOUT, "upstream timed out (sending the request to " + peer.name() + ")");
-            case WAITING, RELAYING -> fail(NextUpstream.TIMEOUT, "upstream timed out (reading the response from " + peer.name() + ")");
+            case SENDING -> fail(NextUpstream.TIMEOUT, "upstream timed out (sending the request to " + attempt.peer.name() + ")");
+            case WAITING, RELAYING -> fail(NextUpstream.TIMEOUT, "upstream timed out (reading the response from " + attempt.peer.name() + ")");
             case CLIENT_BLOCKED -> clientTimedOut();
             case BODY, CONNECTING, DONE -> { }
         }
@@ -685,10 +676,8 @@ final class Exchange {
     }
 
     private void releasePeer(Outcome outcome) {
-        if (peerHeld) {
-            peerHeld = false;
-            balanced.release(peer, outcome, upstreamStatus, upstreamStatus > 0 ? headerMillis : -1);
-            upstreamStatus = 0;
+        if (attempt != null) {
+            attempt.release(balanced, outcome);
         }
     }
 
