@@ -13,7 +13,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ScheduledFuture;
 
 /**
  * One connection to an upstream server, living on its client's event loop. While an exchange owns
@@ -36,7 +35,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     Exchange owner;
     /** Set while idle in a pool, to remove itself when the server closes it. */
     BackendPool.IdleList idleIn;
-    ScheduledFuture<?> idleTimer;
+    /** When it went idle into a pool (System.nanoTime()), for keepalive_timeout. */
+    long idleSince;
 
     BackendConnection(Channel channel, InetSocketAddress address, UpstreamDecoder decoder, ProxyLog log) {
         this.channel = channel;

@@ -1,6 +1,8 @@
 package io.stampede.balancer.proxy;
 
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -23,15 +25,22 @@ final class BackendPool {
         }
     };
 
-    /** One loop's idle connections for one upstream. */
+    /**
+     * One loop's idle connections for one upstream, most recently used first. Their
+     * keepalive_timeout is one timer per list, armed for the oldest connection (the last one):
+     * putting a connection back costs no timer of its own, and a connection closed to make room
+     * leaves nothing scheduled that holds it.
+     */
     static final class IdleList {
         private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
         private final int capacity;
-        private final Duration timeout;
+        private final long timeoutNanos;
+        /** Armed while the list holds a connection; fires when the oldest one's time is up. */
+        private ScheduledFuture<?> sweep;
 
         IdleList(int capacity, Duration timeout) {
             this.capacity = capacity;
-            this.timeout = timeout;
+            this.timeoutNanos = timeout.toNanos();
         }
 
         BackendConnection take(InetSocketAddress address) {
@@ -40,10 +49,6 @@ final class BackendPool {
                 if (c.address.equals(address) && c.channel.isActive()) {
                     it.remove();
                     c.idleIn = null;
-                    if (c.idleTimer != null) {
-                        c.idleTimer.cancel(false);
-                        c.idleTimer = null;
-                    }
                     return c;
                 }
             }
@@ -56,17 +61,15 @@ final class BackendPool {
                 return;
             }
             if (idle.size() >= capacity) {
-                BackendConnection oldest = idle.pollLast();
-                oldest.idleIn = null;
-                oldest.channel.close();
+                close(idle.pollLast());
             }
             c.owner = null;
             c.idleIn = this;
+            c.idleSince = System.nanoTime();
             idle.addFirst(c);
-            c.idleTimer = c.channel.eventLoop().schedule(() -> {
-                remove(c);
-                c.channel.close();
-            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (sweep == null) {
+                arm(c.channel.eventLoop(), timeoutNanos);
+            }
             // Read while idle so a close by the server is noticed at once.
             c.channel.read();
         }
@@ -74,15 +77,32 @@ final class BackendPool {
         void remove(BackendConnection c) {
             if (idle.remove(c)) {
                 c.idleIn = null;
-                if (c.idleTimer != null) {
-                    c.idleTimer.cancel(false);
-                    c.idleTimer = null;
-                }
             }
         }
 
         int size() {
             return idle.size();
+        }
+
+        private void arm(EventLoop loop, long delayNanos) {
+            sweep = loop.schedule(() -> sweep(loop), delayNanos, TimeUnit.NANOSECONDS);
+        }
+
+        /** Closes every connection idle for keepalive_timeout (the oldest are last), then waits for the next. */
+        private void sweep(EventLoop loop) {
+            sweep = null;
+            long now = System.nanoTime();
+            while (!idle.isEmpty() && now - idle.peekLast().idleSince >= timeoutNanos) {
+                close(idle.pollLast());
+            }
+            if (!idle.isEmpty()) {
+                arm(loop, idle.peekLast().idleSince + timeoutNanos - now);
+            }
+        }
+
+        private static void close(BackendConnection c) {
+            c.idleIn = null;
+            c.channel.close();
         }
     }
 

@@ -1,0 +1,145 @@
+package io.stampede.balancer.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.stampede.common.testing.RawHttp;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The upstream keep-alive pool seen from the server's side of the socket: an idle connection is
+ * reused, closed after {@code keepalive_timeout}, and the least recently used one is closed at
+ * once when more than {@code keepalive} go idle together (the pool's one timer per list).
+ */
+class UpstreamKeepaliveTest {
+    /** A backend that counts its connections and notes when each one was closed by the proxy. */
+    static final class CountingBackend implements AutoCloseable {
+        final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final List<Long> accepted = new CopyOnWriteArrayList<>();
+        final List<Long> closed = new CopyOnWriteArrayList<>();
+        /** Responses wait for this, so several requests can hold connections at once. */
+        volatile CountDownLatch release = new CountDownLatch(0);
+
+        CountingBackend() throws IOException {
+            Thread t = new Thread(this::accept, "counting-backend");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    Socket s = server.accept();
+                    accepted.add(System.nanoTime());
+                    Thread t = new Thread(() -> serve(s), "counting-backend-conn");
+                    t.setDaemon(true);
+                    t.start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private void serve(Socket s) {
+            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                StringBuilder head = new StringBuilder();
+                int b;
+                while ((b = in.read()) >= 0) {
+                    head.append((char) b);
+                    if (head.toString().endsWith("\r\n\r\n")) {
+                        head.setLength(0);
+                        release.await(10, TimeUnit.SECONDS);
+                        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+                        out.flush();
+                    }
+                }
+                closed.add(System.nanoTime());
+            } catch (IOException | InterruptedException e) {
+                closed.add(System.nanoTime());
+            }
+        }
+
+        String address() {
+            return "127.0.0.1:" + server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+
+    private CountingBackend backend;
+    private TestProxy proxy;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    private void start(int keepalive, String timeout) throws Exception {
+        backend = new CountingBackend();
+        proxy = new TestProxy("worker_processes: 1\nlocations:\n  /:\n    proxy_pass: http://b\nupstreams:\n  b:\n    keepalive: " + keepalive
+                + "\n    keepalive_timeout: " + timeout + "\n    servers: [\"" + backend.address() + "\"]\n");
+    }
+
+    private int get(RawHttp c) throws IOException {
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        return c.read().status();
+    }
+
+    @Test
+    void anIdleConnectionIsReusedThenClosedAfterKeepaliveTimeout() throws Exception {
+        start(4, "400ms");
+        try (RawHttp c = new RawHttp(proxy.address)) {
+            assertThat(get(c)).isEqualTo(200);
+            assertThat(get(c)).isEqualTo(200);
+            assertThat(backend.accepted).as("the second request reused the pooled connection").hasSize(1);
+            long idleFrom = System.nanoTime();
+            Awaitility.await("closed by the proxy").atMost(Duration.ofSeconds(5)).until(() -> backend.closed.size() == 1);
+            assertThat(Duration.ofNanos(backend.closed.get(0) - idleFrom)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+            assertThat(get(c)).as("a fresh connection after the timeout").isEqualTo(200);
+            assertThat(backend.accepted).hasSize(2);
+        }
+    }
+
+    @Test
+    void theLeastRecentlyUsedIsClosedAtOnceWhenThePoolIsFull() throws Exception {
+        start(1, "60s");
+        backend.release = new CountDownLatch(1);
+        try (RawHttp a = new RawHttp(proxy.address); RawHttp b = new RawHttp(proxy.address);
+             RawHttp third = new RawHttp(proxy.address)) {
+            a.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+            b.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+            third.send("GET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+            Awaitility.await("three connections in use").atMost(Duration.ofSeconds(5)).until(() -> backend.accepted.size() == 3);
+            backend.release.countDown();
+            assertThat(a.read().status()).isEqualTo(200);
+            assertThat(b.read().status()).isEqualTo(200);
+            assertThat(third.read().status()).isEqualTo(200);
+            // keepalive 1: two of the three go at once, long before the 60 s timeout; one stays.
+            Awaitility.await("two closed").atMost(Duration.ofSeconds(5)).until(() -> backend.closed.size() == 2);
+            assertThat(get(a)).isEqualTo(200);
+            assertThat(backend.accepted).as("the one kept idle is reused").hasSize(3);
+            assertThat(backend.closed).hasSize(2);
+        }
+    }
+}

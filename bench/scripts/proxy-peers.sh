@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The proxy beside nginx and HAProxy, in the same rounds on this machine: one static nginx backend
+# (one worker), and in front of it nginx (a worker per core), HAProxy (a thread per core,
+# `http-reuse always`) and `stampede proxy` (the launcher's defaults), each with a keep-alive pool
+# of 64. The same client, `wrk -t1 --latency`, runs against each in turn, round after round, at
+# every connection count, so this machine's noise falls on all three alike.
+#
+# For each it prints: requests/s, p50 and p99, requests per proxy-CPU-second (utime + stime of the
+# proxy's processes from /proc, over the round), and the proxy's resident memory after the rounds;
+# then the ratios of stampede to nginx and to HAProxy (medians over the rounds).
+#
+#   bench/scripts/proxy-peers.sh [DURATION] [CONNECTIONS...]     (defaults: 6s 64 512 2000)
+#   ROUNDS=3 (default) sets the rounds; STAMPEDE_JAVA_OPTS passes JVM flags to the proxy.
+#
+# Needs nginx, haproxy and wrk (apt-get install nginx haproxy wrk). Everything listens on
+# 127.0.0.1 only and is stopped on exit. HAProxy's maxconn stays under the 20,000-file limit.
+set -euo pipefail
+duration="${1:-6s}"
+shift || true
+conns=("$@")
+[ ${#conns[@]} -gt 0 ] || conns=(64 512 2000)
+rounds="${ROUNDS:-3}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+for tool in nginx haproxy wrk; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "needs $tool (apt-get install $tool)" >&2; exit 2; }
+done
+export PATH="$PATH:/usr/sbin"
+
+# shellcheck source=lib.sh
+. "$root/bench/scripts/lib.sh"
+
+backend_port="$(free_port)"; nginx_port="$(free_port)"; haproxy_port="$(free_port)"; ours_port="$(free_port)"
+
+start_nginx() { # name conf; prints nothing, records the master's pid
+  mkdir -p "$work/$1/tmp"
+  cat > "$work/$1/nginx.conf"
+  nginx -p "$work/$1" -c "$work/$1/nginx.conf" -g "pid $work/$1/nginx.pid; error_log $work/$1/error.log;" &
+  pids+=($!)
+}
+temps() { for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1/tmp;"; done; }
+
+start_nginx backend <<CONF
+worker_processes 1; daemon off; master_process off; worker_rlimit_nofile 8192;
+events { worker_connections 4096; }
+http { access_log off; $(temps backend)
+  server { listen 127.0.0.1:$backend_port backlog=4096; keepalive_requests 1000000;
+    location / { return 200 "hello from the static backend\n"; } } }
+CONF
+
+start_nginx proxy <<CONF
+worker_processes $(nproc); daemon off; worker_rlimit_nofile 8192;
+events { worker_connections 4096; }
+http { access_log off; $(temps proxy)
+  upstream backend { server 127.0.0.1:$backend_port; keepalive 64; keepalive_requests 1000000; }
+  server { listen 127.0.0.1:$nginx_port backlog=4096; keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+nginx_master=${pids[-1]}
+
+cat > "$work/haproxy.cfg" <<CFG
+global
+  maxconn 8000
+  nbthread $(nproc)
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-keep-alive 30s
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$haproxy_port
+  default_backend b
+backend b
+  server s1 127.0.0.1:$backend_port pool-max-conn 64
+CFG
+haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
+pids+=($!)
+haproxy_pid=${pids[-1]}
+
+cat > "$work/ours.yaml" <<YAML
+listen: 127.0.0.1:$ours_port
+keepalive_requests: 1000000
+proxy_forwarded_headers: off
+locations:
+  /:
+    proxy_pass: http://backend
+upstreams:
+  backend:
+    keepalive: 64
+    servers: ["127.0.0.1:$backend_port"]
+YAML
+"$root/stampede" proxy -c "$work/ours.yaml" > "$work/ours.log" 2>&1 &
+pids+=($!)
+ours_pid=${pids[-1]}
+
+for port in "$backend_port" "$nginx_port" "$haproxy_port" "$ours_port"; do wait_port "$port"; done
+
+# The processes that do a proxy's work: nginx's master and workers, HAProxy's one process, the JVM.
+procs() {
+  case "$1" in
+    nginx) echo "$nginx_master $(pgrep -P "$nginx_master" | tr '\n' ' ')" ;;
+    haproxy) echo "$haproxy_pid" ;;
+    stampede) echo "$ours_pid" ;;
+  esac
+}
+cpu_ticks() { # pids... -> utime+stime summed, in clock ticks
+  local t=0 p f
+  for p in "$@"; do
+    # Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    f="$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null)" || continue
+    t=$((t + $(awk '{print $12 + $13}' <<<"$f")))
+  done
+  echo "$t"
+}
+rss_mb() { # pids... -> resident MB summed
+  local kb=0 p v
+  for p in "$@"; do
+    v="$(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)"
+    kb=$((kb + ${v:-0}))
+  done
+  echo $((kb / 1024))
+}
+ms() { # wrk's latency token (812.00us, 3.51ms, 1.02s) -> milliseconds
+  awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$1"
+}
+port_of() { case "$1" in nginx) echo "$nginx_port" ;; haproxy) echo "$haproxy_port" ;; stampede) echo "$ours_port" ;; esac; }
+
+hz="$(getconf CLK_TCK)"
+results="$work/results.txt"
+: > "$results"
+run() { # name conns round
+  local port out rps p50 p99 before after reqs errs
+  port="$(port_of "$1")"
+  # shellcheck disable=SC2046 # the pid list is words
+  before="$(cpu_ticks $(procs "$1"))"
+  out="$(wrk -t1 -c"$2" -d"$duration" --latency "http://127.0.0.1:$port/")"
+  # shellcheck disable=SC2046
+  after="$(cpu_ticks $(procs "$1"))"
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  reqs="$(awk '/requests in/ {print $1}' <<<"$out")"
+  p50="$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")"
+  p99="$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")"
+  errs="$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
+  local per_cpu
+  per_cpu="$(python3 -c "t=($after-$before)/$hz; print(round($reqs/t) if t > 0 else 0)")"
+  printf '  %-9s c=%-5s %9s req/s  p50 %7s ms  p99 %8s ms  %7s req/cpu-s  %s\n' "$1" "$2" "$rps" "$p50" "$p99" "$per_cpu" \
+    "${errs:-}" >&2
+  echo "$1 $2 $3 $rps $p50 $p99 $per_cpu" >> "$results"
+}
+
+echo "warming up (JIT, pools) ..." >&2
+for peer in nginx haproxy stampede; do
+  wrk -t1 -c64 -d5s "http://127.0.0.1:$(port_of "$peer")/" >/dev/null
+done
+for c in "${conns[@]}"; do
+  for r in $(seq "$rounds"); do
+    echo "connections $c, round $r" >&2
+    for peer in nginx haproxy stampede; do run "$peer" "$c" "$r"; done
+  done
+done
+# shellcheck disable=SC2046
+rss="nginx=$(rss_mb $(procs nginx)) haproxy=$(rss_mb $(procs haproxy)) stampede=$(rss_mb $(procs stampede))"
+
+python3 - "$results" "$rss" "$(nproc)" <<'PY'
+import sys, statistics as st, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    name, c, r, rps, p50, p99, per_cpu = line.split()
+    rows[(int(c), name)].append((float(rps), float(p50), float(p99), float(per_cpu)))
+rss = dict(kv.split("=") for kv in sys.argv[2].split())
+print(f"\n{sys.argv[3]} cores; medians over the rounds; RSS after all rounds: "
+      + ", ".join(f"{k} {v} MB" for k, v in rss.items()))
+print(f"{'conns':>6} {'proxy':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/cpu-s':>10}   vs nginx (req/s, p99, req/cpu-s)   vs haproxy")
+for c in sorted({k[0] for k in rows}):
+    med = {n: [st.median(x[i] for x in rows[(c, n)]) for i in range(4)] for n in ("nginx", "haproxy", "stampede") if (c, n) in rows}
+    for n, (rps, p50, p99, cpu) in med.items():
+        extra = ""
+        if n == "stampede":
+            ng, hp = med.get("nginx"), med.get("haproxy")
+            f = lambda o: f"{rps / o[0]:.2f}x, {p99 / o[2]:.2f}x, {cpu / o[3]:.2f}x" if o and o[0] and o[2] and o[3] else "-"
+            extra = f"   {f(ng):<30} {f(hp)}"
+        print(f"{c:>6} {n:<9} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {cpu:>10.0f}{extra}")
+PY
