@@ -21,3 +21,13 @@ wait_port() {
   echo "nothing is listening on 127.0.0.1:$1" >&2
   return 1
 }
+
+# Starts nginx under $work/$1 with the configuration on standard input (its pid joins $pids).
+start_nginx() {
+  mkdir -p "$work/$1/tmp"
+  cat > "$work/$1/nginx.conf"
+  nginx -p "$work/$1" -c "$work/$1/nginx.conf" -g "pid $work/$1/nginx.pid; error_log $work/$1/error.log;" &
+  pids+=($!)
+}
+# nginx's temporary paths inside $work/$1, for an http block.
+temps() { for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1/tmp;"; done; }

@@ -31,13 +31,6 @@ export PATH="$PATH:/usr/sbin"
 
 backend_port="$(free_port)"; nginx_port="$(free_port)"; haproxy_port="$(free_port)"; ours_port="$(free_port)"
 
-start_nginx() { # name conf; prints nothing, records the master's pid
-  mkdir -p "$work/$1/tmp"
-  cat > "$work/$1/nginx.conf"
-  nginx -p "$work/$1" -c "$work/$1/nginx.conf" -g "pid $work/$1/nginx.pid; error_log $work/$1/error.log;" &
-  pids+=($!)
-}
-temps() { for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1/tmp;"; done; }
 
 start_nginx backend <<CONF
 worker_processes 1; daemon off; master_process off; worker_rlimit_nofile 8192;

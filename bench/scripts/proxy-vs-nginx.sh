@@ -21,13 +21,6 @@ done
 
 backend_port="$(free_port)"; nginx_port="$(free_port)"; ours_port="$(free_port)"
 
-start_nginx() { # name conf
-  mkdir -p "$work/$1/tmp"
-  cat > "$work/$1/nginx.conf"
-  nginx -p "$work/$1" -c "$work/$1/nginx.conf" -g "pid $work/$1/nginx.pid; error_log $work/$1/error.log;" &
-  pids+=($!)
-}
-temps() { for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1/tmp;"; done; }
 
 # The static backend: one nginx worker answering a small body, as fast as it goes.
 start_nginx backend <<CONF
