@@ -145,7 +145,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (current == null && backlog.isEmpty() && !closing) {
+        if (closing || !backlog.isEmpty()) {
+            return;
+        }
+        // Idle, or a whole request is waiting for its response: read on. In the second case the
+        // socket stays armed for reading (no epoll_ctl pair per request); what comes meanwhile is
+        // a pipelined request, which waits in the backlog and stops the reading there, or the
+        // client's close, which ends the exchange as nginx's check for a broken connection does.
+        // A body still being read is paced by the exchange instead.
+        if (current == null || !current.wantsBody()) {
             ctx.read();
         }
     }
