@@ -1,5 +1,6 @@
 package io.stampede.bench;
 
+import io.stampede.common.JvmDefaults;
 import io.stampede.common.wire.ReadyLine;
 import java.io.File;
 import java.io.IOException;
@@ -40,7 +41,9 @@ final class Children implements AutoCloseable {
     /** Starts {@code part} ("api", "proxy", "swarm") with {@code args}; output goes to logs/LOGNAME.log. */
     Child start(String label, String logName, String part, List<String> args, Map<String, String> env)
             throws BenchException {
-        List<String> command = new ArrayList<>(javaPrefix);
+        List<String> command = new ArrayList<>(javaPrefix.subList(0, 1));
+        command.addAll(JvmDefaults.forPart(part)); // before the bench's own options, which may override them
+        command.addAll(javaPrefix.subList(1, javaPrefix.size()));
         command.add(part);
         command.addAll(args);
         Map<String, String> withParent = new HashMap<>(env);
