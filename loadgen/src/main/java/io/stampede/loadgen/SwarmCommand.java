@@ -3,6 +3,7 @@ package io.stampede.loadgen;
 import io.stampede.common.Cli;
 import io.stampede.common.DurationConverter;
 import io.stampede.common.yaml.ConfigException;
+import io.stampede.loadgen.engine.GeneratorWarmup;
 import io.stampede.loadgen.engine.Pacer;
 import io.stampede.loadgen.run.HeadlessRun;
 import io.stampede.loadgen.run.RunOutputs;
@@ -27,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -166,6 +168,10 @@ public final class SwarmCommand implements Callable<Integer> {
             description = "Users connect from N loopback addresses, 127.0.1.1, 127.0.2.1, ... (a /24 each, so ip_hash sees N clients). Loopback targets only. Default: one address.")
     int sourceIps;
 
+    @Option(names = "--no-generator-warmup",
+            description = "Skip warming the generator's own request path (about a second, against a responder inside it; nothing goes to the target) before the run.")
+    boolean noGeneratorWarmup;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed for task choice and wait times. Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -289,6 +295,9 @@ public final class SwarmCommand implements Callable<Integer> {
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
                 quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
         RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
+        if (!noGeneratorWarmup) {
+            warmGenerator(out, userCount, pacer != null);
+        }
         if (web) {
             if (webPort < 0 || webPort > 65535) {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");
@@ -317,6 +326,14 @@ public final class SwarmCommand implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
         StatsSnapshot last = HeadlessRun.run(plan, out, err, interrupted);
         return exitCode(out, rules, last);
+    }
+
+    /** Runs the generator's own path before the first arrival, so the run does not measure its cold start. */
+    private void warmGenerator(PrintWriter out, int users, boolean openModel) throws InterruptedException {
+        GeneratorWarmup.Result w = GeneratorWarmup.run(users, threads, openModel, 10_000, Duration.ofSeconds(1));
+        out.printf(Locale.ROOT, "Generator warm-up: %,d requests to itself in %.1f s (none to the target)%n", w.requests(),
+                w.took().toMillis() / 1000.0);
+        out.flush();
     }
 
     /** 99 when a threshold fails, else --exit-code-on-error when a request failed, else 0. */
