@@ -1,6 +1,11 @@
 package io.stampede.common;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 
 /**
@@ -17,6 +22,12 @@ public final class Cli {
             if (e instanceof CommandLine.ParameterException pe) {
                 return oneLineError(pe, new String[0]);
             }
+            if (e instanceof UncheckedIOException || e instanceof IOException) {
+                // A file that could not be written during the run (a full disk): one line, not a trace.
+                c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+                c.getErr().flush();
+                return 1;
+            }
             throw e;
         });
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
@@ -26,6 +37,29 @@ public final class Cli {
     /** Raise from a command's own validation: shown like a parse error. */
     public static CommandLine.ParameterException badValue(CommandLine cmd, String message) {
         return new CommandLine.ParameterException(cmd, message);
+    }
+
+    /**
+     * Checks before anything runs that {@code file}, named by {@code flag}, can be written: its
+     * directory exists or is created, and it is not a directory itself. A run's results are then
+     * not lost at its end to a path that could never have taken them.
+     */
+    public static void checkWritable(CommandLine cmd, String flag, Path file) {
+        Path abs = file.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            throw badValue(cmd, flag + " " + file + ": is a directory (expected a file to write)");
+        }
+        Path parent = abs.getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (FileAlreadyExistsException e) {
+            throw badValue(cmd, flag + " " + file + ": cannot create its directory: " + e.getFile() + " is a file");
+        } catch (IOException e) {
+            throw badValue(cmd, flag + " " + file + ": cannot create its directory " + parent + " (" + e.getMessage() + ")");
+        }
+        if (!Files.isWritable(parent)) {
+            throw badValue(cmd, flag + " " + file + ": its directory " + parent + " is not writable");
+        }
     }
 
     private static int oneLineError(CommandLine.ParameterException e, String[] args) {

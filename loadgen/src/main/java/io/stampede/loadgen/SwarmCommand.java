@@ -285,6 +285,7 @@ public final class SwarmCommand implements Callable<Integer> {
                     + ": 0s (expected a positive duration)");
         }
 
+        checkOutputs();
         String arrivals = pacer == null ? null : rate != null ? rate : stages;
         Function<RunRequest, SwarmSettings> settingsFor = r -> {
             Target t = Target.of(r.host());
@@ -295,9 +296,6 @@ public final class SwarmCommand implements Callable<Integer> {
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
                 quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
         RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
-        if (!noGeneratorWarmup) {
-            warmGenerator(out, userCount, pacer != null);
-        }
         if (web) {
             if (webPort < 0 || webPort > 65535) {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");
@@ -306,6 +304,7 @@ public final class SwarmCommand implements Callable<Integer> {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --autoquit: " + autoquit + " (expected 0 or more seconds)");
             }
             sourceAddresses(target); // checked now, so a bad --source-ips is a usage error, not a form error
+            warmGenerator(out, userCount, pacer != null);
             WebMode.Options options = new WebMode.Options(webHost, webPort, autostart,
                     autoquit < 0 ? null : Duration.ofSeconds(autoquit), outputs);
             CountDownLatch quitUi = new CountDownLatch(1);
@@ -321,6 +320,7 @@ public final class SwarmCommand implements Callable<Integer> {
             return last == null ? 0 : exitCode(out, rules, last);
         }
         HeadlessRun.Plan plan = new HeadlessRun.Plan(runSpec, request, settingsFor.apply(request), outputs);
+        warmGenerator(out, userCount, pacer != null); // after every check of the command line: bad input fails at once
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
@@ -328,8 +328,28 @@ public final class SwarmCommand implements Callable<Integer> {
         return exitCode(out, rules, last);
     }
 
+    /** Every output file can be written, or the command stops now, naming the flag and the path. */
+    private void checkOutputs() {
+        CommandLine cmd = spec.commandLine();
+        if (csvPrefix != null) {
+            Cli.checkWritable(cmd, "--csv", Path.of(csvPrefix + "_stats.csv"));
+        }
+        if (hdrLog != null) {
+            Cli.checkWritable(cmd, "--hdr-log", hdrLog);
+        }
+        if (jsonFile != null) {
+            Cli.checkWritable(cmd, "--json", jsonFile);
+        }
+        if (htmlFile != null) {
+            Cli.checkWritable(cmd, "--html", htmlFile);
+        }
+    }
+
     /** Runs the generator's own path before the first arrival, so the run does not measure its cold start. */
     private void warmGenerator(PrintWriter out, int users, boolean openModel) throws InterruptedException {
+        if (noGeneratorWarmup) {
+            return;
+        }
         GeneratorWarmup.Result w = GeneratorWarmup.run(users, threads, openModel, 10_000, Duration.ofSeconds(1));
         out.printf(Locale.ROOT, "Generator warm-up: %,d requests to itself in %.1f s (none to the target)%n", w.requests(),
                 w.took().toMillis() / 1000.0);

@@ -393,6 +393,20 @@ class SwarmEndToEndTest {
     }
 
     @Test
+    void outputFilesThatCannotBeWrittenAreRefusedBeforeTheRun(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "");
+        for (String flag : new String[] {"--json", "--html", "--hdr-log", "--csv"}) {
+            Run r = swarm(fast.url() + "/healthz", "-c", "2", "-d", "1s", flag, file.resolve("out").toString());
+            assertThat(r.code()).as(flag + ": " + r.err()).isEqualTo(2);
+            assertThat(r.err()).contains(flag, file.toString(), "is a file").doesNotContain("Exception");
+            assertThat(r.out()).as("nothing ran").doesNotContain("Requests/sec", "Generator warm-up");
+        }
+        Run isDir = swarm(fast.url() + "/healthz", "-c", "2", "-d", "1s", "--json", dir.toString());
+        assertThat(isDir.code()).isEqualTo(2);
+        assertThat(isDir.err()).contains("--json " + dir + ": is a directory");
+    }
+
+    @Test
     void webUiFlagsThatCannotWorkAreRefused() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Run busy = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "--web-port", String.valueOf(taken.getLocalPort()));
