@@ -4,17 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.stampede.common.testing.RawHttp;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,67 +17,6 @@ import org.junit.jupiter.api.Test;
  * a reset rather than a FIN.
  */
 class UpstreamKeepaliveTest {
-    /** A backend that counts its connections and notes when each one was closed by the proxy. */
-    static final class CountingBackend implements AutoCloseable {
-        final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        final List<Long> accepted = new CopyOnWriteArrayList<>();
-        final List<Long> closed = new CopyOnWriteArrayList<>();
-        /** How each close came: "reset" or "fin". */
-        final List<String> how = new CopyOnWriteArrayList<>();
-        /** Responses wait for this, so several requests can hold connections at once. */
-        volatile CountDownLatch release = new CountDownLatch(0);
-
-        CountingBackend() throws IOException {
-            Thread t = new Thread(this::accept, "counting-backend");
-            t.setDaemon(true);
-            t.start();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket s = server.accept();
-                    accepted.add(System.nanoTime());
-                    Thread t = new Thread(() -> serve(s), "counting-backend-conn");
-                    t.setDaemon(true);
-                    t.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private void serve(Socket s) {
-            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                StringBuilder head = new StringBuilder();
-                int b;
-                while ((b = in.read()) >= 0) {
-                    head.append((char) b);
-                    if (head.toString().endsWith("\r\n\r\n")) {
-                        head.setLength(0);
-                        release.await(10, TimeUnit.SECONDS);
-                        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-                        out.flush();
-                    }
-                }
-                how.add("fin");
-                closed.add(System.nanoTime());
-            } catch (IOException | InterruptedException e) {
-                how.add(e instanceof java.net.SocketException && String.valueOf(e.getMessage()).contains("reset") ? "reset" : "error");
-                closed.add(System.nanoTime());
-            }
-        }
-
-        String address() {
-            return "127.0.0.1:" + server.getLocalPort();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-        }
-    }
-
     private CountingBackend backend;
     private TestProxy proxy;
 
