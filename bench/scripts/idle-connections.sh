@@ -36,25 +36,7 @@ http { access_log off; $(temps proxy) keepalive_timeout 300s;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
 nginx_master=${pids[-1]}
-cat > "$work/haproxy.cfg" <<CFG
-global
-  maxconn 9200
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 300s
-  timeout server 30s
-  timeout http-keep-alive 300s
-  http-reuse always
-frontend f
-  bind 127.0.0.1:$haproxy_port
-  default_backend b
-backend b
-  server s1 127.0.0.1:$backend_port pool-max-conn 64
-CFG
-haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
-pids+=($!)
-haproxy_pid=${pids[-1]}
+start_haproxy "$haproxy_port" "$backend_port" 64 9200 300s
 cat > "$work/ours.yaml" <<YAML
 listen: 127.0.0.1:$ours_port
 keepalive_timeout: 300s

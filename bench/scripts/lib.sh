@@ -31,3 +31,30 @@ start_nginx() {
 }
 # nginx's temporary paths inside $work/$1, for an http block.
 temps() { for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1/tmp;"; done; }
+
+# Starts HAProxy in front of 127.0.0.1:$2, listening on 127.0.0.1:$1, with http-reuse always and a
+# pool of $3 idle server connections; $4 is maxconn (keep it under this machine's 20,000-file
+# limit: HAProxy wants two descriptors a connection), $5 the client and keep-alive timeout.
+# Its pid joins $pids and is left in $haproxy_pid.
+start_haproxy() {
+  cat > "$work/haproxy.cfg" <<CFG
+global
+  maxconn $4
+  nbthread $(nproc)
+defaults
+  mode http
+  timeout connect 5s
+  timeout client $5
+  timeout server 30s
+  timeout http-keep-alive $5
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$1
+  default_backend b
+backend b
+  server s1 127.0.0.1:$2 pool-max-conn $3
+CFG
+  haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
+  pids+=($!)
+  haproxy_pid=$!
+}

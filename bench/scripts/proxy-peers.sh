@@ -57,26 +57,7 @@ http { access_log off; $(temps proxy)
 CONF
 nginx_master=${pids[-1]}
 
-cat > "$work/haproxy.cfg" <<CFG
-global
-  maxconn 8000
-  nbthread $(nproc)
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  timeout http-keep-alive 30s
-  http-reuse always
-frontend f
-  bind 127.0.0.1:$haproxy_port
-  default_backend b
-backend b
-  server s1 127.0.0.1:$backend_port pool-max-conn $keepalive
-CFG
-haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
-pids+=($!)
-haproxy_pid=${pids[-1]}
+start_haproxy "$haproxy_port" "$backend_port" "$keepalive" 8000 30s
 
 cat > "$work/ours.yaml" <<YAML
 listen: 127.0.0.1:$ours_port
