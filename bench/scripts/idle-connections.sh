@@ -7,6 +7,7 @@
 # their own, the growth of their resident memory. Prints bytes per connection for each.
 #
 #   bench/scripts/idle-connections.sh [N]        (default 10000; HAProxy gets at most 9000, see below)
+#   Use thousands: with a few hundred, the JVM's own heap churn between the two readings hides the cost.
 #
 # Needs nginx, haproxy and python3. The client and every proxy stay under this machine's
 # 20,000-file limit: HAProxy wants two descriptors a connection, so it is measured with fewer.
