@@ -13,10 +13,13 @@ import java.util.function.DoubleSupplier;
 public final class GeneratorHealth {
     /** Loop lag beyond this may distort latencies by as much. */
     public static final double SATURATED_LAG_MS = 50;
+    /** Late intervals in a row that make the generator the limit rather than a passing stall. */
+    static final int SUSTAINED = 2;
 
     private final DoubleSupplier intervalLagMs;
     private double maxLag;
-    private int laggingIntervals;
+    private int lateInARow;
+    private boolean saturated;
     private final OperatingSystemMXBean os =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private long lastGcMillis = gcMillis();
@@ -42,8 +45,11 @@ public final class GeneratorHealth {
         gcTotal += gcDelta;
         double lag = intervalLagMs.getAsDouble();
         maxLag = Math.max(maxLag, lag);
-        if (lag >= SATURATED_LAG_MS) {
-            laggingIntervals++;
+        lateInARow = lag >= SATURATED_LAG_MS ? lateInARow + 1 : 0;
+        // One late second is a stall (a GC, the JIT, another process on a shared machine); the
+        // generator is the limit only when it cannot catch up, second after second.
+        if (lateInARow >= SUSTAINED) {
+            saturated = true;
             return String.format(java.util.Locale.ROOT,
                     "WARNING: the generator is saturated: its event loops ran up to %.0f ms late (CPU %.0f%%, GC %d ms): "
                             + "latencies may include its own delay", lag, cpu * 100, gcDelta);
@@ -75,19 +81,17 @@ public final class GeneratorHealth {
         return gcTotal;
     }
 
-    /**
-     * Saturated when the loops ran late in more than one interval: a single late interval is the
-     * JVM warming up, repeated ones mean the generator could not keep its schedule.
-     */
+    /** Whether the loops were late {@link #SUSTAINED} intervals in a row at some point (the warning fired). */
     public boolean saturated() {
-        return laggingIntervals > 1;
+        return saturated;
     }
 
     /** Forgets what was seen so far (with the statistics' reset: start-up is not the load). */
     public void reset() {
         intervalLagMs.getAsDouble();
         maxLag = 0;
-        laggingIntervals = 0;
+        lateInARow = 0;
+        saturated = false;
         peakCpu = 0;
         cpuSum = 0;
         samples = 0;
