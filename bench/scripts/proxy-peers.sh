@@ -69,6 +69,7 @@ locations:
 upstreams:
   backend:
     keepalive: $keepalive
+    keepalive_requests: 1000000
     servers: ["127.0.0.1:$backend_port"]
 YAML
 "$root/stampede" proxy -c "$work/ours.yaml" > "$work/ours.log" 2>&1 &

@@ -478,8 +478,8 @@ final class Exchange {
         responseFramed = knownLength || HttpUtil.isTransferEncodingChunked(response) || !bodyAllowed;
         clientChunked = bodyAllowed && !knownLength && http11;
         keepAlive = client.keepAliveAfter(head, bodyComplete) && (knownLength || clientChunked || !bodyAllowed);
-        ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
         conn.keepAliveAllowed = Heads.upstreamKeepsAlive(response);
+        ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
         enter(Phase.RELAYING, settings.readTimeout());
         // The body may come in a later read (a server that flushes its head first).
         conn.channel.read();

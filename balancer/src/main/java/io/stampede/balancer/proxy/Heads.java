@@ -1,7 +1,6 @@
 package io.stampede.balancer.proxy;
 
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -98,24 +97,23 @@ final class Heads {
     }
 
     /**
-     * The head sent to the client.
+     * The head sent to the client: the upstream's own head, edited in place (nothing reads the
+     * upstream's hop-by-hop headers after this, and a copy per response is garbage per response).
+     * Call {@link #upstreamKeepsAlive} before, since this removes the upstream's Connection header.
      *
      * @param chunked frame the body with chunked encoding (an HTTP/1.1 client, no known length)
      */
     static HttpResponse clientResponse(HttpResponse upstream, HttpVersion version, boolean keepAlive, boolean chunked) {
-        HttpResponse out = new DefaultHttpResponse(version, upstream.status(), COPY);
-        HttpHeaders h = out.headers();
-        List<String> named = connectionTokens(upstream.headers());
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = upstream.headers().iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> e = it.next();
-            if (!hopByHop(e.getKey()) && !nominated(named, e.getKey())) {
-                h.add(e.getKey(), e.getValue());
+        HttpHeaders h = upstream.headers();
+        for (String name : connectionTokens(h)) {
+            h.remove(name);
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            if (name != HttpHeaderNames.CONTENT_LENGTH) {
+                h.remove(name);
             }
         }
-        String length = upstream.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-        if (length != null) {
-            h.set(HttpHeaderNames.CONTENT_LENGTH, length);
-        } else if (chunked) {
+        if (chunked && !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         if (!keepAlive) {
@@ -123,7 +121,8 @@ final class Heads {
         } else if (version.equals(HttpVersion.HTTP_1_0)) {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        return out;
+        upstream.setProtocolVersion(version);
+        return upstream;
     }
 
     /** Whether the upstream let the connection be reused after this response. */
@@ -162,11 +161,15 @@ final class Heads {
 
     /** Headers a Connection header nominates for removal (never Host or the framing headers). */
     private static List<String> connectionTokens(HttpHeaders headers) {
-        if (!headers.contains(HttpHeaderNames.CONNECTION)) {
-            return List.of();
-        }
-        List<String> out = new ArrayList<>(2);
-        for (String v : headers.getAll(HttpHeaderNames.CONNECTION)) {
+        List<String> out = List.of();
+        for (Iterator<String> values = headers.valueStringIterator(HttpHeaderNames.CONNECTION); values.hasNext(); ) {
+            String v = values.next();
+            if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(v) || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(v)) {
+                continue; // the usual value names only a hop-by-hop header, removed anyway
+            }
+            if (out.isEmpty()) {
+                out = new ArrayList<>(2);
+            }
             for (String token : v.split(",")) {
                 String t = token.trim().toLowerCase(Locale.ROOT);
                 if (!t.isEmpty() && !t.equals("host") && !t.equals("content-length") && !t.equals("transfer-encoding")) {
