@@ -4,6 +4,8 @@ import io.stampede.common.wire.ReadyLine;
 import io.stampede.balancer.config.ConfigLoader;
 import io.stampede.balancer.config.LocationConfig;
 import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.balancer.tls.ServerTls;
+import io.stampede.common.tls.TlsEngine;
 import io.stampede.balancer.config.UpstreamConfig;
 import io.stampede.balancer.proxy.ProxyServer;
 import io.stampede.common.DurationConverter;
@@ -13,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,6 +69,17 @@ public final class ProxyCommand implements Callable<Integer> {
             }
             return 1;
         }
+        if (cfg.ssl().isPresent()) {
+            try {
+                ServerTls.build(cfg.ssl().get()); // the TLS library's own checks (cipher strings), before anything listens
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                err.println("stampede proxy: " + config + ": " + e.getMessage());
+                if (test) {
+                    err.println("stampede proxy: configuration file " + config + " test failed");
+                }
+                return 1;
+            }
+        }
         if (test) {
             out.println("stampede proxy: the configuration file " + config + " syntax is ok");
             out.println("stampede proxy: configuration file " + config + " test is successful");
@@ -79,9 +93,15 @@ public final class ProxyCommand implements Callable<Integer> {
             server.close();
             return 1;
         }
-        for (var address : server.addresses()) {
-            out.println("stampede proxy listening on http://" + address.getHostString() + ":" + address.getPort()
+        List<String> urls = new java.util.ArrayList<>();
+        for (int i = 0; i < server.addresses().size(); i++) {
+            var address = server.addresses().get(i);
+            urls.add((cfg.listen().get(i).ssl() ? "https://" : "http://") + address.getHostString() + ":" + address.getPort());
+            out.println("stampede proxy listening on " + urls.get(i)
                     + " (" + Transport.name() + ", " + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
+        }
+        if (cfg.ssl().isPresent()) {
+            out.println("  " + TlsEngine.describe());
         }
         server.adminAddress().ifPresent(a -> out.println("stampede proxy admin on http://" + a.getHostString() + ":"
                 + a.getPort() + "/status"));
@@ -93,7 +113,7 @@ public final class ProxyCommand implements Callable<Integer> {
         }
         out.flush();
         ReadyLine.of("proxy", "listening",
-                server.addresses().stream().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).toList(),
+                urls,
                 server.adminAddress().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).orElse(null)).announce(out);
         CountDownLatch stopped = new CountDownLatch(1);
         Runnable stop = () -> {

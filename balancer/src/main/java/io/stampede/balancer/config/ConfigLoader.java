@@ -32,11 +32,11 @@ public final class ConfigLoader {
     private static final Set<String> PROXY_KEYS = Set.of("proxy_next_upstream", "proxy_next_upstream_tries",
             "proxy_next_upstream_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout",
             "proxy_set_header", "proxy_forwarded_headers", "proxy_buffer_size");
-    private static final Set<String> TOP_KEYS = union(PROXY_KEYS, Set.of("listen", "admin", "worker_processes",
+    private static final Set<String> TOP_KEYS = union(PROXY_KEYS, union(Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match"));
+            "locations", "upstreams", "match"), SslDirectives.KEYS));
     private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
@@ -60,14 +60,16 @@ public final class ConfigLoader {
     private static ProxyConfig build(YamlNode root) {
         Map<String, YamlNode> top = root.map(TOP_KEYS);
 
-        List<InetSocketAddress> listen = new ArrayList<>();
+        List<Listener> listen = new ArrayList<>();
         if (top.containsKey("listen")) {
             for (YamlNode n : top.get("listen").oneOrMany()) {
-                listen.add(listenAddress(n));
+                listen.add(listener(n));
             }
         } else {
-            listen.add(new InetSocketAddress("127.0.0.1", 8080));
+            listen.add(new Listener(new InetSocketAddress("127.0.0.1", 8080), false));
         }
+        Path base = root.file() == null ? null : Path.of(root.file()).toAbsolutePath().getParent();
+        SslSettings ssl = SslDirectives.read(top, top.get("listen"), listen.stream().anyMatch(Listener::ssl), base);
         Optional<InetSocketAddress> admin = Optional.empty();
         if (top.containsKey("admin")) {
             Map<String, YamlNode> a = top.get("admin").map(Set.of("listen"));
@@ -131,7 +133,7 @@ public final class ConfigLoader {
             }
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
-                List.copyOf(locations), Map.copyOf(upstreams));
+                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl));
     }
 
     private static StickyConfig sticky(YamlNode node) {
@@ -331,6 +333,25 @@ public final class ConfigLoader {
                 duration(m.get("proxy_read_timeout"), inherited.readTimeout(), false),
                 duration(m.get("proxy_send_timeout"), inherited.sendTimeout(), false),
                 headers, forwarded, (int) buffer);
+    }
+
+    /** {@code ADDRESS:PORT [ssl]}, as nginx's listen directive. */
+    private static Listener listener(YamlNode n) {
+        String[] words = n.text().trim().split("\\s+");
+        boolean ssl = false;
+        for (int i = 1; i < words.length; i++) {
+            switch (words[i]) {
+                case "ssl" -> ssl = true;
+                case "http2" -> throw n.error("'http2': HTTP/2 is not available yet; listen with ssl alone (HTTP/1.1 over TLS)");
+                default -> throw n.error("unknown listen parameter '" + words[i] + "' (expected ssl)");
+            }
+        }
+        try {
+            Addresses.HostPort hp = Addresses.split(words[0], 80, true);
+            return new Listener(Addresses.resolve(hp).get(0), ssl);
+        } catch (IllegalArgumentException | UnknownHostException e) {
+            throw n.invalid("ADDRESS:PORT [ssl], PORT or [IPv6]:PORT, e.g. 127.0.0.1:8443 ssl");
+        }
     }
 
     private static InetSocketAddress listenAddress(YamlNode n) {

@@ -37,6 +37,11 @@ public final class ProxyLog {
         limited("client|" + why, client == null ? why : why + ", client: " + client);
     }
 
+    /** A client's doing that nginx logs at info level only (a failed TLS handshake: scanners, old clients). */
+    public void clientInfo(String why, String client) {
+        limited("client-info|" + why.substring(0, Math.min(why.length(), 40)), why + ", client: " + client, false);
+    }
+
     /**
      * An exception that closed a connection. I/O errors (resets, broken pipes) are ordinary on the
      * internet and are logged by kind; anything else (out of direct memory, a bug) names its class.

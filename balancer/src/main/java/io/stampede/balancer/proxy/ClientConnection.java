@@ -1,6 +1,10 @@
 package io.stampede.balancer.proxy;
 
 import io.stampede.balancer.log.AccessRecord;
+import io.stampede.balancer.tls.ServerTls;
+import io.stampede.balancer.tls.TlsFacts;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -48,10 +52,30 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     BodyPace pace;
     private ScheduledFuture<?> sendTimer;
 
-    ClientConnection(ProxyRuntime runtime, ProxyServer server) {
+    /** The listener's TLS, or null for cleartext. */
+    private final ServerTls serverTls;
+    /** What this connection's handshake settled; null until it completes (and for cleartext). */
+    TlsFacts tls;
+
+    ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls) {
         this.runtime = runtime;
         this.server = server;
         this.limits = runtime.config().client();
+        this.serverTls = serverTls;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done) {
+            if (done.isSuccess()) {
+                tls = serverTls.facts(ctx.pipeline().get(SslHandler.class));
+            } else {
+                // The handler closes the connection; nginx logs this at info level only.
+                runtime.log().clientInfo("SSL handshake failed: " + done.cause().getMessage(),
+                        ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress());
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     /** Sits in front of the decoder and tells the connection that bytes of a head arrived. */
@@ -179,6 +203,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean headOnly = request.method().equals(HttpMethod.HEAD);
+        String certificateRefusal = tls == null ? null : tls.refusal();
+        if (certificateRefusal != null) {
+            ReferenceCountUtil.release(request);
+            runtime.log().clientError("client SSL certificate verify error: " + tls.clientVerify(), record.remoteAddr);
+            refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
+            return;
+        }
         if (runtime.logsAccess()) {
             record.requestLine = request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
             record.referer = request.headers().get(HttpHeaderNames.REFERER);
@@ -218,11 +249,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Answers a request the proxy refused itself, then closes: nothing after it is read. */
     private void refuse(AccessRecord record, int status, HttpVersion version, boolean headOnly) {
+        refuse(record, status, version, headOnly, null);
+    }
+
+    /** @param detail nginx's second line on a 400 page (a client-certificate refusal), or null */
+    private void refuse(AccessRecord record, int status, HttpVersion version, boolean headOnly, String detail) {
         record.status = status;
         runtime.access(record);
         closing = true;
         releaseBacklog();
-        closeAfter(ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), version, status, false, headOnly)));
+        closeAfter(ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), version, status, false, headOnly, detail)));
     }
 
     /** The exchange's request is refused (413): answer, and close without reading further. */

@@ -21,10 +21,21 @@ final class ErrorPages {
      */
     static FullHttpResponse page(ByteBufAllocator alloc, HttpVersion version, int status, boolean keepAlive,
                                  boolean headOnly) {
+        return page(alloc, version, status, keepAlive, headOnly, null);
+    }
+
+    /**
+     * @param detail what the page says under its heading, and in its title (nginx's pages for a
+     *     missing or bad client certificate: "400 No required SSL certificate was sent"), or null
+     */
+    static FullHttpResponse page(ByteBufAllocator alloc, HttpVersion version, int status, boolean keepAlive,
+                                 boolean headOnly, String detail) {
         HttpResponseStatus s = HttpResponseStatus.valueOf(status);
-        String title = status + " " + reason(status, s);
-        String html = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title
-                + "</h1></center>\r\n<hr><center>stampede</center>\r\n</body>\r\n</html>\r\n";
+        String heading = status + " " + reason(status, s);
+        String title = detail == null ? heading : status + " " + detail;
+        String html = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + heading
+                + "</h1></center>\r\n" + (detail == null ? "" : "<center>" + detail + "</center>\r\n")
+                + "<hr><center>stampede</center>\r\n</body>\r\n</html>\r\n";
         ByteBuf body = headOnly ? Unpooled.EMPTY_BUFFER : alloc.buffer(html.length());
         if (!headOnly) {
             body.writeCharSequence(html, StandardCharsets.ISO_8859_1);

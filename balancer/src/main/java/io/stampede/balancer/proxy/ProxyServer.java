@@ -14,7 +14,9 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.stampede.balancer.admin.AdminServer;
 import io.stampede.balancer.admin.ProxyMetrics;
+import io.stampede.balancer.config.Listener;
 import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.balancer.tls.ServerTls;
 import io.stampede.balancer.log.AccessLog;
 import io.stampede.balancer.config.directive.HealthCheckConfig;
 import io.stampede.balancer.health.HealthChecks;
@@ -47,6 +49,8 @@ public final class ProxyServer implements AutoCloseable {
     private InetSocketAddress adminAddress;
     private volatile boolean stopping;
     private final HealthChecks healthChecks;
+    /** TLS for the listeners marked ssl; null when none is. */
+    private final ServerTls tls;
 
     /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
     public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, RandomGenerator random) throws IOException {
@@ -73,6 +77,7 @@ public final class ProxyServer implements AutoCloseable {
         });
         this.healthChecks = new HealthChecks(checks, random, runtime.log()::warn);
         this.admin = new AdminServer(this::groups, runtime.metrics());
+        this.tls = config.ssl().map(ServerTls::build).orElse(null);
     }
 
     /** The usual clock (integer seconds, as nginx's) and randomness. */
@@ -82,7 +87,8 @@ public final class ProxyServer implements AutoCloseable {
 
     public void start() throws InterruptedException {
         healthChecks.start(group);
-        for (InetSocketAddress address : runtime.config().listen()) {
+        for (Listener listener : runtime.config().listen()) {
+            ServerTls listenerTls = listener.ssl() ? tls : null;
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channel(Transport.serverChannel())
@@ -97,7 +103,11 @@ public final class ProxyServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             clients.add(ch);
-                            ClientConnection connection = new ClientConnection(runtime, ProxyServer.this);
+                            ClientConnection connection = new ClientConnection(runtime, ProxyServer.this, listenerTls);
+                            if (listenerTls != null) {
+                                // The handshake shares the client header timeout, as in nginx.
+                                ch.pipeline().addLast(listenerTls.newHandler(ch.alloc(), runtime.config().client().headerTimeout()));
+                            }
                             ch.pipeline().addLast(new ClientConnection.RawActivity(connection),
                                     new RequestDecoder(runtime.config().client().headerBuffers(),
                                             runtime.config().client().headerBufferSize()),
@@ -105,7 +115,7 @@ public final class ProxyServer implements AutoCloseable {
                                     connection);
                         }
                     });
-            listeners.add(b.bind(address).sync().channel());
+            listeners.add(b.bind(listener.address()).sync().channel());
         }
         if (runtime.config().admin().isPresent()) {
             adminAddress = admin.start(runtime.config().admin().get());

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import io.stampede.balancer.tls.TlsFacts;
 import io.stampede.balancer.vars.Variables;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -20,6 +21,7 @@ final class RequestVariables implements Variables {
     private final InetSocketAddress remote;
     private final InetSocketAddress local;
     private final String proxyHost;
+    private final TlsFacts tls;
     private Map<String, List<String>> args;
 
     /**
@@ -28,7 +30,7 @@ final class RequestVariables implements Variables {
      * @param host the effective host (absolute-form authority wins)
      */
     RequestVariables(HttpRequest request, String uri, String path, String host, InetSocketAddress remote,
-                     InetSocketAddress local, String proxyHost) {
+                     InetSocketAddress local, String proxyHost, TlsFacts tls) {
         this.request = request;
         this.uri = uri;
         this.path = path;
@@ -36,6 +38,7 @@ final class RequestVariables implements Variables {
         this.remote = remote;
         this.local = local;
         this.proxyHost = proxyHost;
+        this.tls = tls;
     }
 
     @Override
@@ -63,7 +66,9 @@ final class RequestVariables implements Variables {
                 return hostOnly.toLowerCase(java.util.Locale.ROOT);
             }
             case "scheme":
-                return "http";
+                return tls == null ? "http" : "https";
+            case "https":
+                return tls == null ? "" : "on";
             case "request_method":
                 return request.method().name();
             case "server_port":
@@ -91,6 +96,9 @@ final class RequestVariables implements Variables {
                 return Long.toHexString(System.nanoTime() ^ remote.getPort());
             default:
                 break;
+        }
+        if (name.startsWith("ssl_")) {
+            return tls == null ? "" : tls.variable(name);
         }
         if (name.startsWith("http_")) {
             String header = name.substring(5).replace('_', '-');

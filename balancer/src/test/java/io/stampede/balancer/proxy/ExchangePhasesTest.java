@@ -69,7 +69,7 @@ class ExchangePhasesTest {
             upstreams.add(u);
             return u;
         });
-        connection = new ClientConnection(runtime, server);
+        connection = new ClientConnection(runtime, server, null);
         client = new Client(new RequestDecoder(4, 8192), new HttpResponseEncoder(), connection);
     }
 

@@ -1,0 +1,41 @@
+package io.stampede.balancer.config;
+
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code ssl_*} directives of the listeners marked {@code ssl}, already read: certificates and
+ * keys are loaded (and matched) when the configuration is, so a bad file stops the start, not the
+ * first handshake.
+ *
+ * @param certificates one entry per {@code ssl_certificate} / {@code ssl_certificate_key} pair
+ *        (an RSA and an ECDSA one may be given; the handshake picks what the client supports)
+ * @param protocols {@code ssl_protocols}, in the JDK's spelling (TLSv1.2, TLSv1.3)
+ * @param ciphers {@code ssl_ciphers}, an OpenSSL cipher string (TLS 1.2 and below)
+ * @param sessionCacheSize sessions kept for resumption by session id; 0 = none
+ * @param clientCas {@code ssl_client_certificate}: the CAs client certificates are checked against
+ * @param verifyDepth {@code ssl_verify_depth}: intermediates allowed between the client and a CA
+ */
+public record SslSettings(List<CertifiedKey> certificates, List<String> protocols, String ciphers,
+                          boolean preferServerCiphers, long sessionCacheSize, Duration sessionTimeout,
+                          boolean sessionTickets, List<X509Certificate> clientCas, VerifyClient verifyClient,
+                          int verifyDepth) {
+
+    /** nginx's default {@code ssl_ciphers}. */
+    public static final String DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
+
+    /** A certificate chain (the server's own first) and its private key. */
+    public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source) {}
+
+    /** {@code ssl_verify_client}. */
+    public enum VerifyClient {
+        OFF, ON, OPTIONAL, OPTIONAL_NO_CA;
+
+        /** Whether the handshake asks the client for a certificate. */
+        public boolean asks() {
+            return this != OFF;
+        }
+    }
+}

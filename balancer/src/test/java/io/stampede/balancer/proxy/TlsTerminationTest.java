@@ -1,0 +1,211 @@
+package io.stampede.balancer.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.stampede.balancer.config.ConfigLoader;
+import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.common.tls.Certificates;
+import io.stampede.common.yaml.ConfigException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS at the proxy's listener, through real handshakes on loopback: the JDK's client trusting
+ * only the test CA, requests relayed with $scheme https, the ssl_* variables, protocols refused,
+ * and nginx's answers to missing and untrusted client certificates.
+ */
+class TlsTerminationTest {
+    @TempDir
+    Path dir;
+    private TestBackends backends;
+    private ProxyServer server;
+    private Certificates.Issued ca;
+    private Path caFile;
+
+    @BeforeEach
+    void certificates() throws Exception {
+        ca = Certificates.authority("Stampede Test CA");
+        caFile = dir.resolve("ca.crt");
+        Files.writeString(caFile, Certificates.pem(ca.certificate()));
+        Certificates.signed(ca, "localhost", List.of("localhost", "127.0.0.1"), "EC", Duration.ofDays(2))
+                .write(dir.resolve("ec.crt"), dir.resolve("ec.key"));
+        Certificates.signed(ca, "localhost", List.of("localhost", "127.0.0.1"), "RSA", Duration.ofDays(2))
+                .write(dir.resolve("rsa.crt"), dir.resolve("rsa.key"));
+        backends = new TestBackends("a");
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        backends.close();
+    }
+
+    private ProxyConfig config(String extra) {
+        String yaml = "listen: 127.0.0.1:0 ssl\n"
+                + "ssl_certificate: " + dir.resolve("ec.crt") + "\n"
+                + "ssl_certificate_key: " + dir.resolve("ec.key") + "\n"
+                + extra
+                + "locations:\n  /:\n    proxy_pass: http://pool\n"
+                + "    proxy_set_header: {X-TLS: \"$ssl_protocol/$ssl_cipher/$ssl_server_name/$https\", "
+                + "X-Client-Verify: $ssl_client_verify, X-Client-DN: $ssl_client_s_dn}\n"
+                + "upstreams:\n  pool:\n    servers: [\"" + backends.address("a") + "\"]\n";
+        return ConfigLoader.parse(dir.resolve("proxy.yaml").toString(), new StringReader(yaml));
+    }
+
+    private int start(String extra) throws Exception {
+        AtomicLong seconds = new AtomicLong(1_000);
+        SplittableRandom random = new SplittableRandom(1);
+        server = new ProxyServer(config(extra), seconds::get, random::nextLong);
+        server.start();
+        return server.addresses().get(0).getPort();
+    }
+
+    private SSLContext clientContext(Certificates.Issued clientCert, String... protocols) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca.certificate());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.KeyManager[] keyManagers = null;
+        if (clientCert != null) {
+            // Offers its certificate whatever CAs the server names, as a misconfigured or hostile client would.
+            keyManagers = new javax.net.ssl.KeyManager[] {new javax.net.ssl.X509ExtendedKeyManager() {
+                @Override public String[] getClientAliases(String t, java.security.Principal[] i) { return new String[] {"me"}; }
+                @Override public String chooseClientAlias(String[] t, java.security.Principal[] i, java.net.Socket s) { return "me"; }
+                @Override public String[] getServerAliases(String t, java.security.Principal[] i) { return null; }
+                @Override public String chooseServerAlias(String t, java.security.Principal[] i, java.net.Socket s) { return null; }
+                @Override public X509Certificate[] getCertificateChain(String a) { return new X509Certificate[] {clientCert.certificate()}; }
+                @Override public java.security.PrivateKey getPrivateKey(String a) { return clientCert.key(); }
+            }};
+        }
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(keyManagers, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    /** One request over a fresh TLS connection; returns the raw response. */
+    private String exchange(int port, SSLContext ctx, String protocol, String sni) throws Exception {
+        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            SSLParameters p = s.getSSLParameters();
+            if (protocol != null) {
+                p.setProtocols(new String[] {protocol});
+            }
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new SNIHostName(sni)));
+            s.setSSLParameters(p);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /hello HTTP/1.1\r\nHost: " + sni + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void relaysOverTlsWithTheSchemeAndVariablesOfTheHandshake() throws Exception {
+        int port = start("");
+        String tls13 = exchange(port, clientContext(null), "TLSv1.3", "localhost");
+        assertThat(tls13).startsWith("HTTP/1.1 200");
+        TestBackends.Seen seen = backends.drainSeen().get(0);
+        assertThat(seen.header("X-Forwarded-Proto")).isEqualTo("https");
+        assertThat(seen.header("X-TLS")).matches("TLSv1\\.3/TLS_(AES|CHACHA20)\\w+/localhost/on");
+        assertThat(seen.header("X-Client-Verify")).isEqualTo("NONE");
+
+        String tls12 = exchange(port, clientContext(null), "TLSv1.2", "localhost");
+        assertThat(tls12).startsWith("HTTP/1.1 200");
+        // OpenSSL's names for TLS 1.2 suites, as nginx reports them (ECDHE-ECDSA-..., ECDHE-RSA-...).
+        assertThat(backends.drainSeen().get(0).header("X-TLS")).matches("TLSv1\\.2/ECDHE-(ECDSA|RSA)-[A-Z0-9-]+/localhost/on");
+    }
+
+    @Test
+    void oneCertificatePairForNow() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader(
+                "listen: 127.0.0.1:0 ssl\nssl_certificate: [" + dir.resolve("ec.crt") + ", " + dir.resolve("rsa.crt")
+                        + "]\nssl_certificate_key: [" + dir.resolve("ec.key") + ", " + dir.resolve("rsa.key")
+                        + "]\nlocations: {/: {proxy_pass: http://p}}\nupstreams: {p: {servers: [\"127.0.0.1:1\"]}}\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("p.yaml:2").hasMessageContaining("one certificate");
+    }
+
+    @Test
+    void refusesProtocolsThatAreNotListed() throws Exception {
+        int port = start("ssl_protocols: TLSv1.3\n");
+        assertThatThrownBy(() -> exchange(port, clientContext(null), "TLSv1.2", "localhost"))
+                .isInstanceOfAny(SSLHandshakeException.class, java.net.SocketException.class);
+        assertThat(exchange(port, clientContext(null), "TLSv1.3", "localhost")).startsWith("HTTP/1.1 200");
+    }
+
+    @Test
+    void clientCertificatesAreJudgedAsNginxDoes() throws Exception {
+        int port = start("ssl_client_certificate: " + caFile + "\nssl_verify_client: on\n");
+        String none = exchange(port, clientContext(null), null, "localhost");
+        assertThat(none).startsWith("HTTP/1.1 400 Bad Request").contains("No required SSL certificate was sent");
+
+        Certificates.Issued stranger = Certificates.signed(Certificates.authority("Someone Else"), "mallory", List.of(),
+                "EC", Duration.ofDays(1));
+        String untrusted = exchange(port, clientContext(stranger), null, "localhost");
+        assertThat(untrusted).startsWith("HTTP/1.1 400 Bad Request").contains("The SSL certificate error");
+        assertThat(backends.drainSeen()).isEmpty();
+
+        Certificates.Issued alice = Certificates.signed(ca, "alice", List.of(), "EC", Duration.ofDays(1));
+        assertThat(exchange(port, clientContext(alice), null, "localhost")).startsWith("HTTP/1.1 200");
+        TestBackends.Seen seen = backends.drainSeen().get(0);
+        assertThat(seen.header("X-Client-Verify")).isEqualTo("SUCCESS");
+        assertThat(seen.header("X-Client-DN")).isEqualTo("CN=alice");
+    }
+
+    @Test
+    void optionalLetsAClientWithoutACertificateThrough() throws Exception {
+        int port = start("ssl_client_certificate: " + caFile + "\nssl_verify_client: optional\n");
+        assertThat(exchange(port, clientContext(null), null, "localhost")).startsWith("HTTP/1.1 200");
+        assertThat(backends.drainSeen().get(0).header("X-Client-Verify")).isEqualTo("NONE");
+    }
+
+    @Test
+    void badFilesAndValuesAreNamedAtLoad() throws Exception {
+        Files.writeString(dir.resolve("junk.crt"), "not a certificate\n");
+        assertThatThrownBy(() -> ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader(
+                "listen: 127.0.0.1:0 ssl\nssl_certificate: " + dir.resolve("junk.crt") + "\nssl_certificate_key: "
+                        + dir.resolve("ec.key") + "\nlocations: {/: {proxy_pass: http://p}}\nupstreams: {p: {servers: [\"127.0.0.1:1\"]}}\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("p.yaml:2").hasMessageContaining("junk.crt");
+        assertThatThrownBy(() -> ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader(
+                "listen: 127.0.0.1:0 ssl\nssl_certificate: " + dir.resolve("ec.crt") + "\nssl_certificate_key: "
+                        + dir.resolve("rsa.key") + "\nlocations: {/: {proxy_pass: http://p}}\nupstreams: {p: {servers: [\"127.0.0.1:1\"]}}\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("is not the key of");
+        assertThatThrownBy(() -> ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader(
+                "listen: 127.0.0.1:0 ssl\nlocations: {/: {proxy_pass: http://p}}\nupstreams: {p: {servers: [\"127.0.0.1:1\"]}}\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("ssl_certificate is missing");
+        assertThatThrownBy(() -> config("ssl_protocols: SSLv3 TLSv1.2\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'SSLv3' is broken");
+    }
+
+    @Test
+    void aCipherStringTheLibraryCannotUseIsRefusedBeforeListening() {
+        ProxyConfig c = config("ssl_ciphers: NO-SUCH-CIPHER\nssl_protocols: TLSv1.2\n");
+        assertThatThrownBy(() -> io.stampede.balancer.tls.ServerTls.build(c.ssl().orElseThrow()))
+                .hasMessageContaining("ssl_ciphers 'NO-SUCH-CIPHER'");
+    }
+}
