@@ -1,6 +1,9 @@
 package io.stampede.balancer.config;
 
+import io.netty.handler.ssl.SslProvider;
+import io.stampede.common.tls.CipherList;
 import io.stampede.common.tls.PemFiles;
+import io.stampede.common.tls.TlsEngine;
 import io.stampede.common.yaml.YamlNode;
 import java.nio.file.Path;
 import java.security.PrivateKey;
@@ -44,12 +47,6 @@ final class SslDirectives {
         }
         List<YamlNode> certList = certs.oneOrMany();
         List<YamlNode> keyList = keys.oneOrMany();
-        if (certList.size() > 1) {
-            // nginx takes an RSA and an ECDSA pair side by side; here the TLS library's key manager
-            // did not choose between them by the client's suites, so one pair is what works today.
-            throw certs.error("one certificate and key pair is supported for now (" + certList.size()
-                    + " given): keep the ECDSA pair, which every current client takes, or the RSA one for old clients");
-        }
         if (certList.size() != keyList.size()) {
             throw keys.error(certList.size() + " ssl_certificate files but " + keyList.size()
                     + " ssl_certificate_key files: each certificate needs its key, in the same order");
@@ -68,6 +65,14 @@ final class SslDirectives {
         String ciphers = top.containsKey("ssl_ciphers") ? top.get("ssl_ciphers").text().trim() : SslSettings.DEFAULT_CIPHERS;
         if (ciphers.isEmpty()) {
             throw top.get("ssl_ciphers").invalid("an OpenSSL cipher string, e.g. " + SslSettings.DEFAULT_CIPHERS);
+        }
+        if (top.containsKey("ssl_ciphers")) {
+            try {
+                // Asked of the TLS library now, so a string it cannot use is named with its line.
+                CipherList.forEngine(ciphers, SslSettings.DEFAULT_CIPHERS, TlsEngine.provider() == SslProvider.OPENSSL);
+            } catch (IllegalArgumentException e) {
+                throw top.get("ssl_ciphers").error("'" + ciphers + "': " + e.getMessage());
+            }
         }
         boolean prefer = flag(top, "ssl_prefer_server_ciphers", false);
         long cacheSize = sessionCache(top.get("ssl_session_cache"));

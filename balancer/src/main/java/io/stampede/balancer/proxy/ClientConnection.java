@@ -56,6 +56,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final ServerTls serverTls;
     /** What this connection's handshake settled; null until it completes (and for cleartext). */
     TlsFacts tls;
+    /** A client sent plain HTTP to a TLS listener: its request is answered with nginx's 400. */
+    private boolean plainOnTlsPort;
 
     ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls) {
         this.runtime = runtime;
@@ -64,14 +66,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         this.serverTls = serverTls;
     }
 
+    void plainHttpOnTlsPort() {
+        plainOnTlsPort = true;
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done) {
-            if (done.isSuccess()) {
+            if (plainOnTlsPort) {
+                // The TLS handler stepped aside for a plain HTTP request: no handshake to speak of.
+            } else if (done.isSuccess()) {
                 tls = serverTls.facts(ctx.pipeline().get(SslHandler.class));
             } else {
                 // The handler closes the connection; nginx logs this at info level only.
-                runtime.log().clientInfo("SSL handshake failed: " + done.cause().getMessage(),
+                runtime.log().clientInfo("SSL handshake failed: " + String.valueOf(done.cause()),
                         ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress().getHostAddress());
             }
         }
@@ -203,17 +211,21 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean headOnly = request.method().equals(HttpMethod.HEAD);
-        String certificateRefusal = tls == null ? null : tls.refusal();
-        if (certificateRefusal != null) {
-            ReferenceCountUtil.release(request);
-            runtime.log().clientError("client SSL certificate verify error: " + tls.clientVerify(), record.remoteAddr);
-            refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
-            return;
-        }
         if (runtime.logsAccess()) {
             record.requestLine = request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
             record.referer = request.headers().get(HttpHeaderNames.REFERER);
             record.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+        }
+        if (plainOnTlsPort) {
+            runtime.log().clientError("client sent plain HTTP request to HTTPS port", record.remoteAddr);
+            refuse(record, 400, request.protocolVersion(), headOnly, "The plain HTTP request was sent to HTTPS port");
+            return;
+        }
+        String certificateRefusal = tls == null ? null : tls.refusal();
+        if (certificateRefusal != null) {
+            runtime.log().clientError("client SSL certificate verify error: " + tls.clientVerify(), record.remoteAddr);
+            refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
+            return;
         }
         RequestGuard.Refusal refusal = RequestGuard.check(request);
         if (refusal != null) {

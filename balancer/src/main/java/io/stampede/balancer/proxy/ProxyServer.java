@@ -16,6 +16,7 @@ import io.stampede.balancer.admin.AdminServer;
 import io.stampede.balancer.admin.ProxyMetrics;
 import io.stampede.balancer.config.Listener;
 import io.stampede.balancer.config.ProxyConfig;
+import io.stampede.balancer.tls.PlainHttpDetector;
 import io.stampede.balancer.tls.ServerTls;
 import io.stampede.balancer.log.AccessLog;
 import io.stampede.balancer.config.directive.HealthCheckConfig;
@@ -106,7 +107,9 @@ public final class ProxyServer implements AutoCloseable {
                             ClientConnection connection = new ClientConnection(runtime, ProxyServer.this, listenerTls);
                             if (listenerTls != null) {
                                 // The handshake shares the client header timeout, as in nginx.
-                                ch.pipeline().addLast(listenerTls.newHandler(ch.alloc(), runtime.config().client().headerTimeout()));
+                                ch.pipeline().addLast(new PlainHttpDetector(connection::plainHttpOnTlsPort));
+                                ch.pipeline().addLast(ServerTls.HANDLER,
+                                        listenerTls.newHandler(ch.alloc(), runtime.config().client().headerTimeout()));
                             }
                             ch.pipeline().addLast(new ClientConnection.RawActivity(connection),
                                     new RequestDecoder(runtime.config().client().headerBuffers(),

@@ -1,6 +1,7 @@
 package io.stampede.balancer.tls;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
@@ -12,14 +13,12 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.internal.tcnative.SSL;
 import io.netty.internal.tcnative.SSLContext;
 import io.stampede.balancer.config.SslSettings;
+import io.stampede.common.tls.CipherList;
 import io.stampede.common.tls.TlsEngine;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 
@@ -30,14 +29,16 @@ import javax.net.ssl.SSLParameters;
  * or missing one with an HTTP 400 page, not with a failed handshake.
  */
 public final class ServerTls {
-    private static final char[] NO_PASSWORD = new char[0];
+    /** The pipeline name of the TLS handler (or of the handler that will choose it). */
+    public static final String HANDLER = "tls";
 
-    private final SslContext context;
+    /** One context per certificate pair: the ECDSA one first when there are two. */
+    private final List<SslContext> contexts;
     private final SslSettings settings;
     private final ClientCertificates clientCertificates;
 
-    private ServerTls(SslContext context, SslSettings settings, ClientCertificates clientCertificates) {
-        this.context = context;
+    private ServerTls(List<SslContext> contexts, SslSettings settings, ClientCertificates clientCertificates) {
+        this.contexts = contexts;
         this.settings = settings;
         this.clientCertificates = clientCertificates;
     }
@@ -45,28 +46,40 @@ public final class ServerTls {
     /** @throws IllegalArgumentException naming the directive whose value the TLS library refuses */
     public static ServerTls build(SslSettings s) {
         SslProvider provider = TlsEngine.provider();
-        SslContextBuilder b = SslContextBuilder.forServer(keyManagers(s)).sslProvider(provider)
+        ClientCertificates clients = s.verifyClient().asks()
+                ? new ClientCertificates(s.clientCas(), s.verifyClient(), s.verifyDepth()) : null;
+        List<SslSettings.CertifiedKey> pairs = new ArrayList<>(s.certificates());
+        pairs.sort(java.util.Comparator.comparing(k -> k.key().getAlgorithm().equals("EC") ? 0 : 1));
+        List<SslContext> contexts = new ArrayList<>();
+        for (SslSettings.CertifiedKey pair : pairs) {
+            contexts.add(context(s, pair, provider, clients));
+        }
+        return new ServerTls(List.copyOf(contexts), s, clients);
+    }
+
+    private static SslContext context(SslSettings s, SslSettings.CertifiedKey pair, SslProvider provider, ClientCertificates clients) {
+        SslContextBuilder b = SslContextBuilder.forServer(pair.key(), pair.chain().toArray(X509Certificate[]::new))
+                .sslProvider(provider)
                 .protocols(s.protocols())
                 .sessionTimeout(s.sessionTimeout().toSeconds());
         if (s.sessionCacheSize() > 0) {
             b.sessionCacheSize(s.sessionCacheSize());
         }
         b.ciphers(ciphers(s, provider), SupportedCipherSuiteFilter.INSTANCE);
-        ClientCertificates clients = null;
-        if (s.verifyClient().asks()) {
-            clients = new ClientCertificates(s.clientCas(), s.verifyClient(), s.verifyDepth());
+        if (clients != null) {
             b.clientAuth(ClientAuth.OPTIONAL).trustManager(clients.trustManager());
         }
         SslContext ctx;
         try {
             ctx = b.build();
         } catch (javax.net.ssl.SSLException | RuntimeException e) {
-            throw new IllegalArgumentException("the TLS library refused the ssl_* settings: " + e.getMessage(), e);
+            throw new IllegalArgumentException("the TLS library refused the ssl_* settings for " + pair.source() + ": "
+                    + e.getMessage(), e);
         }
         if (ctx instanceof ReferenceCountedOpenSslContext native_) {
             tune(native_, s);
         }
-        return new ServerTls(ctx, s, clients);
+        return ctx;
     }
 
     /**
@@ -105,54 +118,35 @@ public final class ServerTls {
     }
 
     private static List<String> ciphers(SslSettings s, SslProvider provider) {
-        if (provider == SslProvider.OPENSSL) {
-            List<String> out = new ArrayList<>();
-            try {
-                out.addAll(CipherList.expand(s.ciphers()));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("ssl_ciphers '" + s.ciphers() + "': " + e.getMessage(), e);
-            }
-            if (s.protocols().contains("TLSv1.3")) {
-                out.addAll(CipherList.TLS13);
-            }
-            return out;
-        }
-        if (s.ciphers().equals(SslSettings.DEFAULT_CIPHERS)) {
-            return null; // the JDK's own strong defaults
-        }
-        List<String> names = List.of(s.ciphers().split(":"));
-        for (String n : names) {
-            if (!n.startsWith("TLS_")) {
-                throw new IllegalArgumentException("ssl_ciphers '" + s.ciphers() + "': the JDK's TLS engine runs here (the "
-                        + "native library did not load), and it takes only a ':'-separated list of IANA suite names "
-                        + "(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ...), not an OpenSSL cipher string");
-            }
-        }
-        return names;
-    }
-
-    private static KeyManagerFactory keyManagers(SslSettings s) {
+        List<String> out;
         try {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            int i = 0;
-            for (SslSettings.CertifiedKey k : s.certificates()) {
-                ks.setKeyEntry("key" + i++, k.key(), NO_PASSWORD, k.chain().toArray(X509Certificate[]::new));
-            }
-            // NewSunX509 picks the entry whose key type the handshake can use (RSA or ECDSA).
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance("NewSunX509");
-            kmf.init(ks, NO_PASSWORD);
-            return kmf;
-        } catch (GeneralSecurityException | java.io.IOException e) {
-            throw new IllegalArgumentException("ssl_certificate: cannot use the certificates and keys: " + e.getMessage(), e);
+            out = CipherList.forEngine(s.ciphers(), SslSettings.DEFAULT_CIPHERS, provider == SslProvider.OPENSSL);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ssl_ciphers '" + s.ciphers() + "': " + e.getMessage(), e);
         }
+        if (out != null && provider == SslProvider.OPENSSL && s.protocols().contains("TLSv1.3")) {
+            out = new ArrayList<>(out);
+            out.addAll(CipherList.TLS13);
+        }
+        return out;
     }
 
-    /** A handler for one accepted connection; the handshake must end within {@code handshakeTimeout}. */
-    public SslHandler newHandler(ByteBufAllocator alloc, Duration handshakeTimeout) {
+    /**
+     * The handler for one accepted connection, to be added as {@link #HANDLER}: the TLS handler
+     * itself, or with two certificate pairs the {@link CertificateChooser} that puts the right one
+     * in its place. The handshake must end within {@code handshakeTimeout}.
+     */
+    public ChannelHandler newHandler(ByteBufAllocator alloc, Duration handshakeTimeout) {
+        if (contexts.size() == 1) {
+            return sslHandler(contexts.get(0), alloc, handshakeTimeout);
+        }
+        return new CertificateChooser(ecdsa -> sslHandler(contexts.get(ecdsa ? 0 : 1), alloc, handshakeTimeout));
+    }
+
+    private SslHandler sslHandler(SslContext context, ByteBufAllocator alloc, Duration handshakeTimeout) {
         SslHandler h = context.newHandler(alloc);
         h.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
-        if (settings.preferServerCiphers() && context.isServer() && !(context instanceof ReferenceCountedOpenSslContext)) {
+        if (settings.preferServerCiphers() && !(context instanceof ReferenceCountedOpenSslContext)) {
             SSLEngine engine = h.engine();
             SSLParameters p = engine.getSSLParameters();
             p.setUseCipherSuitesOrder(true);

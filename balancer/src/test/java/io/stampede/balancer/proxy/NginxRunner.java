@@ -52,6 +52,11 @@ final class NginxRunner implements AutoCloseable {
         return new NginxRunner(port -> upstreams + "\n  server {\n    listen 127.0.0.1:" + port + ";\n" + server + "\n  }\n");
     }
 
+    /** As {@link #withServer}, listening with {@code ssl}: the server body names its certificate. */
+    static NginxRunner withSslServer(String upstreams, String server) throws IOException {
+        return new NginxRunner(port -> upstreams + "\n  server {\n    listen 127.0.0.1:" + port + " ssl;\n" + server + "\n  }\n");
+    }
+
     private NginxRunner(java.util.function.IntFunction<String> http) throws IOException {
         this.dir = Files.createTempDirectory("stampede-nginx");
         Files.createDirectories(dir.resolve("tmp"));

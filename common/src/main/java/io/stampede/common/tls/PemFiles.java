@@ -28,8 +28,18 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 public final class PemFiles {
     private PemFiles() {}
 
+    private static void requireFile(Path file) {
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException(file + ": no such file");
+        }
+        if (!Files.isReadable(file) || Files.isDirectory(file)) {
+            throw new IllegalArgumentException(file + ": not a readable file");
+        }
+    }
+
     /** The certificates in a PEM file, in order (at least one). */
     public static List<X509Certificate> certificates(Path file) {
+        requireFile(file);
         try (InputStream in = Files.newInputStream(file)) {
             List<X509Certificate> out = new ArrayList<>();
             for (java.security.cert.Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
@@ -48,6 +58,7 @@ public final class PemFiles {
 
     /** The private key in a PEM file. */
     public static PrivateKey privateKey(Path file) {
+        requireFile(file);
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser pem = new PEMParser(r)) {
             JcaPEMKeyConverter convert = new JcaPEMKeyConverter();
             for (Object o = pem.readObject(); o != null; o = pem.readObject()) {
