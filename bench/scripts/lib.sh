@@ -34,7 +34,8 @@ temps() { for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_pa
 
 # Starts HAProxy in front of 127.0.0.1:$2, listening on 127.0.0.1:$1, with http-reuse always and a
 # pool of $3 idle server connections; $4 is maxconn (keep it under this machine's 20,000-file
-# limit: HAProxy wants two descriptors a connection), $5 the client and keep-alive timeout.
+# limit: HAProxy wants two descriptors a connection), $5 the client and keep-alive timeout, and
+# $6 (optional) more words for the bind line (TLS: "ssl crt FILE alpn h2,http/1.1"; h2c: "proto h2").
 # Its pid joins $pids and is left in $haproxy_pid.
 start_haproxy() {
   cat > "$work/haproxy.cfg" <<CFG
@@ -49,7 +50,7 @@ defaults
   timeout http-keep-alive $5
   http-reuse always
 frontend f
-  bind 127.0.0.1:$1
+  bind 127.0.0.1:$1 ${6:-}
   default_backend b
 backend b
   server s1 127.0.0.1:$2 pool-max-conn $3

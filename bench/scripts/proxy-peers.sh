@@ -18,8 +18,17 @@
 # HAProxy's http-reuse keeps its server connections attached instead, so at 512 clients and a pool
 # of 64 it measures its reuse against our churn; KEEPALIVE=1024 compares the engines without churn.
 #
-# Needs nginx, haproxy and wrk (apt-get install nginx haproxy wrk). Everything listens on
-# 127.0.0.1 only and is stopped on exit. HAProxy's maxconn stays under the 20,000-file limit.
+# PROTOCOL chooses what the clients speak to the proxies (the backend side stays HTTP/1.1):
+#   http1 (default)  cleartext HTTP/1.1, wrk
+#   https            HTTP/1.1 over TLS 1.3, wrk: one handshake per connection, then keep-alive
+#   handshakes       HTTP/1.1 over TLS with "Connection: close", wrk: a new full handshake per request
+#   h2c              cleartext HTTP/2 with prior knowledge, h2load with STREAMS (default 10) streams a connection
+#   h2               HTTP/2 over TLS (ALPN), h2load likewise
+# Every TLS peer uses the same ECDSA P-256 certificate, made for the run with openssl.
+#
+# Needs nginx, haproxy and wrk (apt-get install nginx haproxy wrk), h2load for h2 and h2c
+# (nghttp2-client), openssl for TLS. Everything listens on 127.0.0.1 only and is stopped on exit.
+# HAProxy's maxconn stays under the 20,000-file limit.
 set -euo pipefail
 duration="${1:-6s}"
 shift || true
@@ -27,8 +36,17 @@ conns=("$@")
 [ ${#conns[@]} -gt 0 ] || conns=(64 512 2000)
 rounds="${ROUNDS:-3}"
 keepalive="${KEEPALIVE:-64}"
+protocol="${PROTOCOL:-http1}"
+streams="${STREAMS:-10}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-for tool in nginx haproxy wrk; do
+case "$protocol" in
+  http1) tools=(nginx haproxy wrk) ;;
+  https|handshakes) tools=(nginx haproxy wrk openssl) ;;
+  h2c) tools=(nginx haproxy h2load) ;;
+  h2) tools=(nginx haproxy h2load openssl) ;;
+  *) echo "PROTOCOL is one of http1, https, handshakes, h2c, h2 (not '$protocol')" >&2; exit 2 ;;
+esac
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "needs $tool (apt-get install $tool)" >&2; exit 2; }
 done
 export PATH="$PATH:/usr/sbin"
@@ -37,6 +55,24 @@ export PATH="$PATH:/usr/sbin"
 . "$root/bench/scripts/lib.sh"
 
 backend_port="$(free_port)"; nginx_port="$(free_port)"; haproxy_port="$(free_port)"; ours_port="$(free_port)"
+
+# What each peer's listener says for the protocol, and the scheme the clients use.
+scheme=http; nginx_listen=""; haproxy_bind=""; ours_listen=""; nginx_tls=""; ours_tls=""
+if [ "$protocol" != http1 ] && [ "$protocol" != h2c ]; then
+  scheme=https
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+  cat "$work/tls.crt" "$work/tls.key" > "$work/haproxy.pem"
+  nginx_tls="ssl_certificate $work/tls.crt; ssl_certificate_key $work/tls.key; ssl_session_cache shared:SSL:10m;"
+  ours_tls="ssl_certificate: $work/tls.crt
+ssl_certificate_key: $work/tls.key
+ssl_session_cache: shared:SSL:10m"
+fi
+case "$protocol" in
+  https|handshakes) nginx_listen="ssl"; haproxy_bind="ssl crt $work/haproxy.pem alpn http/1.1"; ours_listen=" ssl" ;;
+  h2) nginx_listen="ssl http2"; haproxy_bind="ssl crt $work/haproxy.pem alpn h2,http/1.1"; ours_listen=" ssl http2" ;;
+  h2c) nginx_listen="http2"; haproxy_bind="proto h2"; ours_listen=" http2" ;;
+esac
 
 
 start_nginx backend <<CONF
@@ -52,15 +88,16 @@ worker_processes $(nproc); daemon off; worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
 http { access_log off; $(temps proxy)
   upstream backend { server 127.0.0.1:$backend_port; keepalive $keepalive; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$nginx_port backlog=4096; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$nginx_port $nginx_listen backlog=4096; keepalive_requests 1000000; $nginx_tls
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
 nginx_master=${pids[-1]}
 
-start_haproxy "$haproxy_port" "$backend_port" "$keepalive" 8000 30s
+start_haproxy "$haproxy_port" "$backend_port" "$keepalive" 8000 30s "$haproxy_bind"
 
 cat > "$work/ours.yaml" <<YAML
-listen: 127.0.0.1:$ours_port
+listen: "127.0.0.1:$ours_port$ours_listen"
+$ours_tls
 keepalive_requests: 1000000
 proxy_forwarded_headers: off
 locations:
@@ -111,19 +148,42 @@ port_of() { case "$1" in nginx) echo "$nginx_port" ;; haproxy) echo "$haproxy_po
 hz="$(getconf CLK_TCK)"
 results="$work/results.txt"
 : > "$results"
+# One measurement with the protocol's client; sets rps, reqs, p50, p99 (ms) and errs.
+measure() { # port conns
+  local url="$scheme://127.0.0.1:$1/" out
+  case "$protocol" in
+    h2|h2c)
+      rm -f "$work/h2load.log"
+      out="$(h2load -c "$2" -m "$streams" -D "${duration%s}" --log-file="$work/h2load.log" "$url")"
+      rps="$(awk '/^finished in/ {print $4}' <<<"$out")"
+      reqs="$(awk '/^requests:/ {print $8}' <<<"$out")"
+      errs="$(awk '/^requests:/ && $10 != "0" {print $10 " failed"}' <<<"$out")"
+      read -r p50 p99 < <(python3 -c "
+import sys
+v = sorted(int(l.split()[2]) for l in open(sys.argv[1]) if l.split()[1] != '-1')
+print(v[len(v)//2]/1000, v[min(len(v)-1, int(len(v)*0.99))]/1000) if v else print(0, 0)" "$work/h2load.log")
+      ;;
+    *)
+      local header=()
+      [ "$protocol" = handshakes ] && header=(-H "Connection: close")
+      out="$(wrk -t1 -c"$2" -d"$duration" --latency "${header[@]}" "$url")"
+      rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+      reqs="$(awk '/requests in/ {print $1}' <<<"$out")"
+      p50="$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")"
+      p99="$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")"
+      errs="$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
+      ;;
+  esac
+}
+
 run() { # name conns round
-  local port out rps p50 p99 before after reqs errs
+  local port rps p50 p99 before after reqs errs
   port="$(port_of "$1")"
   # shellcheck disable=SC2046 # the pid list is words
   before="$(cpu_ticks $(procs "$1"))"
-  out="$(wrk -t1 -c"$2" -d"$duration" --latency "http://127.0.0.1:$port/")"
+  measure "$port" "$2"
   # shellcheck disable=SC2046
   after="$(cpu_ticks $(procs "$1"))"
-  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
-  reqs="$(awk '/requests in/ {print $1}' <<<"$out")"
-  p50="$(ms "$(awk '$1=="50%" {print $2}' <<<"$out")")"
-  p99="$(ms "$(awk '$1=="99%" {print $2}' <<<"$out")")"
-  errs="$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' <<<"$out")"
   local per_cpu
   per_cpu="$(python3 -c "t=($after-$before)/$hz; print(round($reqs/t) if t > 0 else 0)")"
   printf '  %-9s c=%-5s %9s req/s  p50 %7s ms  p99 %8s ms  %7s req/cpu-s  %s\n' "$1" "$2" "$rps" "$p50" "$p99" "$per_cpu" \
@@ -133,7 +193,10 @@ run() { # name conns round
 
 echo "warming up (JIT, pools) ..." >&2
 for peer in nginx haproxy stampede; do
-  wrk -t1 -c64 -d5s "http://127.0.0.1:$(port_of "$peer")/" >/dev/null
+  case "$protocol" in
+    h2|h2c) h2load -c 16 -m "$streams" -D 5 "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
+    *) wrk -t1 -c64 -d5s "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
+  esac
 done
 for c in "${conns[@]}"; do
   for r in $(seq "$rounds"); do
@@ -144,14 +207,14 @@ done
 # shellcheck disable=SC2046
 rss="nginx=$(rss_mb $(procs nginx)) haproxy=$(rss_mb $(procs haproxy)) stampede=$(rss_mb $(procs stampede))"
 
-python3 - "$results" "$rss" "$(nproc)" "$keepalive" <<'PY'
+python3 - "$results" "$rss" "$(nproc)" "$keepalive" "$protocol" <<'PY'
 import sys, statistics as st, collections
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     name, c, r, rps, p50, p99, per_cpu = line.split()
     rows[(int(c), name)].append((float(rps), float(p50), float(p99), float(per_cpu)))
 rss = dict(kv.split("=") for kv in sys.argv[2].split())
-print(f"\n{sys.argv[3]} cores, keep-alive pools of {sys.argv[4]}; medians over the rounds; RSS after all rounds: "
+print(f"\n{sys.argv[5]}: {sys.argv[3]} cores, keep-alive pools of {sys.argv[4]}; medians over the rounds; RSS after all rounds: "
       + ", ".join(f"{k} {v} MB" for k, v in rss.items()))
 print(f"{'conns':>6} {'proxy':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/cpu-s':>10}   vs nginx (req/s, p99, req/cpu-s)   vs haproxy")
 for c in sorted({k[0] for k in rows}):

@@ -71,7 +71,8 @@ public final class ProxyCommand implements Callable<Integer> {
         }
         if (cfg.ssl().isPresent()) {
             try {
-                ServerTls.build(cfg.ssl().get()); // the TLS library's own checks (cipher strings), before anything listens
+                // The TLS library's own checks (cipher strings), before anything listens.
+                ServerTls.build(cfg.ssl().get(), cfg.listen().stream().anyMatch(l -> l.ssl() && l.http2()));
             } catch (IllegalArgumentException | IllegalStateException e) {
                 err.println("stampede proxy: " + config + ": " + e.getMessage());
                 if (test) {
@@ -98,7 +99,8 @@ public final class ProxyCommand implements Callable<Integer> {
             var address = server.addresses().get(i);
             urls.add((cfg.listen().get(i).ssl() ? "https://" : "http://") + address.getHostString() + ":" + address.getPort());
             out.println("stampede proxy listening on " + urls.get(i)
-                    + " (" + Transport.name() + ", " + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
+                    + " (" + (cfg.listen().get(i).http2() ? "HTTP/1.1 and HTTP/2, " : "") + Transport.name() + ", "
+                    + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
         }
         if (cfg.ssl().isPresent()) {
             out.println("  " + TlsEngine.describe());

@@ -36,7 +36,7 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match"), SslDirectives.KEYS));
+            "locations", "upstreams", "match"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
     private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
@@ -61,13 +61,15 @@ public final class ConfigLoader {
         Map<String, YamlNode> top = root.map(TOP_KEYS);
 
         List<Listener> listen = new ArrayList<>();
+        boolean http2 = Http2Directives.on(top);
         if (top.containsKey("listen")) {
             for (YamlNode n : top.get("listen").oneOrMany()) {
-                listen.add(listener(n));
+                listen.add(listener(n, http2));
             }
         } else {
-            listen.add(new Listener(new InetSocketAddress("127.0.0.1", 8080), false));
+            listen.add(new Listener(new InetSocketAddress("127.0.0.1", 8080), false, http2));
         }
+        Http2Limits http2Limits = Http2Directives.read(top);
         Path base = root.file() == null ? null : Path.of(root.file()).toAbsolutePath().getParent();
         SslSettings ssl = SslDirectives.read(top, top.get("listen"), listen.stream().anyMatch(Listener::ssl), base);
         Optional<InetSocketAddress> admin = Optional.empty();
@@ -133,7 +135,7 @@ public final class ConfigLoader {
             }
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
-                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl));
+                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits);
     }
 
     private static StickyConfig sticky(YamlNode node) {
@@ -335,22 +337,26 @@ public final class ConfigLoader {
                 headers, forwarded, (int) buffer);
     }
 
-    /** {@code ADDRESS:PORT [ssl]}, as nginx's listen directive. */
-    private static Listener listener(YamlNode n) {
+    /**
+     * {@code ADDRESS:PORT [ssl] [http2]}, as nginx's listen directive ({@code http2} there is
+     * deprecated in nginx for the {@code http2} directive, and means the same here).
+     */
+    private static Listener listener(YamlNode n, boolean http2Everywhere) {
         String[] words = n.text().trim().split("\\s+");
         boolean ssl = false;
+        boolean http2 = http2Everywhere;
         for (int i = 1; i < words.length; i++) {
             switch (words[i]) {
                 case "ssl" -> ssl = true;
-                case "http2" -> throw n.error("'http2': HTTP/2 is not available yet; listen with ssl alone (HTTP/1.1 over TLS)");
-                default -> throw n.error("unknown listen parameter '" + words[i] + "' (expected ssl)");
+                case "http2" -> http2 = true;
+                default -> throw n.error("unknown listen parameter '" + words[i] + "' (expected ssl or http2)");
             }
         }
         try {
             Addresses.HostPort hp = Addresses.split(words[0], 80, true);
-            return new Listener(Addresses.resolve(hp).get(0), ssl);
+            return new Listener(Addresses.resolve(hp).get(0), ssl, http2);
         } catch (IllegalArgumentException | UnknownHostException e) {
-            throw n.invalid("ADDRESS:PORT [ssl], PORT or [IPv6]:PORT, e.g. 127.0.0.1:8443 ssl");
+            throw n.invalid("ADDRESS:PORT [ssl] [http2], PORT or [IPv6]:PORT, e.g. 127.0.0.1:8443 ssl http2");
         }
     }
 

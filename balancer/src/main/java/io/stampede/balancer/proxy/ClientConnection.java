@@ -3,6 +3,7 @@ package io.stampede.balancer.proxy;
 import io.stampede.balancer.log.AccessRecord;
 import io.stampede.balancer.tls.ServerTls;
 import io.stampede.balancer.tls.TlsFacts;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.buffer.ByteBuf;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.stampede.balancer.config.ClientSettings;
 import io.stampede.balancer.config.LocationConfig;
@@ -58,12 +60,34 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     TlsFacts tls;
     /** A client sent plain HTTP to a TLS listener: its request is answered with nginx's 400. */
     private boolean plainOnTlsPort;
+    /**
+     * {@code h2} or {@code h2c} when this serves one HTTP/2 stream (nginx's {@code $http2}), null
+     * for an HTTP/1.x connection. A stream carries one request: its response ends the stream,
+     * and the session's connection, not this, owns keep-alive and the idle timeouts.
+     */
+    final String http2;
 
     ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls) {
+        this(runtime, server, serverTls, null, null);
+    }
+
+    private ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls, TlsFacts tls, String http2) {
         this.runtime = runtime;
         this.server = server;
         this.limits = runtime.config().client();
         this.serverTls = serverTls;
+        this.tls = tls;
+        this.http2 = http2;
+    }
+
+    /** One HTTP/2 stream's request, on the stream's own channel. */
+    static ClientConnection forStream(ProxyRuntime runtime, ProxyServer server, TlsFacts tls, String protocol) {
+        return new ClientConnection(runtime, server, null, tls, protocol);
+    }
+
+    /** The request line's protocol, as the access log and {@code $server_protocol} show it. */
+    String protocol(HttpRequest request) {
+        return http2 != null ? "HTTP/2.0" : request.protocolVersion().text();
     }
 
     void plainHttpOnTlsPort() {
@@ -76,7 +100,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             if (plainOnTlsPort) {
                 // The TLS handler stepped aside for a plain HTTP request: no handshake to speak of.
             } else if (done.isSuccess()) {
-                tls = serverTls.facts(ctx.pipeline().get(SslHandler.class));
+                SslHandler handler = ctx.pipeline().get(SslHandler.class);
+                tls = serverTls.facts(handler);
+                if (ApplicationProtocolNames.HTTP_2.equals(handler.applicationProtocol())) {
+                    // ALPN chose h2 (offered only on listeners with http2): this handler steps aside.
+                    Http2Session.install(ctx.pipeline(), runtime, server, tls, "h2");
+                    return;
+                }
             } else {
                 // The handler closes the connection; nginx logs this at info level only.
                 runtime.log().clientInfo("SSL handshake failed: " + String.valueOf(done.cause()),
@@ -116,12 +146,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (server.stopping()) {
+        if (server.stopping() && http2 == null) {
             ctx.close();
             return;
         }
-        armHeadTimer(limits.headerTimeout().toMillis());
-        ctx.read();
+        if (http2 == null) {
+            armHeadTimer(limits.headerTimeout().toMillis());
+        }
+        ctx.read(); // a stream's HEADERS frame is there already
+    }
+
+    /** Taken out of the pipeline: the connection turned out to speak HTTP/2. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        headDeadline.cancel();
+        pace.stop();
+        cancel(sendTimer);
     }
 
     /** The request being served, or null between requests. */
@@ -211,8 +251,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean headOnly = request.method().equals(HttpMethod.HEAD);
+        if (http2 != null) {
+            fromHttp2(request);
+        }
         if (runtime.logsAccess()) {
-            record.requestLine = request.method().name() + " " + request.uri() + " " + request.protocolVersion().text();
+            record.requestLine = request.method().name() + " " + request.uri() + " " + protocol(request);
             record.referer = request.headers().get(HttpHeaderNames.REFERER);
             record.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
         }
@@ -227,7 +270,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
             return;
         }
-        RequestGuard.Refusal refusal = RequestGuard.check(request);
+        RequestGuard.Refusal refusal = RequestGuard.check(request, http2 == null);
         if (refusal != null) {
             refuse(record, refusal.status(), request.protocolVersion(), headOnly);
             return;
@@ -247,6 +290,21 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         current = new Exchange(this, ctx, runtime, request, target, path, location.get(), record);
         current.start();
+    }
+
+    /**
+     * A head converted from HTTP/2 as an HTTP/1.1 one would have come: without the converter's
+     * own {@code x-http2-*} headers, and with one Host, from {@code :authority} when both came
+     * (RFC 9113, 8.3.1).
+     */
+    private static void fromHttp2(HttpRequest request) {
+        for (HttpConversionUtil.ExtensionHeaderNames n : HttpConversionUtil.ExtensionHeaderNames.values()) {
+            request.headers().remove(n.text());
+        }
+        java.util.List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            request.headers().set(HttpHeaderNames.HOST, hosts.get(0));
+        }
     }
 
     private static int statusFor(Throwable cause) {
@@ -294,8 +352,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Whether the connection may serve another request after this one. */
     boolean keepAliveAfter(HttpRequest request, boolean bodyRead) {
-        // keepalive_timeout 0 turns client keep-alive off, as in nginx.
-        return bodyRead && HttpUtil.isKeepAlive(request) && !closing && !server.stopping()
+        // keepalive_timeout 0 turns client keep-alive off, as in nginx. A stream is never reused.
+        return http2 == null && bodyRead && HttpUtil.isKeepAlive(request) && !closing && !server.stopping()
                 && !limits.keepaliveTimeout().isZero()
                 && (limits.keepaliveRequests() == 0 || requests < limits.keepaliveRequests());
     }

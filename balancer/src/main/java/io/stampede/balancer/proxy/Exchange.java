@@ -118,7 +118,7 @@ final class Exchange {
         this.upstreamUri = rewriteUri(target.uri(), path, location);
         this.vars = new RequestVariables(head, target.uri(), path.normalized(), target.host(),
                 (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
-                location.proxyHost(), client.tls);
+                location.proxyHost(), client.tls, client.http2);
         this.nextUpstream = runtime.nextUpstream(location);
         // A chunked body's length is unknown, whatever else the head says (belt and braces: the
         // decoder already refuses Content-Length together with Transfer-Encoding).

@@ -50,8 +50,9 @@ public final class ProxyServer implements AutoCloseable {
     private InetSocketAddress adminAddress;
     private volatile boolean stopping;
     private final HealthChecks healthChecks;
-    /** TLS for the listeners marked ssl; null when none is. */
+    /** TLS for the listeners marked ssl, without and with h2 in ALPN; null when no such listener is. */
     private final ServerTls tls;
+    private final ServerTls tlsWithHttp2;
 
     /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
     public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, RandomGenerator random) throws IOException {
@@ -78,7 +79,10 @@ public final class ProxyServer implements AutoCloseable {
         });
         this.healthChecks = new HealthChecks(checks, random, runtime.log()::warn);
         this.admin = new AdminServer(this::groups, runtime.metrics());
-        this.tls = config.ssl().map(ServerTls::build).orElse(null);
+        this.tls = config.listen().stream().anyMatch(l -> l.ssl() && !l.http2())
+                ? ServerTls.build(config.ssl().orElseThrow(), false) : null;
+        this.tlsWithHttp2 = config.listen().stream().anyMatch(l -> l.ssl() && l.http2())
+                ? ServerTls.build(config.ssl().orElseThrow(), true) : null;
     }
 
     /** The usual clock (integer seconds, as nginx's) and randomness. */
@@ -89,7 +93,8 @@ public final class ProxyServer implements AutoCloseable {
     public void start() throws InterruptedException {
         healthChecks.start(group);
         for (Listener listener : runtime.config().listen()) {
-            ServerTls listenerTls = listener.ssl() ? tls : null;
+            ServerTls listenerTls = listener.ssl() ? (listener.http2() ? tlsWithHttp2 : tls) : null;
+            boolean h2c = listener.http2() && !listener.ssl();
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channel(Transport.serverChannel())
@@ -111,11 +116,16 @@ public final class ProxyServer implements AutoCloseable {
                                 ch.pipeline().addLast(ServerTls.HANDLER,
                                         listenerTls.newHandler(ch.alloc(), runtime.config().client().headerTimeout()));
                             }
-                            ch.pipeline().addLast(new ClientConnection.RawActivity(connection),
-                                    new RequestDecoder(runtime.config().client().headerBuffers(),
-                                            runtime.config().client().headerBufferSize()),
-                                    new HttpResponseEncoder(),
-                                    connection);
+                            if (h2c) {
+                                ch.pipeline().addLast(new PrefaceSniffer(() ->
+                                        Http2Session.install(ch.pipeline(), runtime, ProxyServer.this, null, "h2c")));
+                            }
+                            // Named for Http2Session, which takes them out when the client speaks HTTP/2.
+                            ch.pipeline().addLast("raw", new ClientConnection.RawActivity(connection))
+                                    .addLast("http-decoder", new RequestDecoder(runtime.config().client().headerBuffers(),
+                                            runtime.config().client().headerBufferSize()))
+                                    .addLast("http-encoder", new HttpResponseEncoder())
+                                    .addLast("client", connection);
                         }
                     });
             listeners.add(b.bind(listener.address()).sync().channel());
@@ -165,6 +175,10 @@ public final class ProxyServer implements AutoCloseable {
             ClientConnection c = ch.pipeline().get(ClientConnection.class);
             if (c != null) {
                 c.shutdown();
+            }
+            Http2Session h2 = ch.pipeline().get(Http2Session.class);
+            if (h2 != null) {
+                h2.shutdown();
             }
         }, grace);
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);

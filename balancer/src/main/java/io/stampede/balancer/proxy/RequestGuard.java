@@ -25,7 +25,8 @@ final class RequestGuard {
     /** The path and query to use, with an absolute-form target's authority moved into Host. */
     record Target(String uri, String host) {}
 
-    static Refusal check(HttpRequest request) {
+    /** @param hostRequired whether an HTTP/1.1 request must name its host (HTTP/2's need not) */
+    static Refusal check(HttpRequest request, boolean hostRequired) {
         HttpMethod method = request.method();
         if (method.equals(HttpMethod.TRACE)) {
             return new Refusal(405, "TRACE is not allowed");
@@ -45,7 +46,7 @@ final class RequestGuard {
             return new Refusal(400, "more than one Host header");
         }
         boolean absolute = uri.regionMatches(true, 0, "http://", 0, 7) || uri.regionMatches(true, 0, "https://", 0, 8);
-        if (hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !absolute) {
+        if (hostRequired && hosts.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !absolute) {
             return new Refusal(400, "HTTP/1.1 request without a Host header");
         }
         if (!hosts.isEmpty() && !validHost(hosts.get(0).trim())) {

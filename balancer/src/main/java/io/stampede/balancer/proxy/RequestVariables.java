@@ -22,15 +22,18 @@ final class RequestVariables implements Variables {
     private final InetSocketAddress local;
     private final String proxyHost;
     private final TlsFacts tls;
+    /** {@code h2}, {@code h2c} or null for HTTP/1.x. */
+    private final String http2;
     private Map<String, List<String>> args;
 
     /**
      * @param uri the origin-form target, as sent
      * @param path the decoded, normalized path ({@code $uri})
      * @param host the effective host (absolute-form authority wins)
+     * @param http2 {@code h2} or {@code h2c} for a request on an HTTP/2 stream, else null
      */
     RequestVariables(HttpRequest request, String uri, String path, String host, InetSocketAddress remote,
-                     InetSocketAddress local, String proxyHost, TlsFacts tls) {
+                     InetSocketAddress local, String proxyHost, TlsFacts tls, String http2) {
         this.request = request;
         this.uri = uri;
         this.path = path;
@@ -39,6 +42,7 @@ final class RequestVariables implements Variables {
         this.local = local;
         this.proxyHost = proxyHost;
         this.tls = tls;
+        this.http2 = http2;
     }
 
     @Override
@@ -76,7 +80,9 @@ final class RequestVariables implements Variables {
             case "server_addr":
                 return local.getAddress().getHostAddress();
             case "server_protocol":
-                return request.protocolVersion().text();
+                return http2 != null ? "HTTP/2.0" : request.protocolVersion().text();
+            case "http2":
+                return http2 == null ? "" : http2;
             case "proxy_host":
                 return proxyHost;
             case "proxy_port": {

@@ -2,6 +2,8 @@ package io.stampede.balancer.tls;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
@@ -43,8 +45,16 @@ public final class ServerTls {
         this.clientCertificates = clientCertificates;
     }
 
-    /** @throws IllegalArgumentException naming the directive whose value the TLS library refuses */
+    /** TLS for HTTP/1.1 only: ALPN offers http/1.1. */
     public static ServerTls build(SslSettings s) {
+        return build(s, false);
+    }
+
+    /**
+     * @param http2 whether ALPN offers h2 (preferred) beside http/1.1
+     * @throws IllegalArgumentException naming the directive whose value the TLS library refuses
+     */
+    public static ServerTls build(SslSettings s, boolean http2) {
         SslProvider provider = TlsEngine.provider();
         ClientCertificates clients = s.verifyClient().asks()
                 ? new ClientCertificates(s.clientCas(), s.verifyClient(), s.verifyDepth()) : null;
@@ -52,14 +62,21 @@ public final class ServerTls {
         pairs.sort(java.util.Comparator.comparing(k -> k.key().getAlgorithm().equals("EC") ? 0 : 1));
         List<SslContext> contexts = new ArrayList<>();
         for (SslSettings.CertifiedKey pair : pairs) {
-            contexts.add(context(s, pair, provider, clients));
+            contexts.add(context(s, pair, provider, clients, http2));
         }
         return new ServerTls(List.copyOf(contexts), s, clients);
     }
 
-    private static SslContext context(SslSettings s, SslSettings.CertifiedKey pair, SslProvider provider, ClientCertificates clients) {
+    private static SslContext context(SslSettings s, SslSettings.CertifiedKey pair, SslProvider provider,
+                                      ClientCertificates clients, boolean http2) {
         SslContextBuilder b = SslContextBuilder.forServer(pair.key(), pair.chain().toArray(X509Certificate[]::new))
                 .sslProvider(provider)
+                // A client that offers none of these gets no ALPN answer and speaks HTTP/1.1, as with nginx.
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                                : List.of(ApplicationProtocolNames.HTTP_1_1)))
                 .protocols(s.protocols())
                 .sessionTimeout(s.sessionTimeout().toSeconds());
         if (s.sessionCacheSize() > 0) {

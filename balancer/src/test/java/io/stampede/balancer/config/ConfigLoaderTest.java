@@ -68,6 +68,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void http2IsOfferedPerListenerOrEverywhere() {
+        ProxyConfig perListener = parse("listen: [127.0.0.1:8080, 127.0.0.1:8081 http2]\n" + BASE + "    servers: [127.0.0.1:1]\n");
+        assertThat(perListener.listen()).extracting(Listener::http2).containsExactly(false, true);
+        assertThat(perListener.http2()).isEqualTo(Http2Limits.DEFAULTS);
+        ProxyConfig everywhere = parse("listen: [127.0.0.1:8080, 127.0.0.1:8081]\nhttp2: on\n"
+                + "http2_max_concurrent_streams: 64\nhttp2_max_resets: 500 1m\nhttp2_max_control_frames: 1000\n"
+                + "http2_max_continuation_frames: 8\n" + BASE + "    servers: [127.0.0.1:1]\n");
+        assertThat(everywhere.listen()).extracting(Listener::http2).containsExactly(true, true);
+        assertThat(everywhere.http2()).isEqualTo(new Http2Limits(64, 500, Duration.ofMinutes(1), 1000, 8));
+    }
+
+    @Test
     void balanceDirectivesParse() {
         BalanceMethod.Hash consistent = (BalanceMethod.Hash) parse(BASE
                 + "    balance: hash $request_uri consistent\n    servers: [127.0.0.1:1]\n").upstreams().get("api").method();
@@ -137,6 +149,15 @@ class ConfigLoaderTest {
                     "proxy.yaml:1: lisen: unknown key 'lisen'"),
             Arguments.of("listen: 127.0.0.1:http\n" + BASE + "    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:1: listen: '127.0.0.1:http' (expected ADDRESS:PORT"),
+            Arguments.of("listen: 127.0.0.1:8080 spdy\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: listen: unknown listen parameter 'spdy' (expected ssl or http2)"),
+            Arguments.of("http2: maybe\n" + BASE + "    servers: [127.0.0.1:1]\n", "proxy.yaml:1: http2: http2=maybe (expected on or off)"),
+            Arguments.of("http2_max_requests: 1000\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: http2_max_requests: 'http2_max_requests' is obsolete in nginx since 1.19.7: use keepalive_requests"),
+            Arguments.of("http2_max_concurrent_streams: 0\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: http2_max_concurrent_streams: '0' (expected an integer from 1 to 65536)"),
+            Arguments.of("http2_max_resets: 100\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: http2_max_resets: '100' (expected COUNT WINDOW"),
             Arguments.of("client_max_body_size: lots\n" + BASE + "    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:1: client_max_body_size: 'lots' (expected a size such as 512, 8k, 1m)"),
             Arguments.of("locations:\n  /:\n    proxy_pass: http://ap1\n    proxy_read_timeout: soon\n"

@@ -64,21 +64,29 @@ class TlsTerminationTest {
     }
 
     private ProxyConfig config(String extra) {
-        String yaml = "listen: 127.0.0.1:0 ssl\n"
+        return config("127.0.0.1:0 ssl", extra);
+    }
+
+    private ProxyConfig config(String listen, String extra) {
+        String yaml = "listen: [" + listen + "]\n"
                 + "ssl_certificate: [" + dir.resolve("ec.crt") + ", " + dir.resolve("rsa.crt") + "]\n"
                 + "ssl_certificate_key: [" + dir.resolve("ec.key") + ", " + dir.resolve("rsa.key") + "]\n"
                 + extra
                 + "locations:\n  /:\n    proxy_pass: http://pool\n"
                 + "    proxy_set_header: {X-TLS: \"$ssl_protocol/$ssl_cipher/$ssl_server_name/$https\", "
-                + "X-Client-Verify: $ssl_client_verify, X-Client-DN: $ssl_client_s_dn}\n"
+                + "X-Client-Verify: $ssl_client_verify, X-Client-DN: $ssl_client_s_dn, X-H2: $http2}\n"
                 + "upstreams:\n  pool:\n    servers: [\"" + backends.address("a") + "\"]\n";
         return ConfigLoader.parse(dir.resolve("proxy.yaml").toString(), new StringReader(yaml));
     }
 
     private int start(String extra) throws Exception {
+        return start("127.0.0.1:0 ssl", extra);
+    }
+
+    private int start(String listen, String extra) throws Exception {
         AtomicLong seconds = new AtomicLong(1_000);
         SplittableRandom random = new SplittableRandom(1);
-        server = new ProxyServer(config(extra), seconds::get, random::nextLong);
+        server = new ProxyServer(config(listen, extra), seconds::get, random::nextLong);
         server.start();
         return server.addresses().get(0).getPort();
     }
@@ -159,6 +167,49 @@ class TlsTerminationTest {
                         .as(c[1]).isEqualTo(c[2]);
             }
         }
+    }
+
+    @Test
+    void alpnChoosesHttp2WhereTheListenerOffersItAndHttp11Elsewhere() throws Exception {
+        start("127.0.0.1:0 ssl http2, 127.0.0.1:0 ssl", "ssl_client_certificate: " + caFile + "\nssl_verify_client: optional\n");
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(clientContext(null))
+                .version(java.net.http.HttpClient.Version.HTTP_2).build();
+        int h2Port = server.addresses().get(0).getPort();
+        int h1Port = server.addresses().get(1).getPort();
+        for (int i = 0; i < 3; i++) { // several streams on the client's one connection
+            java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("https://127.0.0.1:" + h2Port + "/h2/" + i)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        }
+        List<TestBackends.Seen> seen = backends.drainSeen();
+        assertThat(seen).hasSize(3).allSatisfy(s -> {
+            assertThat(s.header("X-H2")).isEqualTo("h2");
+            assertThat(s.header("X-Forwarded-Proto")).isEqualTo("https");
+            assertThat(s.header("X-TLS")).matches("TLSv1\\.3/TLS_\\w+//on"); // the JDK sends no SNI for an IP address
+            assertThat(s.header("X-Client-Verify")).isEqualTo("NONE");
+        });
+        java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("https://127.0.0.1:" + h1Port + "/h1")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_1_1);
+        assertThat(backends.drainSeen().get(0).header("X-H2")).isNull(); // empty: a header nginx would not send
+    }
+
+    @Test
+    void aRequiredClientCertificateIsAskedForOnHttp2StreamsToo() throws Exception {
+        int port = start("127.0.0.1:0 ssl http2", "ssl_client_certificate: " + caFile + "\nssl_verify_client: on\n");
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(clientContext(null))
+                .version(java.net.http.HttpClient.Version.HTTP_2).build();
+        java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("https://127.0.0.1:" + port + "/needs-cert")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("No required SSL certificate was sent");
+        assertThat(backends.drainSeen()).isEmpty();
     }
 
     @Test

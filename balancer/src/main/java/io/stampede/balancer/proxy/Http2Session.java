@@ -1,0 +1,207 @@
+package io.stampede.balancer.proxy;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.stampede.balancer.config.ClientSettings;
+import io.stampede.balancer.config.Http2Limits;
+import io.stampede.balancer.tls.TlsFacts;
+import io.stampede.common.LazyDeadline;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * HTTP/2 on one client connection. Each stream gets a child channel of its own with a
+ * {@link ClientConnection} in stream mode on it, so a stream is balanced, retried, timed and
+ * logged exactly as an HTTP/1.1 request is; the connection itself only frames.
+ *
+ * <p>Backpressure per stream comes from flow control: a stream's channel is read (and its window
+ * reopened) only when its exchange asks for more of the body, and a response piece counts as
+ * taken only once the client's window let it onto the socket.
+ *
+ * <p>The connection closes as nginx's does: after {@code keepalive_timeout} without a stream,
+ * after {@code keepalive_requests} streams, and at shutdown, each time with GOAWAY first and the
+ * streams already started allowed to finish.
+ */
+final class Http2Session extends ChannelInboundHandlerAdapter {
+    /** The names of the HTTP/1.x handlers a connection starts with, removed when it turns out to speak HTTP/2. */
+    static final String[] HTTP1_HANDLERS = {"raw", "http-decoder", "http-encoder", "client"};
+    private static final Http2StreamFrameToHttpObjectCodec STREAM_CODEC = new Http2StreamFrameToHttpObjectCodec(true);
+    private static final SplitWholeRequests SPLIT_WHOLE_REQUESTS = new SplitWholeRequests();
+    private static final ShutInputOnClose SHUT_INPUT_ON_CLOSE = new ShutInputOnClose();
+
+    private final ClientSettings limits;
+    private final ProxyRuntime runtime;
+    private ChannelHandlerContext ctx;
+    private LazyDeadline idle;
+    private int active;
+    private int opened;
+    private boolean closing;
+
+    private Http2Session(ProxyRuntime runtime) {
+        this.runtime = runtime;
+        this.limits = runtime.config().client();
+    }
+
+    /**
+     * Turns a connection accepted as HTTP/1.x into an HTTP/2 one, once ALPN chose h2 or the
+     * client's first bytes were HTTP/2's preface.
+     *
+     * @param protocol {@code h2} or {@code h2c}, as nginx's {@code $http2}
+     */
+    static void install(ChannelPipeline p, ProxyRuntime runtime, ProxyServer server, TlsFacts tls, String protocol) {
+        for (String name : HTTP1_HANDLERS) {
+            if (p.get(name) != null) {
+                p.remove(name);
+            }
+        }
+        Http2Limits h2 = runtime.config().http2();
+        ClientSettings client = runtime.config().client();
+        Http2Settings settings = Http2Settings.defaultSettings()
+                .maxConcurrentStreams(h2.maxConcurrentStreams())
+                // nginx's rule since 1.19.7: large_client_header_buffers bounds HTTP/2 headers too.
+                .maxHeaderListSize((long) client.headerBuffers() * client.headerBufferSize());
+        int window = (int) Math.max(1, h2.resetWindow().toSeconds());
+        Http2Session session = new Http2Session(runtime);
+        p.addLast("h2", Http2FrameCodecBuilder.forServer()
+                .initialSettings(settings)
+                .validateHeaders(true)
+                .decoderEnforceMaxRstFramesPerWindow(h2.maxResets(), window)
+                .encoderEnforceMaxRstFramesPerWindow(h2.maxResets(), window)
+                .encoderEnforceMaxQueuedControlFrames(h2.maxQueuedControlFrames())
+                .decoderEnforceMaxSmallContinuationFrames(h2.maxContinuationFrames())
+                // A close is a close (after a connection error, at once); our own graceful goodbye
+                // is GOAWAY first and the close when the last stream is done, kept by this session.
+                .decoupleCloseAndGoAway(true)
+                .build());
+        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel ch) {
+                session.streamOpened(ch);
+                ch.config().setAutoRead(false);
+                ch.pipeline().addLast(STREAM_CODEC, SPLIT_WHOLE_REQUESTS, ClientConnection.forStream(runtime, server, tls, protocol));
+            }
+        }));
+        p.addLast("h2-session", session);
+        p.addFirst("h2-close", SHUT_INPUT_ON_CLOSE);
+        // Frames other than a stream's data (SETTINGS, PING, WINDOW_UPDATE, RST_STREAM) must be read
+        // whatever the streams are doing; flow control, not the socket, holds the clients' bodies back.
+        p.channel().config().setAutoRead(true);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.idle = new LazyDeadline(ctx.executor(), this::idleTimedOut);
+        idle.arm(TimeUnit.MILLISECONDS.toNanos(limits.keepaliveTimeout().toMillis()));
+    }
+
+    private void streamOpened(Http2StreamChannel stream) {
+        active++;
+        opened++;
+        idle.disarm();
+        stream.closeFuture().addListener(f -> streamClosed());
+        if (limits.keepaliveRequests() > 0 && opened >= limits.keepaliveRequests()) {
+            shutdown();
+        }
+    }
+
+    private void streamClosed() {
+        if (--active == 0 && ctx.channel().isActive()) {
+            if (closing) {
+                ctx.channel().close();
+            } else {
+                idle.arm(TimeUnit.MILLISECONDS.toNanos(limits.keepaliveTimeout().toMillis()));
+            }
+        }
+    }
+
+    private void idleTimedOut() {
+        if (active == 0) {
+            shutdown();
+        }
+    }
+
+    /**
+     * Graceful close: GOAWAY names the last stream taken (later ones are ignored, and the client
+     * retries them elsewhere), and the connection closes when the streams in hand are done.
+     */
+    void shutdown() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        idle.cancel();
+        ChannelFuture sent = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+        if (active == 0) {
+            sent.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // The HTTP/2 codec has already answered (RST_STREAM or GOAWAY and a close); nginx logs a
+        // client's protocol errors at info level, and so do we.
+        runtime.log().clientInfo("HTTP/2: " + cause.getMessage(), remoteAddress(ctx));
+    }
+
+    private static String remoteAddress(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a ? a.getAddress().getHostAddress() : "?";
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        idle.cancel();
+        ctx.fireChannelInactive();
+    }
+
+    /**
+     * A HEADERS frame that ends its stream comes from the converter as one whole request; the
+     * connection takes a head and then the end of its (empty) body, as HTTP/1.1's decoder gives them.
+     */
+    @ChannelHandler.Sharable
+    private static final class SplitWholeRequests extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof FullHttpRequest whole) {
+                HttpRequest head = new DefaultHttpRequest(whole.protocolVersion(), whole.method(), whole.uri(), whole.headers());
+                whole.release(); // an empty body: DATA frames would have come apart from it
+                ctx.fireChannelRead(head);
+                ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else {
+                ctx.fireChannelRead(msg);
+            }
+        }
+    }
+
+    /**
+     * Shuts the socket's input before it is closed. With io_uring, a connection closed by the
+     * HTTP/2 codec after a client's protocol error while the client was still sending (a
+     * CONTINUATION flood, say) kept its socket open, fd closed, until the client sent more or
+     * left; a shut input ends the receive in flight, and the close goes through. Harmless elsewhere.
+     */
+    @ChannelHandler.Sharable
+    private static final class ShutInputOnClose extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        @Override
+        public void close(ChannelHandlerContext ctx, io.netty.channel.ChannelPromise promise) {
+            if (ctx.channel() instanceof io.netty.channel.socket.DuplexChannel d && d.isActive() && !d.isInputShutdown()) {
+                d.shutdownInput();
+            }
+            ctx.close(promise);
+        }
+    }
+}
