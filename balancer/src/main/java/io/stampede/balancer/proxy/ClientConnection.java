@@ -8,7 +8,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
@@ -18,6 +17,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.stampede.balancer.config.ClientSettings;
@@ -430,11 +432,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** Closes once {@code written} is on the wire, or after send_timeout if the client takes nothing. */
     private void closeAfter(ChannelFuture written) {
         if (written.isDone()) {
-            ctx.close();
+            endStreamOrConnection();
             return;
         }
         armSendTimer();
-        written.addListener(ChannelFutureListener.CLOSE);
+        written.addListener(f -> endStreamOrConnection());
+    }
+
+    /**
+     * Closes the connection, or the stream. A stream answered before its request's end came (an
+     * early 413, say) is ended with RST_STREAM NO_ERROR, as RFC 9113 (8.1) and nginx do: the
+     * client keeps the answer and stops sending. Closing the stream's channel alone would say CANCEL.
+     */
+    private void endStreamOrConnection() {
+        if (ctx.channel() instanceof Http2StreamChannel stream && stream.isActive()
+                && stream.stream().state().remoteSideOpen()) {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+        }
+        ctx.close();
     }
 
     private void armSendTimer() {

@@ -1,7 +1,6 @@
 package io.stampede.balancer.proxy;
 
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -13,6 +12,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -22,6 +25,7 @@ import io.stampede.balancer.config.ClientSettings;
 import io.stampede.balancer.config.Http2Limits;
 import io.stampede.balancer.tls.TlsFacts;
 import io.stampede.common.LazyDeadline;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,6 +47,8 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
     private static final Http2StreamFrameToHttpObjectCodec STREAM_CODEC = new Http2StreamFrameToHttpObjectCodec(true);
     private static final SplitWholeRequests SPLIT_WHOLE_REQUESTS = new SplitWholeRequests();
     private static final ShutInputOnClose SHUT_INPUT_ON_CLOSE = new ShutInputOnClose();
+    /** The connection's receive window: HTTP/2's largest, as nginx's. */
+    private static final int CONNECTION_WINDOW = Integer.MAX_VALUE;
 
     private final ClientSettings limits;
     private final ProxyRuntime runtime;
@@ -51,6 +57,8 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
     private int active;
     private int opened;
     private boolean closing;
+    /** Our GOAWAY, once sent. */
+    private ChannelFuture goaway;
 
     private Http2Session(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -77,7 +85,7 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
                 .maxHeaderListSize((long) client.headerBuffers() * client.headerBufferSize());
         int window = (int) Math.max(1, h2.resetWindow().toSeconds());
         Http2Session session = new Http2Session(runtime);
-        p.addLast("h2", Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(h2.maxResets(), window)
@@ -87,7 +95,19 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
                 // A close is a close (after a connection error, at once); our own graceful goodbye
                 // is GOAWAY first and the close when the last stream is done, kept by this session.
                 .decoupleCloseAndGoAway(true)
-                .build());
+                .build();
+        p.addLast("h2", codec);
+        // A stream's window is HTTP/2's default (64 KB, nginx's http2_body_preread_size); the
+        // connection's is opened wide, as nginx does, so a stream whose body waits (queued, or its
+        // upstream slow) cannot hold the others' uploads back. What a client may have in flight is
+        // still bounded: streams times 64 KB.
+        try {
+            Http2Connection connection = codec.connection();
+            connection.local().flowController().incrementWindowSize(connection.connectionStream(),
+                    CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE);
+        } catch (Http2Exception e) {
+            throw new IllegalStateException("HTTP/2 connection window: " + e.getMessage(), e);
+        }
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
@@ -98,6 +118,7 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
         }));
         p.addLast("h2-session", session);
         p.addFirst("h2-close", SHUT_INPUT_ON_CLOSE);
+        p.flush(); // the WINDOW_UPDATE, with the codec's SETTINGS
         // Frames other than a stream's data (SETTINGS, PING, WINDOW_UPDATE, RST_STREAM) must be read
         // whatever the streams are doing; flow control, not the socket, holds the clients' bodies back.
         p.channel().config().setAutoRead(true);
@@ -107,7 +128,13 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.idle = new LazyDeadline(ctx.executor(), this::idleTimedOut);
-        idle.arm(TimeUnit.MILLISECONDS.toNanos(limits.keepaliveTimeout().toMillis()));
+        armIdle();
+    }
+
+    /** keepalive_timeout without a stream; 0 (keep-alive off) gives a connection one stream's worth of waiting. */
+    private void armIdle() {
+        long millis = limits.keepaliveTimeout().isZero() ? limits.headerTimeout().toMillis() : limits.keepaliveTimeout().toMillis();
+        idle.arm(TimeUnit.MILLISECONDS.toNanos(Math.max(1, millis)));
     }
 
     private void streamOpened(Http2StreamChannel stream) {
@@ -115,17 +142,17 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
         opened++;
         idle.disarm();
         stream.closeFuture().addListener(f -> streamClosed());
-        if (limits.keepaliveRequests() > 0 && opened >= limits.keepaliveRequests()) {
-            shutdown();
+        if ((limits.keepaliveRequests() > 0 && opened >= limits.keepaliveRequests()) || limits.keepaliveTimeout().isZero()) {
+            shutdown(); // the last stream (keep-alive off: this one) is served, then GOAWAY and the close
         }
     }
 
     private void streamClosed() {
         if (--active == 0 && ctx.channel().isActive()) {
             if (closing) {
-                ctx.channel().close();
+                closeAfterGoaway();
             } else {
-                idle.arm(TimeUnit.MILLISECONDS.toNanos(limits.keepaliveTimeout().toMillis()));
+                armIdle();
             }
         }
     }
@@ -146,10 +173,27 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
         }
         closing = true;
         idle.cancel();
-        ChannelFuture sent = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+        goaway = ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
         if (active == 0) {
-            sent.addListener(ChannelFutureListener.CLOSE);
+            closeAfterGoaway();
         }
+    }
+
+    /**
+     * Closes once the GOAWAY is on the wire, or after send_timeout if a client that stopped
+     * reading keeps it from getting there.
+     */
+    private void closeAfterGoaway() {
+        if (goaway.isDone()) {
+            ctx.channel().close();
+            return;
+        }
+        ScheduledFuture<?> timer = ctx.executor().schedule(() -> ctx.channel().close(),
+                limits.sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        goaway.addListener(f -> {
+            timer.cancel(false);
+            ctx.channel().close();
+        });
     }
 
     @Override
@@ -182,8 +226,14 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
                 whole.release(); // an empty body: DATA frames would have come apart from it
                 ctx.fireChannelRead(head);
                 ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
-            } else {
+            } else if (msg instanceof io.netty.handler.codec.http.HttpObject) {
                 ctx.fireChannelRead(msg);
+            } else {
+                // A frame of a type HTTP/2 does not define reaches the stream as it is; RFC 9113
+                // (5.5) says to ignore it. The read that brought it was asked for by the request
+                // (for more of its body), so it is asked again, or the body would wait for ever.
+                io.netty.util.ReferenceCountUtil.release(msg);
+                ctx.read();
             }
         }
     }

@@ -49,10 +49,13 @@ class Http2ToClientsTest {
 
     /** A proxy on an h2c listener in front of {@code servers}, with {@code extra} top-level YAML. */
     private int start(String extra, String... servers) throws Exception {
-        String yaml = "listen: 127.0.0.1:0 http2\n" + extra
+        return startYaml("listen: 127.0.0.1:0 http2\n" + extra
                 + "locations:\n  /:\n    proxy_pass: http://pool\n"
                 + "    proxy_set_header: {X-Proto: \"$http2 $server_protocol $scheme\"}\n"
-                + "upstreams:\n  pool:\n    servers: [" + String.join(", ", servers) + "]\n";
+                + "upstreams:\n  pool:\n    servers: [" + String.join(", ", servers) + "]\n");
+    }
+
+    private int startYaml(String yaml) throws Exception {
         ProxyConfig config = ConfigLoader.parse("h2.yaml", new StringReader(yaml));
         AtomicLong seconds = new AtomicLong(1_000);
         SplittableRandom random = new SplittableRandom(1);
@@ -362,5 +365,77 @@ class Http2ToClientsTest {
             assertThat(c.await(3).status()).isEqualTo("200");
         }
         assertThat(backends.drainSeen()).extracting(TestBackends.Seen::uri).containsExactly("/good");
+    }
+
+    @Test
+    void anUploadThatWaitsDoesNotHoldBackTheOtherStreamsUploads() throws Exception {
+        counting = new CountingBackend();
+        counting.release = new CountDownLatch(1);
+        backends = new TestBackends("a");
+        backends.on("a", s -> new TestBackends.Action(200, 0, false, "a " + s.method() + " " + s.uri() + " " + s.body().length()));
+        int port = startYaml("listen: 127.0.0.1:0 http2\nclient_max_body_size: 1m\n"
+                + "locations:\n  /held/:\n    proxy_pass: http://held\n  /free/:\n    proxy_pass: http://free\n"
+                + "upstreams:\n  held:\n    queue: 10 timeout=60s\n    servers: [\"127.0.0.1:" + counting.server.getLocalPort()
+                + " max_conns=1\"]\n  free:\n    servers: [" + backends.address("a") + "]\n");
+        try (RawH2 c = new RawH2(port)) {
+            c.headers(1, RawH2.get("/held/first"), true); // takes the held upstream's one connection
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> counting.requests.size() == 1);
+            // A second upload waits in the queue with its whole stream window (64 KB) unread...
+            c.headers(3, RawH2.request("POST", "/held/second"), false);
+            c.data(3, new byte[16_384], false);
+            c.data(3, new byte[16_384], false);
+            c.data(3, new byte[16_384], false);
+            c.data(3, new byte[16_383], false);
+            // ...and a third, elsewhere, still gets through whole.
+            c.headers(5, RawH2.request("POST", "/free/third"), false);
+            c.body(5, new byte[200_000]);
+            RawH2.Response third = c.await(5);
+            assertThat(third.status()).isEqualTo("200");
+            assertThat(third.text()).isEqualTo("a POST /free/third 200000");
+            counting.release.countDown();
+        }
+    }
+
+    @Test
+    void anEarlyAnswerEndsTheStreamWithNoErrorAndTheConnectionGoesOn() throws Exception {
+        int port = startOnBackends("client_max_body_size: 1k\n");
+        try (RawH2 c = new RawH2(port)) {
+            c.headers(1, RawH2.request("POST", "/too-big").add("content-length", "5000"), false);
+            RawH2.Response r = c.await(1);
+            assertThat(r.status()).isEqualTo("413");
+            while (r.reset == null) {
+                assertThat(c.read()).as("RST_STREAM after the early answer").isNotNull();
+            }
+            assertThat(r.reset).as("NO_ERROR, not CANCEL").isZero();
+            c.headers(3, RawH2.get("/next"), true);
+            assertThat(c.await(3).status()).isEqualTo("200");
+        }
+    }
+
+    @Test
+    void aFrameOfUnknownTypeInTheMiddleOfABodyIsIgnored() throws Exception {
+        int port = startOnBackends("");
+        try (RawH2 c = new RawH2(port)) {
+            c.headers(1, RawH2.request("POST", "/with-extension"), false);
+            c.data(1, "0123456789".getBytes(StandardCharsets.US_ASCII), false);
+            c.frame(0xfa, 0, 1, new byte[] {1, 2, 3}); // RFC 9113, 5.5: to be ignored
+            c.data(1, "abcdefghij".getBytes(StandardCharsets.US_ASCII), true);
+            RawH2.Response r = c.await(1);
+            assertThat(r.status()).isEqualTo("200");
+            assertThat(r.text()).endsWith("POST /with-extension 20");
+        }
+        assertThat(backends.drainSeen().get(0).body()).isEqualTo("0123456789abcdefghij");
+    }
+
+    @Test
+    void keepaliveTimeoutZeroServesOneStreamThenSaysGoaway() throws Exception {
+        int port = startOnBackends("keepalive_timeout: 0\n");
+        try (RawH2 c = new RawH2(port)) {
+            c.headers(1, RawH2.get("/only"), true);
+            assertThat(c.await(1).status()).isEqualTo("200");
+            c.untilClosed();
+            assertThat(c.goaway).isNotNull();
+            assertThat(c.goaway.lastStream()).isEqualTo(1);
+        }
     }
 }
