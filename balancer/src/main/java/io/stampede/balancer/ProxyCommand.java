@@ -50,6 +50,14 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "How long a graceful stop waits for requests in flight. Default: ${DEFAULT-VALUE}.")
     Duration grace;
 
+    /** How a location speaks TLS to its servers, for the start-up lines. */
+    private static String tlsSummary(LocationConfig l) {
+        var ssl = l.proxy().ssl();
+        String name = ssl.nameFor(l.proxyHost());
+        return "TLS" + (ssl.verify() ? ", verifying " + name : ", certificates not verified (proxy_ssl_verify off)")
+                + (ssl.serverName() ? ", SNI " + name : "") + (ssl.certificate() != null ? ", client certificate" : "");
+    }
+
     @Override
     public Integer call() throws Exception {
         java.io.PrintWriter out = spec.commandLine().getOut();
@@ -111,7 +119,7 @@ public final class ProxyCommand implements Callable<Integer> {
             UpstreamConfig u = cfg.upstreams().get(l.upstream());
             out.println("  location " + (l.exact() ? "= " : "") + l.path() + " -> " + l.upstream() + " ("
                     + (u.method().directive().isEmpty() ? "round robin" : u.method().directive()) + ", "
-                    + u.servers().size() + " servers)");
+                    + u.servers().size() + " servers" + (l.https() ? ", " + tlsSummary(l) : "") + ")");
         }
         out.flush();
         ReadyLine.of("proxy", "listening",

@@ -8,6 +8,11 @@ import io.stampede.common.Transport;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.stampede.common.tls.Certificates;
+import io.stampede.common.tls.PemFiles;
+import io.stampede.common.tls.TlsEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,6 +116,17 @@ public final class ApiCommand implements Callable<Integer> {
             description = "On SIGTERM, how long requests in flight may take to finish. Default: ${DEFAULT-VALUE}.")
     java.time.Duration shutdownGrace;
 
+    @Option(names = "--tls",
+            description = "Serve HTTPS. With --tls-cert and --tls-key their certificate; else a self-signed one for"
+                    + " localhost and 127.0.0.1, made at start, whose PEM file is named on the console for clients to trust.")
+    boolean tls;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain for --tls (the server's first).")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+    java.nio.file.Path tlsKey;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed for the generated products and comments. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -121,6 +137,7 @@ public final class ApiCommand implements Callable<Integer> {
         byte[] secret = secret();
         MarketData.Options options = new MarketData.Options(products, 3, accounts, hashIterations, accessTtl, refreshTtl);
         MarketData data = MarketData.create(options, secret, Clock.systemUTC(), new Random(seed));
+        SslContext serverTls = tls || tlsCert != null || tlsKey != null ? serverTls() : null;
         MarketApi api = new MarketApi(data, ioThreads);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -135,7 +152,8 @@ public final class ApiCommand implements Callable<Integer> {
             int instancePort = port == 0 ? 0 : port + i;
             String instanceName = name == null ? null : instances == 1 ? name : name + "-" + (i + 1);
             try {
-                started.add(api.start(new ApiSettings(bind, instancePort, instanceName, workers, dbLatency, maxQueue, adminRemote)));
+                started.add(api.start(new ApiSettings(bind, instancePort, instanceName, workers, dbLatency, maxQueue, adminRemote),
+                        serverTls));
             } catch (Exception e) {
                 System.err.println("stampede api: cannot listen on " + bind + ":" + instancePort + ": " + e.getMessage());
                 return 1;
@@ -144,6 +162,9 @@ public final class ApiCommand implements Callable<Integer> {
         for (MarketApi.Instance s : started) {
             System.out.printf("Market API %s listening on %s (workers=%d, db-latency=%s, max-queue=%d, %s)%n",
                     s.name(), s.url(), workers, Durations.format(dbLatency), maxQueue, Transport.name());
+        }
+        if (serverTls != null) {
+            System.out.println(tlsNotice);
         }
         System.out.println(secretNotice());
         System.out.flush();
@@ -169,6 +190,44 @@ public final class ApiCommand implements Callable<Integer> {
         if (jwtSecret != null) {
             // Never echo a secret back, not even a wrong one.
             check(cmd, jwtSecret.length() >= 16, "--jwt-secret", "(hidden, " + jwtSecret.length() + " characters)", "at least 16 characters");
+        }
+    }
+
+    /** What the console says about the certificate: its file, and for a made one how to trust it. */
+    private String tlsNotice;
+
+    /** The server context for --tls: from the files given, or a self-signed certificate made now. */
+    private SslContext serverTls() throws java.io.IOException {
+        CommandLine cmd = spec.commandLine();
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw Cli.badValue(cmd, (tlsCert == null ? "--tls-key" : "--tls-cert") + " was given without "
+                    + (tlsCert == null ? "--tls-cert" : "--tls-key") + " (expected both, or neither for a self-signed certificate)");
+        }
+        java.util.List<java.security.cert.X509Certificate> chain;
+        java.security.PrivateKey key;
+        if (tlsCert != null) {
+            try {
+                chain = PemFiles.certificates(tlsCert);
+                key = PemFiles.privateKey(tlsKey);
+            } catch (IllegalArgumentException e) {
+                throw Cli.badValue(cmd, "--tls-cert/--tls-key: " + e.getMessage());
+            }
+            tlsNotice = TlsEngine.describe() + "; certificate " + tlsCert;
+        } else {
+            Certificates.Issued made = Certificates.selfSigned(List.of("localhost", "127.0.0.1"));
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("stampede-api-tls");
+            java.nio.file.Path pem = dir.resolve("localhost.crt");
+            java.nio.file.Files.writeString(pem, Certificates.pem(made.certificate()));
+            chain = List.of(made.certificate());
+            key = made.key();
+            tlsNotice = TlsEngine.describe() + "; a self-signed certificate for localhost and 127.0.0.1, made now;"
+                    + " trust it with curl --cacert " + pem;
+        }
+        try {
+            return SslContextBuilder.forServer(key, chain.toArray(java.security.cert.X509Certificate[]::new))
+                    .sslProvider(TlsEngine.provider()).protocols("TLSv1.2", "TLSv1.3").build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw Cli.badValue(cmd, "--tls-cert/--tls-key: the TLS library refused them: " + e.getMessage());
         }
     }
 

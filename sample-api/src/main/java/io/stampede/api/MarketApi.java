@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import io.stampede.api.http.ApiConnection;
 import io.stampede.common.Drain;
 import io.stampede.common.Transport;
@@ -31,14 +32,18 @@ public final class MarketApi implements AutoCloseable {
     /** Largest request body accepted (larger ones get 413), as Django's default upload limit. */
     static final int MAX_BODY = 2_621_440;
 
-    /** A listening instance. */
-    public record Instance(String name, InetSocketAddress address) {
+    /** A listening instance; {@code tls} when it serves HTTPS. */
+    public record Instance(String name, InetSocketAddress address, boolean tls) {
+        public Instance(String name, InetSocketAddress address) {
+            this(name, address, false);
+        }
+
         public int port() {
             return address.getPort();
         }
 
         public String url() {
-            return "http://" + address.getHostString() + ":" + address.getPort();
+            return (tls ? "https://" : "http://") + address.getHostString() + ":" + address.getPort();
         }
     }
 
@@ -62,7 +67,12 @@ public final class MarketApi implements AutoCloseable {
     }
 
     /** Binds one instance; port 0 picks a free port. */
-    public synchronized Instance start(ApiSettings settings) throws InterruptedException {
+    public Instance start(ApiSettings settings) throws InterruptedException {
+        return start(settings, null);
+    }
+
+    /** Binds one instance serving HTTPS with {@code tls} (a server context), or HTTP when null. */
+    public synchronized Instance start(ApiSettings settings, SslContext tls) throws InterruptedException {
         Holder holder = new Holder();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -81,6 +91,9 @@ public final class MarketApi implements AutoCloseable {
                             return;
                         }
                         connections.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(4096, 16_384, 8192),
                                 new HttpObjectAggregator(MAX_BODY),
                                 new ApiConnection(holder.instance, () -> stopping));
@@ -91,7 +104,7 @@ public final class MarketApi implements AutoCloseable {
         holder.instance = new ApiInstance(settings.nameFor(bound.getPort()), settings, data, cpu);
         channel.config().setAutoRead(true);
         listeners.add(channel);
-        Instance instance = new Instance(holder.instance.name(), bound);
+        Instance instance = new Instance(holder.instance.name(), bound, tls != null);
         instances.add(instance);
         return instance;
     }

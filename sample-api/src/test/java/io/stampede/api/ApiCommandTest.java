@@ -34,7 +34,8 @@ class ApiCommandTest {
         "--instances=0 | --instances: 0",
         "--hash-iterations=0 | --hash-iterations: 0",
         "--jwt-secret=short | at least 16 characters",
-        "--no-such-flag | --no-such-flag"})
+        "--no-such-flag | --no-such-flag",
+        "--tls-key=/nonexistent.key | --tls-key was given without --tls-cert"})
     void badFlagValuesGetOneClearLineAndExitCode2(String arg, String expected) {
         StringWriter err = new StringWriter();
         CommandLine cmd = Cli.configure(new CommandLine(new ApiCommand()));
@@ -42,6 +43,15 @@ class ApiCommandTest {
         int code = cmd.execute(arg);
         assertThat(code).isEqualTo(2);
         assertThat(err.toString().strip()).contains(expected).doesNotContain("\n");
+    }
+
+    @Test
+    void aCertificateFileThatCannotBeReadIsNamed() {
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Cli.configure(new CommandLine(new ApiCommand()));
+        cmd.setErr(new PrintWriter(err));
+        assertThat(cmd.execute("--tls-cert=/nonexistent.crt", "--tls-key=/nonexistent.key")).isEqualTo(2);
+        assertThat(err.toString().strip()).contains("--tls-cert/--tls-key: ").contains("/nonexistent.crt").doesNotContain("\n");
     }
 
     @Test

@@ -31,7 +31,10 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
     private static final Set<String> PROXY_KEYS = Set.of("proxy_next_upstream", "proxy_next_upstream_tries",
             "proxy_next_upstream_timeout", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout",
-            "proxy_set_header", "proxy_forwarded_headers", "proxy_buffer_size");
+            "proxy_set_header", "proxy_forwarded_headers", "proxy_buffer_size", "proxy_ssl_verify",
+            "proxy_ssl_trusted_certificate", "proxy_ssl_verify_depth", "proxy_ssl_server_name", "proxy_ssl_name",
+            "proxy_ssl_certificate", "proxy_ssl_certificate_key", "proxy_ssl_protocols", "proxy_ssl_ciphers",
+            "proxy_ssl_session_reuse");
     private static final Set<String> TOP_KEYS = union(PROXY_KEYS, union(Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
@@ -45,7 +48,8 @@ public final class ConfigLoader {
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     static final ProxySettings DEFAULT_PROXY = new ProxySettings(NextUpstream.ERROR | NextUpstream.TIMEOUT, 0,
-            Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60), List.of(), true, 8192);
+            Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60), List.of(), true, 8192,
+            UpstreamSsl.DEFAULT);
 
     private ConfigLoader() {}
 
@@ -105,7 +109,7 @@ public final class ConfigLoader {
             }
         }
 
-        ProxySettings defaults = proxySettings(top, DEFAULT_PROXY);
+        ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
         if (!top.containsKey("locations")) {
             throw root.error("missing 'locations' (expected at least one, e.g. locations: {/: {proxy_pass: http://backend}})");
         }
@@ -118,7 +122,7 @@ public final class ConfigLoader {
         }
         Map<String, MatchConfig> matches = matches(top.get("match"));
         for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
-            LocationConfig l = location(e.getKey(), e.getValue(), defaults, upstreams);
+            LocationConfig l = location(e.getKey(), e.getValue(), defaults, upstreams, base);
             if (!seen.add((l.exact() ? "= " : "") + l.path())) {
                 throw e.getValue().error("duplicate location '" + e.getKey() + "'");
             }
@@ -127,7 +131,7 @@ public final class ConfigLoader {
             if (hc != null) {
                 try {
                     HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), matches, l.proxyHost(),
-                            l.proxy().connectTimeout(), l.proxy().readTimeout());
+                            l.proxy().connectTimeout(), l.proxy().readTimeout()).withTls(l.https() ? l.proxy().ssl() : null);
                     upstreams.put(l.upstream(), upstreams.get(l.upstream()).withHealthCheck(check));
                 } catch (IllegalArgumentException ex) {
                     throw hc.error(ex.getMessage());
@@ -213,7 +217,7 @@ public final class ConfigLoader {
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults,
-                                           Map<String, UpstreamConfig> upstreams) {
+                                           Map<String, UpstreamConfig> upstreams, Path base) {
         String k = key.trim();
         boolean exact = false;
         if (k.startsWith("=")) {
@@ -234,13 +238,12 @@ public final class ConfigLoader {
             throw node.error("missing 'proxy_pass' (expected e.g. proxy_pass: http://backend)");
         }
         String url = pass.text().trim();
-        if (url.regionMatches(true, 0, "https://", 0, 8)) {
-            throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI]; https to upstreams is not supported");
+        boolean https = url.regionMatches(true, 0, "https://", 0, 8);
+        if (!https && !url.regionMatches(true, 0, "http://", 0, 7)) {
+            throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI] or https://...");
         }
-        if (!url.regionMatches(true, 0, "http://", 0, 7)) {
-            throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI]");
-        }
-        String rest = url.substring(7);
+        int defaultPort = https ? 443 : 80;
+        String rest = url.substring(https ? 8 : 7);
         int slash = rest.indexOf('/');
         String hostPart = slash < 0 ? rest : rest.substring(0, slash);
         String uri = slash < 0 ? null : rest.substring(slash);
@@ -255,7 +258,7 @@ public final class ConfigLoader {
         } else {
             Addresses.HostPort hp;
             try {
-                hp = Addresses.split(hostPart, 80);
+                hp = Addresses.split(hostPart, defaultPort);
             } catch (IllegalArgumentException e) {
                 throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI] (" + e.getMessage() + ")");
             }
@@ -269,8 +272,10 @@ public final class ConfigLoader {
                             + "' (expected the name of an upstream: " + String.join(", ", upstreams.keySet()) + ")");
                 }
             }
+            // An implicit upstream is named by its host and port (the scheme's default port left out
+            // over http, as ever); https://host and http://host:443 are the same servers.
+            proxyHost = hp.port() == defaultPort ? hp.host() : hp.host() + ":" + hp.port();
             upstream = hp.port() == 80 ? hp.host() : hp.host() + ":" + hp.port();
-            proxyHost = upstream;
             if (!upstreams.containsKey(upstream)) {
                 try {
                     List<ServerConfig> servers = new ArrayList<>();
@@ -285,10 +290,26 @@ public final class ConfigLoader {
                 }
             }
         }
-        return new LocationConfig(k, exact, upstream, proxyHost, uri, proxySettings(m, defaults));
+        ProxySettings settings = proxySettings(m, defaults, base);
+        if (https && settings.ssl().verify() && settings.ssl().trusted().isEmpty()) {
+            throw pass.error("'" + url + "' with proxy_ssl_verify on needs proxy_ssl_trusted_certificate, the CAs to "
+                    + "check the servers' certificates against (nginx: no proxy_ssl_trusted_certificate for proxy_ssl_verify)");
+        }
+        if (https && settings.ssl().serverName()) {
+            String name = settings.ssl().nameFor(proxyHost);
+            try {
+                if (!name.matches("[0-9.]+|.*:.*")) {
+                    new javax.net.ssl.SNIHostName(name);
+                }
+            } catch (IllegalArgumentException e) {
+                throw pass.error("'" + url + "' with proxy_ssl_server_name on would send '" + name + "' as the server name,"
+                        + " which is not a host name (" + e.getMessage() + "); set proxy_ssl_name to the servers' name");
+            }
+        }
+        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings);
     }
 
-    private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited) {
+    private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited, Path base) {
         int mask = inherited.nextUpstream();
         if (m.containsKey("proxy_next_upstream")) {
             YamlNode n = m.get("proxy_next_upstream");
@@ -334,7 +355,7 @@ public final class ConfigLoader {
                 duration(m.get("proxy_connect_timeout"), inherited.connectTimeout(), false),
                 duration(m.get("proxy_read_timeout"), inherited.readTimeout(), false),
                 duration(m.get("proxy_send_timeout"), inherited.sendTimeout(), false),
-                headers, forwarded, (int) buffer);
+                headers, forwarded, (int) buffer, ProxySslDirectives.read(m, inherited.ssl(), base));
     }
 
     /**

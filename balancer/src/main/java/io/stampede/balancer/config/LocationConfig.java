@@ -7,9 +7,10 @@ package io.stampede.balancer.config;
  * @param upstream the upstream's name (an implicit one for {@code http://host:port})
  * @param proxyHost {@code $proxy_host}: the host (and port unless 80) of the {@code proxy_pass} URL
  * @param uri the URI part of {@code proxy_pass}, replacing the matched prefix; null when absent
+ * @param https whether {@code proxy_pass} is {@code https://}: TLS to the servers, per {@code proxy.ssl()}
  */
 public record LocationConfig(String path, boolean exact, String upstream, String proxyHost, String uri,
-                             ProxySettings proxy) {
+                             boolean https, ProxySettings proxy) {
     public boolean matches(String requestPath) {
         return exact ? requestPath.equals(path) : requestPath.startsWith(path);
     }

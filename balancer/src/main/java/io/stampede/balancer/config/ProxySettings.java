@@ -10,7 +10,9 @@ import java.util.List;
  * @param forwardedHeaders our switch for the usual recipe ({@code X-Forwarded-For},
  *     {@code X-Real-IP}, {@code X-Forwarded-Proto}), on unless turned off
  * @param bufferSize {@code proxy_buffer_size}: the largest upstream response head accepted
+ * @param ssl the {@code proxy_ssl_*} directives, used where {@code proxy_pass} is {@code https://}
  */
 public record ProxySettings(int nextUpstream, int nextUpstreamTries, Duration nextUpstreamTimeout,
                             Duration connectTimeout, Duration readTimeout, Duration sendTimeout,
-                            List<HeaderSetting> setHeaders, boolean forwardedHeaders, int bufferSize) {}
+                            List<HeaderSetting> setHeaders, boolean forwardedHeaders, int bufferSize,
+                            UpstreamSsl ssl) {}

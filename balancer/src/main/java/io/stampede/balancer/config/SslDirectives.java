@@ -105,7 +105,7 @@ final class SslDirectives {
         return new SslSettings(List.copyOf(pairs), protocols, ciphers, prefer, cacheSize, timeout, tickets, cas, verify, depth);
     }
 
-    private static SslSettings.CertifiedKey pair(YamlNode certNode, YamlNode keyNode, Path base) {
+    static SslSettings.CertifiedKey pair(YamlNode certNode, YamlNode keyNode, Path base) {
         List<X509Certificate> chain;
         PrivateKey key;
         try {
@@ -154,7 +154,7 @@ final class SslDirectives {
         }
     }
 
-    private static List<String> protocols(YamlNode n) {
+    static List<String> protocols(YamlNode n) {
         if (n == null) {
             return List.of("TLSv1.2", "TLSv1.3");
         }
@@ -212,7 +212,7 @@ final class SslDirectives {
         return n == null ? fallback : n.flag("on or off");
     }
 
-    private static Path resolve(Path base, String file) {
+    static Path resolve(Path base, String file) {
         Path p = Path.of(file.trim());
         return p.isAbsolute() || base == null ? p : base.resolve(p);
     }

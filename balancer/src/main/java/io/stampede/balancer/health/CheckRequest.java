@@ -20,7 +20,9 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.stampede.balancer.config.directive.HealthCheckConfig;
+import io.stampede.balancer.tls.UpstreamTls;
 import io.stampede.common.Transport;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +44,8 @@ final class CheckRequest {
 
     private CheckRequest() {}
 
-    static void run(EventLoop loop, InetSocketAddress address, HealthCheckConfig check, Result result) {
+    /** @param tls TLS to the server (the handshake must end within the connect timeout); null for cleartext */
+    static void run(EventLoop loop, InetSocketAddress address, HealthCheckConfig check, UpstreamTls tls, Result result) {
         boolean[] finished = new boolean[1];
         Channel[] channel = new Channel[1];
         Result once = failure -> {
@@ -62,6 +65,16 @@ final class CheckRequest {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            SslHandler handshake = tls.newHandler(ch.alloc(), address, check.connectTimeout());
+                            ch.pipeline().addLast(handshake);
+                            handshake.handshakeFuture().addListener(h -> {
+                                if (!h.isSuccess()) {
+                                    timer.cancel(false);
+                                    once.done(UpstreamTls.describe(h.cause()));
+                                }
+                            });
+                        }
                         ch.pipeline().addLast(new HttpClientCodec(), new Reader(check, failure -> {
                             timer.cancel(false);
                             once.done(failure);

@@ -5,6 +5,8 @@ import io.stampede.balancer.config.directive.HealthCheckConfig;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.balancer.upstream.PeerGroup;
 import java.util.ArrayList;
+import io.stampede.balancer.tls.UpstreamTls;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +42,15 @@ public final class HealthChecks {
      */
     public synchronized void start(EventLoopGroup loops) {
         Iterator<io.netty.util.concurrent.EventExecutor> it = loops.iterator();
+        Map<List<Object>, UpstreamTls> contexts = new HashMap<>();
         for (Pending p : planned) {
             if (!it.hasNext()) {
                 it = loops.iterator();
             }
-            PeerCheck c = new PeerCheck(p.group(), p.peer(), p.check(), (io.netty.channel.EventLoop) it.next(), random, log);
+            HealthCheckConfig check = p.check();
+            UpstreamTls tls = check.tls() == null ? null : contexts.computeIfAbsent(
+                    List.of(check.tls(), check.host()), k -> UpstreamTls.build(check.tls(), check.tls().nameFor(check.host())));
+            PeerCheck c = new PeerCheck(p.group(), p.peer(), check, tls, (io.netty.channel.EventLoop) it.next(), random, log);
             running.add(c);
             c.start();
         }

@@ -2,6 +2,7 @@ package io.stampede.balancer.health;
 
 import io.netty.channel.EventLoop;
 import io.stampede.balancer.config.directive.HealthCheckConfig;
+import io.stampede.balancer.tls.UpstreamTls;
 import io.stampede.balancer.upstream.Peer;
 import io.stampede.balancer.upstream.PeerGroup;
 import java.net.InetSocketAddress;
@@ -20,6 +21,8 @@ final class PeerCheck {
     private final PeerGroup group;
     private final Peer peer;
     private final HealthCheckConfig check;
+    /** TLS to the server, as the location's requests speak it; null for cleartext. */
+    private final UpstreamTls tls;
     private final EventLoop loop;
     private final RandomGenerator random;
     private final Consumer<String> log;
@@ -31,10 +34,12 @@ final class PeerCheck {
     private volatile boolean stopped;
     private ScheduledFuture<?> next;
 
-    PeerCheck(PeerGroup group, Peer peer, HealthCheckConfig check, EventLoop loop, RandomGenerator random, Consumer<String> log) {
+    PeerCheck(PeerGroup group, Peer peer, HealthCheckConfig check, UpstreamTls tls, EventLoop loop, RandomGenerator random,
+              Consumer<String> log) {
         this.group = group;
         this.peer = peer;
         this.check = check;
+        this.tls = tls;
         this.loop = loop;
         this.random = random;
         this.log = log;
@@ -70,7 +75,7 @@ final class PeerCheck {
         if (stopped) {
             return;
         }
-        CheckRequest.run(loop, target, check, failure -> {
+        CheckRequest.run(loop, target, check, tls, failure -> {
             verdict(failure);
             long jitter = check.jitter().toMillis();
             schedule(check.interval().toMillis() + (jitter > 0 ? random.nextLong(jitter + 1) : 0));

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.ssl.SslHandler;
+import io.stampede.balancer.tls.UpstreamTls;
 import io.stampede.balancer.config.ProxySettings;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -51,9 +53,13 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      * stay on one thread). No Bootstrap: addresses were resolved when the configuration was
      * loaded, and a channel made by hand also runs on an embedded loop in tests.
      *
+     * <p>With {@code tls}, the future completes when the TLS handshake has, which must end within
+     * proxy_connect_timeout of the connect (as nginx times it); a failed handshake fails it.
+     *
      * @return the connect future; its channel carries a BackendConnection
      */
-    static ChannelFuture open(ProxyRuntime runtime, EventLoop loop, InetSocketAddress address, ProxySettings settings) {
+    static ChannelFuture open(ProxyRuntime runtime, EventLoop loop, InetSocketAddress address, ProxySettings settings,
+                              UpstreamTls tls) {
         Channel ch = runtime.upstreamChannels().newChannel();
         ch.config().setOption(ChannelOption.AUTO_READ, false);
         ch.config().setOption(ChannelOption.TCP_NODELAY, true);
@@ -62,6 +68,26 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         UpstreamDecoder decoder = new UpstreamDecoder(settings.bufferSize());
         ch.pipeline().addLast(decoder, new HttpRequestEncoder(), new BackendConnection(ch, address, decoder, runtime.log()));
         ChannelPromise connected = ch.newPromise();
+        ChannelPromise ready = connected;
+        if (tls != null) {
+            SslHandler handshake = tls.newHandler(ch.alloc(), address, settings.connectTimeout());
+            ch.pipeline().addFirst("tls", handshake);
+            ChannelPromise secured = ch.newPromise();
+            connected.addListener(f -> {
+                if (!f.isSuccess()) {
+                    secured.tryFailure(f.cause());
+                }
+            });
+            handshake.handshakeFuture().addListener(f -> {
+                if (f.isSuccess()) {
+                    secured.trySuccess();
+                } else {
+                    secured.tryFailure(new UpstreamTlsException(UpstreamTls.describe(f.cause()), f.cause()));
+                    ch.close();
+                }
+            });
+            ready = secured;
+        }
         loop.register(ch).addListener((ChannelFutureListener) registered -> {
             if (registered.isSuccess()) {
                 ch.connect(address, connected);
@@ -70,7 +96,14 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
                 connected.setFailure(registered.cause());
             }
         });
-        return connected;
+        return ready;
+    }
+
+    /** A TLS handshake with an upstream server that failed; its message is what nginx would log. */
+    static final class UpstreamTlsException extends java.io.IOException {
+        UpstreamTlsException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     private void idleSurplus() {
@@ -100,6 +133,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        if (tls != null && !tls.handshakeFuture().isSuccess()) {
+            ctx.close(); // a failed handshake: the exchange that waits for it logs why, in nginx's words
+            return;
+        }
         log.connectionError("upstream " + address.getHostString() + ":" + address.getPort(), cause);
         ctx.close();
     }

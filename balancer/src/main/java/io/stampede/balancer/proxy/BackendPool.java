@@ -4,6 +4,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.stampede.balancer.tls.UpstreamTls;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -116,9 +117,14 @@ final class BackendPool {
         }
     }
 
-    /** The calling event loop's list for {@code upstream}. */
-    IdleList on(UpstreamRuntime upstream) {
-        return lists.get().computeIfAbsent(upstream.config().name(),
+    /**
+     * The calling event loop's list for {@code upstream}, for connections made with {@code tls}
+     * (null: cleartext). Each TLS identity has a list of its own, with keepalive of its own, so a
+     * connection is only ever reused as it was made: same client certificate, same name checked.
+     */
+    IdleList on(UpstreamRuntime upstream, UpstreamTls tls) {
+        String key = tls == null ? upstream.config().name() : upstream.config().name() + '\0' + tls.identity();
+        return lists.get().computeIfAbsent(key,
                 k -> new IdleList(upstream.config().keepalive(), upstream.config().keepaliveTimeout()));
     }
 }

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.stampede.balancer.tls.UpstreamTls;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
@@ -54,6 +56,8 @@ final class Exchange {
     private final String upstreamUri;
     private final LocationConfig location;
     private final ProxySettings settings;
+    /** TLS to the servers (proxy_pass https://); null for cleartext. */
+    private final UpstreamTls tls;
     private final UpstreamRuntime upstream;
     private final RequestVariables vars;
     private final NextUpstream nextUpstream;
@@ -113,6 +117,7 @@ final class Exchange {
         this.head = head;
         this.location = location;
         this.settings = location.proxy();
+        this.tls = runtime.upstreamTls(location);
         this.upstream = runtime.upstream(location.upstream());
         this.record = record;
         this.upstreamUri = rewriteUri(target.uri(), path, location);
@@ -288,7 +293,7 @@ final class Exchange {
             respondError(502);
             return;
         }
-        BackendConnection pooled = runtime.pool().on(upstream).take(chosen.address());
+        BackendConnection pooled = runtime.pool().on(upstream, tls).take(chosen.address());
         attempt = new UpstreamAttempt(chosen, pooled != null, System.nanoTime());
         if (pooled != null) {
             backend = pooled;
@@ -301,15 +306,23 @@ final class Exchange {
     private void connect() {
         enter(Phase.CONNECTING, null);
         UpstreamAttempt target = attempt;
-        BackendConnection.open(runtime, ctx.channel().eventLoop(), target.peer.address(), settings).addListener(
+        BackendConnection.open(runtime, ctx.channel().eventLoop(), target.peer.address(), settings, tls).addListener(
                 (ChannelFutureListener) f -> {
                     if (phase != Phase.CONNECTING || attempt != target) {
                         f.channel().close();
                         return;
                     }
                     if (!f.isSuccess()) {
-                        fail(f.cause() instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
-                                "connect() to " + target.peer.name() + " failed: " + f.cause().getMessage());
+                        Throwable cause = f.cause();
+                        if (cause instanceof BackendConnection.UpstreamTlsException
+                                && cause.getCause() instanceof SslHandshakeTimeoutException) {
+                            fail(NextUpstream.TIMEOUT, "upstream timed out while SSL handshaking to upstream " + target.peer.name());
+                        } else if (cause instanceof BackendConnection.UpstreamTlsException) {
+                            fail(NextUpstream.ERROR, cause.getMessage() + " while SSL handshaking to upstream " + target.peer.name());
+                        } else {
+                            fail(cause instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
+                                    "connect() to " + target.peer.name() + " failed: " + cause.getMessage());
+                        }
                         return;
                     }
                     backend = f.channel().pipeline().get(BackendConnection.class);
@@ -541,7 +554,7 @@ final class Exchange {
         conn.owner = null;
         conn.interimResponses = 0;
         if (reusable) {
-            runtime.pool().on(upstream).put(conn);
+            runtime.pool().on(upstream, tls).put(conn);
         } else {
             conn.channel.close();
         }

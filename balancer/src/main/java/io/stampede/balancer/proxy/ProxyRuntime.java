@@ -11,7 +11,10 @@ import io.stampede.common.Transport;
 import io.stampede.balancer.config.ProxyConfig;
 import io.stampede.balancer.config.ProxySettings;
 import io.stampede.balancer.upstream.NextUpstream;
+import io.stampede.balancer.tls.UpstreamTls;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import io.stampede.balancer.admin.ProxyMetrics;
 import io.stampede.balancer.log.AccessLog;
 import java.util.Map;
@@ -21,20 +24,39 @@ import java.util.Map;
  *
  * @param upstreamChannels makes the channels to upstream servers: the transport's sockets, or
  *     in tests {@code EmbeddedChannel}s the test feeds by hand
+ * @param upstreamTls TLS to the servers of each location whose proxy_pass is https://
  */
 record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                     AccessLog accessLog, ProxyMetrics metrics, Map<LocationConfig, NextUpstream> retries,
-                    ChannelFactory<? extends Channel> upstreamChannels) {
+                    ChannelFactory<? extends Channel> upstreamChannels, Map<LocationConfig, UpstreamTls> upstreamTls) {
 
     ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                  AccessLog accessLog, ProxyMetrics metrics) {
         this(config, upstreams, pool, log, accessLog, metrics, retryRules(config),
-                new ReflectiveChannelFactory<>(Transport.clientChannel()));
+                new ReflectiveChannelFactory<>(Transport.clientChannel()), upstreamTls(config));
     }
 
     /** The same runtime with upstream channels made by {@code factory}. */
     ProxyRuntime withUpstreamChannels(ChannelFactory<? extends Channel> factory) {
-        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory);
+        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory, upstreamTls);
+    }
+
+    /** One TLS client context per distinct proxy_ssl_* settings and name, shared by the locations that have them. */
+    private static Map<LocationConfig, UpstreamTls> upstreamTls(ProxyConfig config) {
+        Map<LocationConfig, UpstreamTls> out = new IdentityHashMap<>();
+        Map<List<Object>, UpstreamTls> built = new HashMap<>();
+        for (LocationConfig l : config.locations()) {
+            if (l.https()) {
+                String name = l.proxy().ssl().nameFor(l.proxyHost());
+                out.put(l, built.computeIfAbsent(List.of(l.proxy().ssl(), name), k -> UpstreamTls.build(l.proxy().ssl(), name)));
+            }
+        }
+        return out;
+    }
+
+    /** TLS to {@code location}'s servers; null for cleartext. */
+    UpstreamTls upstreamTls(LocationConfig location) {
+        return upstreamTls.get(location);
     }
 
     private static Map<LocationConfig, NextUpstream> retryRules(ProxyConfig config) {

@@ -1,13 +1,8 @@
 package io.stampede.balancer.tls;
 
 import io.stampede.balancer.config.SslSettings;
-import java.security.GeneralSecurityException;
-import java.security.cert.CertPathValidator;
-import java.security.cert.CertificateFactory;
-import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -67,36 +62,7 @@ final class ClientCertificates {
         if (mode == SslSettings.VerifyClient.OPTIONAL_NO_CA && anchors.isEmpty()) {
             return "FAILED:unable to get local issuer certificate";
         }
-        if (chain.length - 1 > depth) {
-            return "FAILED:certificate chain too long";
-        }
-        try {
-            PKIXParameters p = new PKIXParameters(anchors);
-            p.setRevocationEnabled(false);
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            CertPathValidator.getInstance("PKIX").validate(cf.generateCertPath(Arrays.asList(chain)), p);
-            return "SUCCESS";
-        } catch (java.security.cert.CertPathValidatorException e) {
-            return "FAILED:" + reason(e);
-        } catch (GeneralSecurityException e) {
-            return "FAILED:" + e.getMessage();
-        }
-    }
-
-    private static String reason(java.security.cert.CertPathValidatorException e) {
-        var r = e.getReason();
-        if (r == java.security.cert.CertPathValidatorException.BasicReason.EXPIRED) {
-            return "certificate has expired";
-        }
-        if (r == java.security.cert.CertPathValidatorException.BasicReason.NOT_YET_VALID) {
-            return "certificate is not yet valid";
-        }
-        if (r == java.security.cert.PKIXReason.NO_TRUST_ANCHOR) {
-            return "unable to get local issuer certificate";
-        }
-        if (r == java.security.cert.CertPathValidatorException.BasicReason.INVALID_SIGNATURE) {
-            return "certificate signature failure";
-        }
-        return String.valueOf(e.getMessage());
+        String failure = Chains.failure(chain, anchors, depth);
+        return failure == null ? "SUCCESS" : "FAILED:" + failure;
     }
 }

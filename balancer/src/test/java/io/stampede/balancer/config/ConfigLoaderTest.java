@@ -167,8 +167,21 @@ class ConfigLoaderTest {
                     "proxy.yaml:4: locations./.proxy_read_timeout: 'soon' (expected a positive duration"),
             Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    proxy_next_upstream: error http_418\n"
                     + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "'http_418' is not a proxy_next_upstream condition"),
-            Arguments.of("locations:\n  /:\n    proxy_pass: https://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
-                    "https to upstreams is not supported"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: ftp://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:3: locations./.proxy_pass: 'ftp://api' (expected http://UPSTREAM_OR_HOST[:PORT][/URI] or https://...)"),
+            Arguments.of("proxy_ssl_verify: on\nlocations:\n  /:\n    proxy_pass: https://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:4: locations./.proxy_pass: 'https://api' with proxy_ssl_verify on needs proxy_ssl_trusted_certificate"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: https://api\n    proxy_ssl_certificate: x.crt\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:4: locations./.proxy_ssl_certificate: proxy_ssl_certificate_key is missing"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: https://api\n    proxy_ssl_name: $host\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:4: locations./.proxy_ssl_name: '$host' (expected a host name, or $proxy_host"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: https://my_api\n    proxy_ssl_server_name: on\nupstreams:\n  my_api:\n    servers: [127.0.0.1:1]\n",
+                    "would send 'my_api' as the server name"),
+            Arguments.of("proxy_ssl_trusted_certificate: /no/such/ca.crt\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: proxy_ssl_trusted_certificate: "),
+            Arguments.of("proxy_ssl_protocols: SSLv3\n" + BASE + "    servers: [127.0.0.1:1]\n", "'SSLv3' is broken"),
+            Arguments.of("proxy_ssl_session_reuse: maybe\n" + BASE + "    servers: [127.0.0.1:1]\n",
+                    "proxy.yaml:1: proxy_ssl_session_reuse: 'maybe' (expected on or off)"),
             Arguments.of("locations:\n  ~ \\.php$:\n    proxy_pass: http://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
                     "regular-expression and named locations are not supported"),
             Arguments.of("upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "missing 'locations'"),
@@ -212,6 +225,35 @@ class ConfigLoaderTest {
             Arguments.of(BASE + "    balance: least_time first_byte\n    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:6: upstreams.api.balance: 'least_time first_byte' (expected least_time header|last_byte [inflight])")
         );
+    }
+
+    @Test
+    void readsProxySslDirectivesInheritedOneByOne() {
+        ProxyConfig c = parse("proxy_ssl_server_name: on\nproxy_ssl_session_reuse: off\nlocations:\n"
+                + "  /a/:\n    proxy_pass: https://api\n    proxy_ssl_name: api.internal\n"
+                + "  /b/:\n    proxy_pass: https://localhost:8443/v1/\n    proxy_ssl_server_name: off\n"
+                + "  /c/:\n    proxy_pass: http://api\n"
+                + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n");
+        LocationConfig a = c.locate("/a/x").orElseThrow();
+        assertThat(a.https()).isTrue();
+        assertThat(a.proxy().ssl().serverName()).isTrue();
+        assertThat(a.proxy().ssl().sessionReuse()).isFalse();
+        assertThat(a.proxy().ssl().nameFor(a.proxyHost())).isEqualTo("api.internal");
+        LocationConfig b = c.locate("/b/x").orElseThrow();
+        assertThat(b.proxy().ssl().serverName()).isFalse();
+        assertThat(b.proxy().ssl().sessionReuse()).isFalse();
+        assertThat(b.proxyHost()).isEqualTo("localhost:8443");
+        assertThat(b.proxy().ssl().nameFor(b.proxyHost())).as("$proxy_host without its port").isEqualTo("localhost");
+        assertThat(c.locate("/c/x").orElseThrow().https()).isFalse();
+        assertThat(a.proxy().ssl().verify()).as("nginx's default").isFalse();
+    }
+
+    @Test
+    void httpsWithoutAPortMeans443AndLeavesItOutOfTheHostHeader() {
+        ProxyConfig c = parse("locations:\n  /:\n    proxy_pass: https://localhost\n");
+        LocationConfig l = c.locate("/").orElseThrow();
+        assertThat(l.proxyHost()).isEqualTo("localhost");
+        assertThat(c.upstreams().get(l.upstream()).servers()).allSatisfy(s -> assertThat(s.address().getPort()).isEqualTo(443));
     }
 
     @ParameterizedTest

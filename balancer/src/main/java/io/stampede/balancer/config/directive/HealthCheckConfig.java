@@ -1,6 +1,7 @@
 package io.stampede.balancer.config.directive;
 
 import io.stampede.common.Durations;
+import io.stampede.balancer.config.UpstreamSsl;
 import java.time.Duration;
 import java.util.Map;
 
@@ -13,10 +14,18 @@ import java.util.Map;
  *
  * @param port 0 for each server's own port
  * @param host the Host header (the location's {@code $proxy_host})
+ * @param tls the location's proxy_ssl_* settings when its proxy_pass is https:// (checks speak
+ *     TLS as its requests do); null for cleartext
  */
 public record HealthCheckConfig(Duration interval, Duration jitter, int fails, int passes, String uri, int port,
                                 MatchConfig match, boolean mandatory, boolean persistent, String host,
-                                Duration connectTimeout, Duration readTimeout) {
+                                Duration connectTimeout, Duration readTimeout, UpstreamSsl tls) {
+
+    /** The same check, over TLS with {@code ssl} (null: cleartext). */
+    public HealthCheckConfig withTls(UpstreamSsl ssl) {
+        return new HealthCheckConfig(interval, jitter, fails, passes, uri, port, match, mandatory, persistent, host,
+                connectTimeout, readTimeout, ssl);
+    }
 
     /**
      * Parses {@code "interval=5s jitter=0 fails=1 passes=1 uri=/ port=N match=NAME mandatory persistent"}.
@@ -77,7 +86,7 @@ public record HealthCheckConfig(Duration interval, Duration jitter, int fails, i
             throw new IllegalArgumentException("'persistent' needs 'mandatory' (as in nginx Plus)");
         }
         return new HealthCheckConfig(interval, jitter, fails, passes, uri, port, match, mandatory, persistent, host,
-                connectTimeout, readTimeout);
+                connectTimeout, readTimeout, null);
     }
 
     private static String need(String word, String value) {

@@ -1,0 +1,45 @@
+package io.stampede.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.ssl.SslContextBuilder;
+import io.stampede.common.tls.Certificates;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.KeyStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+
+/** {@code stampede api --tls}: the same API over HTTPS, to a client that trusts its certificate. */
+class ApiOverTlsTest {
+    @Test
+    void servesTheApiOverHttps() throws Exception {
+        Certificates.Issued cert = Certificates.selfSigned(List.of("localhost", "127.0.0.1"));
+        MarketData data = MarketData.create(new MarketData.Options(5, 1, 2, 1, Duration.ofMinutes(5), Duration.ofDays(1)),
+                "0123456789abcdef0123".getBytes(), Clock.systemUTC(), new Random(1));
+        try (MarketApi api = new MarketApi(data, 1)) {
+            MarketApi.Instance i = api.start(new ApiSettings("127.0.0.1", 0, "tls", 4, Duration.ZERO, 16, false),
+                    SslContextBuilder.forServer(cert.key(), cert.certificate()).build());
+            assertThat(i.url()).startsWith("https://127.0.0.1:");
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("api", cert.certificate());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, tmf.getTrustManagers(), null);
+            HttpClient client = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + i.port() + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("tls");
+        }
+    }
+}
