@@ -10,6 +10,7 @@ import io.stampede.loadgen.run.RunOutputs;
 import io.stampede.loadgen.run.RunRequest;
 import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.engine.SwarmSettings;
+import io.stampede.loadgen.engine.ClientTls;
 import io.stampede.loadgen.engine.Target;
 import io.stampede.loadgen.report.Thresholds;
 import io.stampede.loadgen.scenario.Scenario;
@@ -172,6 +173,18 @@ public final class SwarmCommand implements Callable<Integer> {
             description = "Skip warming the generator's own request path (about a second, against a responder inside it; nothing goes to the target) before the run.")
     boolean noGeneratorWarmup;
 
+    @Option(names = {"-k", "--insecure"}, description = "https:// targets: take any certificate (self-signed test ones), as curl -k; by default it is checked against the JDK's trusted CAs and the host name.")
+    boolean insecure;
+
+    @Option(names = "--ca-cert", paramLabel = "FILE", description = "https:// targets: trust the CAs (PEM) in FILE instead of the JDK's.")
+    java.nio.file.Path caCert;
+
+    @Option(names = "--client-cert", paramLabel = "FILE", description = "https:// targets: present this PEM certificate (chain) to servers that ask (mutual TLS); with --client-key.")
+    java.nio.file.Path clientCert;
+
+    @Option(names = "--client-key", paramLabel = "FILE", description = "The PEM private key of --client-cert.")
+    java.nio.file.Path clientKey;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed for task choice and wait times. Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -286,11 +299,17 @@ public final class SwarmCommand implements Callable<Integer> {
         }
 
         checkOutputs();
+        ClientTls clientTls;
+        try {
+            clientTls = ClientTls.build(new ClientTls.Options(insecure, caCert, clientCert, clientKey));
+        } catch (IllegalArgumentException e) {
+            throw Cli.badValue(spec.commandLine(), e.getMessage());
+        }
         String arrivals = pacer == null ? null : rate != null ? rate : stages;
         Function<RunRequest, SwarmSettings> settingsFor = r -> {
             Target t = Target.of(r.host());
             return new SwarmSettings(t, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, r.users(), r.spawnRate(),
-                    r.runTime(), stopTimeout, r.pacer(), seed, threads, sourceAddresses(t));
+                    r.runTime(), stopTimeout, r.pacer(), seed, threads, sourceAddresses(t), t.https() ? clientTls : null);
         };
         RunRequest request = new RunRequest(userCount, spawn, host, run, arrivals);
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,

@@ -1,6 +1,7 @@
 package io.stampede.common.wire;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,8 +16,8 @@ import java.util.List;
  * latency measured from each request's intended start, service time from its actual send.
  *
  * <p>Version history: 0, the summary before it carried a version (the same fields, no
- * {@code version} key; read as version 0); 1, {@code version} added. Readers ignore keys they do
- * not know.
+ * {@code version} key; read as version 0); 1, {@code version} added, later with
+ * {@code tls_handshakes} for https:// targets (absent otherwise). Readers ignore keys they do not know.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record SwarmSummary(int version, String mode, @JsonProperty("duration_s") double durationS, int users,
@@ -25,8 +26,20 @@ public record SwarmSummary(int version, String mode, @JsonProperty("duration_s")
                            @JsonProperty("latency_ms") Percentiles latencyMs,
                            @JsonProperty("service_ms") Percentiles serviceMs,
                            List<Endpoint> endpoints, List<ErrorCount> errors, List<ExceptionCount> exceptions,
-                           GeneratorStats generator) {
+                           GeneratorStats generator,
+                           @JsonProperty("tls_handshakes") @JsonInclude(JsonInclude.Include.NON_NULL) TlsHandshakes tlsHandshakes) {
     public static final int VERSION = 1;
+
+    public SwarmSummary(int version, String mode, double durationS, int users, long requests, long failures, long dropped,
+                        double rps, double failRatio, Percentiles latencyMs, Percentiles serviceMs, List<Endpoint> endpoints,
+                        List<ErrorCount> errors, List<ExceptionCount> exceptions, GeneratorStats generator) {
+        this(version, mode, durationS, users, requests, failures, dropped, rps, failRatio, latencyMs, serviceMs, endpoints,
+                errors, exceptions, generator, null);
+    }
+
+    /** The run's TLS handshakes: how many, how many resumed a session, and their time in milliseconds. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TlsHandshakes(long count, long resumed, @JsonProperty("time_ms") Percentiles timeMs) {}
     private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** Milliseconds; all 0 when nothing was recorded. */

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.ssl.SslHandler;
 import java.util.List;
 import java.util.Map;
 import io.netty.util.ReferenceCountUtil;
@@ -43,12 +44,18 @@ final class HttpConnection {
     private boolean headRequest;
     private boolean keepHeaders;
     private boolean keepBody;
+    /** TLS for an https:// target; null for http://. */
+    private final ClientTls tls;
+    /** This user's own key into the TLS session cache (see {@link ClientTls}). */
+    private final int sessionKey = SESSION_KEYS.incrementAndGet();
+    private static final java.util.concurrent.atomic.AtomicInteger SESSION_KEYS = new java.util.concurrent.atomic.AtomicInteger();
 
     HttpConnection(Worker worker, InetSocketAddress address, InetSocketAddress source, int maxBody) {
         this.worker = worker;
         this.address = address;
         this.source = source;
         this.maxBody = maxBody;
+        this.tls = worker.settings().target().https() ? worker.settings().tls() : null;
         this.timeout = new io.stampede.common.LazyDeadline(worker.loop(), this::timedOut);
     }
 
@@ -76,6 +83,10 @@ final class HttpConnection {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc(), worker.settings().target(), sessionKey,
+                                    TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+                        }
                         ch.pipeline().addLast(new HttpRequestEncoder(), new ResponseReader(new Events(ch), maxBody));
                     }
                 });
@@ -95,10 +106,43 @@ final class HttpConnection {
                 finish(null, why, connectStart);
                 return;
             }
-            channel = f.channel();
-            codec = channel.pipeline().context(HttpRequestEncoder.class);
-            reader = channel.pipeline().get(ResponseReader.class);
-            write(request, timeoutNanos);
+            if (tls == null) {
+                use(f.channel(), request, timeoutNanos);
+            } else {
+                afterHandshake(f.channel(), request, timeoutNanos, forThis, connectStart);
+            }
+        });
+    }
+
+    private void use(Channel ch, Object request, long timeoutNanos) {
+        channel = ch;
+        codec = channel.pipeline().context(HttpRequestEncoder.class);
+        reader = channel.pipeline().get(ResponseReader.class);
+        write(request, timeoutNanos);
+    }
+
+    /**
+     * Sends once the TLS handshake is done, recording its time (from the TCP connection to the
+     * end of the handshake) and whether it resumed a session; a failed one fails the request with
+     * its cause.
+     */
+    private void afterHandshake(Channel ch, Object request, long timeoutNanos, Callback forThis, long connectStart) {
+        SslHandler handler = ch.pipeline().get(SslHandler.class);
+        long started = System.nanoTime();
+        handler.handshakeFuture().addListener(h -> {
+            if (pending != forThis) {
+                ReferenceCountUtil.release(request);
+                ch.close();
+                return;
+            }
+            if (!h.isSuccess()) {
+                ReferenceCountUtil.release(request);
+                ch.close();
+                finish(null, ClientTls.describe(h.cause(), worker.settings().target().host()), connectStart);
+                return;
+            }
+            worker.recording().handshake(System.nanoTime() - started, tls.resumed(handler.engine()));
+            use(ch, request, timeoutNanos);
         });
     }
 

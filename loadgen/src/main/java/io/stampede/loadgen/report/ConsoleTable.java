@@ -2,6 +2,7 @@ package io.stampede.loadgen.report;
 
 import io.stampede.loadgen.stats.EndpointStats;
 import io.stampede.loadgen.stats.ErrorKey;
+import io.stampede.loadgen.stats.Handshakes;
 import io.stampede.loadgen.stats.StatsSnapshot;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,9 @@ public final class ConsoleTable {
         }
         if (!last.exceptions().isEmpty()) {
             out.println(exceptions(last));
+        }
+        if (last.handshakes().count() > 0) {
+            out.println(handshakes(last.handshakes()));
         }
         if (last.dropped() > 0) {
             out.printf("Dropped arrivals: %d (no free user when due; raise -u)%n", last.dropped());
@@ -69,7 +73,7 @@ public final class ConsoleTable {
             rows.add(withRunRates(s, e));
         }
         StatsSnapshot whole = new StatsSnapshot(s.epochMillis(), s.elapsedSeconds(), s.users(), rows, withRunRates(s, s.total()),
-                s.errors(), s.exceptions(), s.dropped(), s.interval(), s.intervalTotal());
+                s.errors(), s.exceptions(), s.dropped(), s.interval(), s.intervalTotal(), s.handshakes());
         return stats(whole);
     }
 
@@ -133,6 +137,12 @@ public final class ConsoleTable {
         }
         b.append("-".repeat(120)).append('\n');
         return b.toString();
+    }
+
+    /** One line on the run's TLS handshakes. */
+    public static String handshakes(Handshakes h) {
+        return String.format(Locale.ROOT, "TLS handshakes: %d (%d resumed), time p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+                h.count(), h.resumed(), h.percentileMs(50), h.percentileMs(90), h.percentileMs(99), h.maxMs());
     }
 
     public static String exceptions(StatsSnapshot s) {

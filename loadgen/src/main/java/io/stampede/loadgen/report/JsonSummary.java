@@ -30,7 +30,9 @@ public final class JsonSummary {
                 health.gcTotalMillis(), health.saturated());
         return new SwarmSummary(SwarmSummary.VERSION, mode, round(s.elapsedSeconds()), users, s.total().requests(),
                 s.total().failures(), s.dropped(), round(s.rps()), round(s.total().failRatio()),
-                percentiles(s.total().latency()), percentiles(s.total().service()), endpoints, errors(s), exceptions, gen);
+                percentiles(s.total().latency()), percentiles(s.total().service()), endpoints, errors(s), exceptions, gen,
+                s.handshakes().count() == 0 ? null
+                        : new SwarmSummary.TlsHandshakes(s.handshakes().count(), s.handshakes().resumed(), percentiles(s.handshakes().time())));
     }
 
     private static Percentiles percentiles(Histogram h) {

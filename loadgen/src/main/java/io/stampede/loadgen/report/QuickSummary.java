@@ -37,6 +37,9 @@ public final class QuickSummary {
         }
         b.append(String.format(Locale.ROOT, "Requests/sec: %10.2f%n", s.rps()));
         b.append(String.format(Locale.ROOT, "Transfer/sec: %10.2f MB%n", s.elapsedSeconds() <= 0 ? 0 : t.bytes() / 1e6 / s.elapsedSeconds()));
+        if (s.handshakes().count() > 0) {
+            b.append(ConsoleTable.handshakes(s.handshakes())).append(System.lineSeparator());
+        }
         return b.toString();
     }
 

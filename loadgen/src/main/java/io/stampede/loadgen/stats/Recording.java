@@ -25,6 +25,9 @@ public final class Recording {
     final Map<Endpoint, Slot> slots = new ConcurrentHashMap<>();
     final Map<ErrorKey, LongAdder> errors = new ConcurrentHashMap<>();
     final LongAdder dropped = new LongAdder();
+    /** TLS handshakes: their time, and how many resumed a session. */
+    final Recorder handshakes = new Recorder(HIGHEST_MICROS, 3);
+    final LongAdder resumed = new LongAdder();
     /** Tasks a user had to abandon (Locust's exceptions), by message. */
     final Map<String, LongAdder> exceptions = new ConcurrentHashMap<>();
 
@@ -69,6 +72,14 @@ public final class Recording {
     /** A user abandoned a task (a request it could not build): not a request, as in Locust. */
     public void exception(String message) {
         exceptions.computeIfAbsent(message, k -> new LongAdder()).increment();
+    }
+
+    /** One TLS handshake that succeeded, from the TCP connection to its end. */
+    public void handshake(long nanos, boolean resumedSession) {
+        handshakes.recordValue(clamp(nanos));
+        if (resumedSession) {
+            resumed.increment();
+        }
     }
 
     /** An arrival of the open model found no free user: counted, never delayed. */

@@ -30,6 +30,8 @@ public final class StatsCollector {
     private final Map<Endpoint, Counts> baseline = new HashMap<>();
     private final Map<ErrorKey, Long> errorBaseline = new HashMap<>();
     private long droppedBaseline;
+    private final Histogram handshakes = newHistogram();
+    private long resumedBaseline;
     private final Map<String, Long> exceptionBaseline = new HashMap<>();
     private final ArrayDeque<Map<Endpoint, Counts>> window = new ArrayDeque<>();
     private final ArrayDeque<Long> windowTimes = new ArrayDeque<>();
@@ -125,12 +127,18 @@ public final class StatsCollector {
             r.exceptions.forEach((k, v) -> exceptions.merge(k, v.sum(), Long::sum));
         }
         exceptionBaseline.forEach((k, v) -> exceptions.computeIfPresent(k, (kk, cur) -> cur - v == 0 ? null : cur - v));
+        long resumed = -resumedBaseline;
+        for (Recording r : recordings) {
+            handshakes.add(r.handshakes.getIntervalHistogram());
+            resumed += r.resumed.sum();
+        }
         long until = endNanos != 0 ? endNanos : nanoClock.getAsLong();
         double elapsed = (until - startNanos) / 1e9;
         return new StatsSnapshot(System.currentTimeMillis(), elapsed, users.getAsInt(), List.copyOf(endpoints),
                 new EndpointStats(Endpoint.AGGREGATED, total.requests(), total.failures(), total.bytes(), totalLatency, totalService,
                         totalRps, totalFps),
-                errors, exceptions, dropped - droppedBaseline, interval, intervalTotal);
+                errors, exceptions, dropped - droppedBaseline, interval, intervalTotal,
+                new Handshakes(handshakes.getTotalCount(), resumed, handshakes.copy()));
     }
 
     /** Restarts the run's clock (the open model starts once its users are ready); counts stay. */
@@ -153,6 +161,11 @@ public final class StatsCollector {
         collect();
         latency.clear();
         service.clear();
+        handshakes.reset();
+        resumedBaseline = 0;
+        for (Recording r : recordings) {
+            resumedBaseline += r.resumed.sum();
+        }
         window.clear();
         windowTimes.clear();
         baseline.clear();
