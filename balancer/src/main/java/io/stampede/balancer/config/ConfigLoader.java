@@ -299,7 +299,8 @@ public final class ConfigLoader {
             String name = settings.ssl().nameFor(proxyHost);
             try {
                 if (!name.matches("[0-9.]+|.*:.*")) {
-                    new javax.net.ssl.SNIHostName(name);
+                    // The byte form, as nginx sends any host name (underscores too), not only STD3 ones.
+                    new javax.net.ssl.SNIHostName(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 }
             } catch (IllegalArgumentException e) {
                 throw pass.error("'" + url + "' with proxy_ssl_server_name on would send '" + name + "' as the server name,"

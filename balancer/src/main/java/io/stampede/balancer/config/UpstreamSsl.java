@@ -27,9 +27,12 @@ public record UpstreamSsl(boolean verify, List<X509Certificate> trusted, int ver
     public static final UpstreamSsl DEFAULT = new UpstreamSsl(false, List.of(), 1, false, null, null,
             List.of("TLSv1.2", "TLSv1.3"), "DEFAULT", true);
 
-    /** The name to send and check for a location whose {@code $proxy_host} is {@code proxyHost}. */
+    /**
+     * The name to send and check for a location whose {@code $proxy_host} is {@code proxyHost}:
+     * {@code proxy_ssl_name} or {@code $proxy_host}, without a port either way, as nginx strips it.
+     */
     public String nameFor(String proxyHost) {
-        return name != null ? name : withoutPort(proxyHost);
+        return withoutPort(name != null ? name : proxyHost);
     }
 
     private static String withoutPort(String hostPort) {

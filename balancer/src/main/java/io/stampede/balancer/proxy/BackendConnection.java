@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.stampede.balancer.tls.UpstreamTls;
 import io.stampede.balancer.config.ProxySettings;
@@ -73,9 +74,16 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
             SslHandler handshake = tls.newHandler(ch.alloc(), address, settings.connectTimeout());
             ch.pipeline().addFirst("tls", handshake);
             ChannelPromise secured = ch.newPromise();
+            long started = System.nanoTime();
             connected.addListener(f -> {
                 if (!f.isSuccess()) {
                     secured.tryFailure(f.cause());
+                } else {
+                    // nginx times the connect and the handshake with one proxy_connect_timeout: the
+                    // handshake gets what the connect left (the promise completes before
+                    // channelActive, where the handshake and its timer start).
+                    long left = settings.connectTimeout().toMillis() - (System.nanoTime() - started) / 1_000_000;
+                    handshake.setHandshakeTimeoutMillis(Math.max(1, left));
                 }
             });
             handshake.handshakeFuture().addListener(f -> {
@@ -120,6 +128,20 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             ctx.close();
         }
+    }
+
+    /**
+     * A server's close_notify: the TLS session is over even if the socket stays open, so an idle
+     * connection is closed (it could carry nothing more); an owned one is closed by the server
+     * in a moment, and its exchange hears of that as of any close.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslCloseCompletionEvent && owner == null) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

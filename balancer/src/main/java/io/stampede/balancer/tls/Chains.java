@@ -1,22 +1,27 @@
 package io.stampede.balancer.tls;
 
 import java.security.GeneralSecurityException;
-import java.security.cert.CertPathValidator;
+import java.security.InvalidAlgorithmParameterException;
+import java.security.cert.CertPathBuilder;
+import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.PKIXParameters;
-import java.security.cert.PKIXReason;
+import java.security.cert.CertStore;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CollectionCertStoreParameters;
+import java.security.cert.PKIXBuilderParameters;
 import java.security.cert.TrustAnchor;
+import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
- * Checks a presented certificate chain against trusted CAs and a verify depth, with OpenSSL's
- * meaning of depth (nginx's {@code ssl_verify_depth}, {@code proxy_ssl_verify_depth}): the peer's
- * certificate is level 0, each CA above it one more, and the CA that ends the chain must be at a
- * level no deeper than the depth. Reasons are worded as OpenSSL's, which nginx logs.
+ * Checks a peer's certificate as OpenSSL does for nginx ({@code ssl_verify_depth},
+ * {@code proxy_ssl_verify_depth}): a path is built from the peer's certificate through the
+ * certificates it sent (in any order, extras ignored) to a trusted CA, with at most {@code depth}
+ * intermediate CAs between them (OpenSSL's count: depth 1 takes leaf, intermediate, trusted CA).
+ * Reasons are worded as OpenSSL's, which nginx logs.
  */
 final class Chains {
     private Chains() {}
@@ -29,53 +34,62 @@ final class Chains {
         if (anchors.isEmpty()) {
             return "unable to get local issuer certificate";
         }
-        // The path to validate stops before a trusted CA the peer may have sent along.
-        List<X509Certificate> path = new ArrayList<>();
-        for (X509Certificate c : chain) {
-            if (!path.isEmpty() && isAnchor(c, anchors)) {
-                break;
+        X509Certificate peer = chain[0];
+        for (TrustAnchor a : anchors) {
+            if (peer.equals(a.getTrustedCert())) {
+                return validity(peer); // a trusted certificate, self-signed most likely: no path to build
             }
-            path.add(c);
-        }
-        if (path.size() > depth && !(path.size() == 1 && isAnchor(path.get(0), anchors))) {
-            return "certificate chain too long";
         }
         try {
-            PKIXParameters p = new PKIXParameters(anchors);
-            p.setRevocationEnabled(false);
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            CertPathValidator.getInstance("PKIX").validate(cf.generateCertPath(path), p);
+            build(chain, anchors, depth);
             return null;
-        } catch (CertPathValidatorException e) {
-            return reason(e);
+        } catch (CertPathBuilderException e) {
+            String expired = validity(chain);
+            if (expired != null) {
+                return expired;
+            }
+            try {
+                build(chain, anchors, -1);
+                return "certificate chain too long"; // a path exists, only longer than the depth allows
+            } catch (CertPathBuilderException longer) {
+                return e.getCause() instanceof CertPathValidatorException v
+                        && v.getReason() == CertPathValidatorException.BasicReason.INVALID_SIGNATURE
+                        ? "certificate signature failure" : "unable to get local issuer certificate";
+            } catch (GeneralSecurityException other) {
+                return String.valueOf(other.getMessage());
+            }
         } catch (GeneralSecurityException e) {
             return String.valueOf(e.getMessage());
         }
     }
 
-    private static boolean isAnchor(X509Certificate c, Set<TrustAnchor> anchors) {
-        for (TrustAnchor a : anchors) {
-            if (c.equals(a.getTrustedCert())) {
-                return true;
-            }
+    private static void build(X509Certificate[] chain, Set<TrustAnchor> anchors, int maxIntermediates)
+            throws GeneralSecurityException {
+        X509CertSelector target = new X509CertSelector();
+        target.setCertificate(chain[0]);
+        PKIXBuilderParameters p;
+        try {
+            p = new PKIXBuilderParameters(anchors, target);
+        } catch (InvalidAlgorithmParameterException e) {
+            throw new IllegalStateException(e);
         }
-        return false;
+        p.setRevocationEnabled(false);
+        p.setMaxPathLength(maxIntermediates);
+        p.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(Arrays.asList(chain))));
+        CertPathBuilder.getInstance("PKIX").build(p);
     }
 
-    private static String reason(CertPathValidatorException e) {
-        var r = e.getReason();
-        if (r == CertPathValidatorException.BasicReason.EXPIRED) {
-            return "certificate has expired";
+    /** OpenSSL's words for a certificate out of its dates, among those sent; null when all are in them. */
+    private static String validity(X509Certificate... certificates) {
+        for (X509Certificate c : certificates) {
+            try {
+                c.checkValidity();
+            } catch (CertificateExpiredException e) {
+                return "certificate has expired";
+            } catch (CertificateNotYetValidException e) {
+                return "certificate is not yet valid";
+            }
         }
-        if (r == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
-            return "certificate is not yet valid";
-        }
-        if (r == PKIXReason.NO_TRUST_ANCHOR) {
-            return "unable to get local issuer certificate";
-        }
-        if (r == CertPathValidatorException.BasicReason.INVALID_SIGNATURE) {
-            return "certificate signature failure";
-        }
-        return String.valueOf(e.getMessage());
+        return null;
     }
 }

@@ -14,9 +14,11 @@ import javax.naming.ldap.Rdn;
 
 /**
  * Whether a server's certificate is for the name we asked for, as OpenSSL's X509_check_host
- * decides it for nginx's {@code proxy_ssl_verify}: the subjectAltName DNS names, a {@code *} as
- * the whole leftmost label matching exactly one label; the subject's common name only when the
- * certificate has no DNS names at all. An IP address is matched against IP address entries.
+ * decides it for nginx's {@code proxy_ssl_verify}: the subjectAltName DNS names, where a
+ * {@code *} in the leftmost label ({@code *.example.com}, {@code api*.example.com}) stands for
+ * part or all of exactly one label; the subject's common names only when the certificate has no
+ * DNS names at all. An IP address is matched as nginx matches it (as text, against those names)
+ * and also against the certificate's IP address entries, which nginx does not look at.
  */
 final class HostNames {
     private static final int DNS = 2;
@@ -32,8 +34,9 @@ final class HostNames {
         } catch (CertificateParsingException e) {
             return false;
         }
-        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            return alt != null && alt.stream().anyMatch(e -> (Integer) e.get(0) == IP && sameAddress((String) e.get(1), host));
+        if ((NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) && alt != null
+                && alt.stream().anyMatch(e -> (Integer) e.get(0) == IP && sameAddress((String) e.get(1), host))) {
+            return true;
         }
         boolean anyDns = false;
         if (alt != null) {
@@ -49,8 +52,12 @@ final class HostNames {
         if (anyDns) {
             return false;
         }
-        String cn = commonName(cert);
-        return cn != null && matchesPattern(normalize(cn), host);
+        for (String cn : commonNames(cert)) {
+            if (matchesPattern(normalize(cn), host)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String normalize(String name) {
@@ -59,13 +66,22 @@ final class HostNames {
     }
 
     private static boolean matchesPattern(String pattern, String host) {
-        if (!pattern.startsWith("*.")) {
+        int star = pattern.indexOf('*');
+        if (star < 0) {
             return pattern.equals(host);
         }
-        String suffix = pattern.substring(1); // ".example.com"
-        // One label only, and not for a bare public suffix: "*.com" is refused by X509_check_host.
-        int dot = host.indexOf('.');
-        return dot > 0 && host.substring(dot).equals(suffix) && suffix.indexOf('.', 1) > 0;
+        int patternDot = pattern.indexOf('.');
+        int hostDot = host.indexOf('.');
+        // One '*', in the leftmost label, with at least two labels after it ("*.com" is refused),
+        // and never inside an IDNA label.
+        if (patternDot < star || pattern.indexOf('*', star + 1) >= 0 || pattern.indexOf('.', patternDot + 1) < 0
+                || hostDot <= 0 || host.startsWith("xn--") || !pattern.substring(patternDot).equals(host.substring(hostDot))) {
+            return false;
+        }
+        String prefix = pattern.substring(0, star);
+        String suffix = pattern.substring(star + 1, patternDot);
+        String label = host.substring(0, hostDot);
+        return label.length() >= prefix.length() + suffix.length() && label.startsWith(prefix) && label.endsWith(suffix);
     }
 
     private static boolean sameAddress(String a, String b) {
@@ -76,16 +92,17 @@ final class HostNames {
         }
     }
 
-    private static String commonName(X509Certificate cert) {
+    private static List<String> commonNames(X509Certificate cert) {
+        List<String> out = new java.util.ArrayList<>();
         try {
             for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return String.valueOf(rdn.getValue());
+                    out.add(String.valueOf(rdn.getValue()));
                 }
             }
         } catch (InvalidNameException e) {
-            return null;
+            return List.of();
         }
-        return null;
+        return out;
     }
 }

@@ -76,7 +76,8 @@ public final class UpstreamTls {
                 ciphers.addAll(CipherList.TLS13);
             }
             b.ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE);
-            SNIHostName sni = s.serverName() && !isAddress(name) ? new SNIHostName(name) : null;
+            SNIHostName sni = s.serverName() && !isAddress(name)
+                    ? new SNIHostName(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) : null;
             return new UpstreamTls(b.build(), s, name, sni);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IllegalArgumentException("the TLS library refused the proxy_ssl_* settings (proxy_ssl_name "

@@ -38,9 +38,17 @@ final class TlsUpstream implements AutoCloseable {
 
     /** @param clientCa when given, a client certificate is asked for (not required) and checked against it */
     TlsUpstream(Certificates.Issued identity, X509Certificate clientCa) throws Exception {
+        this(identity, List.of(), clientCa);
+    }
+
+    /** @param intermediates sent after the server's certificate, as a server sends its chain */
+    TlsUpstream(Certificates.Issued identity, List<X509Certificate> intermediates, X509Certificate clientCa) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
-        keys.setKeyEntry("server", identity.key(), new char[0], new Certificate[] {identity.certificate()});
+        List<Certificate> chain = new java.util.ArrayList<>();
+        chain.add(identity.certificate());
+        chain.addAll(intermediates);
+        keys.setKeyEntry("server", identity.key(), new char[0], chain.toArray(Certificate[]::new));
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keys, new char[0]);
         TrustManagerFactory tmf = null;

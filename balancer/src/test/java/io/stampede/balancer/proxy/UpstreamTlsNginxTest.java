@@ -38,11 +38,20 @@ class UpstreamTlsNginxTest {
         Certificates.signed(ca, "api.internal", List.of("api.internal"), "EC", Duration.ofDays(1))
                 .write(dir.resolve("server.crt"), dir.resolve("server.key"));
         Certificates.signed(ca, "alice", List.of(), "EC", Duration.ofDays(1)).write(dir.resolve("alice.crt"), dir.resolve("alice.key"));
+        Certificates.Issued intermediate = Certificates.intermediate(ca, "Issuing CA");
+        Certificates.signed(intermediate, "api.internal", List.of("api.internal"), "EC", Duration.ofDays(1))
+                .write(dir.resolve("chained.crt"), dir.resolve("chained.key"));
+        // As servers send it: their certificate, then the intermediate.
+        Files.writeString(dir.resolve("chained.crt"), Files.readString(dir.resolve("chained.crt")) + Certificates.pem(intermediate.certificate()));
     }
 
     private NginxRunner tlsServer() throws Exception {
-        return NginxRunner.withSslServer("", "    ssl_certificate " + dir.resolve("server.crt") + ";\n"
-                + "    ssl_certificate_key " + dir.resolve("server.key") + ";\n"
+        return tlsServer("server");
+    }
+
+    private NginxRunner tlsServer(String identity) throws Exception {
+        return NginxRunner.withSslServer("", "    ssl_certificate " + dir.resolve(identity + ".crt") + ";\n"
+                + "    ssl_certificate_key " + dir.resolve(identity + ".key") + ";\n"
                 + "    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:S:1m;\n    ssl_verify_client optional_no_ca;\n"
                 + "    location / { return 200 \"reused=$ssl_session_reused sni=$ssl_server_name $ssl_protocol "
                 + "client=$ssl_client_s_dn\\n\"; }");
@@ -82,7 +91,11 @@ class UpstreamTlsNginxTest {
     }
 
     private void sameAsNginx(String directives, String... expected) throws Exception {
-        try (NginxRunner backend = tlsServer()) {
+        sameAsNginxServing("server", directives, expected);
+    }
+
+    private void sameAsNginxServing(String identity, String directives, String... expected) throws Exception {
+        try (NginxRunner backend = tlsServer(identity)) {
             int port = backend.address().getPort();
             List<String> theirs = throughNginx(port, directives);
             List<String> ours = throughOurs(port, directives);
@@ -122,6 +135,16 @@ class UpstreamTlsNginxTest {
                 "200 reused=. sni= TLSv1.3 client=CN=alice",
                 "200 reused=r sni= TLSv1.3 client=CN=alice",
                 "200 reused=r sni= TLSv1.3 client=CN=alice");
+    }
+
+    @Test
+    void anIntermediateCountsTowardTheVerifyDepthAsInNginx() throws Exception {
+        String verify = "proxy_ssl_verify on\nproxy_ssl_trusted_certificate " + dir.resolve("ca.crt") + "\nproxy_ssl_name api.internal";
+        sameAsNginxServing("chained", verify + "\nproxy_ssl_verify_depth 0", "502", "502", "502");
+        sameAsNginxServing("chained", verify,
+                "200 reused=. sni= TLSv1.3 client=",
+                "200 reused=r sni= TLSv1.3 client=",
+                "200 reused=r sni= TLSv1.3 client=");
     }
 
     @Test

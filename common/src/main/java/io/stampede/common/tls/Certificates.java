@@ -69,6 +69,11 @@ public final class Certificates {
         return build(commonName, List.of(), keys, null, true, Duration.ofDays(365));
     }
 
+    /** An intermediate certificate authority, signed by {@code ca}, that can sign others. */
+    public static Issued intermediate(Issued ca, String commonName) {
+        return build(commonName, List.of(), keyPair("EC"), ca, true, Duration.ofDays(365));
+    }
+
     /** A certificate for these names signed by {@code ca}; {@code algorithm} is "EC" or "RSA". */
     public static Issued signed(Issued ca, String commonName, List<String> names, String algorithm, Duration validity) {
         return build(commonName, names, keyPair(algorithm), ca, false, validity);
