@@ -497,7 +497,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        runtime.log().connectionError("client " + remoteAddress(), cause);
+        if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException tls) {
+            // A client whose TLS fails (a scanner, an old client, garbage on the port) is the
+            // client's doing: nginx logs "SSL_do_handshake() failed" at info.
+            runtime.log().clientInfo("SSL_do_handshake() failed (" + tls.getMessage() + ") while SSL handshaking", remoteAddress());
+        } else {
+            runtime.log().connectionError("client " + remoteAddress(), cause);
+        }
         ctx.close();
     }
 

@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.internal.tcnative.SSL;
 import io.netty.internal.tcnative.SSLContext;
@@ -82,7 +83,11 @@ public final class ServerTls {
         if (s.sessionCacheSize() > 0) {
             b.sessionCacheSize(s.sessionCacheSize());
         }
-        b.ciphers(ciphers(s, provider), SupportedCipherSuiteFilter.INSTANCE);
+        // The native engine's names come from the library itself (CipherList): passed as they are.
+        // SupportedCipherSuiteFilter knows only Java names, and would drop every TLS 1.2 one,
+        // leaving BoringSSL's own default list in force whatever ssl_ciphers says.
+        b.ciphers(ciphers(s, provider), provider == SslProvider.OPENSSL ? IdentityCipherSuiteFilter.INSTANCE
+                : SupportedCipherSuiteFilter.INSTANCE);
         if (clients != null) {
             b.clientAuth(ClientAuth.OPTIONAL).trustManager(clients.trustManager());
         }

@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.NetUtil;
 import io.stampede.balancer.config.UpstreamSsl;
@@ -75,7 +76,9 @@ public final class UpstreamTls {
                 ciphers = new ArrayList<>(ciphers);
                 ciphers.addAll(CipherList.TLS13);
             }
-            b.ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE);
+            // OpenSSL names pass as they are (see ServerTls: the supported-suites filter drops them).
+            b.ciphers(ciphers, provider == SslProvider.OPENSSL ? IdentityCipherSuiteFilter.INSTANCE
+                    : SupportedCipherSuiteFilter.INSTANCE);
             SNIHostName sni = s.serverName() && !isAddress(name)
                     ? new SNIHostName(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) : null;
             return new UpstreamTls(b.build(), s, name, sni);

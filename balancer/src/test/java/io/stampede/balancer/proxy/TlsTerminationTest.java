@@ -114,6 +114,28 @@ class TlsTerminationTest {
         return ctx;
     }
 
+    @Test
+    void sslCiphersDecidesWhatTls12Offers() throws Exception {
+        int port = start("ssl_protocols: TLSv1.2\nssl_ciphers: ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384\n");
+        assertThat(handshakeWith(port, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")).isEqualTo("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
+        // A suite the server's library has but the list leaves out (in nginx's default HIGH:!aNULL:!MD5) is refused.
+        assertThat(handshakeWith(port, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")).isEqualTo("refused");
+        assertThat(handshakeWith(port, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")).isEqualTo("refused");
+    }
+
+    /** The suite a TLS 1.2 handshake offering only {@code suite} settles on, or "refused". */
+    private String handshakeWith(int port, String suite) throws Exception {
+        try (SSLSocket s = (SSLSocket) clientContext(null).getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.setEnabledProtocols(new String[] {"TLSv1.2"});
+            s.setEnabledCipherSuites(new String[] {suite});
+            s.startHandshake();
+            return s.getSession().getCipherSuite();
+        } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+            return "refused";
+        }
+    }
+
     /** One request over a fresh TLS connection; returns the raw response. */
     private String exchange(int port, SSLContext ctx, String protocol, String sni) throws Exception {
         try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {

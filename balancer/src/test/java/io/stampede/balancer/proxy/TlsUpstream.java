@@ -88,7 +88,8 @@ final class TlsUpstream implements AutoCloseable {
                     exchange.getRequestHeaders().getFirst("User-Agent"));
             seen.add(s);
             exchange.getRequestBody().readAllBytes();
-            byte[] body = ("sni=" + s.sni() + " client=" + s.clientSubject() + " port=" + s.clientPort()).getBytes(StandardCharsets.UTF_8);
+            byte[] body = ("sni=" + s.sni() + " client=" + s.clientSubject() + " port=" + s.clientPort()
+                    + " cipher=" + session.getCipherSuite()).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();

@@ -178,6 +178,13 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void proxySslCiphersDecidesWhatTheUpstreamNegotiates() throws Exception {
+        TestProxy p = proxy("locations:\n  /:\n    proxy_pass: https://pool\n    proxy_ssl_protocols: TLSv1.2\n"
+                + "    proxy_ssl_ciphers: ECDHE-ECDSA-AES128-SHA\n" + pool());
+        assertThat(p.get("/").body()).endsWith(" cipher=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+    }
+
+    @Test
     void sendsTheServerNameOnlyWhenAsked() throws Exception {
         TestProxy p = proxy("locations:\n"
                 + "  /quiet/:\n    proxy_pass: https://pool\n    proxy_ssl_name: api.internal\n"
