@@ -53,7 +53,7 @@ frontend f
   bind 127.0.0.1:$1 ${6:-}
   default_backend b
 backend b
-  server s1 127.0.0.1:$2 pool-max-conn $3
+  server s1 127.0.0.1:$2 pool-max-conn $3 ${7:-}
 CFG
   haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
   pids+=($!)

@@ -24,6 +24,9 @@
 #   handshakes       HTTP/1.1 over TLS with "Connection: close", wrk: a new full handshake per request
 #   h2c              cleartext HTTP/2 with prior knowledge, h2load with STREAMS (default 10) streams a connection
 #   h2               HTTP/2 over TLS (ALPN), h2load likewise
+# UPSTREAM=tls makes the backend an HTTPS server and every proxy speak TLS 1.3 to it over its
+# keep-alive pool, sessions resumed (nginx proxy_pass https://, HAProxy "ssl verify none", ours
+# proxy_pass https://); certificates are not checked, nginx's default. Any PROTOCOL goes with it.
 # Every TLS peer uses the same ECDSA P-256 certificate, made for the run with openssl.
 #
 # Needs nginx, haproxy and wrk (apt-get install nginx haproxy wrk), h2load for h2 and h2c
@@ -38,6 +41,8 @@ rounds="${ROUNDS:-3}"
 keepalive="${KEEPALIVE:-64}"
 protocol="${PROTOCOL:-http1}"
 streams="${STREAMS:-10}"
+upstream_tls="${UPSTREAM:-plain}"
+case "$upstream_tls" in plain|tls) ;; *) echo "UPSTREAM is plain or tls (not '$upstream_tls')" >&2; exit 2 ;; esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 case "$protocol" in
   http1) tools=(nginx haproxy wrk) ;;
@@ -58,11 +63,14 @@ backend_port="$(free_port)"; nginx_port="$(free_port)"; haproxy_port="$(free_por
 
 # What each peer's listener says for the protocol, and the scheme the clients use.
 scheme=http; nginx_listen=""; haproxy_bind=""; ours_listen=""; nginx_tls=""; ours_tls=""
-if [ "$protocol" != http1 ] && [ "$protocol" != h2c ]; then
-  scheme=https
+if { [ "$protocol" != http1 ] && [ "$protocol" != h2c ]; } || [ "$upstream_tls" = tls ]; then
+  command -v openssl >/dev/null || { echo "needs openssl" >&2; exit 2; }
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
   cat "$work/tls.crt" "$work/tls.key" > "$work/haproxy.pem"
+fi
+if [ "$protocol" != http1 ] && [ "$protocol" != h2c ]; then
+  scheme=https
   nginx_tls="ssl_certificate $work/tls.crt; ssl_certificate_key $work/tls.key; ssl_session_cache shared:SSL:10m;"
   ours_tls="ssl_certificate: $work/tls.crt
 ssl_certificate_key: $work/tls.key
@@ -73,13 +81,19 @@ case "$protocol" in
   h2) nginx_listen="ssl http2"; haproxy_bind="ssl crt $work/haproxy.pem alpn h2,http/1.1"; ours_listen=" ssl http2" ;;
   h2c) nginx_listen="http2"; haproxy_bind="proto h2"; ours_listen=" http2" ;;
 esac
+# The backend side: cleartext, or TLS with every proxy's pool resuming sessions.
+backend_listen=""; backend_tls=""; upstream_scheme=http; haproxy_server=""
+if [ "$upstream_tls" = tls ]; then
+  backend_listen="ssl"; upstream_scheme=https; haproxy_server="ssl verify none"
+  backend_tls="ssl_certificate $work/tls.crt; ssl_certificate_key $work/tls.key; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:B:10m;"
+fi
 
 
 start_nginx backend <<CONF
 worker_processes 1; daemon off; master_process off; worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
 http { access_log off; $(temps backend)
-  server { listen 127.0.0.1:$backend_port backlog=4096; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$backend_port $backend_listen backlog=4096; keepalive_requests 1000000; $backend_tls
     location / { return 200 "hello from the static backend\n"; } } }
 CONF
 
@@ -89,11 +103,12 @@ events { worker_connections 4096; }
 http { access_log off; $(temps proxy)
   upstream backend { server 127.0.0.1:$backend_port; keepalive $keepalive; keepalive_requests 1000000; }
   server { listen 127.0.0.1:$nginx_port $nginx_listen backlog=4096; keepalive_requests 1000000; $nginx_tls
-    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+    location / { proxy_pass $upstream_scheme://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_protocols TLSv1.2 TLSv1.3; } } }
 CONF
 nginx_master=${pids[-1]}
 
-start_haproxy "$haproxy_port" "$backend_port" "$keepalive" 8000 30s "$haproxy_bind"
+start_haproxy "$haproxy_port" "$backend_port" "$keepalive" 8000 30s "$haproxy_bind" "$haproxy_server"
 
 cat > "$work/ours.yaml" <<YAML
 listen: "127.0.0.1:$ours_port$ours_listen"
@@ -102,7 +117,7 @@ keepalive_requests: 1000000
 proxy_forwarded_headers: off
 locations:
   /:
-    proxy_pass: http://backend
+    proxy_pass: $upstream_scheme://backend
 upstreams:
   backend:
     keepalive: $keepalive
@@ -207,7 +222,7 @@ done
 # shellcheck disable=SC2046
 rss="nginx=$(rss_mb $(procs nginx)) haproxy=$(rss_mb $(procs haproxy)) stampede=$(rss_mb $(procs stampede))"
 
-python3 - "$results" "$rss" "$(nproc)" "$keepalive" "$protocol" <<'PY'
+python3 - "$results" "$rss" "$(nproc)" "$keepalive" "$protocol to the proxies, $upstream_tls to the backend" <<'PY'
 import sys, statistics as st, collections
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
