@@ -26,8 +26,22 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
     /** nginx's default {@code ssl_ciphers}. */
     public static final String DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
 
-    /** A certificate chain (the server's own first) and its private key. */
-    public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source) {}
+    /**
+     * A certificate chain (the server's own first) and its private key.
+     *
+     * @param ocspResponse the DER OCSP response stapled to its handshakes ({@code ssl_stapling_file}),
+     *     or null for none
+     */
+    public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source, byte[] ocspResponse) {
+        public CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source) {
+            this(chain, key, source, null);
+        }
+
+        /** The same pair, stapling {@code response}. */
+        public CertifiedKey stapling(byte[] response) {
+            return new CertifiedKey(chain, key, source, response);
+        }
+    }
 
     /** {@code ssl_verify_client}. */
     public enum VerifyClient {

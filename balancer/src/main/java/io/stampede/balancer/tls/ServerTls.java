@@ -7,6 +7,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -37,11 +38,14 @@ public final class ServerTls {
 
     /** One context per certificate pair: the ECDSA one first when there are two. */
     private final List<SslContext> contexts;
+    /** Each context's stapled OCSP response (ssl_stapling_file), or null; in the contexts' order. */
+    private final List<byte[]> staples;
     private final SslSettings settings;
     private final ClientCertificates clientCertificates;
 
-    private ServerTls(List<SslContext> contexts, SslSettings settings, ClientCertificates clientCertificates) {
+    private ServerTls(List<SslContext> contexts, List<byte[]> staples, SslSettings settings, ClientCertificates clientCertificates) {
         this.contexts = contexts;
+        this.staples = staples;
         this.settings = settings;
         this.clientCertificates = clientCertificates;
     }
@@ -62,10 +66,12 @@ public final class ServerTls {
         List<SslSettings.CertifiedKey> pairs = new ArrayList<>(s.certificates());
         pairs.sort(java.util.Comparator.comparing(k -> k.key().getAlgorithm().equals("EC") ? 0 : 1));
         List<SslContext> contexts = new ArrayList<>();
+        List<byte[]> staples = new ArrayList<>();
         for (SslSettings.CertifiedKey pair : pairs) {
             contexts.add(context(s, pair, provider, clients, http2));
+            staples.add(pair.ocspResponse());
         }
-        return new ServerTls(List.copyOf(contexts), s, clients);
+        return new ServerTls(List.copyOf(contexts), java.util.Collections.unmodifiableList(staples), s, clients);
     }
 
     private static SslContext context(SslSettings s, SslSettings.CertifiedKey pair, SslProvider provider,
@@ -79,6 +85,7 @@ public final class ServerTls {
                         http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                                 : List.of(ApplicationProtocolNames.HTTP_1_1)))
                 .protocols(s.protocols())
+                .enableOcsp(pair.ocspResponse() != null)
                 .sessionTimeout(s.sessionTimeout().toSeconds());
         if (s.sessionCacheSize() > 0) {
             b.sessionCacheSize(s.sessionCacheSize());
@@ -160,13 +167,18 @@ public final class ServerTls {
      */
     public ChannelHandler newHandler(ByteBufAllocator alloc, Duration handshakeTimeout) {
         if (contexts.size() == 1) {
-            return sslHandler(contexts.get(0), alloc, handshakeTimeout);
+            return sslHandler(0, alloc, handshakeTimeout);
         }
-        return new CertificateChooser(ecdsa -> sslHandler(contexts.get(ecdsa ? 0 : 1), alloc, handshakeTimeout));
+        return new CertificateChooser(ecdsa -> sslHandler(ecdsa ? 0 : 1, alloc, handshakeTimeout));
     }
 
-    private SslHandler sslHandler(SslContext context, ByteBufAllocator alloc, Duration handshakeTimeout) {
-        SslHandler h = context.newHandler(alloc);
+    private SslHandler sslHandler(int index, ByteBufAllocator alloc, Duration handshakeTimeout) {
+        SslHandler h = contexts.get(index).newHandler(alloc);
+        byte[] staple = staples.get(index);
+        if (staple != null && h.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+            engine.setOcspResponse(staple); // sent to clients that ask (status_request)
+        }
+        SslContext context = contexts.get(index);
         h.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
         if (settings.preferServerCiphers() && !(context instanceof ReferenceCountedOpenSslContext)) {
             SSLEngine engine = h.engine();
