@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,7 +148,7 @@ class SwarmHttpsTest {
         }
         Path run = Files.createDirectories(dir.resolve("nginx"));
         int port;
-        try (ServerSocket s = new ServerSocket(0)) {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         Files.writeString(run.resolve("nginx.conf"), "worker_processes 1;\ndaemon off;\nmaster_process off;\n"
@@ -165,16 +166,14 @@ class SwarmHttpsTest {
         Process p = new ProcessBuilder(nginx.toString(), "-p", run.toString(), "-c", run.resolve("nginx.conf").toString())
                 .redirectErrorStream(true).redirectOutput(run.resolve("out.log").toFile()).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (true) {
+            Awaitility.await("nginx listening").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                assertThat(p.isAlive()).as("nginx runs: " + Files.readString(run.resolve("out.log"))).isTrue();
                 try (Socket ignored = new Socket("127.0.0.1", port)) {
-                    break;
+                    return true;
                 } catch (IOException e) {
-                    assertThat(p.isAlive()).as("nginx runs: " + Files.readString(run.resolve("out.log"))).isTrue();
-                    assertThat(System.nanoTime()).as("nginx listening").isLessThan(deadline);
-                    Thread.onSpinWait();
+                    return false;
                 }
-            }
+            });
             JsonNode s = quick("https://localhost:" + port + "/", 0, "--ca-cert", dir.resolve("ca.crt").toString(),
                     "--client-cert", dir.resolve("alice.crt").toString(), "--client-key", dir.resolve("alice.key").toString());
             List<String> log = Files.readAllLines(run.resolve("access.log"));

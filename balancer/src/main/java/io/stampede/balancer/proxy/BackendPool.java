@@ -123,7 +123,7 @@ final class BackendPool {
      * connection is only ever reused as it was made: same client certificate, same name checked.
      */
     IdleList on(UpstreamRuntime upstream, UpstreamTls tls) {
-        String key = tls == null ? upstream.config().name() : upstream.config().name() + '\0' + tls.identity();
+        String key = tls == null ? upstream.config().name() : tls.poolKey(upstream.config().name());
         return lists.get().computeIfAbsent(key,
                 k -> new IdleList(upstream.config().keepalive(), upstream.config().keepaliveTimeout()));
     }

@@ -12,12 +12,9 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.handler.ssl.IdentityCipherSuiteFilter;
-import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.internal.tcnative.SSL;
 import io.netty.internal.tcnative.SSLContext;
 import io.stampede.balancer.config.SslSettings;
-import io.stampede.common.tls.CipherList;
 import io.stampede.common.tls.TlsEngine;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -90,11 +87,11 @@ public final class ServerTls {
         if (s.sessionCacheSize() > 0) {
             b.sessionCacheSize(s.sessionCacheSize());
         }
-        // The native engine's names come from the library itself (CipherList): passed as they are.
-        // SupportedCipherSuiteFilter knows only Java names, and would drop every TLS 1.2 one,
-        // leaving BoringSSL's own default list in force whatever ssl_ciphers says.
-        b.ciphers(ciphers(s, provider), provider == SslProvider.OPENSSL ? IdentityCipherSuiteFilter.INSTANCE
-                : SupportedCipherSuiteFilter.INSTANCE);
+        try {
+            Ciphers.apply(b, s.ciphers(), SslSettings.DEFAULT_CIPHERS, s.protocols(), provider);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ssl_ciphers '" + s.ciphers() + "': " + e.getMessage(), e);
+        }
         if (clients != null) {
             b.clientAuth(ClientAuth.OPTIONAL).trustManager(clients.trustManager());
         }
@@ -144,20 +141,6 @@ public final class ServerTls {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("this Netty version hides the TLS context's handle: " + e, e);
         }
-    }
-
-    private static List<String> ciphers(SslSettings s, SslProvider provider) {
-        List<String> out;
-        try {
-            out = CipherList.forEngine(s.ciphers(), SslSettings.DEFAULT_CIPHERS, provider == SslProvider.OPENSSL);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("ssl_ciphers '" + s.ciphers() + "': " + e.getMessage(), e);
-        }
-        if (out != null && provider == SslProvider.OPENSSL && s.protocols().contains("TLSv1.3")) {
-            out = new ArrayList<>(out);
-            out.addAll(CipherList.TLS13);
-        }
-        return out;
     }
 
     /**

@@ -6,18 +6,14 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.handler.ssl.IdentityCipherSuiteFilter;
-import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.NetUtil;
 import io.stampede.balancer.config.UpstreamSsl;
-import io.stampede.common.tls.CipherList;
 import io.stampede.common.tls.TlsEngine;
 import java.net.InetSocketAddress;
 import java.security.cert.CertificateException;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -71,14 +67,7 @@ public final class UpstreamTls {
             b.keyManager(s.certificate().key(), s.certificate().chain().toArray(X509Certificate[]::new));
         }
         try {
-            List<String> ciphers = CipherList.forEngine(s.ciphers(), UpstreamSsl.DEFAULT.ciphers(), provider == SslProvider.OPENSSL);
-            if (ciphers != null && provider == SslProvider.OPENSSL && s.protocols().contains("TLSv1.3")) {
-                ciphers = new ArrayList<>(ciphers);
-                ciphers.addAll(CipherList.TLS13);
-            }
-            // OpenSSL names pass as they are (see ServerTls: the supported-suites filter drops them).
-            b.ciphers(ciphers, provider == SslProvider.OPENSSL ? IdentityCipherSuiteFilter.INSTANCE
-                    : SupportedCipherSuiteFilter.INSTANCE);
+            Ciphers.apply(b, s.ciphers(), UpstreamSsl.DEFAULT.ciphers(), s.protocols(), provider);
             SNIHostName sni = s.serverName() && !isAddress(name)
                     ? new SNIHostName(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) : null;
             return new UpstreamTls(b.build(), s, name, sni);
@@ -115,6 +104,16 @@ public final class UpstreamTls {
     public String identity() {
         return identity;
     }
+
+    /**
+     * The key of {@code upstream}'s idle connections made with this TLS: made once per upstream,
+     * not per request (a pool is looked up twice a request).
+     */
+    public String poolKey(String upstream) {
+        return poolKeys.computeIfAbsent(upstream, u -> u + '\0' + identity);
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, String> poolKeys = new java.util.concurrent.ConcurrentHashMap<>();
 
     public String name() {
         return name;

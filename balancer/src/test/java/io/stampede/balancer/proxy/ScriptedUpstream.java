@@ -44,7 +44,13 @@ final class ScriptedUpstream implements AutoCloseable {
 
     /** @param script the reply for a request line, or null for the honest answer */
     ScriptedUpstream(Function<String, Reply> script) throws IOException {
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this(script, null);
+    }
+
+    /** @param tls when given, the server speaks TLS with it (the replies' bytes go inside TLS records) */
+    ScriptedUpstream(Function<String, Reply> script, javax.net.ssl.SSLContext tls) throws IOException {
+        this.server = tls == null ? new ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+                : tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.script = script;
         this.acceptor = new Thread(this::accept, "scripted-upstream");
         acceptor.setDaemon(true);

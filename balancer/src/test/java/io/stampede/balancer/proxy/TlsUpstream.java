@@ -43,24 +43,7 @@ final class TlsUpstream implements AutoCloseable {
 
     /** @param intermediates sent after the server's certificate, as a server sends its chain */
     TlsUpstream(Certificates.Issued identity, List<X509Certificate> intermediates, X509Certificate clientCa) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        List<Certificate> chain = new java.util.ArrayList<>();
-        chain.add(identity.certificate());
-        chain.addAll(intermediates);
-        keys.setKeyEntry("server", identity.key(), new char[0], chain.toArray(Certificate[]::new));
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        TrustManagerFactory tmf = null;
-        if (clientCa != null) {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("ca", clientCa);
-            tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-        }
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+        SSLContext context = serverContext(identity, intermediates, clientCa);
         server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
         server.setHttpsConfigurator(new HttpsConfigurator(context) {
             @Override
@@ -95,6 +78,30 @@ final class TlsUpstream implements AutoCloseable {
             exchange.close();
         });
         server.start();
+    }
+
+    /** A server-side TLS context for {@code identity} (and its chain), asking for client certificates from {@code clientCa} if given. */
+    static SSLContext serverContext(Certificates.Issued identity, List<X509Certificate> intermediates, X509Certificate clientCa)
+            throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        List<Certificate> chain = new java.util.ArrayList<>();
+        chain.add(identity.certificate());
+        chain.addAll(intermediates);
+        keys.setKeyEntry("server", identity.key(), new char[0], chain.toArray(Certificate[]::new));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, new char[0]);
+        TrustManagerFactory tmf = null;
+        if (clientCa != null) {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", clientCa);
+            tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+        }
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
+        return context;
     }
 
     String address() {

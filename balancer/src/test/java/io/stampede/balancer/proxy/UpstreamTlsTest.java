@@ -184,6 +184,34 @@ class UpstreamTlsTest {
         assertThat(p.get("/").body()).endsWith(" cipher=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
     }
 
+    /**
+     * First law over TLS: a server that answers with a second, unasked-for response (in the same
+     * TLS record, or in one of its own) on a pooled connection must not have it reach the next
+     * request; the connection is not reused.
+     */
+    @Test
+    void surplusBytesOnAPooledTlsConnectionNeverReachTheNextRequest() throws Exception {
+        String smuggled = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled";
+        javax.net.ssl.SSLContext tls = TlsUpstream.serverContext(Certificates.signed(ca, "api.internal", List.of("api.internal"), "EC",
+                Duration.ofDays(1)), List.of(), null);
+        try (ScriptedUpstream together = new ScriptedUpstream(line -> line.contains("/first")
+                ? ScriptedUpstream.Reply.of("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nok:/first" + smuggled, ScriptedUpstream.After.KEEP)
+                : null, tls);
+             ScriptedUpstream apart = new ScriptedUpstream(line -> line.contains("/first")
+                ? new ScriptedUpstream.Reply(List.of("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nok:/first".getBytes(),
+                        smuggled.getBytes()), ScriptedUpstream.After.KEEP)
+                : null, tls)) {
+            for (ScriptedUpstream server : List.of(together, apart)) {
+                TestProxy p = proxy("locations:\n  /:\n    proxy_pass: https://smuggler\n"
+                        + "upstreams:\n  smuggler:\n    keepalive: 8\n    servers: [\"" + server.address() + "\"]\n");
+                assertThat(p.get("/first").body()).isEqualTo("ok:/first");
+                for (int i = 0; i < 5; i++) {
+                    assertThat(p.get("/next" + i).body()).isEqualTo("ok:/next" + i);
+                }
+            }
+        }
+    }
+
     @Test
     void sendsTheServerNameOnlyWhenAsked() throws Exception {
         TestProxy p = proxy("locations:\n"

@@ -10,9 +10,7 @@ import io.netty.handler.ssl.ResumableX509ExtendedTrustManager;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSession;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 import io.stampede.common.tls.PemFiles;
@@ -108,7 +106,7 @@ public final class ClientTls {
 
     /** Whether the handshake just ended on {@code engine} resumed a session (asked once per handshake). */
     boolean resumed(SSLEngine engine) {
-        return witness.resumed.remove(engine.getSession());
+        return witness.resumed.remove(engine);
     }
 
     /**
@@ -117,8 +115,14 @@ public final class ClientTls {
      * {@code checkServerTrusted} when a handshake skipped the certificate (both TLS engines).
      */
     private static final class ResumptionWitness extends X509ExtendedTrustManager implements ResumableX509ExtendedTrustManager {
-        /** Sessions of resumed handshakes not yet asked about; a user has one connection at a time. */
-        final Set<SSLSession> resumed = ConcurrentHashMap.newKeySet();
+        /**
+         * Engines whose handshake resumed a session, not yet asked about. Keyed by engine, as
+         * Netty keys its own: the engine's session object may be replaced (a TLS 1.3 ticket
+         * arriving) before the handshake's listener asks. Weak, so a connection given up during
+         * its handshake leaves nothing behind.
+         */
+        final Set<SSLEngine> resumed = java.util.Collections.synchronizedSet(
+                java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
         /** Null for --insecure. */
         private final X509ExtendedTrustManager checker;
 
@@ -128,7 +132,7 @@ public final class ClientTls {
 
         @Override
         public void resumeServerTrusted(X509Certificate[] chain, SSLEngine engine) {
-            resumed.add(engine.getSession());
+            resumed.add(engine);
         }
 
         @Override
