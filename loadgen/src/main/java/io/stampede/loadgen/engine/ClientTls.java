@@ -6,7 +6,9 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.ResumableX509ExtendedTrustManager;
+import io.netty.internal.tcnative.SSL;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.util.Set;
@@ -104,9 +106,20 @@ public final class ClientTls {
         }
     }
 
-    /** Whether the handshake just ended on {@code engine} resumed a session (asked once per handshake). */
+    /**
+     * Whether the handshake just ended on {@code engine} resumed a session (asked once per
+     * handshake). BoringSSL says so itself; the JDK's engine has no such call, so its answer is
+     * the witness's (no certificate was checked: the session was resumed).
+     */
     boolean resumed(SSLEngine engine) {
-        return witness.resumed.remove(engine);
+        boolean witnessed = witness.resumed.remove(engine);
+        if (engine instanceof ReferenceCountedOpenSslEngine boring) {
+            synchronized (boring) {
+                long ssl = boring.sslPointer();
+                return ssl != 0 && SSL.isSessionReused(ssl);
+            }
+        }
+        return witnessed;
     }
 
     /**
