@@ -22,12 +22,15 @@ final class Balancer {
 
     private final Child child;
     private final int port;
+    /** The TLS listener's port (h2 by ALPN), or 0 when the balancer has none. */
+    private final int tlsPort;
     /** Our proxy's admin port; 0 for nginx (no status API in nginx OSS). */
     private final int adminPort;
 
-    private Balancer(Child child, int port, int adminPort) {
+    private Balancer(Child child, int port, int tlsPort, int adminPort) {
         this.child = child;
         this.port = port;
+        this.tlsPort = tlsPort;
         this.adminPort = adminPort;
     }
 
@@ -35,6 +38,9 @@ final class Balancer {
     static Balancer startProxy(List<Plan.Row> rows, Backends backends, Children children, Path configDir)
             throws BenchException, InterruptedException, IOException {
         Path config = configDir.resolve("proxy.yaml");
+        if (rows.stream().anyMatch(r -> r.edge().tls)) {
+            writeCertificate(configDir);
+        }
         Files.writeString(config, Configs.proxyYaml(rows, backends.servers));
         Child c = children.start("the proxy", "proxy", "proxy", List.of("-c", config.toString()), Map.of());
         ReadyLine ready = c.awaitReady("proxy", "listening", Duration.ofSeconds(60))
@@ -43,8 +49,19 @@ final class Balancer {
             throw new BenchException("the proxy has no admin listener" + c.tail());
         }
         int port = URI.create(ready.urls().get(0)).getPort();
+        int tls = ready.urls().stream().filter(u -> u.startsWith("https://")).mapToInt(u -> URI.create(u).getPort()).findFirst().orElse(0);
         int admin = URI.create(ready.admin()).getPort();
-        return new Balancer(c, port, admin);
+        return new Balancer(c, port, tls, admin);
+    }
+
+    /** The TLS rows' self-signed certificate for localhost (the swarm takes it with --insecure), made once per bench. */
+    static void writeCertificate(Path configDir) throws IOException {
+        Path crt = configDir.resolve(Configs.CERTIFICATE);
+        if (!Files.exists(crt)) {
+            Files.createDirectories(crt.getParent());
+            io.stampede.common.tls.Certificates.selfSigned(List.of("localhost", "127.0.0.1"))
+                    .write(crt, configDir.resolve(Configs.KEY));
+        }
     }
 
     static Balancer startNginx(Plan.Row row, Backends backends, Children children, Path configDir)
@@ -55,13 +72,16 @@ final class Balancer {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
+        if (row.edge().tls) {
+            writeCertificate(configDir);
+        }
         Path conf = configDir.resolve(row.name() + ".nginx.conf");
         Files.writeString(conf, Configs.nginxConf(row, backends.servers, port, prefix));
         Child c = children.startProgram("nginx for " + row.name(), "nginx-" + row.name(),
                 List.of(nginx, "-p", prefix.toString(), "-c", conf.toString(), "-e", "stderr"));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         String url = "http://127.0.0.1:" + port + "/";
-        while (!Admin.answers(url)) {
+        while (!(row.edge().tls ? Admin.listens(port) : Admin.answers(url))) {
             if (!c.alive()) {
                 throw new BenchException("nginx for " + row.name() + " failed to start" + c.tail());
             }
@@ -71,12 +91,13 @@ final class Balancer {
             }
             c.process.waitFor(50, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
-        return new Balancer(c, port, 0);
+        return new Balancer(c, port, row.edge().tls ? port : 0, 0);
     }
 
     /** Where the swarm of {@code row} sends its requests. */
     String url(Plan.Row row) {
-        return "http://127.0.0.1:" + port + (adminPort == 0 ? "" : "/" + row.name());
+        String base = row.edge().tls ? "https://localhost:" + tlsPort : "http://127.0.0.1:" + port;
+        return base + (adminPort == 0 ? "" : "/" + row.name());
     }
 
     /** The upstream that serves {@code row} in the status document. */

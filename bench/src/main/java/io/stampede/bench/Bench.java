@@ -91,11 +91,19 @@ final class Bench {
         Plan.Load load = plan.load();
         // First a burst of cheap requests (wrk-style, /healthz answers without a worker), so the
         // proxy's JIT compiles its request path before any row is measured.
-        Child burst = children.start("the proxy warm-up burst", "swarm-burst", "swarm", List.of(proxy.url(through) + "/healthz",
-                "-c", "32", "-d", load.warmup().toMillis() + "ms"), Map.of());
-        if (!burst.process.waitFor(load.warmup().toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-            burst.stop(Duration.ofSeconds(5));
-            throw new BenchException("the proxy warm-up burst did not finish" + burst.tail());
+        // One burst per protocol the rows speak to the proxy (TLS and HTTP/2 have their own paths).
+        Map<Plan.Edge, Plan.Row> edges = new java.util.EnumMap<>(Plan.Edge.class);
+        edges.put(through.edge(), through);
+        plan.rows().stream().filter(r -> !r.isDirect() && !r.nginx()).forEach(r -> edges.putIfAbsent(r.edge(), r));
+        for (Plan.Row row : edges.values()) {
+            List<String> args = new ArrayList<>(List.of(proxy.url(row) + "/healthz", "-c", "32", "-d", load.warmup().toMillis() + "ms"));
+            args.addAll(edgeFlags(row));
+            Child burst = children.start("the proxy warm-up burst", "swarm-burst-" + row.edge().name().toLowerCase(java.util.Locale.ROOT),
+                    "swarm", args, Map.of());
+            if (!burst.process.waitFor(load.warmup().toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                burst.stop(Duration.ofSeconds(5));
+                throw new BenchException("the proxy warm-up burst did not finish" + burst.tail());
+            }
         }
         Duration runTime = load.spawnTime().plus(load.warmup().multipliedBy(3).dividedBy(2));
         Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", List.of("-f", scenarioFile.toString(),
@@ -106,6 +114,18 @@ final class Bench {
             swarm.stop(Duration.ofSeconds(5));
             throw new BenchException("the warm-up swarm did not finish" + swarm.tail());
         }
+    }
+
+    /** The swarm's flags for how a row speaks to its balancer. */
+    private static List<String> edgeFlags(Plan.Row row) {
+        List<String> flags = new ArrayList<>();
+        if (row.edge().tls) {
+            flags.add("--insecure"); // the bench's own self-signed certificate
+        }
+        if (row.edge().http2) {
+            flags.add("--http2");
+        }
+        return flags;
     }
 
     private Path writeScenario(Path dir) throws IOException {
@@ -164,6 +184,7 @@ final class Bench {
                 "--timeout", "10s", "--exit-code-on-error", "0", "--seed", String.valueOf(settings.seed()),
                 "--csv", runs.resolve(row.name()).toString(), "--hdr-log", runs.resolve(row.name() + ".hlog").toString(),
                 "--json", runs.resolve(row.name() + ".json").toString()));
+        args.addAll(edgeFlags(row));
         if (load.sourceIps() > 0 && target.startsWith("http://127.")) {
             args.addAll(List.of("--source-ips", String.valueOf(load.sourceIps())));
         }

@@ -10,6 +10,9 @@ import java.util.List;
  */
 final class Configs {
     static final int KEEPALIVE = 32;
+    /** The TLS rows' self-signed certificate and key, in the configs folder (relative paths, as the proxy reads them). */
+    static final String CERTIFICATE = "tls/bench.crt";
+    static final String KEY = "tls/bench.key";
 
     private Configs() {}
 
@@ -20,7 +23,13 @@ final class Configs {
     static String proxyYaml(List<Plan.Row> rows, List<Backends.Server> servers) {
         StringBuilder y = new StringBuilder();
         y.append("# stampede bench: one location and upstream per row; the swarm of row R targets /R/\n");
-        y.append("listen: 127.0.0.1:0\n");
+        if (rows.stream().anyMatch(r -> r.edge().tls)) {
+            // A TLS listener beside the cleartext one, h2 by ALPN; the certificate the bench made.
+            y.append("listen:\n  - 127.0.0.1:0\n  - 127.0.0.1:0 ssl http2\n");
+            y.append("ssl_certificate: ").append(CERTIFICATE).append("\nssl_certificate_key: ").append(KEY).append('\n');
+        } else {
+            y.append("listen: 127.0.0.1:0\n");
+        }
         y.append("admin:\n  listen: 127.0.0.1:0\n");
         y.append("locations:\n");
         for (Plan.Row row : rows) {
@@ -70,7 +79,14 @@ final class Configs {
             c.append("    server ").append(serverLine(row, servers, i)).append(";\n");
         }
         c.append("    keepalive ").append(KEEPALIVE).append(";\n  }\n");
-        c.append("  server {\n    listen 127.0.0.1:").append(port).append(";\n");
+        c.append("  server {\n    listen 127.0.0.1:").append(port).append(row.edge().tls ? " ssl http2;\n" : ";\n");
+        if (row.edge().tls) {
+            Path configs = prefix.getParent();
+            c.append("    ssl_certificate ").append(configs.resolve(CERTIFICATE)).append(";\n");
+            c.append("    ssl_certificate_key ").append(configs.resolve(KEY)).append(";\n");
+            c.append("    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:SSL:10m;\n");
+            c.append("    keepalive_requests 1000000;\n");
+        }
         c.append("    location / {\n      proxy_pass http://market_api;\n      proxy_http_version 1.1;\n");
         c.append("      proxy_set_header Connection \"\";\n    }\n  }\n}\n");
         return c.toString();

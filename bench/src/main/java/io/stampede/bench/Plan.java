@@ -47,9 +47,15 @@ record Plan(String preset, String story, List<Backend> backends, Load load, List
      * @param queue the upstream's {@code queue} value, or null
      * @param nginx run through a real nginx instead of our proxy
      * @param healthCheck the location's {@code health_check} value, or null (nginx OSS has none)
+     * @param edge how the swarm speaks to the balancer (or to the backend, for the direct row)
      */
     record Row(String name, String algorithm, String balance, List<Integer> weights, String serverParams,
-               String queue, boolean nginx, String healthCheck) {
+               String queue, boolean nginx, String healthCheck, Edge edge) {
+        Row(String name, String algorithm, String balance, List<Integer> weights, String serverParams,
+            String queue, boolean nginx, String healthCheck) {
+            this(name, algorithm, balance, weights, serverParams, queue, nginx, healthCheck, Edge.HTTP);
+        }
+
         static Row direct() {
             return new Row("direct", "-", null, List.of(), "", null, false, null);
         }
@@ -60,7 +66,12 @@ record Plan(String preset, String story, List<Backend> backends, Load load, List
 
         /** With an active health check, and the server parameters that go with it. */
         Row checked(String check, String params) {
-            return new Row(name, algorithm, balance, weights, params, queue, nginx, check);
+            return new Row(name, algorithm, balance, weights, params, queue, nginx, check, edge);
+        }
+
+        /** The same row as {@code newName}, with the swarm speaking {@code e} to the balancer. */
+        Row over(String newName, Edge e) {
+            return new Row(newName, algorithm + ", " + e.label, balance, weights, serverParams, queue, nginx, healthCheck, e);
         }
 
         boolean isDirect() {
@@ -69,12 +80,30 @@ record Plan(String preset, String story, List<Backend> backends, Load load, List
 
         Row withWeights(List<Integer> w) {
             return new Row(name, algorithm + " (weights " + w.stream().map(String::valueOf)
-                    .collect(java.util.stream.Collectors.joining(":")) + ")", balance, w, serverParams, queue, nginx, healthCheck);
+                    .collect(java.util.stream.Collectors.joining(":")) + ")", balance, w, serverParams, queue, nginx, healthCheck, edge);
         }
 
         Row limited(String name, String params, String queueValue) {
             String label = algorithm + ", " + params + (queueValue == null ? "" : ", queue " + queueValue);
-            return new Row(name, label, balance, weights, params, queueValue, nginx, healthCheck);
+            return new Row(name, label, balance, weights, params, queueValue, nginx, healthCheck, edge);
+        }
+    }
+
+    /**
+     * The protocol between the swarm and the balancer: cleartext HTTP/1.1, HTTP/1.1 over TLS
+     * (keep-alive, so one handshake per user), or HTTP/2 over TLS (the users sharing connections).
+     */
+    enum Edge {
+        HTTP(false, false, "http"), HTTPS(true, false, "https (TLS 1.3)"), H2(true, true, "h2 (TLS 1.3)");
+
+        final boolean tls;
+        final boolean http2;
+        final String label;
+
+        Edge(boolean tls, boolean http2, String label) {
+            this.tls = tls;
+            this.http2 = http2;
+            this.label = label;
         }
     }
 

@@ -11,7 +11,7 @@ import java.util.List;
  * the laptop; the user counts follow from that capacity and the seed scenario's pace.
  */
 final class Presets {
-    static final List<String> NAMES = List.of("homogeneous", "heterogeneous", "failure", "overload", "swarm-7k");
+    static final List<String> NAMES = List.of("homogeneous", "heterogeneous", "failure", "overload", "swarm-7k", "tls");
     static final List<String> ALGORITHMS = List.of("round_robin", "weighted", "least_conn", "ip_hash", "hash", "random");
     /** Requests per second one seed-scenario user sends while responses are fast (measured: 2.7). */
     static final double USER_RPS = 2.7;
@@ -70,6 +70,19 @@ final class Presets {
                             + " (the generator's own saturation check says)",
                     Collections.nCopies(n, BIG), o.quick() ? 2000 : 7000, o.quick() ? 6 : 20,
                     rows(o, List.of("round_robin"), List.of()), null, o);
+            case "tls" -> {
+                // The same round robin over the same backends, the swarm speaking cleartext, TLS
+                // and HTTP/2 over TLS to the proxy (which speaks cleartext to the backends).
+                List<Plan.Row> rows = new ArrayList<>();
+                for (Plan.Row r : rows(o, List.of("round_robin"), weights(n, 2, 1))) {
+                    rows.add(r);
+                    rows.add(r.over(r.name() + "-https", Plan.Edge.HTTPS));
+                    rows.add(r.over(r.name() + "-h2", Plan.Edge.H2));
+                }
+                yield plan(preset, "What TLS at the proxy costs: the same balancing with the swarm on cleartext HTTP/1.1,"
+                        + " on TLS 1.3 and on HTTP/2 over TLS (users sharing connections), backends on cleartext.",
+                        Collections.nCopies(n, STANDARD), usersFor(0.9 * n * STANDARD.capacity()), o.quick() ? 4 : 15, rows, null, o);
+            }
             default -> throw new IllegalArgumentException("unknown preset '" + preset + "' (expected one of " + String.join(", ", NAMES) + ")");
         };
     }
@@ -86,7 +99,12 @@ final class Presets {
         all.add(Plan.Row.direct());
         all.addAll(rows);
         if (o.withNginx()) {
-            all.add(new Plan.Row("nginx", "round_robin (real nginx)", "", List.of(), "", null, true, null));
+            Plan.Row nginx = new Plan.Row("nginx", "round_robin (real nginx)", "", List.of(), "", null, true, null);
+            all.add(nginx);
+            if (preset.equals("tls")) {
+                all.add(nginx.over("nginx-https", Plan.Edge.HTTPS));
+                all.add(nginx.over("nginx-h2", Plan.Edge.H2));
+            }
         }
         return new Plan(preset, story, List.copyOf(backends), load, List.copyOf(all), disruption);
     }

@@ -92,15 +92,19 @@ class BenchProcessTest {
         assertAllGone(seen);
     }
 
+    /**
+     * The TLS preset with a real nginx beside our proxy: the same round robin with the swarm on
+     * cleartext, on TLS and on HTTP/2 over TLS, through each.
+     */
     @Test
-    void withNginxAddsARowThroughARealNginx(@TempDir Path dir) throws Exception {
+    void tlsWithNginxComparesEachProtocolThroughOursAndARealNginx(@TempDir Path dir) throws Exception {
         if (Nginx.binary().isEmpty()) {
-            System.err.println("SKIPPED BenchProcessTest.withNginxAddsARowThroughARealNginx: nginx is not installed (apt-get install nginx)");
+            System.err.println("SKIPPED BenchProcessTest.tlsWithNginxComparesEachProtocolThroughOursAndARealNginx: nginx is not installed (apt-get install nginx)");
             org.junit.jupiter.api.Assumptions.abort("nginx is not installed");
         }
         Path out = dir.resolve("results");
         Path log = dir.resolve("bench.log");
-        Process p = bench(log, "--quick", "--algorithms", "round_robin", "--with-nginx", "--out", out.toString());
+        Process p = bench(log, "--preset", "tls", "--quick", "--with-nginx", "--out", out.toString());
         List<ProcessHandle> seen = new ArrayList<>();
         try {
             while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
@@ -108,12 +112,21 @@ class BenchProcessTest {
             }
             assertThat(p.exitValue()).as(Files.readString(log)).isZero();
             JsonNode rows = new ObjectMapper().readTree(out.resolve("bench.json").toFile()).get("rows");
-            assertThat(rows).extracting(r -> r.get("name").asText()).containsExactly("direct", "round_robin", "nginx");
-            JsonNode nginx = rows.get(2);
-            assertThat(nginx.get("requests").asLong()).isPositive();
-            assertThat(nginx.get("fail_ratio").asDouble()).isLessThan(0.01);
-            assertThat(nginx.get("share")).allSatisfy(s -> assertThat(s.asDouble()).isBetween(0.15, 0.35));
-            assertThat(out.resolve("configs/nginx.nginx.conf")).content().contains("upstream market_api");
+            assertThat(rows).extracting(r -> r.get("name").asText()).containsExactly("direct", "round_robin",
+                    "round_robin-https", "round_robin-h2", "nginx", "nginx-https", "nginx-h2");
+            for (int i = 1; i < rows.size(); i++) {
+                JsonNode row = rows.get(i);
+                assertThat(row.get("requests").asLong()).as(row.get("name").asText()).isPositive();
+                assertThat(row.get("fail_ratio").asDouble()).as(row.get("name").asText()).isLessThan(0.01);
+                assertThat(row.get("share")).allSatisfy(s -> assertThat(s.asDouble()).isBetween(0.15, 0.35));
+            }
+            assertThat(out.resolve("configs/proxy.yaml")).content().contains("  - 127.0.0.1:0 ssl http2\n")
+                    .contains("ssl_certificate: tls/bench.crt");
+            assertThat(out.resolve("configs/nginx-h2.nginx.conf")).content().contains(" ssl http2;");
+            for (String row : List.of("round_robin-h2", "nginx-h2")) {
+                assertThat(out.resolve("logs/swarm-" + row + ".log")).content().as(row).contains("HTTP/2 (h2 by ALPN): ");
+            }
+            assertThat(out.resolve("logs/swarm-round_robin-https.log")).content().doesNotContain("HTTP/2");
         } finally {
             p.destroyForcibly();
         }

@@ -69,7 +69,7 @@ class PlanTest {
     }
 
     @Test
-    void everyRowsConfigIsOneTheProxyLoads() {
+    void everyRowsConfigIsOneTheProxyLoads(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         List<Backends.Server> servers = List.of(
                 new Backends.Server("127.0.0.1", 18081, "api-18081", null, null),
                 new Backends.Server("127.0.0.1", 18082, "api-18082", null, null),
@@ -78,7 +78,13 @@ class PlanTest {
         for (String preset : Presets.NAMES) {
             List<Plan.Row> rows = Presets.build(preset, options(false, List.of(), false)).rows().stream()
                     .filter(r -> !r.isDirect()).toList();
-            ProxyConfig c = ConfigLoader.parse(preset + ".yaml", new StringReader(Configs.proxyYaml(rows, servers)));
+            java.nio.file.Path file = dir.resolve(preset + ".yaml");
+            java.nio.file.Files.writeString(file, Configs.proxyYaml(rows, servers));
+            if (preset.equals("tls")) {
+                Balancer.writeCertificate(dir);
+            }
+            ProxyConfig c = ConfigLoader.load(file);
+            assertThat(c.listen().stream().anyMatch(l -> l.ssl())).as(preset).isEqualTo(preset.equals("tls"));
             for (Plan.Row row : rows) {
                 UpstreamConfig u = c.upstreams().get(Configs.upstream(row));
                 assertThat(c.locations()).anySatisfy(l -> {
@@ -101,6 +107,20 @@ class PlanTest {
                 assertThat(row.healthCheck() != null).isEqualTo(preset.equals("failure"));
             }
         }
+    }
+
+    @Test
+    void tlsComparesCleartextTlsAndHttp2OverTlsOnTheSameBalancing() {
+        Plan p = Presets.build("tls", options(false, List.of(), true));
+        assertThat(p.rows()).extracting(Plan.Row::name)
+                .containsExactly("direct", "round_robin", "round_robin-https", "round_robin-h2", "nginx", "nginx-https", "nginx-h2");
+        assertThat(p.rows()).extracting(Plan.Row::edge).containsExactly(Plan.Edge.HTTP, Plan.Edge.HTTP, Plan.Edge.HTTPS,
+                Plan.Edge.H2, Plan.Edge.HTTP, Plan.Edge.HTTPS, Plan.Edge.H2);
+        Plan.Row h2 = p.rows().get(6);
+        String conf = Configs.nginxConf(h2, List.of(new Backends.Server("127.0.0.1", 1, "a", null, null)), 9999,
+                java.nio.file.Path.of("/tmp/x/nginx-nginx-h2"));
+        assertThat(conf).contains("listen 127.0.0.1:9999 ssl http2;").contains("ssl_certificate /tmp/x/tls/bench.crt;")
+                .contains("ssl_certificate_key /tmp/x/tls/bench.key;");
     }
 
     @Test

@@ -113,8 +113,16 @@ public final class SwarmCommand implements Callable<Integer> {
     @Option(names = "--stages", paramLabel = "STAGES", description = "Open model ramping: DURATION:RATE,... from 0, e.g. 30s:100/s,1m:500/s.")
     String stages;
 
-    @Option(names = {"-c", "--connections"}, paramLabel = "N", defaultValue = "10", description = "Quick mode: connections (users). Default: ${DEFAULT-VALUE}.")
-    int connections;
+    @Option(names = {"-c", "--connections"}, paramLabel = "N",
+            description = "Quick mode: connections (each a user; with --http2, -m users each). With --http2: the connections the users share (default: one per event-loop thread). Quick mode default: 10.")
+    Integer connections;
+
+    @Option(names = "--http2", description = "Speak HTTP/2: h2 by ALPN on https://, h2c with prior knowledge on http://. Users share connections, each request a stream (as browsers and h2load). Also http2: true in a scenario.")
+    boolean http2;
+
+    @Option(names = {"-m", "--max-concurrent-streams"}, paramLabel = "N",
+            description = "Quick mode with --http2: users (streams in flight) per connection, as h2load's -m. Default: 1.")
+    Integer streamsPerConnection;
 
     @Option(names = {"-d", "--duration"}, paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "Quick mode: how long. Default: ${DEFAULT-VALUE}.")
@@ -276,8 +284,26 @@ public final class SwarmCommand implements Callable<Integer> {
                 throw Cli.badValue(spec.commandLine(), e.getMessage());
             }
         }
-        int userCount = quick ? connections : users != null ? users : pacer != null ? 100 : 1;
-        double spawn = quick ? Math.max(1, connections) * 10.0 : spawnRate;
+        boolean useHttp2 = http2 || scenario.http2();
+        if (streamsPerConnection != null && !(quick && useHttp2)) {
+            throw Cli.badValue(spec.commandLine(), "-m/--max-concurrent-streams is for quick mode with --http2 (users per connection)");
+        }
+        if (!quick && !useHttp2 && connections != null) {
+            throw Cli.badValue(spec.commandLine(), "-c/--connections with -f is for --http2 (HTTP/1.1 users each keep their own connection)");
+        }
+        int conns = connections != null ? connections : quick ? 10 : 0;
+        int perConnection = streamsPerConnection != null ? streamsPerConnection : 1;
+        if (connections != null && (connections < 1 || connections > 100_000)) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for -c/--connections: " + connections + " (expected 1 to 100000)");
+        }
+        if (perConnection < 1 || perConnection > 10_000) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for -m/--max-concurrent-streams: " + perConnection + " (expected 1 to 10000)");
+        }
+        int userCount = quick ? conns * (useHttp2 ? perConnection : 1) : users != null ? users : pacer != null ? 100 : 1;
+        double spawn = quick ? Math.max(1, userCount) * 10.0 : spawnRate;
+        // HTTP/2 connections: quick mode's -c; with a scenario -c or one per event loop.
+        int http2Connections = !useHttp2 ? 0 : conns > 0 ? conns
+                : threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         Duration run = quick ? duration : runTime;
         if (run == null && pacer != null && pacer.total() != null) {
             run = pacer.total();
@@ -287,7 +313,7 @@ public final class SwarmCommand implements Callable<Integer> {
             throw Cli.badValue(spec.commandLine(), "--rate needs -t/--run-time (how long to keep the rate)");
         }
         if (userCount < 1 || userCount > 100_000) {
-            throw Cli.badValue(spec.commandLine(), "invalid value for " + (quick ? "-c/--connections" : "-u/--users")
+            throw Cli.badValue(spec.commandLine(), "invalid value for " + (quick ? (useHttp2 ? "-c x -m" : "-c/--connections") : "-u/--users")
                     + ": " + userCount + " (expected 1 to 100000)");
         }
         if (!(spawn > 0)) {
@@ -309,7 +335,7 @@ public final class SwarmCommand implements Callable<Integer> {
         Function<RunRequest, SwarmSettings> settingsFor = r -> {
             Target t = Target.of(r.host());
             return new SwarmSettings(t, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, r.users(), r.spawnRate(),
-                    r.runTime(), stopTimeout, r.pacer(), seed, threads, sourceAddresses(t), t.https() ? clientTls : null);
+                    r.runTime(), stopTimeout, r.pacer(), seed, threads, sourceAddresses(t), t.https() ? clientTls : null, http2Connections);
         };
         RunRequest request = new RunRequest(userCount, spawn, host, run, arrivals);
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
@@ -323,7 +349,8 @@ public final class SwarmCommand implements Callable<Integer> {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --autoquit: " + autoquit + " (expected 0 or more seconds)");
             }
             sourceAddresses(target); // checked now, so a bad --source-ips is a usage error, not a form error
-            warmGenerator(out, userCount, pacer != null);
+            warmGenerator(out, userCount, pacer != null, http2Connections);
+            describeHttp2(out, target, http2Connections, -1);
             WebMode.Options options = new WebMode.Options(webHost, webPort, autostart,
                     autoquit < 0 ? null : Duration.ofSeconds(autoquit), outputs);
             CountDownLatch quitUi = new CountDownLatch(1);
@@ -339,7 +366,8 @@ public final class SwarmCommand implements Callable<Integer> {
             return last == null ? 0 : exitCode(out, rules, last);
         }
         HeadlessRun.Plan plan = new HeadlessRun.Plan(runSpec, request, settingsFor.apply(request), outputs);
-        warmGenerator(out, userCount, pacer != null); // after every check of the command line: bad input fails at once
+        warmGenerator(out, userCount, pacer != null, http2Connections); // after every check of the command line: bad input fails at once
+        describeHttp2(out, target, http2Connections, userCount);
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
@@ -365,13 +393,23 @@ public final class SwarmCommand implements Callable<Integer> {
     }
 
     /** Runs the generator's own path before the first arrival, so the run does not measure its cold start. */
-    private void warmGenerator(PrintWriter out, int users, boolean openModel) throws InterruptedException {
+    private void warmGenerator(PrintWriter out, int users, boolean openModel, int http2Connections) throws InterruptedException {
         if (noGeneratorWarmup) {
             return;
         }
-        GeneratorWarmup.Result w = GeneratorWarmup.run(users, threads, openModel, 10_000, Duration.ofSeconds(1));
+        GeneratorWarmup.Result w = GeneratorWarmup.run(users, threads, openModel, http2Connections, 10_000, Duration.ofSeconds(1));
         out.printf(Locale.ROOT, "Generator warm-up: %,d requests to itself in %.1f s (none to the target)%n", w.requests(),
                 w.took().toMillis() / 1000.0);
+        out.flush();
+    }
+
+    /** Says how HTTP/2 runs, since its connection count is not the user count. */
+    private static void describeHttp2(PrintWriter out, Target target, int connections, int users) {
+        if (connections == 0) {
+            return;
+        }
+        out.printf(Locale.ROOT, "HTTP/2 (%s): %s share %d connection%s%n", target.https() ? "h2 by ALPN" : "h2c, prior knowledge",
+                users < 0 ? "users" : users + " user" + (users == 1 ? "" : "s"), connections, connections == 1 ? "" : "s");
         out.flush();
     }
 

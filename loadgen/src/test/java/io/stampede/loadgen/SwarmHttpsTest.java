@@ -141,39 +141,16 @@ class SwarmHttpsTest {
      */
     @Test
     void resumptionCountsAgreeWithNginxsAndTheClientCertificateIsPresented() throws Exception {
-        Path nginx = Path.of("/usr/sbin/nginx");
-        if (!Files.isExecutable(nginx)) {
-            System.err.println("SKIPPED LOUDLY: nginx is not installed (apt-get install nginx); the swarm's TLS resumption was not checked against it");
-            Assumptions.abort("nginx is not installed");
-        }
-        Path run = Files.createDirectories(dir.resolve("nginx"));
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Files.writeString(run.resolve("nginx.conf"), "worker_processes 1;\ndaemon off;\nmaster_process off;\n"
-                + "error_log " + run.resolve("error.log") + " info;\npid " + run.resolve("nginx.pid") + ";\n"
-                + "events { worker_connections 256; }\nhttp {\n"
-                + "  client_body_temp_path " + run + ";\n  proxy_temp_path " + run + ";\n  fastcgi_temp_path " + run + ";\n"
-                + "  uwsgi_temp_path " + run + ";\n  scgi_temp_path " + run + ";\n"
-                + "  log_format tls '$ssl_session_reused $ssl_client_s_dn';\n"
-                + "  server {\n    listen 127.0.0.1:" + port + " ssl;\n"
+        TestNginx.require("the swarm's TLS resumption");
+        try (TestNginx nginx = new TestNginx(dir, "  log_format tls '$ssl_session_reused $ssl_client_s_dn';\n"
+                + "  server {\n    listen 127.0.0.1:PORT ssl;\n"
                 + "    ssl_certificate " + dir.resolve("server.crt") + ";\n    ssl_certificate_key " + dir.resolve("server.key") + ";\n"
                 + "    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:S:1m;\n"
                 + "    ssl_client_certificate " + dir.resolve("ca.crt") + ";\n    ssl_verify_client on;\n"
-                + "    keepalive_requests 1;\n    access_log " + run.resolve("access.log") + " tls;\n"
-                + "    location / { return 200 \"ok\\n\"; }\n  }\n}\n");
-        Process p = new ProcessBuilder(nginx.toString(), "-p", run.toString(), "-c", run.resolve("nginx.conf").toString())
-                .redirectErrorStream(true).redirectOutput(run.resolve("out.log").toFile()).start();
-        try {
-            Awaitility.await("nginx listening").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                assertThat(p.isAlive()).as("nginx runs: " + Files.readString(run.resolve("out.log"))).isTrue();
-                try (Socket ignored = new Socket("127.0.0.1", port)) {
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
+                + "    keepalive_requests 1;\n    access_log DIR/access.log tls;\n"
+                + "    location / { return 200 \"ok\\n\"; }\n  }")) {
+            int port = nginx.port;
+            Path run = nginx.dir;
             JsonNode s = quick("https://localhost:" + port + "/", 0, "--ca-cert", dir.resolve("ca.crt").toString(),
                     "--client-cert", dir.resolve("alice.crt").toString(), "--client-key", dir.resolve("alice.key").toString());
             List<String> log = Files.readAllLines(run.resolve("access.log"));
@@ -183,9 +160,6 @@ class SwarmHttpsTest {
             assertThat(tls.get("count").asLong()).as("a handshake per request").isEqualTo(requests);
             long resumedByNginx = log.stream().filter(l -> l.startsWith("r ")).count();
             assertThat(tls.get("resumed").asLong()).isEqualTo(resumedByNginx).isEqualTo(requests - 3);
-        } finally {
-            p.destroy();
-            p.waitFor(10, TimeUnit.SECONDS);
         }
     }
 }

@@ -85,7 +85,12 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
                 .maxHeaderListSize((long) client.headerBuffers() * client.headerBufferSize());
         int window = (int) Math.max(1, h2.resetWindow().toSeconds());
         Http2Session session = new Http2Session(runtime);
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = new Http2FrameCodecBuilder() {
+                    {
+                        connection(new GoawayTolerantConnection());
+                        gracefulShutdownTimeoutMillis(0); // as forServer() has it
+                    }
+                }
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(h2.maxResets(), window)

@@ -340,6 +340,33 @@ class Http2ToClientsTest {
         }
     }
 
+    /**
+     * RFC 9113 6.8: a stream the client opened after our GOAWAY (above its last stream id) is
+     * ignored, and so is its RST_STREAM when the client gives it up; the streams in flight
+     * below the GOAWAY still get their responses. (Netty alone answers that RST_STREAM with a
+     * connection error, which cut the stream in flight: the swarm's users met it under load.)
+     */
+    @Test
+    void aResetCrossingOurGoawayIsIgnoredAndTheStreamInFlightFinishes() throws Exception {
+        int port = startOnCounting("keepalive_requests: 1\n");
+        try (RawH2 c = new RawH2(port)) {
+            c.headers(1, RawH2.get("/in-flight"), true);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> counting.requests.size() == 1);
+            while (c.goaway == null) {
+                assertThat(c.read()).as("GOAWAY after the last stream keepalive_requests allows").isNotNull();
+            }
+            assertThat(c.goaway.lastStream()).isEqualTo(1);
+            c.headers(3, RawH2.get("/after-goaway"), true);
+            c.reset(3, 8); // CANCEL
+            c.windowUpdate(3, 1000);
+            counting.release.countDown();
+            RawH2.Response r = c.await(1);
+            assertThat(r.status()).isEqualTo("200");
+            assertThat(c.goaway.errorCode()).as("no connection error").isZero();
+            assertThat(counting.requests).as("stream 3 never reached an upstream").hasSize(1);
+        }
+    }
+
     @Test
     void anIdleConnectionIsClosedAfterKeepaliveTimeout() throws Exception {
         int port = startOnBackends("keepalive_timeout: 1s\n");

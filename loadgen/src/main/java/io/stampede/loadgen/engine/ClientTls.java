@@ -41,11 +41,14 @@ public final class ClientTls {
     }
 
     private final SslContext context;
+    /** The same, offering only h2 by ALPN, for --http2. */
+    private final SslContext http2Context;
     private final Options options;
     private final ResumptionWitness witness;
 
-    private ClientTls(SslContext context, Options options, ResumptionWitness witness) {
+    private ClientTls(SslContext context, SslContext http2Context, Options options, ResumptionWitness witness) {
         this.context = context;
+        this.http2Context = http2Context;
         this.options = options;
         this.witness = witness;
     }
@@ -81,7 +84,13 @@ public final class ClientTls {
             }
         }
         try {
-            return new ClientTls(b.build(), o, witness);
+            SslContext http1 = b.build();
+            b.applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                    io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                    io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                    io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2));
+            return new ClientTls(http1, b.build(), o, witness);
         } catch (javax.net.ssl.SSLException | RuntimeException e) {
             throw new IllegalArgumentException("the TLS library refused the TLS flags: " + e.getMessage(), e);
         }
@@ -216,6 +225,13 @@ public final class ClientTls {
     /** The handler for one new connection of user {@code user}; its handshake must end within the timeout. */
     SslHandler newHandler(ByteBufAllocator alloc, Target target, int user, long handshakeTimeoutMillis) {
         SslHandler h = context.newHandler(alloc, target.host(), 1 + Math.floorMod(user, 1 << 30));
+        h.setHandshakeTimeoutMillis(Math.max(1, handshakeTimeoutMillis));
+        return h;
+    }
+
+    /** The handler for a new HTTP/2 connection: the same checks, and h2 offered by ALPN. */
+    SslHandler newHttp2Handler(ByteBufAllocator alloc, Target target, int key, long handshakeTimeoutMillis) {
+        SslHandler h = http2Context.newHandler(alloc, target.host(), 1 + Math.floorMod(key, 1 << 30));
         h.setHandshakeTimeoutMillis(Math.max(1, handshakeTimeoutMillis));
         return h;
     }

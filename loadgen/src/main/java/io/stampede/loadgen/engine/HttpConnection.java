@@ -20,13 +20,7 @@ import java.util.concurrent.TimeUnit;
  * on first use and again after the server closes it, and carries one request at a time. Lives
  * on its worker's event loop; nothing here is shared.
  */
-final class HttpConnection {
-    /** How a request ended: a response, or an error message as Locust would word it. */
-    interface Callback {
-        void response(Response response, long sentNanos);
-
-        void failed(String error, long sentNanos);
-    }
+final class HttpConnection implements UserConnection {
 
     private final Worker worker;
     private final InetSocketAddress address;
@@ -59,13 +53,9 @@ final class HttpConnection {
         this.timeout = new io.stampede.common.LazyDeadline(worker.loop(), this::timedOut);
     }
 
-    /**
-     * Sends {@code request} (a {@code FullHttpRequest}, or a pre-encoded {@code ByteBuf}; this
-     * connection takes it over) and calls back exactly once.
-     *
-     * @param keepBody whether the callback needs the body (captures, checks)
-     */
-    void send(Object request, boolean headRequest, boolean keepHeaders, boolean keepBody, long timeoutNanos, Callback callback) {
+    /** A pre-encoded request is a {@code ByteBuf}, written below the HTTP encoder. */
+    @Override
+    public void send(Object request, boolean headRequest, boolean keepHeaders, boolean keepBody, long timeoutNanos, Callback callback) {
         pending = callback;
         this.headRequest = headRequest;
         this.keepHeaders = keepHeaders;
@@ -99,11 +89,7 @@ final class HttpConnection {
             }
             if (!f.isSuccess()) {
                 ReferenceCountUtil.release(request);
-                Throwable c = f.cause();
-                String why = c instanceof ConnectException ? "ConnectionRefusedError: " + address + " refused the connection"
-                        : c instanceof io.netty.channel.ConnectTimeoutException ? "ConnectTimeoutError: no connection to " + address
-                        : "ConnectionError: " + c.getMessage();
-                finish(null, why, connectStart);
+                finish(null, connectError(f.cause(), address), connectStart);
                 return;
             }
             if (tls == null) {
@@ -112,6 +98,13 @@ final class HttpConnection {
                 afterHandshake(f.channel(), request, timeoutNanos, forThis, connectStart);
             }
         });
+    }
+
+    /** A failed connect in Python's words, as the failures table shows it. */
+    static String connectError(Throwable c, InetSocketAddress address) {
+        return c instanceof ConnectException ? "ConnectionRefusedError: " + address + " refused the connection"
+                : c instanceof io.netty.channel.ConnectTimeoutException ? "ConnectTimeoutError: no connection to " + address
+                : "ConnectionError: " + c.getMessage();
     }
 
     private void use(Channel ch, Object request, long timeoutNanos) {
@@ -193,7 +186,8 @@ final class HttpConnection {
         }
     }
 
-    void close() {
+    @Override
+    public void close() {
         timeout.cancel();
         if (channel != null) {
             channel.close();

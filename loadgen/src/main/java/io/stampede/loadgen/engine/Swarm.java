@@ -57,10 +57,15 @@ public final class Swarm implements AutoCloseable {
     public Swarm(Scenario scenario, SwarmSettings settings, StatsCollector collector) {
         this.scenario = scenario;
         this.settings = settings;
-        this.group = Transport.newGroup(settings.threads(), "swarm");
+        this.group = Transport.newGroup(settings.eventLoops(), "swarm");
         long seed = settings.seed();
         for (io.netty.util.concurrent.EventExecutor e : group) {
             workers.add(new Worker((EventLoop) e, collector.newRecording(), settings, seed++));
+        }
+        // HTTP/2: connection i lives on worker i mod W; a worker's users share its connections.
+        for (int i = 0; i < settings.http2Connections(); i++) {
+            Worker w = workers.get(i % workers.size());
+            w.addHttp2Connection(new SharedHttp2Connection(w, settings.sourceOf(i)));
         }
         this.population = new Population(scenario.users().stream().mapToInt(UserClass::weight).toArray(), workers.size(),
                 settings.users(), settings.spawnRate(), System::nanoTime);

@@ -26,14 +26,14 @@ import java.util.concurrent.TimeUnit;
  * the request should have started (the user was ready, or the open model's schedule said so), and
  * service time from when it was actually sent; they differ when the generator falls behind.
  */
-final class VirtualUser implements HttpConnection.Callback {
+final class VirtualUser implements UserConnection.Callback {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final Worker worker;
     private final UserClass cls;
     private final Map<String, String> vars = new HashMap<>();
     private final Map<String, String> cookies = new LinkedHashMap<>();
-    private final HttpConnection connection;
+    private final UserConnection connection;
     private int nextSequential;
     /** When the next step should start (nanoTime); the intended start of its request. */
     private long readyNanos;
@@ -44,7 +44,9 @@ final class VirtualUser implements HttpConnection.Callback {
     VirtualUser(Worker worker, UserClass cls, Map<String, String> feedRow, java.net.InetSocketAddress source) {
         this.worker = worker;
         this.cls = cls;
-        this.connection = new HttpConnection(worker, worker.settings().target().resolved(), source, worker.settings().maxBody());
+        this.connection = worker.settings().http2()
+                ? new Http2UserConnection(worker, worker.nextHttp2Connection())
+                : new HttpConnection(worker, worker.settings().target().resolved(), source, worker.settings().maxBody());
         if (feedRow != null) {
             feedRow.forEach((k, v) -> vars.put(cls.feed() + "." + k, v));
         }
@@ -237,7 +239,8 @@ final class VirtualUser implements HttpConnection.Callback {
             name = step.name() != null ? step.name().render(this::lookup) : path;
             if (cookies.isEmpty() && worker.encodable(step)) {
                 // The same bytes every time (wrk's trick): encoded once per worker, shared.
-                request = worker.encoded(step, path).retainedDuplicate();
+                request = worker.settings().http2() ? worker.http2Request(step, path)
+                        : worker.encoded(step, path).retainedDuplicate();
             } else {
                 String uri = worker.settings().target().uri(path);
                 request = RequestBuilder.build(step, this::lookup, worker.settings().target(), uri,

@@ -122,6 +122,37 @@ final class Worker {
         return b;
     }
 
+    private final java.util.List<SharedHttp2Connection> http2Connections = new java.util.ArrayList<>();
+    private int nextHttp2;
+    private final java.util.Map<Step.Request, Http2Request> http2Requests = new java.util.HashMap<>();
+
+    void addHttp2Connection(SharedHttp2Connection c) {
+        http2Connections.add(c);
+    }
+
+    /** The HTTP/2 connection for this worker's next user: round robin over the worker's share. */
+    SharedHttp2Connection nextHttp2Connection() {
+        return http2Connections.get(nextHttp2++ % http2Connections.size());
+    }
+
+    /** A constant step's HTTP/2 request, made once on this worker and shared by its users (never changed). */
+    Http2Request http2Request(Step.Request step, String path) {
+        Http2Request r = http2Requests.get(step);
+        if (r == null) {
+            io.netty.handler.codec.http.FullHttpRequest full = RequestBuilder.build(step, n -> null, settings.target(),
+                    settings.target().uri(path), settings.headers(), null, io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
+            try {
+                ByteBuf body = UNTRACKED.directBuffer(full.content().readableBytes());
+                body.writeBytes(full.content());
+                r = new Http2Request(Http2Request.headers(full, settings.target()), io.netty.buffer.Unpooled.unreleasableBuffer(body));
+            } finally {
+                full.release();
+            }
+            http2Requests.put(step, r);
+        }
+        return r;
+    }
+
     Class<? extends Channel> channelType() {
         return Transport.clientChannel();
     }

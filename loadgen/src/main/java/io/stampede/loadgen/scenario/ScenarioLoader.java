@@ -22,7 +22,7 @@ import java.util.Set;
  * the file, line and key: nothing runs.
  */
 public final class ScenarioLoader {
-    private static final Set<String> TOP = Set.of("host", "users", "data");
+    private static final Set<String> TOP = Set.of("host", "users", "data", "http2");
     private static final Set<String> USER = Set.of("weight", "wait_time", "vars", "on_start", "on_stop", "tasks",
             "sequential", "feed");
     private static final Set<String> TASK = Set.of("weight", "tags", "steps");
@@ -74,7 +74,8 @@ public final class ScenarioLoader {
         if (users.isEmpty()) {
             throw usersNode.error("no user classes");
         }
-        return new Scenario(root.file(), host, List.copyOf(users), Map.copyOf(feeds));
+        boolean http2 = top.containsKey("http2") && top.get("http2").flag("true or false");
+        return new Scenario(root.file(), host, List.copyOf(users), Map.copyOf(feeds), http2);
     }
 
     private DataFeed feed(String name, YamlNode node) {

@@ -53,6 +53,6 @@ public final class Scenarios {
             throw new IllegalArgumentException("no task left to run after selecting classes " + classes + ", tags " + tags
                     + ", excluding " + excludeTags);
         }
-        return new Scenario(s.source(), s.host(), List.copyOf(kept), s.feeds());
+        return new Scenario(s.source(), s.host(), List.copyOf(kept), s.feeds(), s.http2());
     }
 }

@@ -89,9 +89,18 @@ class ScenarioLoaderTest {
                     "environment variable NOPE_NOT_SET is not set"),
             Arguments.of("host: ftp://x\n" + head + "    tasks:\n      t:\n        steps: [{get: /}]\n",
                     "s.yaml:1: host: 'ftp://x' (expected http://HOST[:PORT])"),
+            Arguments.of("http2: sometimes\n" + head + "    tasks:\n      t:\n        steps: [{get: /}]\n",
+                    "s.yaml:1: http2: 'sometimes' (expected true or false)"),
             Arguments.of("users: {}\n", "no user classes"),
             Arguments.of("hosts: x\n", "unknown key 'hosts'")
         );
+    }
+
+    @Test
+    void http2IsOffUnlessTheScenarioSaysSo() {
+        String users = "users:\n  U:\n    tasks:\n      t:\n        steps: [{get: /}]\n";
+        assertThat(parse(users).http2()).isFalse();
+        assertThat(parse("http2: true\n" + users).http2()).isTrue();
     }
 
     @ParameterizedTest
