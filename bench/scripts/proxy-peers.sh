@@ -209,13 +209,17 @@ run() { # name conns round
   echo "$1 $2 $3 $rps $p50 $p99 $per_cpu" >> "$results"
 }
 
-echo "warming up (JIT, pools) ..." >&2
+# WARMUP (seconds, default 5; 20 for HTTP/2): a JVM proxy compiles its request path under load,
+# and the HTTP/2 path (streams, flow control, HPACK) takes it about half a minute on two cores
+# (measured: 16k, 26k, 28k, 38k req/s in four successive 10 s h2load runs on a fresh proxy).
+warmup="${WARMUP:-$(case "$protocol" in h2|h2c) echo 20 ;; *) echo 5 ;; esac)}"
+echo "warming up (JIT, pools) for ${warmup}s a peer ..." >&2
 for peer in nginx haproxy stampede; do
   case "$protocol" in
-    h2|h2c) h2load -c 16 -m "$streams" -D 5 "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
+    h2|h2c) h2load -c 16 -m "$streams" -D "$warmup" "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
     # New handshakes warm their own path (a JIT compiles what it runs): the same header as the rounds.
-    handshakes) wrk -t1 -c64 -d8s -H "Connection: close" "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
-    *) wrk -t1 -c64 -d5s "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
+    handshakes) wrk -t1 -c64 -d"$((warmup + 3))s" -H "Connection: close" "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
+    *) wrk -t1 -c64 -d"${warmup}s" "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
   esac
 done
 for c in "${conns[@]}"; do
