@@ -116,6 +116,17 @@ public final class WebUi implements AutoCloseable {
             g.put("lag_ms", Math.round(run.health().maxLagMs() * 10) / 10.0);
             g.put("saturated", run.health().saturated());
             m.put("generator", g);
+            io.stampede.loadgen.stats.Handshakes h = s == null ? null : s.handshakes();
+            if (h != null && h.count() > 0) {
+                // https:// targets: the handshakes beside the requests, as the console's line after the tables.
+                Map<String, Object> tls = new LinkedHashMap<>();
+                tls.put("count", h.count());
+                tls.put("resumed", h.resumed());
+                tls.put("p50_ms", Math.round(h.percentileMs(50) * 10) / 10.0);
+                tls.put("p99_ms", Math.round(h.percentileMs(99) * 10) / 10.0);
+                tls.put("max_ms", Math.round(h.maxMs() * 10) / 10.0);
+                m.put("tls_handshakes", tls);
+            }
         }
         return write(m);
     }

@@ -77,10 +77,15 @@ class WebApiTest {
     }
 
     void startUi(RunRequest defaults) throws Exception {
+        startUi(defaults, null);
+    }
+
+    /** @param tls for https:// targets (null: the JDK's trusted CAs) */
+    void startUi(RunRequest defaults, io.stampede.loadgen.engine.ClientTls tls) throws Exception {
         Scenario scenario = ScenarioLoader.parse("web.yaml", new StringReader(SCENARIO), Map.of(), Path.of("."));
         RunSession.Spec spec = new RunSession.Spec(scenario, null, "web.yaml", false, null);
         control = new RunControl(spec, defaults, r -> new SwarmSettings(Target.of(r.host()), Map.of(), Duration.ofSeconds(10).toNanos(),
-                1 << 20, r.users(), r.spawnRate(), r.runTime(), Duration.ZERO, r.pacer(), 1, 2, List.of()), List::of);
+                1 << 20, r.users(), r.spawnRate(), r.runTime(), Duration.ZERO, r.pacer(), 1, 2, List.of(), tls, 0), List::of);
         ui = new WebUi(control, "web.yaml");
         InetSocketAddress at = ui.start(new InetSocketAddress("127.0.0.1", 0));
         base = "http://127.0.0.1:" + at.getPort();
@@ -219,6 +224,26 @@ class WebApiTest {
         HttpResponse<String> report = get("/stats/report?download=1");
         assertThat(report.body()).contains("uPlot", "Stampede swarm: " + target.url(), "/healthz");
         assertThat(report.headers().firstValue("content-disposition")).hasValueSatisfying(v -> assertThat(v).contains("report_"));
+    }
+
+    /** An https:// target: the status the page reads carries the handshakes (none before, one per user after). */
+    @Test
+    void anHttpsRunReportsItsTlsHandshakes() throws Exception {
+        io.stampede.common.tls.Certificates.Issued cert = io.stampede.common.tls.Certificates.selfSigned(List.of("127.0.0.1"));
+        MarketApi.Instance https = api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false),
+                io.netty.handler.ssl.SslContextBuilder.forServer(cert.key(), cert.certificate()).build());
+        startUi(new RunRequest(4, 1000, https.url(), null, null),
+                io.stampede.loadgen.engine.ClientTls.build(new io.stampede.loadgen.engine.ClientTls.Options(true, null, null, null)));
+        assertThat(stats().has("tls_handshakes")).isFalse();
+        assertThat(post("/swarm", "").statusCode()).isEqualTo(200);
+        Awaitility.await("a handshake per user").atMost(Duration.ofSeconds(20)).until(() -> {
+            JsonNode hs = stats().get("tls_handshakes");
+            return hs != null && hs.get("count").asLong() == 4;
+        });
+        JsonNode hs = stats().get("tls_handshakes");
+        assertThat(hs.get("resumed").asLong()).isZero();
+        assertThat(hs.get("p50_ms").asDouble()).isPositive();
+        assertThat(hs.get("max_ms").asDouble()).isGreaterThanOrEqualTo(hs.get("p99_ms").asDouble());
     }
 
     @Test
