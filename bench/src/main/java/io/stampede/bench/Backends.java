@@ -19,6 +19,8 @@ final class Backends {
         final int port;
         final String name;
         final Plan.Backend spec;
+        /** Its HTTPS port (the same instance, {@code --tls-port}), or 0 when it serves only HTTP. */
+        int tlsPort;
         Child child;
         /** Requests it served and refused (503) before being killed in this row: its counters die with it. */
         long servedBeforeKill;
@@ -40,6 +42,14 @@ final class Backends {
             return host + ":" + port;
         }
 
+        /** Where to reach it over TLS. */
+        String tlsAddress() {
+            if (tlsPort == 0) {
+                throw new IllegalStateException(name + " serves no HTTPS (started without --tls-port)");
+            }
+            return host + ":" + tlsPort;
+        }
+
         boolean ours() {
             return spec != null;
         }
@@ -47,6 +57,8 @@ final class Backends {
 
     private final Children children;
     private final Map<String, String> env;
+    /** Whether the backends also serve HTTPS. */
+    private boolean tls;
     final List<Server> servers = new ArrayList<>();
 
     private Backends(Children children, Map<String, String> env) {
@@ -55,9 +67,11 @@ final class Backends {
     }
 
     /** Starts one Market API process per spec, on free ports (or {@code firstPort}, {@code firstPort+1}, ...). */
-    static Backends start(Children children, List<Plan.Backend> specs, int firstPort, String jwtSecret)
+    /** @param tls whether each also serves HTTPS (a self-signed certificate), for rows with TLS to the backends */
+    static Backends start(Children children, List<Plan.Backend> specs, int firstPort, String jwtSecret, boolean tls)
             throws BenchException, InterruptedException {
         Backends b = new Backends(children, Map.of("MARKET_JWT_SECRET", jwtSecret));
+        b.tls = tls;
         // Start them all, then wait: the JVMs boot in parallel.
         List<Child> started = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
@@ -66,8 +80,13 @@ final class Backends {
         }
         for (int i = 0; i < specs.size(); i++) {
             Child c = started.get(i);
-            int port = c.awaitListening("api", Duration.ofSeconds(60));
-            b.servers.add(new Server("127.0.0.1", port, "api-" + port, specs.get(i), c));
+            io.stampede.common.wire.ReadyLine ready = c.awaitReady("api", "listening", Duration.ofSeconds(60))
+                    .orElseThrow(() -> new BenchException(c.label + " did not start within 60s" + c.tail()));
+            int port = java.net.URI.create(ready.urls().get(0)).getPort();
+            Server s = new Server("127.0.0.1", port, "api-" + port, specs.get(i), c);
+            s.tlsPort = ready.urls().stream().filter(u -> u.startsWith("https://"))
+                    .mapToInt(u -> java.net.URI.create(u).getPort()).findFirst().orElse(0);
+            b.servers.add(s);
         }
         return b;
     }
@@ -94,7 +113,14 @@ final class Backends {
     }
 
     private Child launch(int index, int port, Plan.Backend spec) throws BenchException {
+        return launch(index, port, 0, spec);
+    }
+
+    private Child launch(int index, int port, int tlsPort, Plan.Backend spec) throws BenchException {
         List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port)));
+        if (tls) {
+            args.addAll(List.of("--tls-port", String.valueOf(tlsPort)));
+        }
         args.addAll(spec.args());
         String label = "the Market API #" + (index + 1) + (port == 0 ? "" : " (port " + port + ")");
         return children.start(label, "api-" + (index + 1), "api", args, env);
@@ -162,7 +188,7 @@ final class Backends {
     /** Starts a killed backend again on its own port, with the same secret (clients keep their tokens). */
     void restart(Server s) throws BenchException, InterruptedException {
         int index = servers.indexOf(s);
-        s.child = launch(index, s.port, s.spec);
+        s.child = launch(index, s.port, s.tlsPort, s.spec);
         s.child.awaitListening("api", Duration.ofSeconds(60));
     }
 }

@@ -62,7 +62,8 @@ final class Bench {
         try (Children c = new Children(dir.resolve("logs"), settings.childJvmOptions())) {
             children = c;
             backends = settings.external().isEmpty()
-                    ? Backends.start(c, plan.backends(), settings.firstPort(), newSecret())
+                    ? Backends.start(c, plan.backends(), settings.firstPort(), newSecret(),
+                            plan.rows().stream().anyMatch(r -> r.edge().upstreamTls))
                     : Backends.external(c, settings.external());
             out.println("backends: " + String.join(", ", backends.servers.stream().map(s -> s.name + " " + s.url()).toList()));
             List<Plan.Row> proxied = plan.rows().stream().filter(r -> !r.isDirect() && !r.nginx()).toList();

@@ -121,6 +121,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (!external.isEmpty() && external.size() < 2) {
             throw Cli.badValue(cmd, "--backend: give at least two servers to balance (got " + external.size() + ")");
         }
+        if (!external.isEmpty() && preset.equals("tls")) {
+            throw Cli.badValue(cmd, "--preset tls has rows with TLS to the backends, so it needs the ones the bench starts (not --backend)");
+        }
         if (!external.isEmpty() && preset.equals("failure")) {
             throw Cli.badValue(cmd, "--preset failure kills and restarts backends, so it needs the ones the bench starts (not --backend)");
         }

@@ -33,7 +33,8 @@ final class Configs {
         y.append("admin:\n  listen: 127.0.0.1:0\n");
         y.append("locations:\n");
         for (Plan.Row row : rows) {
-            y.append("  /").append(row.name()).append("/:\n    proxy_pass: http://").append(upstream(row)).append("/\n");
+            y.append("  /").append(row.name()).append("/:\n    proxy_pass: ").append(row.edge().upstreamTls ? "https" : "http")
+                    .append("://").append(upstream(row)).append("/\n");
             if (row.healthCheck() != null) {
                 y.append("    health_check: ").append(row.healthCheck()).append('\n');
             }
@@ -87,13 +88,18 @@ final class Configs {
             c.append("    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:SSL:10m;\n");
             c.append("    keepalive_requests 1000000;\n");
         }
-        c.append("    location / {\n      proxy_pass http://market_api;\n      proxy_http_version 1.1;\n");
+        c.append("    location / {\n      proxy_pass ").append(row.edge().upstreamTls ? "https" : "http")
+                .append("://market_api;\n      proxy_http_version 1.1;\n");
+        if (row.edge().upstreamTls) {
+            c.append("      proxy_ssl_protocols TLSv1.2 TLSv1.3;\n"); // as ours; nginx 1.22 leaves TLS 1.3 off
+        }
         c.append("      proxy_set_header Connection \"\";\n    }\n  }\n}\n");
         return c.toString();
     }
 
     private static String serverLine(Plan.Row row, List<Backends.Server> servers, int i) {
-        StringBuilder s = new StringBuilder(servers.get(i).address());
+        Backends.Server server = servers.get(i);
+        StringBuilder s = new StringBuilder(row.edge().upstreamTls ? server.tlsAddress() : server.address());
         if (!row.weights().isEmpty()) {
             int w = row.weights().get(i % row.weights().size());
             if (w != 1) {

@@ -90,19 +90,24 @@ record Plan(String preset, String story, List<Backend> backends, Load load, List
     }
 
     /**
-     * The protocol between the swarm and the balancer: cleartext HTTP/1.1, HTTP/1.1 over TLS
-     * (keep-alive, so one handshake per user), or HTTP/2 over TLS (the users sharing connections).
+     * The protocols of a row: between the swarm and the balancer, cleartext HTTP/1.1, HTTP/1.1
+     * over TLS (keep-alive, so one handshake per user) or HTTP/2 over TLS (the users sharing
+     * connections); and between the balancer and the backends, cleartext or TLS (kept-alive
+     * connections, sessions resumed).
      */
     enum Edge {
-        HTTP(false, false, "http"), HTTPS(true, false, "https (TLS 1.3)"), H2(true, true, "h2 (TLS 1.3)");
+        HTTP(false, false, false, "http"), HTTPS(true, false, false, "https (TLS 1.3)"), H2(true, true, false, "h2 (TLS 1.3)"),
+        HTTPS_BOTH(true, false, true, "https, TLS to the backends too");
 
         final boolean tls;
         final boolean http2;
+        final boolean upstreamTls;
         final String label;
 
-        Edge(boolean tls, boolean http2, String label) {
+        Edge(boolean tls, boolean http2, boolean upstreamTls, String label) {
             this.tls = tls;
             this.http2 = http2;
+            this.upstreamTls = upstreamTls;
             this.label = label;
         }
     }

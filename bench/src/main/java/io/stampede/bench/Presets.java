@@ -78,9 +78,10 @@ final class Presets {
                     rows.add(r);
                     rows.add(r.over(r.name() + "-https", Plan.Edge.HTTPS));
                     rows.add(r.over(r.name() + "-h2", Plan.Edge.H2));
+                    rows.add(r.over(r.name() + "-tls-both", Plan.Edge.HTTPS_BOTH));
                 }
                 yield plan(preset, "What TLS at the proxy costs: the same balancing with the swarm on cleartext HTTP/1.1,"
-                        + " on TLS 1.3 and on HTTP/2 over TLS (users sharing connections), backends on cleartext.",
+                        + " on TLS 1.3 and on HTTP/2 over TLS (users sharing connections), backends on cleartext; then TLS on both sides.",
                         Collections.nCopies(n, STANDARD), usersFor(0.9 * n * STANDARD.capacity()), o.quick() ? 4 : 15, rows, null, o);
             }
             default -> throw new IllegalArgumentException("unknown preset '" + preset + "' (expected one of " + String.join(", ", NAMES) + ")");
@@ -104,6 +105,7 @@ final class Presets {
             if (preset.equals("tls")) {
                 all.add(nginx.over("nginx-https", Plan.Edge.HTTPS));
                 all.add(nginx.over("nginx-h2", Plan.Edge.H2));
+                all.add(nginx.over("nginx-tls-both", Plan.Edge.HTTPS_BOTH));
             }
         }
         return new Plan(preset, story, List.copyOf(backends), load, List.copyOf(all), disruption);

@@ -113,7 +113,7 @@ class BenchProcessTest {
             assertThat(p.exitValue()).as(Files.readString(log)).isZero();
             JsonNode rows = new ObjectMapper().readTree(out.resolve("bench.json").toFile()).get("rows");
             assertThat(rows).extracting(r -> r.get("name").asText()).containsExactly("direct", "round_robin",
-                    "round_robin-https", "round_robin-h2", "nginx", "nginx-https", "nginx-h2");
+                    "round_robin-https", "round_robin-h2", "round_robin-tls-both", "nginx", "nginx-https", "nginx-h2", "nginx-tls-both");
             for (int i = 1; i < rows.size(); i++) {
                 JsonNode row = rows.get(i);
                 assertThat(row.get("requests").asLong()).as(row.get("name").asText()).isPositive();
@@ -123,6 +123,8 @@ class BenchProcessTest {
             assertThat(out.resolve("configs/proxy.yaml")).content().contains("  - 127.0.0.1:0 ssl http2\n")
                     .contains("ssl_certificate: tls/bench.crt");
             assertThat(out.resolve("configs/nginx-h2.nginx.conf")).content().contains(" ssl http2;");
+            assertThat(out.resolve("configs/proxy.yaml")).content().contains("proxy_pass: https://round_robin-tls-both/");
+            assertThat(out.resolve("configs/nginx-tls-both.nginx.conf")).content().contains("proxy_pass https://market_api;");
             for (String row : List.of("round_robin-h2", "nginx-h2")) {
                 assertThat(out.resolve("logs/swarm-" + row + ".log")).content().as(row).contains("HTTP/2 (h2 by ALPN): ");
             }
@@ -189,7 +191,8 @@ class BenchProcessTest {
     void badFlagsAreOneLineErrors(@TempDir Path dir) throws Exception {
         for (String[] args : List.of(new String[] {"--preset", "flat"}, new String[] {"--backends", "1"},
                 new String[] {"--algorithms", "round_robin,fastest"}, new String[] {"--backend", "http://127.0.0.1:1"},
-                new String[] {"--preset", "failure", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"})) {
+                new String[] {"--preset", "failure", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"},
+                new String[] {"--preset", "tls", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"})) {
             Path log = dir.resolve("bad.log");
             Process p = bench(log, args);
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

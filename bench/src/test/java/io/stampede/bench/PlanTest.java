@@ -75,6 +75,9 @@ class PlanTest {
                 new Backends.Server("127.0.0.1", 18082, "api-18082", null, null),
                 new Backends.Server("127.0.0.1", 18083, "api-18083", null, null),
                 new Backends.Server("127.0.0.1", 18084, "api-18084", null, null));
+        for (int i = 0; i < servers.size(); i++) {
+            servers.get(i).tlsPort = 18441 + i;
+        }
         for (String preset : Presets.NAMES) {
             List<Plan.Row> rows = Presets.build(preset, options(false, List.of(), false)).rows().stream()
                     .filter(r -> !r.isDirect()).toList();
@@ -94,8 +97,11 @@ class PlanTest {
                 });
                 assertThat(u.method().directive()).as(row.name()).isEqualTo(row.balance());
                 assertThat(u.keepalive()).isEqualTo(Configs.KEEPALIVE);
-                assertThat(u.servers()).extracting(ServerConfig::server)
-                        .containsExactly("127.0.0.1:18081", "127.0.0.1:18082", "127.0.0.1:18083", "127.0.0.1:18084");
+                assertThat(u.servers()).extracting(ServerConfig::server).containsExactlyElementsOf(row.edge().upstreamTls
+                        ? List.of("127.0.0.1:18441", "127.0.0.1:18442", "127.0.0.1:18443", "127.0.0.1:18444")
+                        : List.of("127.0.0.1:18081", "127.0.0.1:18082", "127.0.0.1:18083", "127.0.0.1:18084"));
+                assertThat(c.locations()).filteredOn(l -> l.path().equals("/" + row.name() + "/"))
+                        .allSatisfy(l -> assertThat(l.https()).isEqualTo(row.edge().upstreamTls));
                 if (!row.weights().isEmpty()) {
                     assertThat(u.servers()).extracting(ServerConfig::weight).containsExactlyElementsOf(row.weights());
                 }
@@ -112,11 +118,15 @@ class PlanTest {
     @Test
     void tlsComparesCleartextTlsAndHttp2OverTlsOnTheSameBalancing() {
         Plan p = Presets.build("tls", options(false, List.of(), true));
-        assertThat(p.rows()).extracting(Plan.Row::name)
-                .containsExactly("direct", "round_robin", "round_robin-https", "round_robin-h2", "nginx", "nginx-https", "nginx-h2");
+        assertThat(p.rows()).extracting(Plan.Row::name).containsExactly("direct", "round_robin", "round_robin-https",
+                "round_robin-h2", "round_robin-tls-both", "nginx", "nginx-https", "nginx-h2", "nginx-tls-both");
         assertThat(p.rows()).extracting(Plan.Row::edge).containsExactly(Plan.Edge.HTTP, Plan.Edge.HTTP, Plan.Edge.HTTPS,
-                Plan.Edge.H2, Plan.Edge.HTTP, Plan.Edge.HTTPS, Plan.Edge.H2);
-        Plan.Row h2 = p.rows().get(6);
+                Plan.Edge.H2, Plan.Edge.HTTPS_BOTH, Plan.Edge.HTTP, Plan.Edge.HTTPS, Plan.Edge.H2, Plan.Edge.HTTPS_BOTH);
+        Backends.Server backend = new Backends.Server("127.0.0.1", 1, "a", null, null);
+        backend.tlsPort = 2;
+        String both = Configs.nginxConf(p.rows().get(8), List.of(backend), 9999, java.nio.file.Path.of("/tmp/x/nginx-nginx-tls-both"));
+        assertThat(both).contains("proxy_pass https://market_api;").contains("server 127.0.0.1:2;");
+        Plan.Row h2 = p.rows().get(7);
         String conf = Configs.nginxConf(h2, List.of(new Backends.Server("127.0.0.1", 1, "a", null, null)), 9999,
                 java.nio.file.Path.of("/tmp/x/nginx-nginx-h2"));
         assertThat(conf).contains("listen 127.0.0.1:9999 ssl http2;").contains("ssl_certificate /tmp/x/tls/bench.crt;")

@@ -121,6 +121,11 @@ public final class ApiCommand implements Callable<Integer> {
                     + " localhost and 127.0.0.1, made at start, whose PEM file is named on the console for clients to trust.")
     boolean tls;
 
+    @Option(names = "--tls-port", paramLabel = "PORT",
+            description = "Also serve HTTPS on PORT (instance i on PORT+i; 0 picks free ports), beside HTTP on --port: the same"
+                    + " instance behind both, as an nginx server with two listen lines. Certificate as for --tls.")
+    Integer tlsPort;
+
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain for --tls (the server's first).")
     java.nio.file.Path tlsCert;
 
@@ -137,7 +142,9 @@ public final class ApiCommand implements Callable<Integer> {
         byte[] secret = secret();
         MarketData.Options options = new MarketData.Options(products, 3, accounts, hashIterations, accessTtl, refreshTtl);
         MarketData data = MarketData.create(options, secret, Clock.systemUTC(), new Random(seed));
-        SslContext serverTls = tls || tlsCert != null || tlsKey != null ? serverTls() : null;
+        SslContext serverTls = tls || tlsPort != null || tlsCert != null || tlsKey != null ? serverTls() : null;
+        // --tls: HTTPS on --port; --tls-port: HTTP on --port and HTTPS on the TLS port.
+        SslContext onPort = tlsPort == null ? serverTls : null;
         MarketApi api = new MarketApi(data, ioThreads);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -153,10 +160,21 @@ public final class ApiCommand implements Callable<Integer> {
             String instanceName = name == null ? null : instances == 1 ? name : name + "-" + (i + 1);
             try {
                 started.add(api.start(new ApiSettings(bind, instancePort, instanceName, workers, dbLatency, maxQueue, adminRemote),
-                        serverTls));
+                        onPort));
             } catch (Exception e) {
                 System.err.println("stampede api: cannot listen on " + bind + ":" + instancePort + ": " + e.getMessage());
                 return 1;
+            }
+        }
+        if (tlsPort != null) {
+            for (int i = 0; i < instances; i++) {
+                int p = tlsPort == 0 ? 0 : tlsPort + i;
+                try {
+                    started.add(api.alsoListen(started.get(i), p, serverTls));
+                } catch (Exception e) {
+                    System.err.println("stampede api: cannot listen on " + bind + ":" + p + " (--tls-port): " + e.getMessage());
+                    return 1;
+                }
             }
         }
         for (MarketApi.Instance s : started) {
@@ -178,6 +196,11 @@ public final class ApiCommand implements Callable<Integer> {
         check(cmd, port >= 0 && port <= 65535 && port + instances - 1 <= 65535, "--port", String.valueOf(port),
                 "a port from 0 to 65535 (with room for every instance)");
         check(cmd, instances >= 1 && instances <= 64, "--instances", String.valueOf(instances), "1 to 64");
+        if (tlsPort != null) {
+            check(cmd, tlsPort >= 0 && tlsPort + instances - 1 <= 65535, "--tls-port", String.valueOf(tlsPort),
+                    "a port from 0 to 65535 (with room for every instance)");
+            check(cmd, !tls, "--tls-port", String.valueOf(tlsPort), "--tls or --tls-port, not both (--tls: HTTPS on --port)");
+        }
         check(cmd, workers >= 1 && workers <= 100_000, "--workers", String.valueOf(workers), "1 to 100000");
         check(cmd, maxQueue >= 0, "--max-queue", String.valueOf(maxQueue), "0 or more");
         check(cmd, accounts >= 0, "--accounts", String.valueOf(accounts), "0 or more");

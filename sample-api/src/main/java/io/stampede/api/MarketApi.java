@@ -52,6 +52,7 @@ public final class MarketApi implements AutoCloseable {
     private final ExecutorService cpu;
     private final List<Channel> listeners = new ArrayList<>();
     private final List<Instance> instances = new ArrayList<>();
+    private final java.util.Map<Instance, ApiInstance> byInstance = new java.util.HashMap<>();
     private final ChannelGroup connections = new DefaultChannelGroup("market-connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean stopping;
 
@@ -74,6 +75,37 @@ public final class MarketApi implements AutoCloseable {
     /** Binds one instance serving HTTPS with {@code tls} (a server context), or HTTP when null. */
     public synchronized Instance start(ApiSettings settings, SslContext tls) throws InterruptedException {
         Holder holder = new Holder();
+        Channel channel = bind(settings.bind(), settings.port(), tls, holder);
+        InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
+        holder.instance = new ApiInstance(settings.nameFor(bound.getPort()), settings, data, cpu);
+        return listening(channel, holder, tls);
+    }
+
+    /**
+     * Makes {@code instance} listen on one more port as well, as an nginx server with two
+     * {@code listen} lines: HTTPS with {@code tls} (HTTP when null), the same instance behind both
+     * (its name, workers, queue and counters), so a client may come either way.
+     */
+    public synchronized Instance alsoListen(Instance instance, int port, SslContext tls) throws InterruptedException {
+        ApiInstance shared = byInstance.get(instance);
+        if (shared == null) {
+            throw new IllegalArgumentException("not an instance of this process: " + instance);
+        }
+        Holder holder = new Holder();
+        holder.instance = shared;
+        return listening(bind(instance.address().getHostString(), port, tls, holder), holder, tls);
+    }
+
+    private Instance listening(Channel channel, Holder holder, SslContext tls) {
+        channel.config().setAutoRead(true);
+        listeners.add(channel);
+        Instance instance = new Instance(holder.instance.name(), (InetSocketAddress) channel.localAddress(), tls != null);
+        instances.add(instance);
+        byInstance.put(instance, holder.instance);
+        return instance;
+    }
+
+    private Channel bind(String address, int port, SslContext tls, Holder holder) throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(Transport.serverChannel())
@@ -99,14 +131,7 @@ public final class MarketApi implements AutoCloseable {
                                 new ApiConnection(holder.instance, () -> stopping));
                     }
                 });
-        Channel channel = bootstrap.bind(settings.bind(), settings.port()).sync().channel();
-        InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
-        holder.instance = new ApiInstance(settings.nameFor(bound.getPort()), settings, data, cpu);
-        channel.config().setAutoRead(true);
-        listeners.add(channel);
-        Instance instance = new Instance(holder.instance.name(), bound, tls != null);
-        instances.add(instance);
-        return instance;
+        return bootstrap.bind(address, port).sync().channel();
     }
 
     public synchronized List<Instance> instances() {

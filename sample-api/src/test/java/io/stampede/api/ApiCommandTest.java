@@ -31,6 +31,7 @@ class ApiCommandTest {
         "--db-latency=10q | '10q' is not a duration",
         "--max-queue=-1 | --max-queue: -1",
         "--port=70000 | --port: 70000",
+        "--tls-port=70000 | --tls-port: 70000",
         "--instances=0 | --instances: 0",
         "--hash-iterations=0 | --hash-iterations: 0",
         "--jwt-secret=short | at least 16 characters",

@@ -22,24 +22,54 @@ class ApiOverTlsTest {
     @Test
     void servesTheApiOverHttps() throws Exception {
         Certificates.Issued cert = Certificates.selfSigned(List.of("localhost", "127.0.0.1"));
-        MarketData data = MarketData.create(new MarketData.Options(5, 1, 2, 1, Duration.ofMinutes(5), Duration.ofDays(1)),
-                "0123456789abcdef0123".getBytes(), Clock.systemUTC(), new Random(1));
+        MarketData data = data();
         try (MarketApi api = new MarketApi(data, 1)) {
             MarketApi.Instance i = api.start(new ApiSettings("127.0.0.1", 0, "tls", 4, Duration.ZERO, 16, false),
                     SslContextBuilder.forServer(cert.key(), cert.certificate()).build());
             assertThat(i.url()).startsWith("https://127.0.0.1:");
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            trust.setCertificateEntry("api", cert.certificate());
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            SSLContext ssl = SSLContext.getInstance("TLS");
-            ssl.init(null, tmf.getTrustManagers(), null);
-            HttpClient client = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient client = trusting(cert);
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + i.port() + "/healthz")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).contains("tls");
         }
+    }
+
+    /** {@code --tls-port}: one instance behind an HTTP and an HTTPS port, as an nginx server with two listen lines. */
+    @Test
+    void oneInstanceListensOnHttpAndHttpsTogether() throws Exception {
+        Certificates.Issued cert = Certificates.selfSigned(List.of("localhost", "127.0.0.1"));
+        MarketData data = data();
+        try (MarketApi api = new MarketApi(data, 1)) {
+            MarketApi.Instance plain = api.start(new ApiSettings("127.0.0.1", 0, "both", 4, Duration.ZERO, 16, false));
+            MarketApi.Instance tls = api.alsoListen(plain, 0, SslContextBuilder.forServer(cert.key(), cert.certificate()).build());
+            assertThat(tls.url()).startsWith("https://127.0.0.1:");
+            assertThat(tls.name()).isEqualTo(plain.name());
+            assertThat(api.instances()).containsExactly(plain, tls);
+            HttpClient client = trusting(cert);
+            for (String url : List.of(plain.url(), "https://localhost:" + tls.port())) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url + "/healthz")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(url).isEqualTo(200);
+                assertThat(r.body()).as(url).contains("both");
+            }
+        }
+    }
+
+    private static MarketData data() {
+        return MarketData.create(new MarketData.Options(5, 1, 2, 1, Duration.ofMinutes(5), Duration.ofDays(1)),
+                "0123456789abcdef0123".getBytes(), Clock.systemUTC(), new Random(1));
+    }
+
+    /** A client that trusts only {@code cert}. */
+    private static HttpClient trusting(Certificates.Issued cert) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("api", cert.certificate());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        return HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
     }
 }
