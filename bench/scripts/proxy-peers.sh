@@ -10,6 +10,7 @@
 # then the ratios of stampede to nginx and to HAProxy (medians over the rounds).
 #
 #   bench/scripts/proxy-peers.sh [DURATION] [CONNECTIONS...]     (defaults: 6s 64 512 2000)
+#   WARMUP=SECONDS (default 5, 20 for h2/h2c) sets each peer's warm-up before the rounds;
 #   ROUNDS=3 (default) sets the rounds; KEEPALIVE=64 (default) the pool of every proxy (nginx's
 #   keepalive, HAProxy's pool-max-conn, ours); STAMPEDE_JAVA_OPTS passes JVM flags to the proxy.
 #
@@ -213,6 +214,9 @@ run() { # name conns round
 # and the HTTP/2 path (streams, flow control, HPACK) takes it about half a minute on two cores
 # (measured: 16k, 26k, 28k, 38k req/s in four successive 10 s h2load runs on a fresh proxy).
 warmup="${WARMUP:-$(case "$protocol" in h2|h2c) echo 20 ;; *) echo 5 ;; esac)}"
+case "$warmup" in
+  ''|*[!0-9]*|0) echo "WARMUP is whole seconds, 1 or more (not '$warmup')" >&2; exit 2 ;;
+esac
 echo "warming up (JIT, pools) for ${warmup}s a peer ..." >&2
 for peer in nginx haproxy stampede; do
   case "$protocol" in

@@ -53,7 +53,6 @@ final class Admin {
         return r.body();
     }
 
-    /** Whether something answers HTTP at {@code url} (any status). */
     /** Whether something accepts connections on the loopback port (a TLS server, which answers() cannot ask). */
     static boolean listens(int port) {
         try (java.net.Socket ignored = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
@@ -63,6 +62,7 @@ final class Admin {
         }
     }
 
+    /** Whether something answers HTTP at {@code url} (any status). */
     static boolean answers(String url) {
         try {
             CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),

@@ -2,6 +2,7 @@ package io.stampede.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +58,8 @@ final class Backends {
 
     private final Children children;
     private final Map<String, String> env;
-    /** Whether the backends also serve HTTPS. */
-    private boolean tls;
+    /** The certificate the backends also serve HTTPS with, or null. */
+    private Path tlsCertificate;
     final List<Server> servers = new ArrayList<>();
 
     private Backends(Children children, Map<String, String> env) {
@@ -66,12 +67,16 @@ final class Backends {
         this.env = env;
     }
 
-    /** Starts one Market API process per spec, on free ports (or {@code firstPort}, {@code firstPort+1}, ...). */
-    /** @param tls whether each also serves HTTPS (a self-signed certificate), for rows with TLS to the backends */
-    static Backends start(Children children, List<Plan.Backend> specs, int firstPort, String jwtSecret, boolean tls)
+    /**
+     * Starts one Market API process per spec, on free ports (or {@code firstPort}, {@code firstPort+1}, ...).
+     *
+     * @param tlsCertificate for rows with TLS to the backends: each also serves HTTPS ({@code --tls-port})
+     *        with this PEM certificate and the key the bench wrote beside it; null for HTTP only
+     */
+    static Backends start(Children children, List<Plan.Backend> specs, int firstPort, String jwtSecret, Path tlsCertificate)
             throws BenchException, InterruptedException {
         Backends b = new Backends(children, Map.of("MARKET_JWT_SECRET", jwtSecret));
-        b.tls = tls;
+        b.tlsCertificate = tlsCertificate;
         // Start them all, then wait: the JVMs boot in parallel.
         List<Child> started = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
@@ -118,8 +123,9 @@ final class Backends {
 
     private Child launch(int index, int port, int tlsPort, Plan.Backend spec) throws BenchException {
         List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port)));
-        if (tls) {
-            args.addAll(List.of("--tls-port", String.valueOf(tlsPort)));
+        if (tlsCertificate != null) {
+            Path key = tlsCertificate.resolveSibling(Path.of(Configs.KEY).getFileName());
+            args.addAll(List.of("--tls-port", String.valueOf(tlsPort), "--tls-cert", tlsCertificate.toString(), "--tls-key", key.toString()));
         }
         args.addAll(spec.args());
         String label = "the Market API #" + (index + 1) + (port == 0 ? "" : " (port " + port + ")");

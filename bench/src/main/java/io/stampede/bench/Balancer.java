@@ -96,7 +96,8 @@ final class Balancer {
 
     /** Where the swarm of {@code row} sends its requests. */
     String url(Plan.Row row) {
-        String base = row.edge().tls ? "https://localhost:" + tlsPort : "http://127.0.0.1:" + port;
+        // 127.0.0.1 either way (the certificate names it too), so --source-ips applies to every row alike.
+        String base = row.edge().tls ? "https://127.0.0.1:" + tlsPort : "http://127.0.0.1:" + port;
         return base + (adminPort == 0 ? "" : "/" + row.name());
     }
 

@@ -62,8 +62,7 @@ final class Bench {
         try (Children c = new Children(dir.resolve("logs"), settings.childJvmOptions())) {
             children = c;
             backends = settings.external().isEmpty()
-                    ? Backends.start(c, plan.backends(), settings.firstPort(), newSecret(),
-                            plan.rows().stream().anyMatch(r -> r.edge().upstreamTls))
+                    ? Backends.start(c, plan.backends(), settings.firstPort(), newSecret(), backendCertificate())
                     : Backends.external(c, settings.external());
             out.println("backends: " + String.join(", ", backends.servers.stream().map(s -> s.name + " " + s.url()).toList()));
             List<Plan.Row> proxied = plan.rows().stream().filter(r -> !r.isDirect() && !r.nginx()).toList();
@@ -105,16 +104,33 @@ final class Bench {
                 burst.stop(Duration.ofSeconds(5));
                 throw new BenchException("the proxy warm-up burst did not finish" + burst.tail());
             }
+            if (burst.process.exitValue() != 0) {
+                // A protocol path that fails here (TLS, HTTP/2) would fail its rows: say so now.
+                throw new BenchException("the proxy warm-up burst over " + row.edge().label + " failed (exit status "
+                        + burst.process.exitValue() + ")" + burst.tail());
+            }
         }
         Duration runTime = load.spawnTime().plus(load.warmup().multipliedBy(3).dividedBy(2));
-        Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", List.of("-f", scenarioFile.toString(),
+        List<String> warmArgs = new ArrayList<>(List.of("-f", scenarioFile.toString(),
                 "-H", proxy.url(through), "-u", String.valueOf(load.users()), "-r", String.valueOf(load.spawnRate()),
                 "-t", runTime.toMillis() + "ms", "--headless", "--only-summary", "--timeout", "10s",
-                "--exit-code-on-error", "0"), Map.of());
+                "--exit-code-on-error", "0"));
+        warmArgs.addAll(edgeFlags(through));
+        Child swarm = children.start("the warm-up swarm", "swarm-warmup", "swarm", warmArgs, Map.of());
         if (!swarm.process.waitFor(runTime.toMillis() + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS)) {
             swarm.stop(Duration.ofSeconds(5));
             throw new BenchException("the warm-up swarm did not finish" + swarm.tail());
         }
+    }
+
+    /** The certificate the backends serve HTTPS with when a row speaks TLS to them (the bench's own), else null. */
+    private Path backendCertificate() throws IOException {
+        if (plan.rows().stream().noneMatch(r -> r.edge().upstreamTls)) {
+            return null;
+        }
+        Path configs = settings.outDir().resolve("configs");
+        Balancer.writeCertificate(configs);
+        return configs.resolve(Configs.CERTIFICATE);
     }
 
     /** The swarm's flags for how a row speaks to its balancer. */
@@ -186,7 +202,7 @@ final class Bench {
                 "--csv", runs.resolve(row.name()).toString(), "--hdr-log", runs.resolve(row.name() + ".hlog").toString(),
                 "--json", runs.resolve(row.name() + ".json").toString()));
         args.addAll(edgeFlags(row));
-        if (load.sourceIps() > 0 && target.startsWith("http://127.")) {
+        if (load.sourceIps() > 0 && target.matches("https?://127\\..*")) {
             args.addAll(List.of("--source-ips", String.valueOf(load.sourceIps())));
         }
         Child swarm = children.start("the swarm for " + row.name(), "swarm-" + row.name(), "swarm", args, Map.of());

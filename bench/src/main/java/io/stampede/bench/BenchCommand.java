@@ -31,7 +31,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--preset", paramLabel = "NAME", defaultValue = "homogeneous",
             description = "homogeneous, heterogeneous (one backend 3x slower), failure (one killed mid-run),"
-                    + " overload (2x capacity; max_conns and queue), swarm-7k (the article's 7,000 users). Default: ${DEFAULT-VALUE}.")
+                    + " overload (2x capacity; max_conns and queue), swarm-7k (the article's 7,000 users),"
+                    + " tls (cleartext, TLS and HTTP/2 to the proxy; TLS to the backends). Default: ${DEFAULT-VALUE}.")
     String preset;
 
     @Option(names = "--quick", description = "Shrink the preset to finish in about 90 seconds (CI, first impressions).")
@@ -57,7 +58,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Rows to run after direct: round_robin, weighted, least_conn, ip_hash, hash, random. Default: all.")
     List<String> algorithms = new ArrayList<>();
 
-    @Option(names = "--with-nginx", description = "Add a row through a real nginx with the equivalent config (needs nginx installed).")
+    @Option(names = "--with-nginx", description = "Add a row through a real nginx with the equivalent config (with --preset tls, one per protocol; needs nginx installed).")
     boolean withNginx;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where to write results. Default: bench-results/<timestamp>/.")

@@ -20,9 +20,7 @@ public final class PartMain {
     private PartMain() {}
 
     public static void main(String[] args) {
-        if (System.getProperty("io.netty.leakDetection.level") == null) {
-            System.setProperty("io.netty.leakDetection.level", "disabled");
-        }
+        Cli.processDefaults(); // as ./stampede's parts have them
         exitWithParent(System.getenv(PARENT_ENV));
         if (args.length == 0) {
             System.err.println("usage: PartMain api|proxy|swarm|bench ARGS");

@@ -28,17 +28,7 @@ public final class Stampede implements Runnable {
     }
 
     public static void main(String[] args) {
-        // Netty samples buffers for leak reports by default; in production that costs throughput.
-        // The tests run with paranoid detection instead; -Dio.netty.leakDetection.level=... overrides.
-        if (System.getProperty("io.netty.leakDetection.level") == null) {
-            System.setProperty("io.netty.leakDetection.level", "disabled");
-        }
-        // Netty's own INFO lines are its internals' diary (an HTTP/2 frame ignored after a GOAWAY,
-        // one line each, hundreds under load); nginx keeps such things at debug. Its warnings stay.
-        // -Dorg.slf4j.simpleLogger.log.io.netty=info brings them back.
-        if (System.getProperty("org.slf4j.simpleLogger.log.io.netty") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
-        }
+        Cli.processDefaults();
         System.exit(Cli.configure(new CommandLine(new Stampede())).execute(args));
     }
 

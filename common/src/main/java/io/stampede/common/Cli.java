@@ -15,6 +15,23 @@ import picocli.CommandLine;
 public final class Cli {
     private Cli() {}
 
+    /**
+     * The process-wide defaults every part starts with, unless a {@code -D} flag set them first:
+     * no leak sampling (Netty samples buffers by default, which costs throughput in production;
+     * the tests run with paranoid detection instead), and Netty's own INFO lines off (its
+     * internals' diary, such as an HTTP/2 frame ignored after a GOAWAY, one line each and
+     * hundreds under load; nginx keeps such things at debug). Netty's warnings stay;
+     * {@code -Dorg.slf4j.simpleLogger.log.io.netty=info} brings the rest back.
+     */
+    public static void processDefaults() {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
+        if (System.getProperty("org.slf4j.simpleLogger.log.io.netty") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        }
+    }
+
     public static CommandLine configure(CommandLine cmd) {
         cmd.setParameterExceptionHandler(Cli::oneLineError);
         // Validation done inside a command's call() is reported the same way as a parse error.
