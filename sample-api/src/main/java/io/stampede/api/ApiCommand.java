@@ -199,7 +199,9 @@ public final class ApiCommand implements Callable<Integer> {
         if (tlsPort != null) {
             check(cmd, tlsPort >= 0 && tlsPort + instances - 1 <= 65535, "--tls-port", String.valueOf(tlsPort),
                     "a port from 0 to 65535 (with room for every instance)");
-            check(cmd, !tls, "--tls-port", String.valueOf(tlsPort), "--tls or --tls-port, not both (--tls: HTTPS on --port)");
+            if (tls) {
+                throw Cli.badValue(cmd, "give --tls (HTTPS on --port) or --tls-port (HTTPS on its own port beside HTTP), not both");
+            }
         }
         check(cmd, workers >= 1 && workers <= 100_000, "--workers", String.valueOf(workers), "1 to 100000");
         check(cmd, maxQueue >= 0, "--max-queue", String.valueOf(maxQueue), "0 or more");

@@ -47,6 +47,15 @@ class ApiCommandTest {
     }
 
     @Test
+    void tlsAndTlsPortTogetherAreRefused() {
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Cli.configure(new CommandLine(new ApiCommand()));
+        cmd.setErr(new PrintWriter(err));
+        assertThat(cmd.execute("--tls", "--tls-port=0")).isEqualTo(2);
+        assertThat(err.toString().strip()).contains("give --tls (HTTPS on --port) or --tls-port").doesNotContain("\n");
+    }
+
+    @Test
     void aCertificateFileThatCannotBeReadIsNamed() {
         StringWriter err = new StringWriter();
         CommandLine cmd = Cli.configure(new CommandLine(new ApiCommand()));
