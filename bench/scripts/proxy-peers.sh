@@ -28,6 +28,9 @@
 # UPSTREAM=tls makes the backend an HTTPS server and every proxy speak TLS 1.3 to it over its
 # keep-alive pool, sessions resumed (nginx proxy_pass https://, HAProxy "ssl verify none", ours
 # proxy_pass https://); certificates are not checked, nginx's default. Any PROTOCOL goes with it.
+# UPSTREAM=h2c makes the backend speak only cleartext HTTP/2 (nginx "listen ... http2"), and the
+# proxies multiplex their requests over HTTP/2 connections to it (HAProxy "proto h2", ours
+# proxy_http_version 2). nginx has no HTTP/2 to upstreams before 1.29, so it sits that one out.
 # Every TLS peer uses the same ECDSA P-256 certificate, made for the run with openssl.
 #
 # Needs nginx, haproxy and wrk (apt-get install nginx haproxy wrk), h2load for h2 and h2c
@@ -43,7 +46,9 @@ keepalive="${KEEPALIVE:-64}"
 protocol="${PROTOCOL:-http1}"
 streams="${STREAMS:-10}"
 upstream_tls="${UPSTREAM:-plain}"
-case "$upstream_tls" in plain|tls) ;; *) echo "UPSTREAM is plain or tls (not '$upstream_tls')" >&2; exit 2 ;; esac
+case "$upstream_tls" in plain|tls|h2c) ;; *) echo "UPSTREAM is plain, tls or h2c (not '$upstream_tls')" >&2; exit 2 ;; esac
+peers=(nginx haproxy stampede)
+[ "$upstream_tls" = h2c ] && peers=(haproxy stampede)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 case "$protocol" in
   http1) tools=(nginx haproxy wrk) ;;
@@ -86,7 +91,10 @@ case "$protocol" in
   h2c) nginx_listen="http2"; haproxy_bind="proto h2"; ours_listen=" http2" ;;
 esac
 # The backend side: cleartext, or TLS with every proxy's pool resuming sessions.
-backend_listen=""; backend_tls=""; upstream_scheme=http; haproxy_server=""
+backend_listen=""; backend_tls=""; upstream_scheme=http; haproxy_server=""; ours_upstream_version=""
+if [ "$upstream_tls" = h2c ]; then
+  backend_listen="http2"; haproxy_server="proto h2"; ours_upstream_version="    proxy_http_version: 2"
+fi
 if [ "$upstream_tls" = tls ]; then
   backend_listen="ssl"; upstream_scheme=https; haproxy_server="ssl verify none"
   backend_tls="ssl_certificate $work/tls.crt; ssl_certificate_key $work/tls.key; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:B:10m;"
@@ -101,6 +109,8 @@ http { access_log off; $(temps backend)
     location / { return 200 "hello from the static backend\n"; } } }
 CONF
 
+nginx_master=""
+if [ "${peers[0]}" = nginx ]; then
 start_nginx proxy <<CONF
 worker_processes $(nproc); daemon off; worker_rlimit_nofile 8192;
 events { worker_connections 4096; }
@@ -111,6 +121,7 @@ http { access_log off; $(temps proxy)
       proxy_ssl_protocols TLSv1.2 TLSv1.3; } } }
 CONF
 nginx_master=${pids[-1]}
+fi
 
 start_haproxy "$haproxy_port" "$backend_port" "$keepalive" 8000 30s "$haproxy_bind" "$haproxy_server"
 
@@ -122,6 +133,7 @@ proxy_forwarded_headers: off
 locations:
   /:
     proxy_pass: $upstream_scheme://backend
+$ours_upstream_version
 upstreams:
   backend:
     keepalive: $keepalive
@@ -132,7 +144,8 @@ YAML
 pids+=($!)
 ours_pid=${pids[-1]}
 
-for port in "$backend_port" "$nginx_port" "$haproxy_port" "$ours_port"; do wait_port "$port"; done
+for port in "$backend_port" "$haproxy_port" "$ours_port"; do wait_port "$port"; done
+[ -z "$nginx_master" ] || wait_port "$nginx_port"
 
 # The processes that do a proxy's work: nginx's master and workers, HAProxy's one process, the JVM.
 procs() {
@@ -218,7 +231,7 @@ case "$warmup" in
   ''|*[!0-9]*|0) echo "WARMUP is whole seconds, 1 or more (not '$warmup')" >&2; exit 2 ;;
 esac
 echo "warming up (JIT, pools) for ${warmup}s a peer ..." >&2
-for peer in nginx haproxy stampede; do
+for peer in "${peers[@]}"; do
   case "$protocol" in
     h2|h2c) h2load -c 16 -m "$streams" -D "$warmup" "$scheme://127.0.0.1:$(port_of "$peer")/" >/dev/null ;;
     # New handshakes warm their own path (a JIT compiles what it runs): the same header as the rounds.
@@ -229,11 +242,12 @@ done
 for c in "${conns[@]}"; do
   for r in $(seq "$rounds"); do
     echo "connections $c, round $r" >&2
-    for peer in nginx haproxy stampede; do run "$peer" "$c" "$r"; done
+    for peer in "${peers[@]}"; do run "$peer" "$c" "$r"; done
   done
 done
 # shellcheck disable=SC2046
-rss="nginx=$(rss_mb $(procs nginx)) haproxy=$(rss_mb $(procs haproxy)) stampede=$(rss_mb $(procs stampede))"
+rss=""
+for peer in "${peers[@]}"; do rss="$rss $peer=$(rss_mb $(procs "$peer"))"; done
 
 python3 - "$results" "$rss" "$(nproc)" "$keepalive" "$protocol to the proxies, $upstream_tls to the backend" <<'PY'
 import sys, statistics as st, collections

@@ -34,13 +34,19 @@ public final class ConfigLoader {
             "proxy_set_header", "proxy_forwarded_headers", "proxy_buffer_size", "proxy_ssl_verify",
             "proxy_ssl_trusted_certificate", "proxy_ssl_verify_depth", "proxy_ssl_server_name", "proxy_ssl_name",
             "proxy_ssl_certificate", "proxy_ssl_certificate_key", "proxy_ssl_protocols", "proxy_ssl_ciphers",
-            "proxy_ssl_session_reuse");
-    private static final Set<String> TOP_KEYS = union(PROXY_KEYS, union(Set.of("listen", "admin", "worker_processes",
+            "proxy_ssl_session_reuse", "proxy_http_version");
+    /**
+     * nginx's grpc module has its own copy of the proxy module's directives ({@code grpc_read_timeout}
+     * for {@code proxy_read_timeout}, and so on); they set a {@code grpc_pass} location's settings.
+     */
+    private static final Set<String> GRPC_KEYS = grpcNames(PROXY_KEYS);
+    private static final Set<String> TOP_KEYS = union(union(PROXY_KEYS, GRPC_KEYS), union(Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
             "locations", "upstreams", "match"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
-    private static final Set<String> LOCATION_KEYS = union(PROXY_KEYS, Set.of("proxy_pass", "health_check"));
+    private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
+            Set.of("proxy_pass", "grpc_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
             "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky");
@@ -49,7 +55,7 @@ public final class ConfigLoader {
 
     static final ProxySettings DEFAULT_PROXY = new ProxySettings(NextUpstream.ERROR | NextUpstream.TIMEOUT, 0,
             Duration.ZERO, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60), List.of(), true, 8192,
-            UpstreamSsl.DEFAULT);
+            UpstreamSsl.DEFAULT, false);
 
     private ConfigLoader() {}
 
@@ -110,6 +116,7 @@ public final class ConfigLoader {
         }
 
         ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
+        ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
         if (!top.containsKey("locations")) {
             throw root.error("missing 'locations' (expected at least one, e.g. locations: {/: {proxy_pass: http://backend}})");
         }
@@ -122,7 +129,7 @@ public final class ConfigLoader {
         }
         Map<String, MatchConfig> matches = matches(top.get("match"));
         for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
-            LocationConfig l = location(e.getKey(), e.getValue(), defaults, upstreams, base);
+            LocationConfig l = location(e.getKey(), e.getValue(), defaults, grpcDefaults, upstreams, base);
             if (!seen.add((l.exact() ? "= " : "") + l.path())) {
                 throw e.getValue().error("duplicate location '" + e.getKey() + "'");
             }
@@ -131,7 +138,7 @@ public final class ConfigLoader {
             if (hc != null) {
                 try {
                     HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), matches, l.proxyHost(),
-                            l.proxy().connectTimeout(), l.proxy().readTimeout()).withTls(l.https() ? l.proxy().ssl() : null);
+                            l.proxy().connectTimeout(), l.proxy().readTimeout()).withTransport(l.https() ? l.proxy().ssl() : null, l.proxy().http2());
                     upstreams.put(l.upstream(), upstreams.get(l.upstream()).withHealthCheck(check));
                 } catch (IllegalArgumentException ex) {
                     throw hc.error(ex.getMessage());
@@ -216,7 +223,7 @@ public final class ConfigLoader {
                 duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of(), sticky(m.get("sticky")));
     }
 
-    private static LocationConfig location(String key, YamlNode node, ProxySettings defaults,
+    private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
                                            Map<String, UpstreamConfig> upstreams, Path base) {
         String k = key.trim();
         boolean exact = false;
@@ -234,19 +241,45 @@ public final class ConfigLoader {
         }
         Map<String, YamlNode> m = node.map(LOCATION_KEYS);
         YamlNode pass = m.get("proxy_pass");
+        boolean grpc = m.containsKey("grpc_pass");
+        if (grpc && pass != null) {
+            throw m.get("grpc_pass").error("a location has proxy_pass or grpc_pass, not both");
+        }
+        if (grpc) {
+            pass = m.get("grpc_pass");
+            for (String k2 : m.keySet()) {
+                if (PROXY_KEYS.contains(k2)) {
+                    throw m.get(k2).error("'" + k2 + "' has no effect under grpc_pass (nginx ignores it there); use '"
+                            + "grpc_" + k2.substring("proxy_".length()) + "'");
+                }
+            }
+        } else {
+            for (String k2 : m.keySet()) {
+                if (GRPC_KEYS.contains(k2)) {
+                    throw m.get(k2).error("'" + k2 + "' applies to grpc_pass locations; this one has proxy_pass, so use '"
+                            + "proxy_" + k2.substring("grpc_".length()) + "'");
+                }
+            }
+        }
         if (pass == null) {
-            throw node.error("missing 'proxy_pass' (expected e.g. proxy_pass: http://backend)");
+            throw node.error("missing 'proxy_pass' (expected e.g. proxy_pass: http://backend, or grpc_pass: grpc://backend)");
         }
         String url = pass.text().trim();
-        boolean https = url.regionMatches(true, 0, "https://", 0, 8);
-        if (!https && !url.regionMatches(true, 0, "http://", 0, 7)) {
-            throw pass.invalid("http://UPSTREAM_OR_HOST[:PORT][/URI] or https://...");
+        String plain = grpc ? "grpc://" : "http://";
+        String secure = grpc ? "grpcs://" : "https://";
+        boolean https = url.regionMatches(true, 0, secure, 0, secure.length());
+        if (!https && !url.regionMatches(true, 0, plain, 0, plain.length())) {
+            throw pass.invalid(grpc ? "grpc://UPSTREAM_OR_HOST[:PORT] or grpcs://..."
+                    : "http://UPSTREAM_OR_HOST[:PORT][/URI] or https://...");
         }
         int defaultPort = https ? 443 : 80;
-        String rest = url.substring(https ? 8 : 7);
+        String rest = url.substring(https ? secure.length() : plain.length());
         int slash = rest.indexOf('/');
         String hostPart = slash < 0 ? rest : rest.substring(0, slash);
         String uri = slash < 0 ? null : rest.substring(slash);
+        if (grpc && uri != null) {
+            throw pass.invalid("grpc://UPSTREAM_OR_HOST[:PORT] without a URI part (a gRPC method's path goes as it came)");
+        }
         if (uri != null && (uri.contains("$") || uri.contains("?") || uri.contains("#"))) {
             throw pass.invalid("a URI part without variables, query or fragment");
         }
@@ -290,7 +323,10 @@ public final class ConfigLoader {
                 }
             }
         }
-        ProxySettings settings = proxySettings(m, defaults, base);
+        ProxySettings settings = grpc ? proxySettings(asProxyKeys(m), grpcDefaults, base) : proxySettings(m, defaults, base);
+        if (grpc) {
+            settings = withHttp2(settings);
+        }
         if (https && settings.ssl().verify() && settings.ssl().trusted().isEmpty()) {
             throw pass.error("'" + url + "' with proxy_ssl_verify on needs proxy_ssl_trusted_certificate, the CAs to "
                     + "check the servers' certificates against (nginx: no proxy_ssl_trusted_certificate for proxy_ssl_verify)");
@@ -307,7 +343,7 @@ public final class ConfigLoader {
                         + " which is not a host name (" + e.getMessage() + "); set proxy_ssl_name to the servers' name");
             }
         }
-        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings);
+        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc);
     }
 
     private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited, Path base) {
@@ -351,12 +387,23 @@ public final class ConfigLoader {
         if (buffer < 1024 || buffer > 1024 * 1024) {
             throw m.get("proxy_buffer_size").invalid("a size from 1k to 1m");
         }
+        boolean http2 = inherited.http2();
+        if (m.containsKey("proxy_http_version")) {
+            YamlNode v = m.get("proxy_http_version");
+            switch (v.text().trim()) {
+                case "1.1" -> http2 = false;
+                case "2", "2.0" -> http2 = true;
+                case "1.0" -> throw v.error("proxy_http_version 1.0 is not supported: requests always go to the servers as "
+                        + "HTTP/1.1 with keep-alive (expected 1.1 or 2)");
+                default -> throw v.invalid("1.1 or 2");
+            }
+        }
         return new ProxySettings(mask, tries,
                 duration(m.get("proxy_next_upstream_timeout"), inherited.nextUpstreamTimeout(), true),
                 duration(m.get("proxy_connect_timeout"), inherited.connectTimeout(), false),
                 duration(m.get("proxy_read_timeout"), inherited.readTimeout(), false),
                 duration(m.get("proxy_send_timeout"), inherited.sendTimeout(), false),
-                headers, forwarded, (int) buffer, ProxySslDirectives.read(m, inherited.ssl(), base));
+                headers, forwarded, (int) buffer, ProxySslDirectives.read(m, inherited.ssl(), base), http2);
     }
 
     /**
@@ -401,6 +448,33 @@ public final class ConfigLoader {
 
     private static int integer(YamlNode n, int min, int max, String expected) {
         return n.integer(min, max, expected);
+    }
+
+    private static ProxySettings withHttp2(ProxySettings p) {
+        return new ProxySettings(p.nextUpstream(), p.nextUpstreamTries(), p.nextUpstreamTimeout(), p.connectTimeout(),
+                p.readTimeout(), p.sendTimeout(), p.setHeaders(), p.forwardedHeaders(), p.bufferSize(), p.ssl(), true);
+    }
+
+    /** The grpc_* names of the proxy_* directives the grpc module copies (not proxy_http_version: gRPC is HTTP/2). */
+    private static Set<String> grpcNames(Set<String> proxyKeys) {
+        Set<String> out = new HashSet<>();
+        for (String k : proxyKeys) {
+            if (!k.equals("proxy_http_version")) {
+                out.add("grpc_" + k.substring("proxy_".length()));
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    /** A block's grpc_* directives under their proxy_* names, so one reader serves both modules. */
+    private static Map<String, YamlNode> asProxyKeys(Map<String, YamlNode> m) {
+        Map<String, YamlNode> out = new LinkedHashMap<>();
+        for (Map.Entry<String, YamlNode> e : m.entrySet()) {
+            if (GRPC_KEYS.contains(e.getKey())) {
+                out.put("proxy_" + e.getKey().substring("grpc_".length()), e.getValue());
+            }
+        }
+        return out;
     }
 
     private static Set<String> union(Set<String> a, Set<String> b) {

@@ -7,10 +7,15 @@ package io.stampede.balancer.config;
  * @param upstream the upstream's name (an implicit one for {@code http://host:port})
  * @param proxyHost {@code $proxy_host}: the host (and port unless 80) of the {@code proxy_pass} URL
  * @param uri the URI part of {@code proxy_pass}, replacing the matched prefix; null when absent
- * @param https whether {@code proxy_pass} is {@code https://}: TLS to the servers, per {@code proxy.ssl()}
+ * @param https whether {@code proxy_pass} is {@code https://} (or {@code grpc_pass} {@code grpcs://}):
+ *     TLS to the servers, per {@code proxy.ssl()}
+ * @param grpc whether the location has {@code grpc_pass} rather than {@code proxy_pass}: HTTP/2 to
+ *     the servers, the request body streamed as it comes, and the proxy's own errors told as gRPC
+ *     statuses
  */
 public record LocationConfig(String path, boolean exact, String upstream, String proxyHost, String uri,
-                             boolean https, ProxySettings proxy) {
+                             boolean https, ProxySettings proxy,
+                             boolean grpc) {
     public boolean matches(String requestPath) {
         return exact ? requestPath.equals(path) : requestPath.startsWith(path);
     }

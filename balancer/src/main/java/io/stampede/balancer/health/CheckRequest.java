@@ -1,6 +1,12 @@
 package io.stampede.balancer.health;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -75,10 +81,16 @@ final class CheckRequest {
                                 }
                             });
                         }
-                        ch.pipeline().addLast(new HttpClientCodec(), new Reader(check, failure -> {
-                            timer.cancel(false);
-                            once.done(failure);
-                        }));
+                        if (check.http2()) {
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+                                            .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)).build(),
+                                    new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                        } else {
+                            ch.pipeline().addLast(new HttpClientCodec(), new Reader(check, failure -> {
+                                timer.cancel(false);
+                                once.done(failure);
+                            }));
+                        }
                     }
                 });
         b.connect(address).addListener((ChannelFutureListener) f -> {
@@ -95,11 +107,61 @@ final class CheckRequest {
             FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, check.uri());
             req.headers().set(HttpHeaderNames.HOST, check.host());
             req.headers().set(HttpHeaderNames.USER_AGENT, "stampede-health-check");
+            Result sendFailed = w -> {
+                timer.cancel(false);
+                once.done("sending the check failed: " + w);
+            };
+            if (check.http2()) {
+                sendOnStream(f.channel(), tls, req, new Reader(check, failure -> {
+                    timer.cancel(false);
+                    once.done(failure);
+                }), sendFailed);
+                return;
+            }
             req.headers().set(HttpHeaderNames.CONNECTION, "close");
             f.channel().writeAndFlush(req).addListener((ChannelFutureListener) w -> {
                 if (!w.isSuccess()) {
-                    timer.cancel(false);
-                    once.done("sending the check failed: " + w.cause().getMessage());
+                    sendFailed.done(w.cause().getMessage());
+                }
+            });
+        });
+    }
+
+    /**
+     * HTTP/2: the check is the one stream of its connection (Host becomes {@code :authority}); over
+     * TLS, only once ALPN agreed on h2, as for the location's requests.
+     */
+    private static void sendOnStream(Channel connection, UpstreamTls tls, FullHttpRequest req, Reader reader, Result failed) {
+        SslHandler handshake = connection.pipeline().get(SslHandler.class);
+        if (handshake != null && !handshake.handshakeFuture().isDone()) {
+            handshake.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    sendOnStream(connection, tls, req, reader, failed);
+                } else {
+                    req.release(); // the handshake's own listener gave the verdict
+                }
+            });
+            return;
+        }
+        if (handshake != null && !"h2".equals(handshake.applicationProtocol())) {
+            req.release();
+            failed.done("the server did not choose h2 by ALPN");
+            return;
+        }
+        new Http2StreamChannelBootstrap(connection).handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel stream) {
+                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), reader);
+            }
+        }).open().addListener(opened -> {
+            if (!opened.isSuccess()) {
+                req.release();
+                failed.done(opened.cause().getMessage());
+                return;
+            }
+            ((Channel) opened.getNow()).writeAndFlush(req).addListener((ChannelFutureListener) w -> {
+                if (!w.isSuccess()) {
+                    failed.done(w.cause().getMessage());
                 }
             });
         });

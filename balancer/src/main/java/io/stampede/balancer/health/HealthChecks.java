@@ -49,7 +49,8 @@ public final class HealthChecks {
             }
             HealthCheckConfig check = p.check();
             UpstreamTls tls = check.tls() == null ? null : contexts.computeIfAbsent(
-                    List.of(check.tls(), check.host()), k -> UpstreamTls.build(check.tls(), check.tls().nameFor(check.host())));
+                    List.of(check.tls(), check.host(), check.http2()),
+                    k -> UpstreamTls.build(check.tls(), check.tls().nameFor(check.host()), check.http2()));
             PeerCheck c = new PeerCheck(p.group(), p.peer(), check, tls, (io.netty.channel.EventLoop) it.next(), random, log);
             running.add(c);
             c.start();

@@ -7,7 +7,15 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.stampede.balancer.tls.UpstreamTls;
@@ -22,10 +30,15 @@ import java.net.InetSocketAddress;
  * it, everything it reads goes to that exchange; while idle in a {@link BackendPool} it expects
  * nothing: a close removes it, and any byte from the server (the {@link UpstreamDecoder} sees
  * those) closes it, since it could only be read as the answer to the next request sent on it.
+ *
+ * <p>With HTTP/2 to the servers, it is one stream of a {@link MultiplexedBackend} instead (its
+ * channel the stream's, {@code decoder} null): used for one request, never pooled, closed (and
+ * reset, if the stream is still open) when its exchange is done with it.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
     final Channel channel;
     final InetSocketAddress address;
+    /** HTTP/1.1's response decoder; null on an HTTP/2 stream, whose frames mark every end themselves. */
     final UpstreamDecoder decoder;
     private final ProxyLog log;
     final long createdNanos = System.nanoTime();
@@ -40,13 +53,22 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     BackendPool.IdleList idleIn;
     /** When it went idle into a pool (System.nanoTime()), for keepalive_timeout. */
     long idleSince;
+    /**
+     * An HTTP/2 stream the server refused (REFUSED_STREAM, or above the last stream of its
+     * GOAWAY): it never processed the request, so a retry is safe whatever the method.
+     */
+    boolean unprocessed;
+    /** The error code of an RST_STREAM the server sent on this stream, for the log; null if none. */
+    Http2Error resetBy;
 
     BackendConnection(Channel channel, InetSocketAddress address, UpstreamDecoder decoder, ProxyLog log) {
         this.channel = channel;
         this.address = address;
         this.decoder = decoder;
         this.log = log;
-        decoder.onIdleSurplus(this::idleSurplus);
+        if (decoder != null) {
+            decoder.onIdleSurplus(this::idleSurplus);
+        }
     }
 
     /**
@@ -61,13 +83,30 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
      */
     static ChannelFuture open(ProxyRuntime runtime, EventLoop loop, InetSocketAddress address, ProxySettings settings,
                               UpstreamTls tls) {
+        Channel ch = newChannel(runtime, settings);
+        UpstreamDecoder decoder = new UpstreamDecoder(settings.bufferSize());
+        ch.pipeline().addLast(decoder, new HttpRequestEncoder(), new BackendConnection(ch, address, decoder, runtime.log()));
+        return connect(ch, loop, address, settings, tls);
+    }
+
+    /** A channel to a server, not yet registered: read only when asked, no Nagle, nginx's connect timeout. */
+    static Channel newChannel(ProxyRuntime runtime, ProxySettings settings) {
         Channel ch = runtime.upstreamChannels().newChannel();
         ch.config().setOption(ChannelOption.AUTO_READ, false);
         ch.config().setOption(ChannelOption.TCP_NODELAY, true);
         ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()));
-        UpstreamDecoder decoder = new UpstreamDecoder(settings.bufferSize());
-        ch.pipeline().addLast(decoder, new HttpRequestEncoder(), new BackendConnection(ch, address, decoder, runtime.log()));
+        return ch;
+    }
+
+    /**
+     * Registers {@code ch} (its pipeline set up) on {@code loop} and connects it to
+     * {@code address}, with a TLS handshake first when {@code tls} is set.
+     *
+     * @return completes when the connection (and handshake) is ready for requests
+     */
+    static ChannelFuture connect(Channel ch, EventLoop loop, InetSocketAddress address, ProxySettings settings,
+                                 UpstreamTls tls) {
         ChannelPromise connected = ch.newPromise();
         ChannelPromise ready = connected;
         if (tls != null) {
@@ -87,7 +126,13 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
                 }
             });
             handshake.handshakeFuture().addListener(f -> {
-                if (f.isSuccess()) {
+                if (f.isSuccess() && tls.http2() && !"h2".equals(handshake.applicationProtocol())) {
+                    // HTTP/2 over TLS is only ever agreed by ALPN (RFC 9113 3.2).
+                    secured.tryFailure(new UpstreamTlsException("the server did not choose h2 by ALPN ("
+                            + (handshake.applicationProtocol() == null ? "it chose no protocol"
+                                    : "it chose " + handshake.applicationProtocol()) + ")", null));
+                    ch.close();
+                } else if (f.isSuccess()) {
                     secured.trySuccess();
                 } else {
                     secured.tryFailure(new UpstreamTlsException(UpstreamTls.describe(f.cause()), f.cause()));
@@ -122,12 +167,52 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (owner != null) {
+        if (owner != null && decoder == null) {
+            fromStream(msg);
+        } else if (owner != null) {
             owner.onUpstream(this, msg);
         } else {
             ReferenceCountUtil.release(msg);
             ctx.close();
         }
+    }
+
+    /**
+     * What an HTTP/2 stream's converter made of its frames, as HTTP/1.1's decoder would give it: a
+     * HEADERS frame that ended the stream comes as one whole response, here split into its head
+     * and an empty end, and Netty's own {@code x-http2-*} headers are taken off (they are not the
+     * server's).
+     */
+    private void fromStream(Object msg) {
+        if (msg instanceof HttpResponse response) {
+            for (HttpConversionUtil.ExtensionHeaderNames n : HttpConversionUtil.ExtensionHeaderNames.values()) {
+                response.headers().remove(n.text());
+            }
+        }
+        if (msg instanceof FullHttpResponse whole) {
+            Exchange exchange = owner;
+            exchange.onUpstream(this, new DefaultHttpResponse(whole.protocolVersion(), whole.status(), whole.headers()));
+            exchange.onUpstream(this, new DefaultLastHttpContent(whole.content(), whole.trailingHeaders()));
+        } else {
+            owner.onUpstream(this, msg);
+        }
+    }
+
+    /** Whether this is one stream of a {@link MultiplexedBackend} rather than a connection of its own. */
+    boolean multiplexed() {
+        return decoder == null;
+    }
+
+    /** A request goes out now; HTTP/1.1 expects exactly one response (without a body when it answers HEAD). */
+    void expectResponse(boolean head) {
+        if (decoder != null) {
+            decoder.expect(head);
+        }
+    }
+
+    /** Whether the server sent more than the response it framed (never on a stream, which cannot). */
+    boolean sawSurplus() {
+        return decoder != null && decoder.sawSurplus();
     }
 
     /**
@@ -139,6 +224,18 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslCloseCompletionEvent && owner == null) {
             ctx.close();
+            return;
+        }
+        if (evt instanceof Http2ResetFrame reset) {
+            // The stream closes right after (and the exchange hears of it then).
+            resetBy = Http2Error.valueOf(reset.errorCode());
+            unprocessed |= reset.errorCode() == Http2Error.REFUSED_STREAM.code();
+            return;
+        }
+        if (evt instanceof Http2GoAwayFrame goaway) {
+            // Sent only to streams above the GOAWAY's last one: the server never saw them.
+            unprocessed = true;
+            goaway.release();
             return;
         }
         ctx.fireUserEventTriggered(evt);

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  * choice. Only its own event loop touches a loop's lists, so nothing here is locked.
  */
 final class BackendPool {
+    /** The HTTP/2 connections, for locations with proxy_http_version 2 or grpc_pass. */
+    final MultiplexedPool multiplexed = new MultiplexedPool();
     private final FastThreadLocal<Map<String, IdleList>> lists = new FastThreadLocal<>() {
         @Override
         protected Map<String, IdleList> initialValue() {

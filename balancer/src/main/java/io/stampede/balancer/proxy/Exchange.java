@@ -10,7 +10,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import io.stampede.balancer.tls.UpstreamTls;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -177,6 +180,15 @@ final class Exchange {
             begin();
             return;
         }
+        if (location.grpc()) {
+            // As nginx's grpc module: the body is never held. A streaming call's client may send
+            // one message and wait for an answer before the next, so each goes as it comes.
+            streaming = true;
+            client.pace.start();
+            ctx.read();
+            begin();
+            return;
+        }
         if (head.protocolVersion().equals(HttpVersion.HTTP_1_1)
                 && "100-continue".equalsIgnoreCase(String.valueOf(head.headers().get(HttpHeaderNames.EXPECT)).trim())) {
             ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
@@ -293,6 +305,13 @@ final class Exchange {
             respondError(502);
             return;
         }
+        if (settings.http2()) {
+            MultiplexedBackend shared = runtime.pool().multiplexed.acquire(runtime, ctx.channel().eventLoop(), upstream, tls,
+                    chosen.address(), settings);
+            attempt = new UpstreamAttempt(chosen, shared.reserve(), System.nanoTime());
+            openStream(shared);
+            return;
+        }
         BackendConnection pooled = runtime.pool().on(upstream, tls).take(chosen.address());
         attempt = new UpstreamAttempt(chosen, pooled != null, System.nanoTime());
         if (pooled != null) {
@@ -313,16 +332,7 @@ final class Exchange {
                         return;
                     }
                     if (!f.isSuccess()) {
-                        Throwable cause = f.cause();
-                        if (cause instanceof BackendConnection.UpstreamTlsException
-                                && cause.getCause() instanceof SslHandshakeTimeoutException) {
-                            fail(NextUpstream.TIMEOUT, "upstream timed out while SSL handshaking to upstream " + target.peer.name());
-                        } else if (cause instanceof BackendConnection.UpstreamTlsException) {
-                            fail(NextUpstream.ERROR, cause.getMessage() + " while SSL handshaking to upstream " + target.peer.name());
-                        } else {
-                            fail(cause instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
-                                    "connect() to " + target.peer.name() + " failed: " + cause.getMessage());
-                        }
+                        connectFailed(target, f.cause());
                         return;
                     }
                     backend = f.channel().pipeline().get(BackendConnection.class);
@@ -330,16 +340,81 @@ final class Exchange {
                 });
     }
 
+    private void connectFailed(UpstreamAttempt target, Throwable cause) {
+        if (cause instanceof BackendConnection.UpstreamTlsException
+                && cause.getCause() instanceof SslHandshakeTimeoutException) {
+            fail(NextUpstream.TIMEOUT, "upstream timed out while SSL handshaking to upstream " + target.peer.name());
+        } else if (cause instanceof BackendConnection.UpstreamTlsException) {
+            fail(NextUpstream.ERROR, cause.getMessage() + " while SSL handshaking to upstream " + target.peer.name());
+        } else {
+            fail(cause instanceof ConnectTimeoutException ? NextUpstream.TIMEOUT : NextUpstream.ERROR,
+                    "connect() to " + target.peer.name() + " failed: " + cause.getMessage());
+        }
+    }
+
+    /**
+     * HTTP/2 to the servers: a stream on the loop's shared connection to the chosen server, once
+     * that is up (the connect, its timeout and its failures are the connection's, shared by every
+     * request waiting for it).
+     */
+    private void openStream(MultiplexedBackend shared) {
+        enter(Phase.CONNECTING, null);
+        UpstreamAttempt target = attempt;
+        if (shared.ready.isDone()) {
+            streamOn(shared, target);
+        } else {
+            shared.ready.addListener(f -> streamOn(shared, target));
+        }
+    }
+
+    private void streamOn(MultiplexedBackend shared, UpstreamAttempt target) {
+        if (phase != Phase.CONNECTING || attempt != target) {
+            shared.unreserve();
+            return;
+        }
+        if (!shared.ready.isSuccess()) {
+            shared.unreserve();
+            connectFailed(target, shared.ready.cause());
+            return;
+        }
+        shared.openStream().addListener(f -> {
+            boolean current = phase == Phase.CONNECTING && attempt == target;
+            if (!f.isSuccess()) {
+                if (current) {
+                    fail(NextUpstream.ERROR, "opening an HTTP/2 stream to " + target.peer.name() + " failed: "
+                            + f.cause().getMessage());
+                }
+                return;
+            }
+            Channel stream = (Channel) f.getNow();
+            if (!current) {
+                stream.close();
+                return;
+            }
+            backend = stream.pipeline().get(BackendConnection.class);
+            send();
+        });
+    }
+
     private void send() {
         BackendConnection conn = backend;
         conn.owner = this;
         conn.requests++;
         // Before the first byte goes: from here on the connection expects exactly one response.
-        conn.decoder.expect(head.method().equals(HttpMethod.HEAD));
+        conn.expectResponse(head.method().equals(HttpMethod.HEAD));
         enter(Phase.SENDING, settings.sendTimeout());
         long length = streaming ? declaredLength : bodyBytes;
         HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length);
         Channel ch = conn.channel;
+        if (conn.multiplexed()) {
+            Heads.forHttp2(up, head, location.grpc());
+            if (bodyComplete && body.isEmpty()) {
+                // A bodiless request is one HEADERS frame that ends the stream.
+                ch.writeAndFlush(new DefaultFullHttpRequest(up.protocolVersion(), up.method(), up.uri(), Unpooled.EMPTY_BUFFER,
+                        up.headers(), EmptyHttpHeaders.INSTANCE)).addListener(f -> afterSend(conn, f.isSuccess()));
+                return;
+            }
+        }
         ChannelFuture last = body.writeTo(ch, ch.write(up));
         if (streaming) {
             // What was held so far goes now; the rest follows as the client sends it.
@@ -457,6 +532,7 @@ final class Exchange {
             return;
         }
         if (status >= 100 && status < 200) {
+            interimEnd = true;
             // Interim responses (we answered 100 Continue ourselves) are dropped; a flood of them is not.
             if (++conn.interimResponses > MAX_INTERIM) {
                 fail(NextUpstream.INVALID_HEADER, "upstream sent more than " + MAX_INTERIM + " interim responses");
@@ -499,11 +575,18 @@ final class Exchange {
     }
 
     private static final int MAX_INTERIM = 8;
+    /** An interim head was dropped: the end of its (empty) body comes next. */
+    private boolean interimEnd;
 
     private void onResponseContent(BackendConnection conn, HttpContent content) {
         if (!responseStarted()) {
             // The end of an interim response (its head was dropped), or of a refused one.
             content.release();
+            if (conn.multiplexed() && !interimEnd) {
+                // HTTP/2 frames every piece: DATA before the response's HEADERS is a malformed response.
+                fail(NextUpstream.INVALID_HEADER, "upstream sent a body before its response head");
+            }
+            interimEnd = false;
             return;
         }
         boolean last = content instanceof LastHttpContent;
@@ -513,7 +596,9 @@ final class Exchange {
             return;
         }
         record.bytesSent += content.content().readableBytes();
-        Object out = last && !clientChunked && !content.content().isReadable() ? LastHttpContent.EMPTY_LAST_CONTENT : content;
+        // Trailers reach a client that can take them: chunked HTTP/1.1, or HTTP/2 (gRPC's status is one).
+        boolean trailers = last && !((LastHttpContent) content).trailingHeaders().isEmpty() && (clientChunked || client.http2 != null);
+        Object out = last && !clientChunked && !trailers && !content.content().isReadable() ? LastHttpContent.EMPTY_LAST_CONTENT : content;
         if (out != content) {
             content.release();
         }
@@ -541,12 +626,13 @@ final class Exchange {
     /** The whole response was read: free the peer and the connection, then send the last piece. */
     private void complete(BackendConnection conn, Object lastPiece) {
         deadline.cancel();
-        boolean surplus = conn.decoder.sawSurplus();
+        boolean surplus = conn.sawSurplus();
         if (surplus) {
             runtime.log().upstreamError("upstream sent more data than specified (" + conn.decoder.surplusBytes()
                     + " bytes after the end of the response); the connection is closed, not reused", attempt.peer.name());
         }
-        boolean reusable = !surplus && !declaredBodyOnBodiless
+        // A stream is never reused: closing it ends it (with RST_STREAM if the request was still going).
+        boolean reusable = !conn.multiplexed() && !surplus && !declaredBodyOnBodiless
                 && conn.keepAliveAllowed && attempt.requestWhole && responseFramed
                 && conn.requests < upstream.config().keepaliveRequests()
                 && System.nanoTime() - conn.createdNanos < upstream.config().keepaliveTime().toNanos();
@@ -567,10 +653,13 @@ final class Exchange {
         if (done() || conn != backend) {
             return;
         }
+        String what = conn.resetBy != null ? "upstream reset the HTTP/2 stream (" + conn.resetBy + ")"
+                : conn.unprocessed ? "upstream's GOAWAY left the HTTP/2 stream unprocessed"
+                : conn.multiplexed() ? "upstream closed the HTTP/2 connection" : "upstream prematurely closed the connection";
         if (responseStarted()) {
-            abort("upstream prematurely closed the connection while sending the response");
+            abort(what + " while sending the response");
         } else {
-            fail(NextUpstream.ERROR, "upstream prematurely closed the connection (" + attempt.peer.name() + ")");
+            fail(NextUpstream.ERROR, what + " (" + attempt.peer.name() + ")");
         }
     }
 
@@ -587,7 +676,8 @@ final class Exchange {
         int status = NextUpstream.statusFor(condition);
         record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
         boolean wasCached = attempt.cached;
-        boolean requestSent = phase == Phase.SENDING || phase == Phase.WAITING;
+        // A stream the server refused was never processed: safe to send again, whatever the method.
+        boolean requestSent = (phase == Phase.SENDING || phase == Phase.WAITING) && !(backend != null && backend.unprocessed);
         dropBackend();
         releasePeer(Outcome.FAILED);
         if (wasCached && condition == NextUpstream.ERROR) {
@@ -670,6 +760,11 @@ final class Exchange {
     private void respondError(int status) {
         record.status = status;
         boolean ka = client.keepAliveAfter(head, bodyComplete);
+        if (location.grpc() && GrpcErrors.isGrpc(head)) {
+            // A gRPC client reads its call's outcome from grpc-status, not from an HTML page.
+            end(ctx.writeAndFlush(GrpcErrors.trailersOnly(status, head.protocolVersion(), client.http2 == null)), ka);
+            return;
+        }
         boolean headOnly = head.method().equals(HttpMethod.HEAD);
         ChannelFuture f = ctx.writeAndFlush(ErrorPages.page(ctx.alloc(), head.protocolVersion(), status, ka, headOnly));
         end(f, ka);

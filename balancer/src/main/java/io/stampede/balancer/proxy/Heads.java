@@ -97,6 +97,18 @@ final class Heads {
     }
 
     /**
+     * Edits an upstream head for HTTP/2: TE goes only as {@code trailers}, the one value HTTP/2
+     * allows, when the client asked for it or the call is gRPC (whose servers insist on it, and to
+     * which nginx's grpc module always sends it). The rest of the conversion (Host to
+     * {@code :authority}, no Connection or Transfer-Encoding) is the stream codec's.
+     */
+    static void forHttp2(HttpRequest upstream, HttpRequest client, boolean grpc) {
+        if (grpc || client.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true)) {
+            upstream.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
+    }
+
+    /**
      * The head sent to the client: the upstream's own head, edited in place (nothing reads the
      * upstream's hop-by-hop headers after this, and a copy per response is garbage per response).
      * Call {@link #upstreamKeepsAlive} before, since this removes the upstream's Connection header.

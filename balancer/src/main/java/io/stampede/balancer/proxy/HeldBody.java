@@ -31,6 +31,10 @@ final class HeldBody {
         return last;
     }
 
+    boolean isEmpty() {
+        return parts.isEmpty();
+    }
+
     void release() {
         parts.forEach(ByteBuf::release);
         parts.clear();

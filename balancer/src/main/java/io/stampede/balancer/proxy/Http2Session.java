@@ -7,7 +7,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.concurrent.PromiseNotifier;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
@@ -118,7 +124,8 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
             protected void initChannel(Http2StreamChannel ch) {
                 session.streamOpened(ch);
                 ch.config().setAutoRead(false);
-                ch.pipeline().addLast(STREAM_CODEC, SPLIT_WHOLE_REQUESTS, ClientConnection.forStream(runtime, server, tls, protocol));
+                ch.pipeline().addLast(STREAM_CODEC, SPLIT_WHOLE_REQUESTS, new WholeBodilessResponses(),
+                        ClientConnection.forStream(runtime, server, tls, protocol));
             }
         }));
         p.addLast("h2-session", session);
@@ -240,6 +247,60 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
                 io.netty.util.ReferenceCountUtil.release(msg);
                 ctx.read();
             }
+        }
+    }
+
+    /**
+     * A response head followed at once by the end of an empty body goes as one HEADERS frame that
+     * ends the stream, not as HEADERS and an empty DATA frame. It saves a frame for every 204, 304
+     * and answer to HEAD, and it is the only form of gRPC's "Trailers-Only" response (an error
+     * status in the head, no message) that gRPC clients accept. A head is held until the next
+     * write or a flush; nothing else is.
+     */
+    static final class WholeBodilessResponses extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private HttpResponse held;
+        private io.netty.channel.ChannelPromise heldPromise;
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            if (held == null) {
+                if (msg instanceof HttpResponse r && !(msg instanceof FullHttpResponse) && r.status().code() >= 200) {
+                    held = r;
+                    heldPromise = promise;
+                    return;
+                }
+                ctx.write(msg, promise);
+                return;
+            }
+            HttpResponse head = held;
+            io.netty.channel.ChannelPromise headPromise = heldPromise;
+            held = null;
+            heldPromise = null;
+            if (msg instanceof LastHttpContent end && !end.content().isReadable() && end.trailingHeaders().isEmpty()) {
+                end.release();
+                FullHttpResponse whole = new DefaultFullHttpResponse(head.protocolVersion(), head.status(),
+                        Unpooled.EMPTY_BUFFER, head.headers(), EmptyHttpHeaders.INSTANCE);
+                ctx.write(whole).addListener(new PromiseNotifier<>(headPromise.unvoid(), promise.unvoid()));
+                return;
+            }
+            ctx.write(head, headPromise);
+            ctx.write(msg, promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            if (held != null) {
+                ctx.write(held, heldPromise);
+                held = null;
+                heldPromise = null;
+            }
+            ctx.flush();
+        }
+
+        @Override
+        public void close(ChannelHandlerContext ctx, io.netty.channel.ChannelPromise promise) {
+            flush(ctx);
+            ctx.close(promise);
         }
     }
 

@@ -48,7 +48,9 @@ record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, 
         for (LocationConfig l : config.locations()) {
             if (l.https()) {
                 String name = l.proxy().ssl().nameFor(l.proxyHost());
-                out.put(l, built.computeIfAbsent(List.of(l.proxy().ssl(), name), k -> UpstreamTls.build(l.proxy().ssl(), name)));
+                boolean h2 = l.proxy().http2();
+                out.put(l, built.computeIfAbsent(List.of(l.proxy().ssl(), name, h2),
+                        k -> UpstreamTls.build(l.proxy().ssl(), name, h2)));
             }
         }
         return out;

@@ -1,6 +1,8 @@
 package io.stampede.balancer.tls;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -42,7 +44,10 @@ public final class UpstreamTls {
     private final SNIHostName sni;
     private final String identity;
 
-    private UpstreamTls(SslContext context, UpstreamSsl settings, String name, SNIHostName sni) {
+    private final boolean http2;
+
+    private UpstreamTls(SslContext context, UpstreamSsl settings, String name, SNIHostName sni, boolean http2) {
+        this.http2 = http2;
         this.context = context;
         this.settings = settings;
         this.name = name;
@@ -56,6 +61,14 @@ public final class UpstreamTls {
      * @throws IllegalArgumentException naming the directive the TLS library refuses
      */
     public static UpstreamTls build(UpstreamSsl s, String name) {
+        return build(s, name, false);
+    }
+
+    /**
+     * @param http2 offer only h2 by ALPN (HTTP/2 to the servers); otherwise offer nothing, as
+     *     nginx's proxy does, and speak HTTP/1.1
+     */
+    public static UpstreamTls build(UpstreamSsl s, String name, boolean http2) {
         SslProvider provider = TlsEngine.provider();
         SslContextBuilder b = SslContextBuilder.forClient()
                 .sslProvider(provider)
@@ -63,6 +76,11 @@ public final class UpstreamTls {
                 .endpointIdentificationAlgorithm(null)
                 .trustManager(new ServerCertificates(s, name))
                 .protocols(s.protocols());
+        if (http2) {
+            b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                    ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2));
+        }
         if (s.certificate() != null) {
             b.keyManager(s.certificate().key(), s.certificate().chain().toArray(X509Certificate[]::new));
         }
@@ -70,7 +88,7 @@ public final class UpstreamTls {
             Ciphers.apply(b, s.ciphers(), UpstreamSsl.DEFAULT.ciphers(), s.protocols(), provider);
             SNIHostName sni = s.serverName() && !isAddress(name)
                     ? new SNIHostName(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) : null;
-            return new UpstreamTls(b.build(), s, name, sni);
+            return new UpstreamTls(b.build(), s, name, sni, http2);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IllegalArgumentException("the TLS library refused the proxy_ssl_* settings (proxy_ssl_name "
                     + name + "): " + e.getMessage(), e);
@@ -98,6 +116,11 @@ public final class UpstreamTls {
         }
         h.setHandshakeTimeoutMillis(Math.max(1, handshakeTimeout.toMillis()));
         return h;
+    }
+
+    /** Whether connections made with this TLS speak HTTP/2 (h2 offered, and required, by ALPN). */
+    public boolean http2() {
+        return http2;
     }
 
     /** Tells pooled connections of this TLS apart from others (and from cleartext ones). */

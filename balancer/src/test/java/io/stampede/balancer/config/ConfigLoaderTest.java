@@ -256,8 +256,55 @@ class ConfigLoaderTest {
         assertThat(c.upstreams().get(l.upstream()).servers()).allSatisfy(s -> assertThat(s.address().getPort()).isEqualTo(443));
     }
 
+    @Test
+    void grpcPassTakesTheGrpcDirectivesAndSpeaksHttp2() {
+        ProxyConfig c = parse("grpc_read_timeout: 7s\nproxy_read_timeout: 3s\nlocations:\n"
+                + "  /market.Market/:\n    grpc_pass: grpc://api\n    grpc_connect_timeout: 2s\n"
+                + "  /secure.Svc/:\n    grpc_pass: grpcs://127.0.0.1:9443\n    grpc_ssl_name: svc.internal\n"
+                + "  /h2/:\n    proxy_pass: http://api\n    proxy_http_version: 2\n"
+                + "  /:\n    proxy_pass: http://api\n"
+                + "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n");
+        LocationConfig grpc = c.locate("/market.Market/Get").orElseThrow();
+        assertThat(grpc.grpc()).isTrue();
+        assertThat(grpc.proxy().http2()).isTrue();
+        assertThat(grpc.https()).isFalse();
+        assertThat(grpc.proxy().readTimeout()).as("grpc_read_timeout from the top, not proxy_read_timeout").isEqualTo(Duration.ofSeconds(7));
+        assertThat(grpc.proxy().connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+        LocationConfig secure = c.locate("/secure.Svc/Call").orElseThrow();
+        assertThat(secure.https()).isTrue();
+        assertThat(secure.proxy().ssl().nameFor(secure.proxyHost())).isEqualTo("svc.internal");
+        assertThat(c.upstreams().get(secure.upstream()).servers().get(0).address().getPort()).isEqualTo(9443);
+        LocationConfig h2 = c.locate("/h2/x").orElseThrow();
+        assertThat(h2.grpc()).isFalse();
+        assertThat(h2.proxy().http2()).isTrue();
+        assertThat(h2.proxy().readTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.locate("/x").orElseThrow().proxy().http2()).as("HTTP/1.1 unless asked").isFalse();
+    }
+
+    static Stream<Arguments> grpcMistakes() {
+        String up = "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n";
+        return Stream.of(
+            Arguments.of("locations:\n  /:\n    grpc_pass: grpc://api\n    proxy_read_timeout: 5s\n" + up,
+                    "proxy.yaml:4: locations./.proxy_read_timeout: 'proxy_read_timeout' has no effect under grpc_pass"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    grpc_read_timeout: 5s\n" + up,
+                    "'grpc_read_timeout' applies to grpc_pass locations; this one has proxy_pass, so use 'proxy_read_timeout'"),
+            Arguments.of("locations:\n  /:\n    grpc_pass: grpc://api\n    proxy_pass: http://api\n" + up,
+                    "a location has proxy_pass or grpc_pass, not both"),
+            Arguments.of("locations:\n  /:\n    grpc_pass: http://api\n" + up,
+                    "'http://api' (expected grpc://UPSTREAM_OR_HOST[:PORT] or grpcs://...)"),
+            Arguments.of("locations:\n  /:\n    grpc_pass: grpc://api/v1/\n" + up,
+                    "without a URI part"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    proxy_http_version: 1.0\n" + up,
+                    "proxy_http_version 1.0 is not supported"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    proxy_http_version: 3\n" + up,
+                    "proxy.yaml:4: locations./.proxy_http_version: '3' (expected 1.1 or 2)"),
+            Arguments.of("locations:\n  /:\n    grpc_pass: grpc://api\n    grpc_http_version: 2\n" + up,
+                    "grpc_http_version")
+        );
+    }
+
     @ParameterizedTest
-    @MethodSource("mistakes")
+    @MethodSource({"mistakes", "grpcMistakes"})
     void mistakesNameTheFileLineKeyAndValue(String yaml, String message) {
         assertThatThrownBy(() -> parse(yaml)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
     }

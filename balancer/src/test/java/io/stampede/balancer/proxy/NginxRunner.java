@@ -57,6 +57,14 @@ final class NginxRunner implements AutoCloseable {
         return new NginxRunner(port -> upstreams + "\n  server {\n    listen 127.0.0.1:" + port + " ssl;\n" + server + "\n  }\n");
     }
 
+    /**
+     * As {@link #withServer}, with parameters after the listen address: {@code http2} for h2c
+     * with prior knowledge, {@code ssl http2} for h2 by ALPN.
+     */
+    static NginxRunner withListen(String parameters, String server) throws IOException {
+        return new NginxRunner(port -> "\n  server {\n    listen 127.0.0.1:" + port + " " + parameters + ";\n" + server + "\n  }\n");
+    }
+
     private NginxRunner(java.util.function.IntFunction<String> http) throws IOException {
         this.dir = Files.createTempDirectory("stampede-nginx");
         Files.createDirectories(dir.resolve("tmp"));

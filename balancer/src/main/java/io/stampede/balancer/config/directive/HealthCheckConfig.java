@@ -16,15 +16,17 @@ import java.util.Map;
  * @param host the Host header (the location's {@code $proxy_host})
  * @param tls the location's proxy_ssl_* settings when its proxy_pass is https:// (checks speak
  *     TLS as its requests do); null for cleartext
+ * @param http2 the location speaks HTTP/2 to its servers (proxy_http_version 2, grpc_pass): so do
+ *     its checks, each on a connection of its own
  */
 public record HealthCheckConfig(Duration interval, Duration jitter, int fails, int passes, String uri, int port,
                                 MatchConfig match, boolean mandatory, boolean persistent, String host,
-                                Duration connectTimeout, Duration readTimeout, UpstreamSsl tls) {
+                                Duration connectTimeout, Duration readTimeout, UpstreamSsl tls, boolean http2) {
 
-    /** The same check, over TLS with {@code ssl} (null: cleartext). */
-    public HealthCheckConfig withTls(UpstreamSsl ssl) {
+    /** The same check, over TLS with {@code ssl} (null: cleartext), and over HTTP/2 or not. */
+    public HealthCheckConfig withTransport(UpstreamSsl ssl, boolean overHttp2) {
         return new HealthCheckConfig(interval, jitter, fails, passes, uri, port, match, mandatory, persistent, host,
-                connectTimeout, readTimeout, ssl);
+                connectTimeout, readTimeout, ssl, overHttp2);
     }
 
     /**
@@ -86,7 +88,7 @@ public record HealthCheckConfig(Duration interval, Duration jitter, int fails, i
             throw new IllegalArgumentException("'persistent' needs 'mandatory' (as in nginx Plus)");
         }
         return new HealthCheckConfig(interval, jitter, fails, passes, uri, port, match, mandatory, persistent, host,
-                connectTimeout, readTimeout, null);
+                connectTimeout, readTimeout, null, false);
     }
 
     private static String need(String word, String value) {
