@@ -31,8 +31,12 @@ import sun.misc.Signal;
             "Keys are nginx directive names and values use nginx's syntax; the README",
             "lists them all. The same config and requests pick the same servers as nginx.",
             ""},
-        footer = {"", "SIGTERM or Ctrl-C stops accepting, lets requests in flight finish (--grace),",
-            "then exits 0. Examples: config/seed.yaml (round robin), config/least_conn.yaml,",
+        footer = {"", "Signals (or -s, which finds the proxy through its pid file):",
+            "  SIGHUP  (-s reload)  read the configuration again; apply it whole, or keep the old one",
+            "  SIGTERM (-s quit)    stop accepting, let requests in flight finish (--grace), exit 0",
+            "  SIGINT  (-s stop)    stop at once (Ctrl-C)",
+            "  SIGUSR1 (-s reopen)  reopen the access log (after log rotation)",
+            "Examples: config/seed.yaml (round robin), config/least_conn.yaml,",
             "config/ip_hash.yaml, config/hash.yaml, config/random.yaml, config/proxy-reference.yaml"})
 public final class ProxyCommand implements Callable<Integer> {
     @Spec
@@ -46,6 +50,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Check the configuration (syntax, values, host names) and exit, like nginx -t.")
     boolean test;
 
+    @Option(names = "-s", paramLabel = "SIGNAL",
+            description = "Send a signal to the proxy running with this configuration, as nginx -s: reload, quit, stop or reopen.")
+    String signal;
+
     @Option(names = "--grace", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
             description = "How long a graceful stop waits for requests in flight. Default: ${DEFAULT-VALUE}.")
     Duration grace;
@@ -56,6 +64,28 @@ public final class ProxyCommand implements Callable<Integer> {
         String name = ssl.nameFor(l.proxyHost());
         return "TLS" + (ssl.verify() ? ", verifying " + name : ", certificates not verified (proxy_ssl_verify off)")
                 + (ssl.serverName() ? ", SNI " + name : "") + (ssl.certificate() != null ? ", client certificate" : "");
+    }
+
+    /**
+     * SIGHUP: the configuration file read and checked again, then applied whole, or not at all
+     * (the reason logged, the running configuration unchanged).
+     */
+    private void reload(ProxyServer server, java.io.PrintWriter out, java.io.PrintWriter err) {
+        String why;
+        try {
+            why = server.reload(ConfigLoader.load(config));
+        } catch (ConfigException e) {
+            why = e.getMessage();
+        } catch (RuntimeException e) {
+            why = config + ": " + e.getMessage();
+        }
+        if (why == null) {
+            out.println("stampede proxy: reloaded " + config);
+            out.flush();
+        } else {
+            err.println("stampede proxy: reload failed, still running the previous configuration: " + why);
+            err.flush();
+        }
     }
 
     @Override
@@ -94,6 +124,9 @@ public final class ProxyCommand implements Callable<Integer> {
             out.println("stampede proxy: configuration file " + config + " test is successful");
             return 0;
         }
+        if (signal != null) {
+            return Signals.send(signal, cfg.pid(), out, err);
+        }
         ProxyServer server = ProxyServer.create(cfg);
         try {
             server.start();
@@ -125,16 +158,32 @@ public final class ProxyCommand implements Callable<Integer> {
         ReadyLine.of("proxy", "listening",
                 urls,
                 server.adminAddress().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).orElse(null)).announce(out);
+        Path pid = Signals.writePid(cfg.pid(), err);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runnable stop = () -> {
-            boolean clean = server.stop(grace);
+        java.util.function.Consumer<Duration> stop = g -> {
+            boolean clean = server.stop(g);
             out.println("stampede proxy: stopped" + (clean ? "" : " (requests still in flight after "
-                    + grace.toSeconds() + "s were cut)"));
+                    + g.toSeconds() + "s were cut)"));
             out.flush();
+            if (pid != null) {
+                Signals.removePid(pid);
+            }
             stopped.countDown();
         };
-        Signal.handle(new Signal("TERM"), s -> new Thread(stop, "proxy-stop").start());
-        Signal.handle(new Signal("INT"), s -> new Thread(stop, "proxy-stop").start());
+        // Reloads one at a time, off the signal thread.
+        java.util.concurrent.ExecutorService reloads = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "proxy-reload");
+            t.setDaemon(true);
+            return t;
+        });
+        Signal.handle(new Signal("TERM"), s -> new Thread(() -> stop.accept(grace), "proxy-stop").start());
+        Signal.handle(new Signal("INT"), s -> new Thread(() -> stop.accept(Duration.ZERO), "proxy-stop").start());
+        Signal.handle(new Signal("HUP"), s -> reloads.execute(() -> reload(server, out, err)));
+        Signal.handle(new Signal("USR1"), s -> reloads.execute(() -> {
+            server.reopenLogs();
+            out.println("stampede proxy: reopened the access log");
+            out.flush();
+        }));
         stopped.await();
         return 0;
     }

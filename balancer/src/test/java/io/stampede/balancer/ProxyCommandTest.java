@@ -34,6 +34,22 @@ class ProxyCommandTest {
         return new String[] {String.valueOf(code), out.toString(), err.toString()};
     }
 
+    /** {@code stampede proxy -c cfg} in a process of its own, its output in {@code log}. */
+    private static Process startProxy(Path cfg, Path log) throws java.io.IOException {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ProxyMain.class.getName(), "-c", cfg.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** The port the proxy says it listens on, once it does. */
+    private static int listeningPort(Path log) {
+        Pattern listening = Pattern.compile("listening on http://127.0.0.1:(\\d+)");
+        return Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+            Matcher m = listening.matcher(Files.readString(log));
+            return m.find() ? Integer.parseInt(m.group(1)) : 0;
+        }, v -> v > 0);
+    }
+
     @Test
     void testFlagChecksAConfigLikeNginxT(@TempDir Path dir) throws Exception {
         Path good = dir.resolve("good.yaml");
@@ -63,15 +79,9 @@ class ProxyCommandTest {
             Path cfg = dir.resolve("p.yaml");
             Files.writeString(cfg, "listen: 127.0.0.1:0\nlocations:\n  /:\n    proxy_pass: http://127.0.0.1:" + slow.port() + "\n");
             Path log = dir.resolve("proxy.log");
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), ProxyMain.class.getName(), "-c", cfg.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process p = startProxy(cfg, log);
             try {
-                Pattern listening = Pattern.compile("listening on http://127.0.0.1:(\\d+)");
-                int port = Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
-                    Matcher m = listening.matcher(Files.readString(log));
-                    return m.find() ? Integer.parseInt(m.group(1)) : 0;
-                }, v -> v > 0);
+                int port = listeningPort(log);
                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).timeout(Duration.ofSeconds(20)).build(),
@@ -92,6 +102,70 @@ class ProxyCommandTest {
                 assertThat(Files.readString(log)).contains("stopped");
             } finally {
                 p.destroyForcibly();
+            }
+        }
+    }
+
+    /** A backend that answers every request with its name. */
+    private static com.sun.net.httpserver.HttpServer named(String name) throws java.io.IOException {
+        com.sun.net.httpserver.HttpServer s = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        s.createContext("/", ex -> {
+            byte[] body = name.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        s.start();
+        return s;
+    }
+
+    @Test
+    void signalReloadAppliesAGoodConfigurationAndRefusesABadOne(@TempDir Path dir) throws Exception {
+        com.sun.net.httpserver.HttpServer a = named("A");
+        com.sun.net.httpserver.HttpServer b = named("B");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Path cfg = dir.resolve("p.yaml");
+            Path pid = dir.resolve("proxy.pid");
+            String head = "listen: 127.0.0.1:0\npid: " + pid + "\n";
+            Files.writeString(cfg, head + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + a.getAddress().getPort() + "\n");
+            Path log = dir.resolve("proxy.log");
+            Process p = startProxy(cfg, log);
+            try {
+                int port = listeningPort(log);
+                assertThat(Files.readString(pid).trim()).isEqualTo(String.valueOf(p.pid()));
+                HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                java.util.concurrent.Callable<String> get = () -> client.send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/")).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(get.call()).isEqualTo("A");
+
+                // A mistake -s reload sees itself: nothing is sent.
+                Files.writeString(cfg, head + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + b.getAddress().getPort()
+                        + "\n    proxy_read_timeout: soon\n");
+                String[] refused = run("-s", "reload", "-c", cfg.toString());
+                assertThat(refused[0]).isEqualTo("1");
+                assertThat(refused[2]).contains("proxy_read_timeout");
+                // One only the running proxy finds (a port in use): it keeps the old configuration.
+                Files.writeString(cfg, "listen: [127.0.0.1:0, 127.0.0.1:" + taken.getLocalPort() + "]\npid: " + pid
+                        + "\nlocations:\n  /:\n    proxy_pass: http://127.0.0.1:" + b.getAddress().getPort() + "\n");
+                assertThat(run("-s", "reload", "-c", cfg.toString())[0]).isEqualTo("0");
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("reload failed"));
+                assertThat(get.call()).isEqualTo("A");
+
+                Files.writeString(cfg, head + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + b.getAddress().getPort() + "\n");
+                assertThat(run("-s", "reload", "-c", cfg.toString())[0]).isEqualTo("0");
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> get.call().equals("B"));
+
+                assertThat(run("-s", "quit", "-c", cfg.toString())[0]).isEqualTo("0");
+                assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).as("log:%n%s", Files.readString(log)).isZero();
+                assertThat(pid).as("the pid file is removed at exit").doesNotExist();
+                assertThat(run("-s", "reload", "-c", cfg.toString())[2]).contains("cannot read the pid file");
+            } finally {
+                p.destroyForcibly();
+                a.stop(0);
+                b.stop(0);
             }
         }
     }

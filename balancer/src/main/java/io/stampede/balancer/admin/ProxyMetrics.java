@@ -25,6 +25,8 @@ public final class ProxyMetrics {
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Snapshots> snapshots = new java.util.LinkedHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong snapshotsTaken = new java.util.concurrent.atomic.AtomicLong();
+    /** The meters read from each upstream's group, re-made when a reload replaces the group. */
+    private final Map<String, List<io.micrometer.core.instrument.Meter>> groupMeters = new java.util.HashMap<>();
 
     /** One upstream's peers as of the latest scrape. */
     private final class Snapshots {
@@ -47,20 +49,41 @@ public final class ProxyMetrics {
     }
 
     private void register(String upstream, PeerGroup group) {
-        timers.put(upstream, Timer.builder("stampede.upstream.request.duration")
+        timers.computeIfAbsent(upstream, u -> Timer.builder("stampede.upstream.request.duration")
                 .description("Time from choosing a server to the end of the response, retries included")
                 .tag("upstream", upstream).publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry));
-        FunctionCounter.builder("stampede.upstream.retries", group, PeerGroup::retries)
-                .description("Attempts beyond each request's first").tag("upstream", upstream).register(registry);
+        List<io.micrometer.core.instrument.Meter> meters = new java.util.ArrayList<>();
+        meters.add(FunctionCounter.builder("stampede.upstream.retries", group, PeerGroup::retries)
+                .description("Attempts beyond each request's first").tag("upstream", upstream).register(registry));
         if (group.queueing()) {
-            Gauge.builder("stampede.upstream.queue.size", group, g -> g.queueCounters().size())
-                    .description("Requests waiting for a server").tag("upstream", upstream).register(registry);
-            FunctionCounter.builder("stampede.upstream.queue.overflows", group, g -> g.queueCounters().overflows())
-                    .description("Requests refused by the queue (full or timed out)").tag("upstream", upstream).register(registry);
+            meters.add(Gauge.builder("stampede.upstream.queue.size", group, g -> g.queueCounters().size())
+                    .description("Requests waiting for a server").tag("upstream", upstream).register(registry));
+            meters.add(FunctionCounter.builder("stampede.upstream.queue.overflows", group, g -> g.queueCounters().overflows())
+                    .description("Requests refused by the queue (full or timed out)").tag("upstream", upstream).register(registry));
         }
+        groupMeters.put(upstream, meters);
         snapshots.put(upstream, new Snapshots(group));
+    }
+
+    /**
+     * A reload's upstreams take the place of the old ones: meters read from a group read from its
+     * successor (counts carried over, so they never go back), and those of removed upstreams go.
+     */
+    public synchronized void replace(Map<String, PeerGroup> groups) {
+        for (String upstream : List.copyOf(snapshots.keySet())) {
+            groupMeters.getOrDefault(upstream, List.of()).forEach(registry::remove);
+            groupMeters.remove(upstream);
+            snapshots.remove(upstream);
+            if (!groups.containsKey(upstream)) {
+                Timer t = timers.remove(upstream);
+                if (t != null) {
+                    registry.remove(t);
+                }
+            }
+        }
+        groups.forEach(this::register);
     }
 
     /** One request through {@code upstream} ended after {@code nanos}. */

@@ -44,7 +44,7 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
+            "locations", "upstreams", "match", "pid"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
     private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
             Set.of("proxy_pass", "grpc_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
@@ -146,7 +146,7 @@ public final class ConfigLoader {
             }
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
-                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits);
+                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()));
     }
 
     private static StickyConfig sticky(YamlNode node) {
@@ -247,6 +247,10 @@ public final class ConfigLoader {
         }
         if (grpc) {
             pass = m.get("grpc_pass");
+            if (m.containsKey("proxy_http_version")) {
+                throw m.get("proxy_http_version").error("proxy_http_version has no effect under grpc_pass: gRPC always goes "
+                        + "to the servers as HTTP/2");
+            }
             for (String k2 : m.keySet()) {
                 if (PROXY_KEYS.contains(k2)) {
                     throw m.get(k2).error("'" + k2 + "' has no effect under grpc_pass (nginx ignores it there); use '"
@@ -448,6 +452,24 @@ public final class ConfigLoader {
 
     private static int integer(YamlNode n, int min, int max, String expected) {
         return n.integer(min, max, expected);
+    }
+
+    /**
+     * {@code pid}: the file the running proxy writes its process id to, which {@code -s} reads.
+     * Without it, a file in the temporary directory named for the configuration file, so
+     * {@code stampede proxy -s reload -c FILE} finds the proxy started with {@code -c FILE}.
+     */
+    private static Path pidFile(YamlNode node, String source) {
+        if (node != null) {
+            String v = node.text().trim();
+            if (v.isEmpty()) {
+                throw node.invalid("a file path");
+            }
+            return Path.of(v).toAbsolutePath();
+        }
+        String name = source == null ? "inline" : Path.of(source).toAbsolutePath().normalize().toString();
+        return Path.of(System.getProperty("java.io.tmpdir"),
+                "stampede-proxy-" + Integer.toHexString(name.hashCode()) + ".pid");
     }
 
     private static ProxySettings withHttp2(ProxySettings p) {

@@ -12,11 +12,12 @@ import java.util.Optional;
  * @param accessLog a file path, or empty when {@code access_log off}
  * @param ssl the TLS settings, present when a listener is marked {@code ssl}
  * @param http2 the HTTP/2 limits, for the listeners that offer it
+ * @param pid the {@code pid} file: where the running proxy writes its process id, for {@code -s}
  */
 public record ProxyConfig(String source, List<Listener> listen, Optional<InetSocketAddress> admin,
                           int workers, ClientSettings client, Optional<String> accessLog,
                           List<LocationConfig> locations, Map<String, UpstreamConfig> upstreams,
-                          Optional<SslSettings> ssl, Http2Limits http2) {
+                          Optional<SslSettings> ssl, Http2Limits http2, java.nio.file.Path pid) {
 
     /** nginx's location choice: an exact match first, else the longest matching prefix. */
     public Optional<LocationConfig> locate(String path) {

@@ -82,7 +82,7 @@ final class CheckRequest {
                             });
                         }
                         if (check.http2()) {
-                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+                            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().gracefulShutdownTimeoutMillis(0)
                                             .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)).build(),
                                     new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                         } else {

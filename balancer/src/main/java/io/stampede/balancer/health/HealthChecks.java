@@ -41,6 +41,19 @@ public final class HealthChecks {
      * puts its server in "checking" as it is created, so no request reaches it before it passes.
      */
     public synchronized void start(EventLoopGroup loops) {
+        start(loops, null);
+    }
+
+    /**
+     * Starts the checks of a reloaded configuration in place of {@code before}'s, which are
+     * stopped. A check that probes a server kept by the reload as it did before goes on with its
+     * verdicts (the server stays out if it was unhealthy); a mandatory one without
+     * {@code persistent} starts afresh, the server "checking" until it passes, as nginx Plus does.
+     * Checks that are gone take their verdicts back.
+     */
+    public synchronized void start(EventLoopGroup loops, HealthChecks before) {
+        List<PeerCheck> old = before == null ? List.of() : before.takeRunning();
+        java.util.Set<PeerCheck> continuedFrom = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         Iterator<io.netty.util.concurrent.EventExecutor> it = loops.iterator();
         Map<List<Object>, UpstreamTls> contexts = new HashMap<>();
         for (Pending p : planned) {
@@ -51,10 +64,34 @@ public final class HealthChecks {
             UpstreamTls tls = check.tls() == null ? null : contexts.computeIfAbsent(
                     List.of(check.tls(), check.host(), check.http2()),
                     k -> UpstreamTls.build(check.tls(), check.tls().nameFor(check.host()), check.http2()));
-            PeerCheck c = new PeerCheck(p.group(), p.peer(), check, tls, (io.netty.channel.EventLoop) it.next(), random, log);
+            PeerCheck previous = null;
+            if (!check.mandatory() || check.persistent()) {
+                for (PeerCheck o : old) {
+                    if (o.peer() == p.peer() && o.check().sameProbe(check) && !continuedFrom.contains(o)) {
+                        previous = o;
+                        continuedFrom.add(o);
+                        break;
+                    }
+                }
+            }
+            PeerCheck c = new PeerCheck(p.group(), p.peer(), check, tls, (io.netty.channel.EventLoop) it.next(), random, log,
+                    previous);
             running.add(c);
-            c.start();
         }
+        for (PeerCheck o : old) {
+            if (!continuedFrom.contains(o)) {
+                o.retract();
+            }
+        }
+        running.forEach(PeerCheck::start);
+    }
+
+    /** Stops every check and hands them over (a reload's checks continue or retract them). */
+    private synchronized List<PeerCheck> takeRunning() {
+        List<PeerCheck> out = List.copyOf(running);
+        out.forEach(PeerCheck::stop);
+        running.clear();
+        return out;
     }
 
     public synchronized void stop() {

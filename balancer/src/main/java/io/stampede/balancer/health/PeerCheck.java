@@ -36,6 +36,16 @@ final class PeerCheck {
 
     PeerCheck(PeerGroup group, Peer peer, HealthCheckConfig check, UpstreamTls tls, EventLoop loop, RandomGenerator random,
               Consumer<String> log) {
+        this(group, peer, check, tls, loop, random, log, null);
+    }
+
+    /**
+     * @param before the same probe of the same server in the configuration a reload replaced, whose
+     *     verdicts this one continues (its contribution to the server's state stays as it is); null
+     *     for a fresh check
+     */
+    PeerCheck(PeerGroup group, Peer peer, HealthCheckConfig check, UpstreamTls tls, EventLoop loop, RandomGenerator random,
+              Consumer<String> log, PeerCheck before) {
         this.group = group;
         this.peer = peer;
         this.check = check;
@@ -45,18 +55,46 @@ final class PeerCheck {
         this.log = log;
         InetSocketAddress a = peer.address();
         this.target = check.port() == 0 ? a : new InetSocketAddress(a.getAddress(), check.port());
-        if (check.mandatory()) {
+        this.continued = before != null;
+        if (before != null) {
+            // Under its monitor: a verdict of the old check cannot land between the copy and its stop.
+            synchronized (before) {
+                healthy = before.healthy;
+                pending = before.pending;
+                passes = before.passes;
+                fails = before.fails;
+            }
+        } else if (check.mandatory()) {
             pending = true;
             group.startChecking(peer, System.currentTimeMillis());
         }
     }
 
-    /** A mandatory check runs at once (its server waits for it); others at a random point of the first interval. */
+    /** Whether it continues a check from before a reload. */
+    private final boolean continued;
+
+    /**
+     * A mandatory check runs at once (its server waits for it); others, and checks continued
+     * across a reload, at a random point of the first interval.
+     */
     void start() {
-        schedule(check.mandatory() ? 0 : random.nextLong(Math.max(1, check.interval().toMillis())));
+        schedule(check.mandatory() && !continued ? 0 : random.nextLong(Math.max(1, check.interval().toMillis())));
     }
 
-    void stop() {
+    Peer peer() {
+        return peer;
+    }
+
+    HealthCheckConfig check() {
+        return check;
+    }
+
+    /** Takes this check's verdict back from its server: it is gone after a reload, and so is what it said. */
+    synchronized void retract() {
+        group.forgetCheck(peer, !healthy, pending);
+    }
+
+    synchronized void stop() {
         stopped = true;
         loop.execute(() -> {
             if (next != null) {
@@ -83,7 +121,7 @@ final class PeerCheck {
     }
 
     /** Applies one result: thresholds of consecutive passes and failures, as nginx Plus counts them. */
-    void verdict(String failure) {
+    synchronized void verdict(String failure) {
         if (stopped) {
             return;
         }

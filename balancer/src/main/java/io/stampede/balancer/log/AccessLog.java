@@ -23,23 +23,47 @@ import org.slf4j.LoggerFactory;
 public final class AccessLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
     private static final String STOP = new String("stop");
+    private static final String REOPEN = new String("reopen");
 
     private final BlockingQueue<String> queue = new ArrayBlockingQueue<>(65_536);
     private final LongAdder dropped = new LongAdder();
-    private final BufferedWriter out;
+    private final Path file;
+    /** Written (and reopened) by the writer thread only. */
+    private BufferedWriter out;
     private final Thread writer;
 
     /** @throws IOException when the file cannot be opened for appending */
     public AccessLog(Path file) throws IOException {
+        this.file = file;
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        this.out = open(file);
         this.writer = new Thread(this::drain, "access-log");
         writer.setDaemon(true);
         writer.start();
+    }
+
+    private static BufferedWriter open(Path file) throws IOException {
+        return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * nginx's {@code -s reopen}: the lines queued so far go to the file open now, and later ones
+     * to the file at the same path, opened anew (log rotation renames the old one first).
+     */
+    public void reopen() {
+        try {
+            queue.put(REOPEN);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Queues one line; never blocks. */
@@ -68,6 +92,11 @@ public final class AccessLog implements AutoCloseable {
                     if (line == STOP) {
                         stop = true;
                         break;
+                    }
+                    if (line == REOPEN) {
+                        out.close();
+                        out = open(file);
+                        continue;
                     }
                     out.write(line);
                     out.write('\n');

@@ -47,6 +47,27 @@ final class BackendPool {
             this.timeoutNanos = timeout.toNanos();
         }
 
+        /** Closes the idle connections {@code keep} says no to (a reload removed their server). */
+        void closeUnless(java.util.function.Predicate<InetSocketAddress> keep) {
+            for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
+                BackendConnection c = it.next();
+                if (!keep.test(c.address)) {
+                    it.remove();
+                    close(c);
+                }
+            }
+        }
+
+        void closeAll() {
+            while (!idle.isEmpty()) {
+                close(idle.pollFirst());
+            }
+            if (sweep != null) {
+                sweep.cancel(false);
+                sweep = null;
+            }
+        }
+
         BackendConnection take(InetSocketAddress address) {
             for (Iterator<BackendConnection> it = idle.iterator(); it.hasNext(); ) {
                 BackendConnection c = it.next();
@@ -117,6 +138,32 @@ final class BackendPool {
             c.channel.config().setOption(ChannelOption.SO_LINGER, 0);
             c.channel.close();
         }
+    }
+
+    /**
+     * After a reload, on each event loop: idle connections to servers the configuration no longer
+     * has are closed, and so are the lists of upstreams that are gone or whose keepalive,
+     * keepalive_timeout changed (the next request makes a list with the new settings). Connections
+     * in use are left to finish; one that comes back after this for a server that is gone waits
+     * unused and is closed after keepalive_timeout.
+     */
+    void pruneFor(Map<String, io.stampede.balancer.config.UpstreamConfig> upstreams) {
+        for (Iterator<Map.Entry<String, IdleList>> it = lists.get().entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, IdleList> e = it.next();
+            String key = e.getKey();
+            int nul = key.indexOf('\0');
+            io.stampede.balancer.config.UpstreamConfig u = upstreams.get(nul < 0 ? key : key.substring(0, nul));
+            IdleList list = e.getValue();
+            if (u == null || u.keepalive() != list.capacity || u.keepaliveTimeout().toNanos() != list.timeoutNanos) {
+                list.closeAll();
+                it.remove();
+                continue;
+            }
+            java.util.Set<InetSocketAddress> live = new java.util.HashSet<>();
+            u.servers().forEach(server -> live.add(server.address()));
+            list.closeUnless(live::contains);
+        }
+        multiplexed.pruneFor(upstreams);
     }
 
     /**

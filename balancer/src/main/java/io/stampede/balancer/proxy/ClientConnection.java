@@ -42,7 +42,14 @@ import java.util.concurrent.TimeUnit;
  * idle connection (closed silently), {@code keepalive_requests} per connection.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
-    private final ProxyRuntime runtime;
+    /**
+     * The configuration requests run on: the current one as each request starts, so after a reload
+     * a keep-alive connection's next request runs on the new configuration. The connection's own
+     * limits ({@code limits}) stay those it was accepted with.
+     */
+    private ProxyRuntime runtime;
+    /** The server's current runtime when {@code runtime} was last taken: a reload shows as a change of it. */
+    private ProxyRuntime seen;
     private final ProxyServer server;
     private final ClientSettings limits;
     private ChannelHandlerContext ctx;
@@ -75,6 +82,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls, TlsFacts tls, String http2) {
         this.runtime = runtime;
+        this.seen = server == null ? runtime : server.runtime();
         this.server = server;
         this.limits = runtime.config().client();
         this.serverTls = serverTls;
@@ -241,6 +249,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         headDeadline.disarm();
         headStarted = false;
         requests++;
+        ProxyRuntime latest = server.runtime();
+        if (latest != seen) {
+            runtime = latest;
+            seen = latest;
+        }
         AccessRecord record = new AccessRecord();
         record.keep = runtime.logsAccess();
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();

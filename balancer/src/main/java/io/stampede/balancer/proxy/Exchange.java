@@ -14,6 +14,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http2.StreamBufferingEncoder;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -180,6 +181,11 @@ final class Exchange {
             begin();
             return;
         }
+        if (head.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && "100-continue".equalsIgnoreCase(String.valueOf(head.headers().get(HttpHeaderNames.EXPECT)).trim())) {
+            ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
+        }
         if (location.grpc()) {
             // As nginx's grpc module: the body is never held. A streaming call's client may send
             // one message and wait for an answer before the next, so each goes as it comes.
@@ -188,11 +194,6 @@ final class Exchange {
             ctx.read();
             begin();
             return;
-        }
-        if (head.protocolVersion().equals(HttpVersion.HTTP_1_1)
-                && "100-continue".equalsIgnoreCase(String.valueOf(head.headers().get(HttpHeaderNames.EXPECT)).trim())) {
-            ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                    io.netty.handler.codec.http.HttpResponseStatus.CONTINUE));
         }
         client.pace.start();
         ctx.read();
@@ -402,6 +403,7 @@ final class Exchange {
         conn.requests++;
         // Before the first byte goes: from here on the connection expects exactly one response.
         conn.expectResponse(head.method().equals(HttpMethod.HEAD));
+        interimEnd = false;
         enter(Phase.SENDING, settings.sendTimeout());
         long length = streaming ? declaredLength : bodyBytes;
         HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length);
@@ -411,7 +413,7 @@ final class Exchange {
             if (bodyComplete && body.isEmpty()) {
                 // A bodiless request is one HEADERS frame that ends the stream.
                 ch.writeAndFlush(new DefaultFullHttpRequest(up.protocolVersion(), up.method(), up.uri(), Unpooled.EMPTY_BUFFER,
-                        up.headers(), EmptyHttpHeaders.INSTANCE)).addListener(f -> afterSend(conn, f.isSuccess()));
+                        up.headers(), EmptyHttpHeaders.INSTANCE)).addListener(f -> afterSend(conn, f));
                 return;
             }
         }
@@ -426,21 +428,28 @@ final class Exchange {
         }
         ch.flush();
         // Writes complete in order: when the last one is done, the whole request went out.
-        last.addListener(f -> afterSend(conn, f.isSuccess()));
+        last.addListener(f -> afterSend(conn, f));
     }
 
-    private void afterSend(BackendConnection conn, boolean ok) {
+    private void afterSend(BackendConnection conn, io.netty.util.concurrent.Future<?> written) {
         if (done() || conn != backend) {
             return;
         }
-        if (!ok) {
+        if (!written.isSuccess()) {
+            if (written.cause() instanceof StreamBufferingEncoder.Http2GoAwayException) {
+                // Still waiting for a stream slot when the server's GOAWAY came: it never left.
+                conn.unprocessed = true;
+            }
             fail(NextUpstream.ERROR, "writing the request to " + attempt.peer.name() + " failed");
             return;
         }
         if (streaming && !bodyComplete) {
             // The body is still coming: the wait is on the client, watched by the client body
-            // timer; the send timeout applies to each piece written.
-            deadline.disarm();
+            // timer; the send timeout applies to each piece written. (A response already on its
+            // way keeps its read timeout.)
+            if (phase == Phase.SENDING) {
+                deadline.disarm();
+            }
             conn.channel.read();
             client.pace.resume();
             ctx.read();
@@ -539,6 +548,12 @@ final class Exchange {
                 return;
             }
             conn.channel.read();
+            return;
+        }
+        if (conn.multiplexed() && Heads.size(response) > settings.bufferSize()) {
+            // HTTP/1.1's decoder holds a head to proxy_buffer_size; an HTTP/2 stream's is held here.
+            fail(NextUpstream.INVALID_HEADER, "upstream sent too big header (" + Heads.size(response) + " bytes, more than "
+                    + "proxy_buffer_size " + settings.bufferSize() + ")");
             return;
         }
         if (response.headers().contains(HttpHeaderNames.TRANSFER_ENCODING) && !HttpUtil.isTransferEncodingChunked(response)) {
@@ -676,11 +691,13 @@ final class Exchange {
         int status = NextUpstream.statusFor(condition);
         record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
         boolean wasCached = attempt.cached;
-        // A stream the server refused was never processed: safe to send again, whatever the method.
-        boolean requestSent = (phase == Phase.SENDING || phase == Phase.WAITING) && !(backend != null && backend.unprocessed);
+        // A stream the server refused was never processed: safe to send again, whatever the method,
+        // and no sign the server is failing (nginx backends refuse streams at every keepalive_requests).
+        boolean unprocessed = backend != null && backend.unprocessed;
+        boolean requestSent = (phase == Phase.SENDING || phase == Phase.WAITING) && !unprocessed;
         dropBackend();
-        releasePeer(Outcome.FAILED);
-        if (wasCached && condition == NextUpstream.ERROR) {
+        releasePeer(unprocessed ? Outcome.NEXT : Outcome.FAILED);
+        if ((wasCached && condition == NextUpstream.ERROR) || unprocessed) {
             balanced.refundTry();
         }
         runtime.log().upstreamError(why, attempt == null ? "" : attempt.peer.name());

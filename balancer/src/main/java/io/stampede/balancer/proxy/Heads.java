@@ -143,6 +143,16 @@ final class Heads {
                 && !response.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
     }
 
+    /** A head's size as HTTP/2 counts it (RFC 9113 6.5.2): each field's name and value, plus 32. */
+    static long size(HttpResponse response) {
+        long n = 0;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = response.headers().iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            n += e.getKey().length() + e.getValue().length() + 32;
+        }
+        return n;
+    }
+
     private static boolean safeValue(String value) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);

@@ -124,8 +124,9 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
             protected void initChannel(Http2StreamChannel ch) {
                 session.streamOpened(ch);
                 ch.config().setAutoRead(false);
+                // Each stream runs on the configuration current when it opens (a reload may come between two).
                 ch.pipeline().addLast(STREAM_CODEC, SPLIT_WHOLE_REQUESTS, new WholeBodilessResponses(),
-                        ClientConnection.forStream(runtime, server, tls, protocol));
+                        ClientConnection.forStream(server.runtime(), server, tls, protocol));
             }
         }));
         p.addLast("h2-session", session);

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
@@ -46,11 +47,25 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
      * by it; the connection's window is opened wide, so one slow client never holds up the others.
      */
     private static final int STREAM_WINDOW = 256 * 1024;
+    /**
+     * The largest response head the connection takes. It is a connection's limit in HTTP/2 (a
+     * block well past it ends the connection, every stream on it), so it is set far above any
+     * location's proxy_buffer_size, which each response is held to on its own stream.
+     */
+    private static final int MAX_HEADER_LIST = 1024 * 1024;
+    /**
+     * Streams taken on a connection before the server's SETTINGS say how many it allows: a common
+     * server limit (nginx 128, most others 100), so a burst at connect time is not refused.
+     */
+    private static final int STREAMS_BEFORE_SETTINGS = 100;
 
     final Channel channel;
     final InetSocketAddress address;
-    /** Completes when the connection (and its TLS handshake) is up. */
-    ChannelFuture ready;
+    /**
+     * Completes when the connection (and its TLS handshake) is up and the server's SETTINGS came:
+     * only then is its stream limit known, so no stream goes out that the server would refuse.
+     */
+    ChannelPromise ready;
     private final Http2FrameCodec codec;
     private final UpstreamConfig upstream;
     private final ProxyLog log;
@@ -60,6 +75,7 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
     private int opened;
     private boolean goingAway;
     private ScheduledFuture<?> idleTimer;
+    private boolean settingsSeen;
 
     private MultiplexedBackend(Channel channel, InetSocketAddress address, Http2FrameCodec codec,
                                UpstreamConfig upstream, ProxyLog log) {
@@ -76,7 +92,7 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
         Channel ch = BackendConnection.newChannel(runtime, settings);
         Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
                 .initialSettings(Http2Settings.defaultSettings().pushEnabled(false).initialWindowSize(STREAM_WINDOW)
-                        .maxHeaderListSize(settings.bufferSize()))
+                        .maxHeaderListSize(MAX_HEADER_LIST))
                 .validateHeaders(true)
                 // Streams past the server's limit wait in the encoder (the limit is only known
                 // once its SETTINGS came) rather than fail.
@@ -87,9 +103,25 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
         ch.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
         MultiplexedBackend backend = new MultiplexedBackend(ch, address, codec, upstream, runtime.log());
         ch.pipeline().addLast("h2-connection", backend);
-        backend.ready = BackendConnection.connect(ch, loop, address, settings, tls);
-        backend.ready.addListener(f -> {
-            if (f.isSuccess()) {
+        ChannelPromise ready = ch.newPromise();
+        backend.ready = ready;
+        long started = System.nanoTime();
+        ch.closeFuture().addListener(f -> ready.tryFailure(new java.io.IOException(
+                "the server closed the connection before its HTTP/2 SETTINGS")));
+        BackendConnection.connect(ch, loop, address, settings, tls).addListener(f -> {
+            if (!f.isSuccess()) {
+                ready.tryFailure(f.cause());
+                ch.close(); // leaves the pool's list with its close
+            } else {
+                // The SETTINGS must come within what proxy_connect_timeout left.
+                long left = settings.connectTimeout().toNanos() - (System.nanoTime() - started);
+                ScheduledFuture<?> timer = loop.schedule(() -> {
+                    if (ready.tryFailure(new io.netty.channel.ConnectTimeoutException(
+                            "no HTTP/2 SETTINGS from the server within proxy_connect_timeout"))) {
+                        ch.close();
+                    }
+                }, Math.max(1, left), TimeUnit.NANOSECONDS);
+                ready.addListener(r -> timer.cancel(false));
                 codec.connection().local().flowController().incrementWindowSize(codec.connection().connectionStream(),
                         Integer.MAX_VALUE - 65_535);
                 ch.config().setAutoRead(true);
@@ -101,8 +133,9 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
 
     /** Whether a new stream may go on this connection now (or once it is up). */
     boolean canTake(long nowNanos) {
-        return !goingAway && (ready.isDone() ? channel.isActive() : true)
-                && streams < codec.connection().local().maxActiveStreams()
+        int limit = codec.connection().local().maxActiveStreams();
+        return !goingAway && (!ready.isDone() || (ready.isSuccess() && channel.isActive()))
+                && streams < (settingsSeen ? limit : Math.min(limit, STREAMS_BEFORE_SETTINGS))
                 && opened < upstream.keepaliveRequests()
                 && nowNanos - createdNanos < upstream.keepaliveTime().toNanos();
     }
@@ -139,9 +172,27 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
             }
             Http2StreamChannel stream = f.getNow();
             stream.pipeline().addLast(STREAM_CODEC, new BackendConnection(stream, address, null, log));
-            stream.closeFuture().addListener(closed -> streamClosed());
+            stream.closeFuture().addListener(closed -> {
+                forgetIfQueued(stream);
+                streamClosed();
+            });
         });
         return f;
+    }
+
+    /**
+     * A stream closed while it still waited in the codec for a slot under the server's limit (its
+     * id given, nothing sent): the codec drops the RST_STREAM its close writes for such a stream,
+     * so it is taken out of the waiting ones here. Otherwise the request would go out later, with
+     * nobody waiting for its answer.
+     */
+    private void forgetIfQueued(Http2StreamChannel stream) {
+        int id = stream.stream().id();
+        if (io.netty.handler.codec.http2.Http2CodecUtil.isStreamIdValid(id) && !codec.connection().streamMayHaveExisted(id)
+                && channel.isActive()) {
+            ChannelHandlerContext ctx = channel.pipeline().context(codec);
+            codec.encoder().writeRstStream(ctx, id, Http2Error.CANCEL.code(), ctx.newPromise());
+        }
     }
 
     /** Gives back a reservation that will not be opened (the exchange went elsewhere or away). */
@@ -167,6 +218,14 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
         }, timeout, TimeUnit.NANOSECONDS);
     }
 
+    /** Takes no new stream from now; closes when the last one ends (its server left the configuration). */
+    void retire() {
+        goingAway = true;
+        if (streams == 0) {
+            goodbye();
+        }
+    }
+
     /** Closes an idle connection politely: GOAWAY (no stream of the server's to keep), then the close. */
     private void goodbye() {
         goingAway = true;
@@ -177,6 +236,10 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof io.netty.handler.codec.http2.Http2SettingsFrame) {
+            settingsSeen = true; // the codec applied them already: maxActiveStreams is the server's
+            ready.trySuccess();
+        }
         if (msg instanceof Http2GoAwayFrame) {
             // Streams above its last one hear of it themselves (and are retried elsewhere);
             // the ones below finish here, and nothing new starts.

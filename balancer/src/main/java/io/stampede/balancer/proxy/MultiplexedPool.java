@@ -47,6 +47,23 @@ final class MultiplexedPool {
         return b;
     }
 
+    /**
+     * After a reload, on each event loop: connections to servers (or of upstreams) the
+     * configuration no longer has take no new stream and close when their last one ends.
+     */
+    void pruneFor(Map<String, io.stampede.balancer.config.UpstreamConfig> upstreams) {
+        lists.get().forEach((key, byAddress) -> {
+            int nul = key.indexOf('\0');
+            io.stampede.balancer.config.UpstreamConfig u = upstreams.get(nul < 0 ? key : key.substring(0, nul));
+            byAddress.forEach((address, backends) -> {
+                boolean live = u != null && u.servers().stream().anyMatch(s -> s.address().equals(address));
+                if (!live) {
+                    List.copyOf(backends).forEach(MultiplexedBackend::retire);
+                }
+            });
+        });
+    }
+
     /** How many connections this event loop has open to {@code address} for {@code upstream} (for tests). */
     int connections(UpstreamRuntime upstream, UpstreamTls tls, InetSocketAddress address) {
         String key = tls == null ? upstream.config().name() : tls.poolKey(upstream.config().name());

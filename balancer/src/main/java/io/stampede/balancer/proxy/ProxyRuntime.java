@@ -41,10 +41,34 @@ record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, 
         return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory, upstreamTls);
     }
 
-    /** One TLS client context per distinct proxy_ssl_* settings and name, shared by the locations that have them. */
+    /**
+     * The runtime of a configuration loaded over {@code previous} (a reload): the same pools, logs
+     * and metrics, the upstreams built over the previous ones ({@code upstreams}), and the TLS
+     * contexts already made ({@code upstreamTls}, from {@link #upstreamTls(ProxyConfig, ProxyRuntime)}).
+     */
+    static ProxyRuntime reloaded(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, ProxyRuntime previous,
+                                 AccessLog accessLog, Map<LocationConfig, UpstreamTls> upstreamTls) {
+        return new ProxyRuntime(config, upstreams, previous.pool, previous.log, accessLog, previous.metrics,
+                retryRules(config), previous.upstreamChannels, upstreamTls);
+    }
+
     private static Map<LocationConfig, UpstreamTls> upstreamTls(ProxyConfig config) {
+        return upstreamTls(config, null);
+    }
+
+    /**
+     * One TLS client context per distinct proxy_ssl_* settings and name, shared by the locations
+     * that have them; one that {@code previous} had already is kept, so its pooled connections and
+     * sessions stay usable across a reload.
+     *
+     * @throws IllegalArgumentException naming the directive the TLS library refuses
+     */
+    static Map<LocationConfig, UpstreamTls> upstreamTls(ProxyConfig config, ProxyRuntime previous) {
         Map<LocationConfig, UpstreamTls> out = new IdentityHashMap<>();
         Map<List<Object>, UpstreamTls> built = new HashMap<>();
+        if (previous != null) {
+            previous.upstreamTls.forEach((l, t) -> built.put(List.of(l.proxy().ssl(), t.name(), t.http2()), t));
+        }
         for (LocationConfig l : config.locations()) {
             if (l.https()) {
                 String name = l.proxy().ssl().nameFor(l.proxyHost());

@@ -42,17 +42,56 @@ import java.util.random.RandomGenerator;
  * selection state is shared by all loops through each upstream's {@link PeerGroup}.
  */
 public final class ProxyServer implements AutoCloseable {
-    private final ProxyRuntime runtime;
+    /**
+     * Everything one configuration made, swapped whole by a reload: a request runs on the
+     * generation that was current when it started, from its start to its end.
+     *
+     * @param tls TLS for the listeners marked ssl, without and with h2 in ALPN; null when no such listener is
+     */
+    private record Generation(ProxyRuntime runtime, ServerTls tls, ServerTls tlsWithHttp2, HealthChecks checks) {
+        Listener listener(ListenerKey key) {
+            return key.in(runtime.config());
+        }
+    }
+
+    /**
+     * A listener as the configuration names it: its address, and which of the listeners with that
+     * address it is (several may ask for port 0, each getting a port of its own).
+     */
+    private record ListenerKey(InetSocketAddress address, int nth) {
+        static List<ListenerKey> of(ProxyConfig config) {
+            List<ListenerKey> keys = new ArrayList<>();
+            List<InetSocketAddress> before = new ArrayList<>();
+            for (Listener l : config.listen()) {
+                keys.add(new ListenerKey(l.address(), java.util.Collections.frequency(before, l.address())));
+                before.add(l.address());
+            }
+            return keys;
+        }
+
+        /** The configuration's listener for this key, or null when it has none. */
+        Listener in(ProxyConfig config) {
+            int seen = 0;
+            for (Listener l : config.listen()) {
+                if (l.address().equals(address) && seen++ == nth) {
+                    return l;
+                }
+            }
+            return null;
+        }
+    }
+
+    private volatile Generation current;
     private final EventLoopGroup group;
     private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> listeners = new ArrayList<>();
-    private final AdminServer admin;
+    /** Listening channels by the listener the configuration names (guarded by this). */
+    private final Map<ListenerKey, Channel> listeners = new LinkedHashMap<>();
+    private volatile AdminServer admin;
     private InetSocketAddress adminAddress;
     private volatile boolean stopping;
-    private final HealthChecks healthChecks;
-    /** TLS for the listeners marked ssl, without and with h2 in ALPN; null when no such listener is. */
-    private final ServerTls tls;
-    private final ServerTls tlsWithHttp2;
+    private final LongSupplier nowSeconds;
+    private final LongSupplier nowMillis;
+    private final RandomGenerator random;
 
     /** Builds the runtime (upstreams, access log); nothing listens until {@link #start}. */
     public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, RandomGenerator random) throws IOException {
@@ -61,28 +100,52 @@ public final class ProxyServer implements AutoCloseable {
 
     /** @param nowMillis the finer clock least_time measures with */
     public ProxyServer(ProxyConfig config, LongSupplier nowSeconds, LongSupplier nowMillis, RandomGenerator random) throws IOException {
+        this.nowSeconds = nowSeconds;
+        this.nowMillis = nowMillis;
+        this.random = random;
         AccessLog accessLog = config.accessLog().isPresent() ? new AccessLog(Path.of(config.accessLog().get())) : null;
         Map<String, UpstreamRuntime> upstreams = UpstreamRuntime.build(config.upstreams(), nowSeconds, random);
-        Map<String, PeerGroup> groups = new LinkedHashMap<>();
-        upstreams.forEach((name, u) -> {
-            groups.put(name, u.group());
-            u.group().millisClock(nowMillis);
-        });
-        this.runtime = new ProxyRuntime(config, upstreams, new BackendPool(), new ProxyLog(), accessLog, new ProxyMetrics(groups));
+        ProxyRuntime runtime = new ProxyRuntime(config, upstreams, new BackendPool(), new ProxyLog(), accessLog,
+                new ProxyMetrics(groupsOf(upstreams)));
         this.group = Transport.newGroup(config.workers(), "proxy");
+        ServerTls[] tls = serverTls(config, null);
+        this.current = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
+        this.admin = new AdminServer(this::groups, runtime.metrics());
+    }
+
+    private static Map<String, PeerGroup> groupsOf(Map<String, UpstreamRuntime> upstreams) {
+        Map<String, PeerGroup> groups = new LinkedHashMap<>();
+        upstreams.forEach((name, u) -> groups.put(name, u.group()));
+        return groups;
+    }
+
+    /**
+     * The listeners' TLS: without and with h2 in ALPN, each null when no listener needs it.
+     * Contexts {@code previous} made for the same settings are kept (their session caches too).
+     *
+     * @throws IllegalArgumentException or IllegalStateException when the TLS library refuses the settings
+     */
+    private static ServerTls[] serverTls(ProxyConfig config, Generation previous) {
+        boolean sameSsl = previous != null && previous.runtime.config().ssl().equals(config.ssl());
+        ServerTls plain = config.listen().stream().anyMatch(l -> l.ssl() && !l.http2())
+                ? (sameSsl && previous.tls != null ? previous.tls : ServerTls.build(config.ssl().orElseThrow(), false)) : null;
+        ServerTls h2 = config.listen().stream().anyMatch(l -> l.ssl() && l.http2())
+                ? (sameSsl && previous.tlsWithHttp2 != null ? previous.tlsWithHttp2 : ServerTls.build(config.ssl().orElseThrow(), true))
+                : null;
+        return new ServerTls[] {plain, h2};
+    }
+
+    /** The health checks of {@code runtime}'s upstreams (not started), and its groups' clocks and event log. */
+    private HealthChecks checksFor(ProxyRuntime runtime) {
         Map<PeerGroup, List<HealthCheckConfig>> checks = new LinkedHashMap<>();
         runtime.upstreams().values().forEach(u -> {
+            u.group().millisClock(nowMillis);
             u.group().onEvent(runtime.log()::warn);
             if (!u.config().healthChecks().isEmpty()) {
                 checks.put(u.group(), u.config().healthChecks());
             }
         });
-        this.healthChecks = new HealthChecks(checks, random, runtime.log()::warn);
-        this.admin = new AdminServer(this::groups, runtime.metrics());
-        this.tls = config.listen().stream().anyMatch(l -> l.ssl() && !l.http2())
-                ? ServerTls.build(config.ssl().orElseThrow(), false) : null;
-        this.tlsWithHttp2 = config.listen().stream().anyMatch(l -> l.ssl() && l.http2())
-                ? ServerTls.build(config.ssl().orElseThrow(), true) : null;
+        return new HealthChecks(checks, random, runtime.log()::warn);
     }
 
     /** The usual clock (integer seconds, as nginx's) and randomness. */
@@ -90,12 +153,24 @@ public final class ProxyServer implements AutoCloseable {
         return new ProxyServer(config, () -> System.currentTimeMillis() / 1000, System::currentTimeMillis, RandomGenerator.getDefault());
     }
 
-    public void start() throws InterruptedException {
-        healthChecks.start(group);
-        for (Listener listener : runtime.config().listen()) {
-            ServerTls listenerTls = listener.ssl() ? (listener.http2() ? tlsWithHttp2 : tls) : null;
-            boolean h2c = listener.http2() && !listener.ssl();
-            ServerBootstrap b = new ServerBootstrap()
+    public synchronized void start() throws InterruptedException {
+        Generation g = current;
+        g.checks.start(group);
+        for (ListenerKey key : ListenerKey.of(g.runtime.config())) {
+            listeners.put(key, bind(key, g.listener(key)));
+        }
+        if (g.runtime.config().admin().isPresent()) {
+            adminAddress = admin.start(g.runtime.config().admin().get());
+        }
+    }
+
+    /**
+     * Opens one listener. Each connection it accepts takes the generation current then, and that
+     * generation's settings for this address (a reload may turn ssl or http2 on or off on a
+     * listener it keeps open).
+     */
+    private Channel bind(ListenerKey key, Listener configured) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channel(Transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 4096)
@@ -108,6 +183,14 @@ public final class ProxyServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            Generation g = current;
+                            ProxyRuntime runtime = g.runtime;
+                            Listener listener = g.listener(key);
+                            if (listener == null) {
+                                listener = configured; // removed by a reload, closing: as it was
+                            }
+                            ServerTls listenerTls = listener.ssl() ? (listener.http2() ? g.tlsWithHttp2 : g.tls) : null;
+                            boolean h2c = listener.http2() && !listener.ssl();
                             clients.add(ch);
                             ClientConnection connection = new ClientConnection(runtime, ProxyServer.this, listenerTls);
                             if (listenerTls != null) {
@@ -128,10 +211,119 @@ public final class ProxyServer implements AutoCloseable {
                                     .addLast("client", connection);
                         }
                     });
-            listeners.add(b.bind(listener.address()).sync().channel());
+        return b.bind(key.address()).sync().channel();
+    }
+
+    /**
+     * Applies a new configuration, as nginx's reload does, or nothing of it. First everything that
+     * can fail is made (TLS contexts, the access log, new listeners bound, a moved admin
+     * listener); any failure undoes those steps and leaves the running configuration as it was.
+     * Then the new generation takes over at once: requests in flight (and waiting in a queue)
+     * finish on the one they started with, every new request (on new connections and on open
+     * keep-alive ones alike) runs on the new one. Listeners the new configuration keeps are never
+     * closed; removed ones stop accepting, and their open connections go on. Servers the new
+     * configuration keeps keep their state ({@link UpstreamRuntime#build}, {@link HealthChecks#start}).
+     *
+     * @return null when applied; otherwise why nothing was
+     */
+    public synchronized String reload(ProxyConfig next) {
+        if (stopping) {
+            return "the proxy is stopping";
         }
-        if (runtime.config().admin().isPresent()) {
-            adminAddress = admin.start(runtime.config().admin().get());
+        Generation old = current;
+        ProxyRuntime was = old.runtime;
+        Map<io.stampede.balancer.config.LocationConfig, io.stampede.balancer.tls.UpstreamTls> upstreamTls;
+        ServerTls[] tls;
+        try {
+            upstreamTls = ProxyRuntime.upstreamTls(next, was);
+            tls = serverTls(next, old);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            return e.getMessage();
+        }
+        AccessLog accessLog = was.accessLog();
+        boolean newLog = false;
+        Path logFile = next.accessLog().map(Path::of).orElse(null);
+        if (logFile == null) {
+            accessLog = null;
+        } else if (accessLog == null || !accessLog.file().equals(logFile)) {
+            try {
+                accessLog = new AccessLog(logFile);
+                newLog = true;
+            } catch (IOException e) {
+                return "access_log " + logFile + ": cannot open it: " + e.getMessage();
+            }
+        }
+        Map<ListenerKey, Channel> added = new LinkedHashMap<>();
+        AdminServer newAdmin = null;
+        InetSocketAddress newAdminAddress = adminAddress;
+        try {
+            for (ListenerKey key : ListenerKey.of(next)) {
+                if (!listeners.containsKey(key)) {
+                    added.put(key, bind(key, key.in(next)));
+                }
+            }
+            if (!next.admin().equals(was.config().admin())) {
+                if (next.admin().isPresent()) {
+                    newAdmin = new AdminServer(this::groups, was.metrics());
+                    newAdminAddress = newAdmin.start(next.admin().get());
+                } else {
+                    newAdminAddress = null;
+                }
+            }
+        } catch (Exception e) {
+            added.values().forEach(c -> c.close().syncUninterruptibly());
+            if (newAdmin != null) {
+                newAdmin.stop();
+            }
+            if (newLog) {
+                accessLog.close();
+            }
+            return "cannot listen: " + e.getMessage();
+        }
+        // Nothing below fails: the new configuration takes over.
+        Map<String, UpstreamRuntime> upstreams = UpstreamRuntime.build(next.upstreams(), nowSeconds, random, was.upstreams());
+        ProxyRuntime runtime = ProxyRuntime.reloaded(next, upstreams, was, accessLog, upstreamTls);
+        Generation g = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
+        // Before the swap: a new server under a mandatory check is "checking" before any request can reach it.
+        g.checks.start(group, old.checks);
+        current = g;
+        runtime.metrics().replace(groupsOf(upstreams));
+        listeners.putAll(added);
+        for (java.util.Iterator<Map.Entry<ListenerKey, Channel>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<ListenerKey, Channel> e = it.next();
+            if (g.listener(e.getKey()) == null) {
+                it.remove();
+                e.getValue().close(); // stops accepting; the connections it accepted go on
+            }
+        }
+        if (!next.admin().equals(was.config().admin())) {
+            AdminServer previousAdmin = admin;
+            admin = newAdmin;
+            adminAddress = newAdminAddress;
+            if (previousAdmin != null) {
+                previousAdmin.stop();
+            }
+        }
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            loop.execute(() -> runtime.pool().pruneFor(next.upstreams()));
+        }
+        AccessLog previousLog = was.accessLog();
+        if (previousLog != null && previousLog != accessLog) {
+            // Requests that started on the old configuration still log to it for a while.
+            GlobalEventExecutor.INSTANCE.schedule(previousLog::close, 60, TimeUnit.SECONDS);
+        }
+        if (next.workers() != was.config().workers()) {
+            runtime.log().warn("worker_processes " + (next.workers() == 0 ? "auto" : next.workers())
+                    + " takes effect at the next start; the event loops stay as they are");
+        }
+        return null;
+    }
+
+    /** nginx's {@code -s reopen}: the access log is opened again at its path (after log rotation moved it). */
+    public void reopenLogs() {
+        AccessLog log = current.runtime.accessLog();
+        if (log != null) {
+            log.reopen();
         }
     }
 
@@ -141,19 +333,17 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** The addresses actually bound (port 0 in the config becomes a real port). */
-    public List<InetSocketAddress> addresses() {
-        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    public synchronized List<InetSocketAddress> addresses() {
+        return listeners.values().stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
     }
 
     public Map<String, PeerGroup> groups() {
-        Map<String, PeerGroup> out = new LinkedHashMap<>();
-        runtime.upstreams().forEach((name, u) -> out.put(name, u.group()));
-        return out;
+        return groupsOf(current.runtime.upstreams());
     }
 
-    /** The runtime every connection shares (tests build connections on it). */
+    /** The runtime new requests run on (tests build connections on it). */
     ProxyRuntime runtime() {
-        return runtime;
+        return current.runtime;
     }
 
     boolean stopping() {
@@ -167,10 +357,16 @@ public final class ProxyServer implements AutoCloseable {
      * @return true when every connection finished within the grace period
      */
     public boolean stop(Duration grace) {
-        stopping = true;
-        healthChecks.stop();
-        listeners.forEach(c -> c.close().syncUninterruptibly());
-        admin.stop();
+        Generation g;
+        synchronized (this) {
+            stopping = true;
+            g = current;
+            g.checks.stop();
+            listeners.values().forEach(c -> c.close().syncUninterruptibly());
+            if (admin != null) {
+                admin.stop();
+            }
+        }
         boolean clean = Drain.await(clients, ch -> {
             ClientConnection c = ch.pipeline().get(ClientConnection.class);
             if (c != null) {
@@ -183,8 +379,8 @@ public final class ProxyServer implements AutoCloseable {
         }, grace);
         clients.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        if (runtime.accessLog() != null) {
-            runtime.accessLog().close();
+        if (g.runtime.accessLog() != null) {
+            g.runtime.accessLog().close();
         }
         return clean;
     }

@@ -94,11 +94,34 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, Str
 
     static Map<String, UpstreamRuntime> build(Map<String, UpstreamConfig> upstreams, LongSupplier nowSeconds,
                                               RandomGenerator random) {
+        return build(upstreams, nowSeconds, random, Map.of());
+    }
+
+    /**
+     * The upstreams of a configuration loaded over {@code previous} (a reload): an upstream with
+     * the same name keeps its servers that have the same address, with their balancing and health
+     * state, its lock, its retry count and the requests waiting in its queue; sticky learn keeps
+     * the sessions it learned while its sticky directive is unchanged.
+     */
+    static Map<String, UpstreamRuntime> build(Map<String, UpstreamConfig> upstreams, LongSupplier nowSeconds,
+                                              RandomGenerator random, Map<String, UpstreamRuntime> previous) {
         Map<String, UpstreamRuntime> out = new LinkedHashMap<>();
         for (UpstreamConfig u : upstreams.values()) {
-            List<Peer> peers = u.servers().stream().map(UpstreamRuntime::peer).toList();
-            out.put(u.name(), new UpstreamRuntime(u, new PeerGroup(u.name(), peers, Methods.of(u.method(), random), nowSeconds,
-                    u.queue().size())));
+            List<PeerSpec> specs = u.servers().stream().map(UpstreamRuntime::spec).toList();
+            UpstreamRuntime before = previous.get(u.name());
+            PeerGroup group;
+            Cache<String, String> sessions = sessionsFor(u.sticky());
+            if (before == null) {
+                group = new PeerGroup(u.name(), specs.stream().map(Peer::new).toList(), Methods.of(u.method(), random),
+                        nowSeconds, u.queue().size());
+            } else {
+                group = new PeerGroup(u.name(), PeerGroup.carryOver(before.group(), specs), Methods.of(u.method(), random),
+                        nowSeconds, u.queue().size(), before.group());
+                if (before.sessions() != null && java.util.Objects.equals(before.config().sticky(), u.sticky())) {
+                    sessions = before.sessions();
+                }
+            }
+            out.put(u.name(), new UpstreamRuntime(u, group, sessions));
         }
         return Map.copyOf(out);
     }
@@ -115,9 +138,9 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, Str
         return NO_KEY;
     }
 
-    private static Peer peer(ServerConfig s) {
-        return new Peer(PeerSpec.of(s.server(), s.address(), s.weight(), s.maxFails(), s.failTimeoutSeconds(),
-                s.maxConns(), s.backup(), s.down(), s.route(), s.drain(), s.slowStartMillis()));
+    private static PeerSpec spec(ServerConfig s) {
+        return PeerSpec.of(s.server(), s.address(), s.weight(), s.maxFails(), s.failTimeoutSeconds(),
+                s.maxConns(), s.backup(), s.down(), s.route(), s.drain(), s.slowStartMillis());
     }
 
 }

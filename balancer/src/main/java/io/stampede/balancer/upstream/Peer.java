@@ -9,7 +9,11 @@ import java.net.InetSocketAddress;
  * only under the owning {@link PeerGroup}'s lock.
  */
 public final class Peer {
-    final PeerSpec spec;
+    /**
+     * What the server is; replaced (under the group's lock) when a reload keeps the server with
+     * new parameters. Volatile so code outside the lock reads a whole spec, old or new.
+     */
+    volatile PeerSpec spec;
     final PeerStats stats = new PeerStats();
 
     /** slow_start: when the ramp began (group millis, 0 none), and whether it starts when next usable. */
@@ -69,6 +73,17 @@ public final class Peer {
         pendingChecks = state.pendingChecks();
         rampFromMs = state.rampFromMs();
         rampPending = state.rampPending();
+    }
+
+    /**
+     * The server stays across a reload with new parameters ({@code next}: same address). Its state
+     * stays as it is; an effective weight at full strength follows the new weight, one lowered by
+     * failures is kept (at most the new weight) and recovers as ever. Call under the group's lock.
+     */
+    void respec(PeerSpec next) {
+        long full = spec.weight();
+        effectiveWeight = effectiveWeight >= full ? next.weight() : Math.min(effectiveWeight, next.weight());
+        spec = next;
     }
 
     /**

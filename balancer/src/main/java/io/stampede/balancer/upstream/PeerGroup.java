@@ -30,7 +30,16 @@ public final class PeerGroup {
     long retries;
     /** nginx Plus's queue (guarded by the lock), or null when the upstream has none. */
     private final UpstreamQueue queue;
-    private final ReentrantLock lock = new ReentrantLock();
+    /**
+     * One lock per upstream name for the life of the process: a reload's group takes its
+     * predecessor's, since the servers they share are guarded by it.
+     */
+    private final ReentrantLock lock;
+    /**
+     * The group this one replaced, while requests still wait in its queue: they are served here,
+     * as servers free up, and then it is let go (guarded by the lock).
+     */
+    private PeerGroup predecessor;
 
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds) {
         this(name, peers, method, nowSeconds, 0);
@@ -38,7 +47,26 @@ public final class PeerGroup {
 
     /** @param queueLimit the most requests that may wait for a server; 0 for no queue (they get 502 at once) */
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds, int queueLimit) {
+        this(name, peers, method, nowSeconds, queueLimit, null);
+    }
+
+    /**
+     * A reload's group for an upstream that was there before: {@code peers} come from
+     * {@link #carryOver}, so the servers both have are the same objects, with their state.
+     */
+    public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds, int queueLimit,
+                     PeerGroup previous) {
         this.name = name;
+        this.lock = previous == null ? new ReentrantLock() : previous.lock;
+        if (previous != null) {
+            lock.lock();
+            try {
+                this.retries = previous.retries;
+                this.predecessor = previous.queue != null && previous.queue.status().size() > 0 ? previous : null;
+            } finally {
+                lock.unlock();
+            }
+        }
         this.queue = queueLimit > 0 ? new UpstreamQueue(queueLimit) : null;
         this.primary = peers.stream().filter(p -> !p.spec.backup()).toArray(Peer[]::new);
         this.backup = peers.stream().filter(p -> p.spec.backup()).toArray(Peer[]::new);
@@ -60,6 +88,41 @@ public final class PeerGroup {
         this.nowMillis = () -> nowSeconds.getAsLong() * 1000;
         // Sticky sessions are a layer over whatever method the upstream uses; unbound requests pass straight through.
         this.selector = new StickySelector(method.create(this));
+    }
+
+    /**
+     * The peers of a reloaded upstream: each server {@code previous} has at the same address is
+     * kept, state and all, with its new parameters ({@link Peer#respec}); the others are new, and
+     * with slow_start ramp up from now, as nginx Plus starts a server added at run time.
+     */
+    public static List<Peer> carryOver(PeerGroup previous, List<PeerSpec> specs) {
+        List<Peer> out = new java.util.ArrayList<>(specs.size());
+        java.util.Set<Peer> taken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        previous.lock.lock();
+        try {
+            long now = previous.nowMillis();
+            for (PeerSpec spec : specs) {
+                Peer kept = null;
+                for (Peer p : previous.peers()) {
+                    if (p.spec.address().equals(spec.address()) && !taken.contains(p)) {
+                        kept = p;
+                        break;
+                    }
+                }
+                if (kept != null) {
+                    taken.add(kept);
+                    kept.respec(spec);
+                    out.add(kept);
+                } else {
+                    Peer fresh = new Peer(spec);
+                    fresh.rampFromMs = spec.slowStartMs() > 0 ? Math.max(1, now) : 0;
+                    out.add(fresh);
+                }
+            }
+        } finally {
+            previous.lock.unlock();
+        }
+        return out;
     }
 
     /** Builds a method's selector once the group's peers are known (a consistent-hash ring needs them). */
@@ -221,6 +284,28 @@ public final class PeerGroup {
         }
     }
 
+    /**
+     * A check that a reload removed (or starts afresh) gives back its part of the server's state:
+     * its "unhealthy" verdict and its pending mandatory pass.
+     */
+    public void forgetCheck(Peer peer, boolean failing, boolean pending) {
+        List<Runnable> ready;
+        lock.lock();
+        try {
+            boolean wasOut = peer.failsChecks();
+            peer.failingChecks -= failing ? 1 : 0;
+            peer.pendingChecks -= pending ? 1 : 0;
+            if (wasOut && !peer.failsChecks() && peer.stats.downSinceMillis > 0) {
+                peer.stats.downtimeMs += System.currentTimeMillis() - peer.stats.downSinceMillis;
+                peer.stats.downSinceMillis = 0;
+            }
+            ready = drain(nowSeconds.getAsLong());
+        } finally {
+            lock.unlock();
+        }
+        UpstreamQueue.run(ready);
+    }
+
     /** A mandatory check registers its peer as "checking" until its first pass. */
     public void startChecking(Peer peer, long wallMillis) {
         lock.lock();
@@ -277,9 +362,28 @@ public final class PeerGroup {
 
     /** Hands freed servers to the oldest waiting requests, under the lock; their callbacks run after it. */
     private List<Runnable> drain(long now) {
-        if (queue == null) {
-            return null;
+        List<Runnable> older = null;
+        if (predecessor != null) {
+            older = predecessor.drain(now);
+            if (predecessor.queue.status().size() == 0) {
+                predecessor = null;
+            }
         }
+        if (queue == null) {
+            return older;
+        }
+        List<Runnable> mine = drainOwn(now);
+        if (older == null || older.isEmpty()) {
+            return mine;
+        }
+        List<Runnable> both = new java.util.ArrayList<>(older);
+        if (mine != null) {
+            both.addAll(mine);
+        }
+        return both;
+    }
+
+    private List<Runnable> drainOwn(long now) {
         return queue.drain(waiting -> {
             // A queued request picks afresh each time a server frees.
             waiting.rewind();

@@ -17,6 +17,17 @@ public final class Template {
         this.parts = parts;
     }
 
+    /** Two templates are the same when written the same (a reload compares configurations). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Template t && t.source.equals(source);
+    }
+
+    @Override
+    public int hashCode() {
+        return source.hashCode();
+    }
+
     /** A variable reference, kept apart from literal text. */
     private record Var(String name) {}
 

@@ -190,6 +190,58 @@ class Http2UpstreamHostileTest {
     }
 
     @Test
+    void aRefusedStreamDoesNotCountAgainstItsServer() throws Exception {
+        // max_fails=1: one failure would take the broken server out for fail_timeout.
+        String servers = "127.0.0.1:" + broken.port() + ", 127.0.0.1:" + good.port();
+        try (TestProxy proxy = new TestProxy(String.format(ours("proxy_pass: http://h2", "    proxy_http_version: 2\n"), servers))) {
+            assertThat(get(proxy.address, "GET", "/refused")).containsExactly("200 ok from good");
+            // Round robin comes back to the server that refused within the next two: it is still in.
+            List<String> next = new java.util.ArrayList<>(get(proxy.address, "GET", "/next"));
+            next.addAll(get(proxy.address, "GET", "/next"));
+            assertThat(next).contains("200 ok from broken");
+        }
+    }
+
+    @Test
+    void aServersStreamLimitIsKept() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        try (ScriptedH2Upstream limited = new ScriptedH2Upstream("limited", Map.of("/slow", (s, out) -> {
+                try {
+                    release.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                out.headers(s, false, ":status", "200", "content-length", "4");
+                out.data(s, true, "slow");
+            }), 2);
+             TestProxy proxy = new TestProxy("worker_processes: 1\n" + String.format(ours("proxy_pass: http://h2", "    proxy_http_version: 2\n"),
+                     "127.0.0.1:" + limited.port()))) {
+            List<java.util.concurrent.CompletableFuture<List<String>>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                calls.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return get(proxy.address, "GET", "/slow");
+                    } catch (Exception e) {
+                        refused.incrementAndGet();
+                        return List.of(e.toString());
+                    }
+                }));
+            }
+            // Two streams a connection, as the server said: the first two go at once, the others
+            // wait for a slot (or a connection of their own), and none is refused.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> limited.seen.getOrDefault("/slow", new java.util.concurrent.atomic.AtomicInteger()).get() >= 2);
+            release.countDown();
+            for (var c : calls) {
+                assertThat(c.get()).containsExactly("200 slow");
+            }
+            assertThat(refused.get()).isZero();
+            assertThat(limited.refusedStreams.get()).as("streams over the server's limit").isZero();
+        }
+    }
+
+    @Test
     void aRefusedOrUnprocessedStreamGoesToTheNextServerEvenForPost() throws Exception {
         String config = ours("proxy_pass: http://h2", "    proxy_http_version: 2\n");
         String servers = "127.0.0.1:" + broken.port() + " max_fails=0, 127.0.0.1:" + good.port() + " max_fails=0";

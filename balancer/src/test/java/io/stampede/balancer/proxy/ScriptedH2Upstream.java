@@ -39,8 +39,19 @@ final class ScriptedH2Upstream implements AutoCloseable {
     private final List<Socket> sockets = new ArrayList<>();
     /** Requests seen, by path (a request refused by a script counts too). */
     final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+    /** Streams refused for going over maxStreams on their connection (a well-behaved client causes none). */
+    final AtomicInteger refusedStreams = new AtomicInteger();
+    /** Connections accepted so far. */
+    final AtomicInteger connections = new AtomicInteger();
+    /** SETTINGS_MAX_CONCURRENT_STREAMS to announce; 0 announces none (no limit). */
+    private final int maxStreams;
 
     ScriptedH2Upstream(String name, Map<String, Script> scripts) throws IOException {
+        this(name, scripts, 0);
+    }
+
+    ScriptedH2Upstream(String name, Map<String, Script> scripts, int maxStreams) throws IOException {
+        this.maxStreams = maxStreams;
         this.name = name;
         this.scripts = scripts;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -57,6 +68,7 @@ final class ScriptedH2Upstream implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                connections.incrementAndGet();
                 synchronized (sockets) {
                     sockets.add(s);
                 }
@@ -74,8 +86,10 @@ final class ScriptedH2Upstream implements AutoCloseable {
             DataInputStream in = new DataInputStream(s.getInputStream());
             in.readFully(new byte[24]); // the client's preface
             Frames out = new Frames(s.getOutputStream());
-            out.frame(SETTINGS, 0, 0, new byte[0]);
+            out.frame(SETTINGS, 0, 0, maxStreams == 0 ? new byte[0]
+                    : new byte[] {0, 3, (byte) (maxStreams >>> 24), (byte) (maxStreams >>> 16), (byte) (maxStreams >>> 8), (byte) maxStreams});
             DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+            AtomicInteger active = new AtomicInteger();
             while (true) {
                 int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
                 int type = in.readUnsignedByte();
@@ -97,13 +111,34 @@ final class ScriptedH2Upstream implements AutoCloseable {
                     }
                     String path = String.valueOf(headers.path());
                     seen.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+                    if (maxStreams > 0 && active.get() >= maxStreams) {
+                        refusedStreams.incrementAndGet();
+                        out.rst(stream, 7); // REFUSED_STREAM, as a server keeping its limit answers
+                        continue;
+                    }
+                    active.incrementAndGet();
                     Script script = scripts.get(path);
                     if (script != null) {
-                        script.answer(stream, out);
+                        // A script may wait (a slow answer): the connection's other streams go on meanwhile.
+                        Thread t = new Thread(() -> {
+                            try {
+                                script.answer(stream, out);
+                                active.decrementAndGet();
+                            } catch (IOException e) {
+                                try {
+                                    s.close();
+                                } catch (IOException ignored) {
+                                    // closing anyway
+                                }
+                            }
+                        }, "h2-scripted-answer");
+                        t.setDaemon(true);
+                        t.start();
                     } else {
                         String body = "ok from " + name;
                         out.headers(stream, false, ":status", "200", "content-length", String.valueOf(body.length()));
                         out.data(stream, true, body);
+                        active.decrementAndGet();
                     }
                 }
             }

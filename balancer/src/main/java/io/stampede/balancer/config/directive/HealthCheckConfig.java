@@ -23,6 +23,15 @@ public record HealthCheckConfig(Duration interval, Duration jitter, int fails, i
                                 MatchConfig match, boolean mandatory, boolean persistent, String host,
                                 Duration connectTimeout, Duration readTimeout, UpstreamSsl tls, boolean http2) {
 
+    /**
+     * Whether {@code other} probes the same way (URI, port, Host, match, protocol): across a reload
+     * such a check goes on with the verdicts it had.
+     */
+    public boolean sameProbe(HealthCheckConfig other) {
+        return uri.equals(other.uri) && port == other.port && host.equals(other.host) && match.name().equals(other.match.name())
+                && (tls == null) == (other.tls == null) && http2 == other.http2;
+    }
+
     /** The same check, over TLS with {@code ssl} (null: cleartext), and over HTTP/2 or not. */
     public HealthCheckConfig withTransport(UpstreamSsl ssl, boolean overHttp2) {
         return new HealthCheckConfig(interval, jitter, fails, passes, uri, port, match, mandatory, persistent, host,
