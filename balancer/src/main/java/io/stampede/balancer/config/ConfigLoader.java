@@ -49,7 +49,7 @@ public final class ConfigLoader {
             Set.of("proxy_pass", "grpc_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
-            "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky");
+            "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky", "state");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
@@ -196,15 +196,30 @@ public final class ConfigLoader {
             }
         }
         YamlNode serversNode = m.get("servers");
-        if (serversNode == null || serversNode.list().isEmpty()) {
-            throw node.error("no servers (expected servers: [\"127.0.0.1:8081\", ...])");
-        }
+        Path state = null;
         List<ServerConfig> servers = new ArrayList<>();
-        for (YamlNode s : serversNode.list()) {
-            servers.addAll(ServerLines.parse(s, method));
+        if (m.containsKey("state")) {
+            YamlNode s = m.get("state");
+            if (serversNode != null) {
+                throw s.error("an upstream with a state file takes its servers from it, not from 'servers' (as nginx Plus's "
+                        + "state directive); put the servers in the file, one server line each");
+            }
+            state = Path.of(s.text().trim()).toAbsolutePath();
+            try {
+                servers.addAll(StateFile.read(state, method));
+            } catch (IllegalArgumentException e) {
+                throw s.error(e.getMessage());
+            }
+        } else {
+            if (serversNode == null || serversNode.list().isEmpty()) {
+                throw node.error("no servers (expected servers: [\"127.0.0.1:8081\", ...], or state: FILE)");
+            }
+            for (YamlNode s : serversNode.list()) {
+                servers.addAll(ServerLines.parse(s, method));
+            }
         }
-        if (servers.stream().allMatch(ServerConfig::backup)) {
-            throw serversNode.error("every server is a backup (expected at least one primary server)");
+        if (!servers.isEmpty() && servers.stream().allMatch(ServerConfig::backup)) {
+            throw (serversNode != null ? serversNode : node).error("every server is a backup (expected at least one primary server)");
         }
         int keepalive = m.containsKey("keepalive") ? integer(m.get("keepalive"), 0, 100_000, "an integer >= 0 (0 turns it off)") : 32;
         int keepaliveRequests = m.containsKey("keepalive_requests")
@@ -220,7 +235,7 @@ public final class ConfigLoader {
         }
         return new UpstreamConfig(name, method, List.copyOf(servers), keepalive, keepaliveRequests,
                 duration(m.get("keepalive_timeout"), Duration.ofSeconds(60), true),
-                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of(), sticky(m.get("sticky")));
+                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of(), sticky(m.get("sticky")), state);
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
@@ -321,7 +336,7 @@ public final class ConfigLoader {
                     }
                     upstreams.put(upstream, new UpstreamConfig(upstream, new BalanceMethod.RoundRobin(),
                             List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true,
-                            QueueConfig.NONE, List.of(), null));
+                            QueueConfig.NONE, List.of(), null, null));
                 } catch (UnknownHostException e) {
                     throw pass.error("'" + url + "': host not found: '" + hp.host() + "'");
                 }

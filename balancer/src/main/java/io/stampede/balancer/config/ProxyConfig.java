@@ -19,6 +19,13 @@ public record ProxyConfig(String source, List<Listener> listen, Optional<InetSoc
                           List<LocationConfig> locations, Map<String, UpstreamConfig> upstreams,
                           Optional<SslSettings> ssl, Http2Limits http2, java.nio.file.Path pid) {
 
+    /** The same configuration with {@code upstream} in place of the one of its name (the API changed it). */
+    public ProxyConfig withUpstream(UpstreamConfig upstream) {
+        Map<String, UpstreamConfig> all = new java.util.LinkedHashMap<>(upstreams);
+        all.put(upstream.name(), upstream);
+        return new ProxyConfig(source, listen, admin, workers, client, accessLog, locations, Map.copyOf(all), ssl, http2, pid);
+    }
+
     /** nginx's location choice: an exact match first, else the longest matching prefix. */
     public Optional<LocationConfig> locate(String path) {
         LocationConfig best = null;

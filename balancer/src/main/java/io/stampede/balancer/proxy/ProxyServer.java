@@ -110,7 +110,7 @@ public final class ProxyServer implements AutoCloseable {
         this.group = Transport.newGroup(config.workers(), "proxy");
         ServerTls[] tls = serverTls(config, null);
         this.current = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
-        this.admin = new AdminServer(this::groups, runtime.metrics());
+        this.admin = new AdminServer(this::groups, runtime.metrics(), new UpstreamApi(this));
     }
 
     private static Map<String, PeerGroup> groupsOf(Map<String, UpstreamRuntime> upstreams) {
@@ -264,7 +264,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             if (!next.admin().equals(was.config().admin())) {
                 if (next.admin().isPresent()) {
-                    newAdmin = new AdminServer(this::groups, was.metrics());
+                    newAdmin = new AdminServer(this::groups, was.metrics(), new UpstreamApi(this));
                     newAdminAddress = newAdmin.start(next.admin().get());
                 } else {
                     newAdminAddress = null;

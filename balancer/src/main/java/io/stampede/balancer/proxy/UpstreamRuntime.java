@@ -23,13 +23,14 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
-/** An upstream block at run time: its settings and the peer group every event loop balances through. */
-record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, String> sessions) {
+/**
+ * An upstream block at run time: its settings and the peer group every event loop balances through.
+ *
+ * @param peers the group's servers in the order of {@code config.servers()}, one for one (the
+ *     dynamic API finds a server's entry by its id through it)
+ */
+record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, String> sessions, List<Peer> peers) {
     private static final byte[] NO_KEY = new byte[0];
-
-    UpstreamRuntime(UpstreamConfig config, PeerGroup group) {
-        this(config, group, sessionsFor(config.sticky()));
-    }
 
     /** sticky learn's sessions: bounded (about 4,000 per megabyte of zone), expiring when unused. */
     private static Cache<String, String> sessionsFor(StickyConfig sticky) {
@@ -110,18 +111,20 @@ record UpstreamRuntime(UpstreamConfig config, PeerGroup group, Cache<String, Str
             List<PeerSpec> specs = u.servers().stream().map(UpstreamRuntime::spec).toList();
             UpstreamRuntime before = previous.get(u.name());
             PeerGroup group;
+            List<Peer> peers;
             Cache<String, String> sessions = sessionsFor(u.sticky());
             if (before == null) {
-                group = new PeerGroup(u.name(), specs.stream().map(Peer::new).toList(), Methods.of(u.method(), random),
-                        nowSeconds, u.queue().size());
+                peers = specs.stream().map(Peer::new).toList();
+                group = new PeerGroup(u.name(), peers, Methods.of(u.method(), random), nowSeconds, u.queue().size());
             } else {
-                group = new PeerGroup(u.name(), PeerGroup.carryOver(before.group(), specs), Methods.of(u.method(), random),
-                        nowSeconds, u.queue().size(), before.group());
+                peers = PeerGroup.carryOver(before.group(), specs);
+                group = new PeerGroup(u.name(), peers, Methods.of(u.method(), random), nowSeconds, u.queue().size(),
+                        before.group());
                 if (before.sessions() != null && java.util.Objects.equals(before.config().sticky(), u.sticky())) {
                     sessions = before.sessions();
                 }
             }
-            out.put(u.name(), new UpstreamRuntime(u, group, sessions));
+            out.put(u.name(), new UpstreamRuntime(u, group, sessions, peers));
         }
         return Map.copyOf(out);
     }

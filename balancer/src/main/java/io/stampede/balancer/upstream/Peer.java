@@ -15,6 +15,11 @@ public final class Peer {
      */
     volatile PeerSpec spec;
     final PeerStats stats = new PeerStats();
+    /**
+     * nginx Plus's server id in its upstream: given when the server first appears, kept while a
+     * reload or the API keeps the server, never reused within the upstream.
+     */
+    int id = -1;
 
     /** slow_start: when the ramp began (group millis, 0 none), and whether it starts when next usable. */
     long rampFromMs;
@@ -100,6 +105,10 @@ public final class Peer {
             return w * 1000;
         }
         return Math.max(1, w * 1000 * elapsed / spec.slowStartMs());
+    }
+
+    public int id() {
+        return id;
     }
 
     public String sid() {

@@ -40,6 +40,8 @@ public final class PeerGroup {
      * as servers free up, and then it is let go (guarded by the lock).
      */
     private PeerGroup predecessor;
+    /** The next server id (guarded by the lock; carried by a reload's group). */
+    private int nextId;
 
     public PeerGroup(String name, List<Peer> peers, SelectorFactory method, LongSupplier nowSeconds) {
         this(name, peers, method, nowSeconds, 0);
@@ -61,6 +63,7 @@ public final class PeerGroup {
         if (previous != null) {
             lock.lock();
             try {
+                this.nextId = previous.nextId;
                 this.retries = previous.retries;
                 this.predecessor = previous.queue != null && previous.queue.status().size() > 0 ? previous : null;
             } finally {
@@ -70,8 +73,14 @@ public final class PeerGroup {
         this.queue = queueLimit > 0 ? new UpstreamQueue(queueLimit) : null;
         this.primary = peers.stream().filter(p -> !p.spec.backup()).toArray(Peer[]::new);
         this.backup = peers.stream().filter(p -> p.spec.backup()).toArray(Peer[]::new);
-        if (primary.length == 0) {
+        if (primary.length == 0 && backup.length > 0) {
             throw new IllegalArgumentException("upstream " + name + " has no primary servers");
+        }
+        // Ids for servers new to this upstream, in configuration order (at the first start: 0, 1, ...).
+        for (Peer p : peers) {
+            if (p.id < 0) {
+                p.id = nextId++;
+            }
         }
         this.single = primary.length == 1 && backup.length == 0;
         long total = 0;
@@ -214,6 +223,9 @@ public final class PeerGroup {
 
     /** The method's pick, through the sticky layer. Under the lock. */
     private Peer choose(BalancedRequest r, long now) {
+        if (primary.length == 0) {
+            return null; // every server was removed (through the API): 502, as nginx Plus answers
+        }
         return selector.pick(r, now);
     }
 
@@ -413,7 +425,7 @@ public final class PeerGroup {
             long now = nowSeconds.getAsLong();
             long wall = System.currentTimeMillis();
             return java.util.stream.Stream.concat(java.util.Arrays.stream(primary), java.util.Arrays.stream(backup))
-                    .map(p -> new PeerSnapshot(p.spec.name(), p.spec.server(), p.spec.backup(), p.spec.down(), p.spec.weight(), p.effectiveWeight,
+                    .map(p -> new PeerSnapshot(p.id, p.spec.name(), p.spec.server(), p.spec.backup(), p.spec.down(), p.spec.weight(), p.effectiveWeight,
                             p.currentWeight, p.conns, p.fails, p.failedRecently(now), p.stats.requests, p.state(now),
                             p.stats.responses.clone(), p.stats.failedAttempts, p.stats.unavailCount, p.stats.selectedAt, p.headerTimeMs,
                             p.stats.checks, p.stats.checkFails, p.stats.unhealthyCount, p.stats.lastPassedMillis,
@@ -425,7 +437,7 @@ public final class PeerGroup {
     }
 
     /** One peer's counters at one moment. */
-    public record PeerSnapshot(String name, String server, boolean backup, boolean down, int weight,
+    public record PeerSnapshot(int id, String name, String server, boolean backup, boolean down, int weight,
                                long effectiveWeight, long currentWeight, int conns, int fails, boolean unavailable,
                                long requests, PeerState state, long[] responses, long failedAttempts, long unavailCount,
                                long selectedAt, long headerTimeMs, long checks, long checkFails, long unhealthyCount,
