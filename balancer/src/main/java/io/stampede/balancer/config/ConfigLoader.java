@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.stampede.balancer.config.directive.ServerLine;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -44,7 +45,7 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match", "pid"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
+            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
     private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
             Set.of("proxy_pass", "grpc_pass", "health_check"));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
@@ -105,13 +106,14 @@ public final class ConfigLoader {
             accessLog = v.equals("off") ? Optional.empty() : Optional.of(v);
         }
 
+        Optional<ResolverConfig> resolver = ResolverConfig.read(top.get("resolver"), top.get("resolver_timeout"));
         Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
         if (top.containsKey("upstreams")) {
             for (Map.Entry<String, YamlNode> e : top.get("upstreams").map().entrySet()) {
                 if (!NAME.matcher(e.getKey()).matches()) {
                     throw e.getValue().error("'" + e.getKey() + "' is not an upstream name (expected letters, digits, '_', '-', '.')");
                 }
-                upstreams.put(e.getKey(), upstream(e.getKey(), e.getValue()));
+                upstreams.put(e.getKey(), upstream(e.getKey(), e.getValue(), resolver.isPresent()));
             }
         }
 
@@ -146,7 +148,8 @@ public final class ConfigLoader {
             }
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
-                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()));
+                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
+                resolver);
     }
 
     private static StickyConfig sticky(YamlNode node) {
@@ -184,7 +187,7 @@ public final class ConfigLoader {
         return out;
     }
 
-    private static UpstreamConfig upstream(String name, YamlNode node) {
+    private static UpstreamConfig upstream(String name, YamlNode node, boolean haveResolver) {
         Map<String, YamlNode> m = node.map(UPSTREAM_KEYS);
         BalanceMethod method = new BalanceMethod.RoundRobin();
         if (m.containsKey("balance")) {
@@ -198,6 +201,7 @@ public final class ConfigLoader {
         YamlNode serversNode = m.get("servers");
         Path state = null;
         List<ServerConfig> servers = new ArrayList<>();
+        List<ServerLine> resolving = new ArrayList<>();
         if (m.containsKey("state")) {
             YamlNode s = m.get("state");
             if (serversNode != null) {
@@ -215,7 +219,16 @@ public final class ConfigLoader {
                 throw node.error("no servers (expected servers: [\"127.0.0.1:8081\", ...], or state: FILE)");
             }
             for (YamlNode s : serversNode.list()) {
-                servers.addAll(ServerLines.parse(s, method));
+                ServerLine line = ServerLines.line(s, method);
+                if (line.resolve()) {
+                    if (!haveResolver) {
+                        throw s.error("'" + s.text() + "': resolve needs a resolver (e.g. resolver: 127.0.0.1:53 valid=5s), "
+                                + "as in nginx");
+                    }
+                    resolving.add(line); // its addresses come from the resolver, at run time
+                } else {
+                    servers.addAll(ServerLines.resolve(s, line));
+                }
             }
         }
         if (!servers.isEmpty() && servers.stream().allMatch(ServerConfig::backup)) {
@@ -235,7 +248,8 @@ public final class ConfigLoader {
         }
         return new UpstreamConfig(name, method, List.copyOf(servers), keepalive, keepaliveRequests,
                 duration(m.get("keepalive_timeout"), Duration.ofSeconds(60), true),
-                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of(), sticky(m.get("sticky")), state);
+                duration(m.get("keepalive_time"), Duration.ofHours(1), true), false, queue, List.of(), sticky(m.get("sticky")), state,
+                List.copyOf(resolving));
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
@@ -336,7 +350,7 @@ public final class ConfigLoader {
                     }
                     upstreams.put(upstream, new UpstreamConfig(upstream, new BalanceMethod.RoundRobin(),
                             List.copyOf(servers), 32, 1000, Duration.ofSeconds(60), Duration.ofHours(1), true,
-                            QueueConfig.NONE, List.of(), null, null));
+                            QueueConfig.NONE, List.of(), null, null, List.of()));
                 } catch (UnknownHostException e) {
                     throw pass.error("'" + url + "': host not found: '" + hp.host() + "'");
                 }

@@ -14,10 +14,23 @@ import java.util.List;
  * @param route the sticky route id ({@code route=}), or null for the MD5 of the address
  * @param drain nginx Plus's {@code drain}: only sticky-bound requests reach it
  * @param slowStartMillis nginx Plus's {@code slow_start}: the weight's ramp back after a failure; 0 for none
+ * @param resolved the server line with {@code resolve} this address came from (the resolver adds and
+ *     removes such servers as the DNS answer changes); null for a server of the configuration's own
  */
 public record ServerConfig(String server, InetSocketAddress address, int weight, int maxFails,
                            long failTimeoutSeconds, int maxConns, boolean backup, boolean down, String route,
-                           boolean drain, long slowStartMillis) {
+                           boolean drain, long slowStartMillis, ServerLine resolved) {
+    public ServerConfig(String server, InetSocketAddress address, int weight, int maxFails, long failTimeoutSeconds,
+                        int maxConns, boolean backup, boolean down, String route, boolean drain, long slowStartMillis) {
+        this(server, address, weight, maxFails, failTimeoutSeconds, maxConns, backup, down, route, drain, slowStartMillis, null);
+    }
+
+    /** A server the resolver found for {@code line} at {@code address}. */
+    public static ServerConfig resolvedAt(ServerLine line, InetSocketAddress address) {
+        return new ServerConfig(line.address(), address, line.weight(), line.maxFails(), line.failTimeout(), line.maxConns(),
+                line.backup(), line.down(), line.route(), line.drain(), line.slowStart(), line);
+    }
+
     public ServerConfig(String server, InetSocketAddress address, int weight, int maxFails, long failTimeoutSeconds,
                         int maxConns, boolean backup, boolean down) {
         this(server, address, weight, maxFails, failTimeoutSeconds, maxConns, backup, down, null, false, 0);

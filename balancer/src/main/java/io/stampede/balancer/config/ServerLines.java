@@ -15,11 +15,25 @@ import java.util.Set;
  */
 final class ServerLines {
     static final Set<String> MAP_KEYS = Set.of("address", "weight", "max_fails", "fail_timeout", "max_conns", "backup", "down",
-            "route", "drain", "slow_start");
+            "route", "drain", "slow_start", "resolve");
 
     private ServerLines() {}
 
     static List<ServerConfig> parse(YamlNode entry, BalanceMethod method) {
+        return resolve(entry, line(entry, method));
+    }
+
+    /** The addresses of {@code line} (from {@code entry}), resolved now; a host not found is an error at the entry. */
+    static List<ServerConfig> resolve(YamlNode entry, ServerLine line) {
+        try {
+            return ServerConfig.resolve(line);
+        } catch (ServerLine.Invalid e) {
+            throw entry.error(e.getMessage());
+        }
+    }
+
+    /** The server line an entry writes, as a string or as a map. */
+    static ServerLine line(YamlNode entry, BalanceMethod method) {
         Map<String, YamlNode> where = new LinkedHashMap<>();
         try {
             ServerLine line;
@@ -40,7 +54,7 @@ final class ServerLines {
             } else {
                 line = ServerLine.parse(entry.text(), method);
             }
-            return ServerConfig.resolve(line);
+            return line;
         } catch (ServerLine.Invalid e) {
             YamlNode at = e.parameter == null ? entry : where.getOrDefault(e.parameter, entry);
             throw at.error(e.getMessage());

@@ -14,23 +14,26 @@ import java.util.List;
  *
  * @param state nginx Plus's {@code state} file: the servers, as server lines, kept there across
  *     restarts and reloads as the API changes them; null for none
+ * @param resolving the server lines with {@code resolve}: their addresses come from the resolver,
+ *     which adds them to {@code servers} and takes them out as the DNS answer changes
  */
 public record UpstreamConfig(String name, BalanceMethod method, List<ServerConfig> servers, int keepalive,
                              int keepaliveRequests, Duration keepaliveTimeout, Duration keepaliveTime,
                              boolean implicit, QueueConfig queue, List<HealthCheckConfig> healthChecks,
-                             StickyConfig sticky, java.nio.file.Path state) {
+                             StickyConfig sticky, java.nio.file.Path state,
+                             List<io.stampede.balancer.config.directive.ServerLine> resolving) {
 
     /** The same upstream with one more active health check (from a location that proxies to it). */
     public UpstreamConfig withHealthCheck(HealthCheckConfig check) {
         List<HealthCheckConfig> all = new java.util.ArrayList<>(healthChecks);
         all.add(check);
         return new UpstreamConfig(name, method, servers, keepalive, keepaliveRequests, keepaliveTimeout, keepaliveTime,
-                implicit, queue, List.copyOf(all), sticky, state);
+                implicit, queue, List.copyOf(all), sticky, state, resolving);
     }
 
     /** The same upstream with other servers (the API changed them). */
     public UpstreamConfig withServers(List<ServerConfig> next) {
         return new UpstreamConfig(name, method, List.copyOf(next), keepalive, keepaliveRequests, keepaliveTimeout, keepaliveTime,
-                implicit, queue, healthChecks, sticky, state);
+                implicit, queue, healthChecks, sticky, state, resolving);
     }
 }

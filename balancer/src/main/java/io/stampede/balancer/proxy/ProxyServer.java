@@ -89,6 +89,7 @@ public final class ProxyServer implements AutoCloseable {
     private volatile AdminServer admin;
     private InetSocketAddress adminAddress;
     private volatile boolean stopping;
+    private final UpstreamResolver resolver = new UpstreamResolver(this);
     private final LongSupplier nowSeconds;
     private final LongSupplier nowMillis;
     private final RandomGenerator random;
@@ -162,6 +163,7 @@ public final class ProxyServer implements AutoCloseable {
         if (g.runtime.config().admin().isPresent()) {
             adminAddress = admin.start(g.runtime.config().admin().get());
         }
+        resolver.configure(g.runtime.config());
     }
 
     /**
@@ -226,10 +228,12 @@ public final class ProxyServer implements AutoCloseable {
      *
      * @return null when applied; otherwise why nothing was
      */
-    public synchronized String reload(ProxyConfig next) {
+    public synchronized String reload(ProxyConfig asked) {
         if (stopping) {
             return "the proxy is stopping";
         }
+        // Servers with resolve keep the addresses found so far (the file has only their names).
+        ProxyConfig next = resolver.fill(asked);
         Generation old = current;
         ProxyRuntime was = old.runtime;
         Map<io.stampede.balancer.config.LocationConfig, io.stampede.balancer.tls.UpstreamTls> upstreamTls;
@@ -312,6 +316,7 @@ public final class ProxyServer implements AutoCloseable {
             // Requests that started on the old configuration still log to it for a while.
             GlobalEventExecutor.INSTANCE.schedule(previousLog::close, 60, TimeUnit.SECONDS);
         }
+        resolver.configure(next);
         if (next.workers() != was.config().workers()) {
             runtime.log().warn("worker_processes " + (next.workers() == 0 ? "auto" : next.workers())
                     + " takes effect at the next start; the event loops stay as they are");
@@ -360,6 +365,7 @@ public final class ProxyServer implements AutoCloseable {
         Generation g;
         synchronized (this) {
             stopping = true;
+            resolver.close();
             g = current;
             g.checks.stop();
             listeners.values().forEach(c -> c.close().syncUninterruptibly());

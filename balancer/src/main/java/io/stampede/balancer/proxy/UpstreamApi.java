@@ -106,6 +106,9 @@ final class UpstreamApi implements UpstreamEditor {
     public Answer change(String upstream, int id, JsonNode fields) {
         return onServer(upstream, id, (u, i) -> {
             ServerConfig was = u.config().servers().get(i);
+            if (was.resolved() != null) {
+                return resolvedImmutable(was);
+            }
             String problem = unknownField(fields);
             if (problem == null && fields.has("server") && !fields.get("server").asText().equals(address(was))) {
                 problem = "\"server\" cannot be changed (DELETE this server and POST the new one)";
@@ -117,7 +120,7 @@ final class UpstreamApi implements UpstreamEditor {
             try {
                 ServerLine line = ServerLine.of(address(was), params(fields, current(was)), u.config().method());
                 changed = new ServerConfig(was.server(), was.address(), line.weight(), line.maxFails(), line.failTimeout(),
-                        line.maxConns(), line.backup(), line.down(), line.route(), line.drain(), line.slowStart());
+                        line.maxConns(), line.backup(), line.down(), line.route(), line.drain(), line.slowStart(), was.resolved());
             } catch (ServerLine.Invalid e) {
                 return error(400, e.getMessage(), "UpstreamConfFormatError");
             }
@@ -131,6 +134,9 @@ final class UpstreamApi implements UpstreamEditor {
     @Override
     public Answer remove(String upstream, int id) {
         return onServer(upstream, id, (u, i) -> {
+            if (u.config().servers().get(i).resolved() != null) {
+                return resolvedImmutable(u.config().servers().get(i));
+            }
             List<ServerConfig> next = new ArrayList<>(u.config().servers());
             next.remove(i.intValue());
             if (!next.isEmpty() && next.stream().allMatch(ServerConfig::backup)) {
@@ -259,6 +265,11 @@ final class UpstreamApi implements UpstreamEditor {
             }
         }
         return null;
+    }
+
+    private static Answer resolvedImmutable(ServerConfig s) {
+        return error(400, "server " + address(s) + " comes from '" + s.resolved().address() + " resolve': the resolver keeps it; "
+                + "change that server line instead", "UpstreamServerImmutable");
     }
 
     /** nginx Plus's error object. */

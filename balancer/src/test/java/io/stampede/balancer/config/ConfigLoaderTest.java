@@ -299,7 +299,15 @@ class ConfigLoaderTest {
             Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    proxy_http_version: 3\n" + up,
                     "proxy.yaml:4: locations./.proxy_http_version: '3' (expected 1.1 or 2)"),
             Arguments.of("locations:\n  /:\n    grpc_pass: grpc://api\n    grpc_http_version: 2\n" + up,
-                    "grpc_http_version")
+                    "grpc_http_version"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\nupstreams:\n  api:\n    servers: [\"api.internal:80 resolve\"]\n",
+                    "proxy.yaml:6: upstreams.api.servers[0]: 'api.internal:80 resolve': resolve needs a resolver"),
+            Arguments.of("resolver: 127.0.0.1 valid=500ms\nlocations:\n  /:\n    proxy_pass: http://api\n" + up,
+                    "proxy.yaml:1: resolver: valid=500ms (expected at least 1s)"),
+            Arguments.of("resolver: 127.0.0.1 vaild=5s\nlocations:\n  /:\n    proxy_pass: http://api\n" + up,
+                    "unknown resolver parameter 'vaild=5s'"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\nupstreams:\n  api:\n    state: /tmp/x.state\n"
+                    + "    servers: [127.0.0.1:1]\n", "takes its servers from it, not from 'servers'")
         );
     }
 

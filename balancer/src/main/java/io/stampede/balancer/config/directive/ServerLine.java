@@ -16,7 +16,12 @@ import java.util.Map;
  * @param slowStart milliseconds of nginx Plus's {@code slow_start} (0: none)
  */
 public record ServerLine(String address, int weight, int maxFails, long failTimeout, int maxConns, boolean backup,
-                         boolean down, String route, boolean drain, long slowStart) {
+                         boolean down, String route, boolean drain, long slowStart, boolean resolve) {
+
+    public ServerLine(String address, int weight, int maxFails, long failTimeout, int maxConns, boolean backup,
+                      boolean down, String route, boolean drain, long slowStart) {
+        this(address, weight, maxFails, failTimeout, maxConns, backup, down, route, drain, slowStart, false);
+    }
 
     /** A value that is wrong; {@code parameter} names it (null: the line as a whole). */
     public static final class Invalid extends IllegalArgumentException {
@@ -40,9 +45,9 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
             if (params.containsKey(key)) {
                 throw new Invalid(null, "'" + key + "' is given twice");
             }
-            if (eq < 0 && !key.equals("backup") && !key.equals("down") && !key.equals("drain")) {
+            if (eq < 0 && !key.equals("backup") && !key.equals("down") && !key.equals("drain") && !key.equals("resolve")) {
                 throw new Invalid(null, "unknown server parameter '" + w + "' (expected weight=N, max_fails=N, "
-                        + "fail_timeout=TIME, max_conns=N, route=ID, slow_start=TIME, backup, down or drain)");
+                        + "fail_timeout=TIME, max_conns=N, route=ID, slow_start=TIME, backup, down, drain or resolve)");
             }
             params.put(key, eq < 0 ? "on" : w.substring(eq + 1));
         }
@@ -58,6 +63,7 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
         boolean backup = false;
         boolean down = false;
         boolean drain = false;
+        boolean resolve = false;
         String route = null;
         long slowStart = 0;
         for (Map.Entry<String, String> p : params.entrySet()) {
@@ -71,6 +77,7 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
                 case "backup" -> backup = flag(key, value);
                 case "down" -> down = flag(key, value);
                 case "drain" -> drain = flag(key, value);
+                case "resolve" -> resolve = flag(key, value);
                 case "slow_start" -> {
                     try {
                         slowStart = Durations.parse(value).toMillis();
@@ -85,7 +92,7 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
                     route = value;
                 }
                 default -> throw new Invalid(key, "unknown server parameter '" + key + "' (expected weight, max_fails, "
-                        + "fail_timeout, max_conns, route, slow_start, backup, down or drain)");
+                        + "fail_timeout, max_conns, route, slow_start, backup, down, drain or resolve)");
             }
         }
         // Slow start and backups need a method that walks the servers in turn (round robin, least_conn).
@@ -97,7 +104,7 @@ public record ServerLine(String address, int weight, int maxFails, long failTime
             throw new Invalid(null, "balancing method '" + method.directive() + "' does not support parameter 'backup' "
                     + "(only round robin and least_conn do, as in nginx)");
         }
-        return new ServerLine(address, weight, maxFails, failTimeout, maxConns, backup, down, route, drain, slowStart);
+        return new ServerLine(address, weight, maxFails, failTimeout, maxConns, backup, down, route, drain, slowStart, resolve);
     }
 
     /** nginx's switch values. */
