@@ -27,6 +27,9 @@ final class Balancer {
     /** Our proxy's admin port; 0 for nginx (no status API in nginx OSS). */
     private final int adminPort;
 
+    /** Our proxy's configuration file (the reload preset rewrites it); null for nginx. */
+    private Path config;
+
     private Balancer(Child child, int port, int tlsPort, int adminPort) {
         this.child = child;
         this.port = port;
@@ -51,7 +54,9 @@ final class Balancer {
         int port = URI.create(ready.urls().get(0)).getPort();
         int tls = ready.urls().stream().filter(u -> u.startsWith("https://")).mapToInt(u -> URI.create(u).getPort()).findFirst().orElse(0);
         int admin = URI.create(ready.admin()).getPort();
-        return new Balancer(c, port, tls, admin);
+        Balancer b = new Balancer(c, port, tls, admin);
+        b.config = config;
+        return b;
     }
 
     /** The TLS rows' self-signed certificate for localhost (the swarm takes it with --insecure), made once per bench. */
@@ -95,6 +100,20 @@ final class Balancer {
     }
 
     /** Where the swarm of {@code row} sends its requests. */
+    Path configFile() {
+        return config;
+    }
+
+    /** The balancer's process, for signals. */
+    long pid() {
+        return child.process.pid();
+    }
+
+    /** What the balancer printed so far. */
+    String output() {
+        return child.output();
+    }
+
     String url(Plan.Row row) {
         // 127.0.0.1 either way (the certificate names it too), so --source-ips applies to every row alike.
         String base = row.edge().tls ? "https://127.0.0.1:" + tlsPort : "http://127.0.0.1:" + port;

@@ -178,9 +178,12 @@ final class Bench {
             Disrupter disrupter = plan.disruption() == null ? null
                     : new Disrupter(plan.disruption(), backends, balancer, Balancer.upstream(row),
                             row.isDirect() ? 0 : plan.disruption().backend());
+            Reloader reloader = plan.reloadEvery() != null && balancer != null && balancer == proxy
+                    ? new Reloader(proxy, plan.reloadEvery()) : null;
             Baseline[] baseline = new Baseline[1];
-            SwarmSummary swarm = runSwarm(row, target, disrupter, balancer, baseline);
-            return collect(row, swarm, baseline[0], backends.stats(), balancer, disrupter);
+            SwarmSummary swarm = runSwarm(row, target, disrupter, reloader, balancer, baseline);
+            return collect(row, swarm, baseline[0], backends.stats(), balancer,
+                    disrupter != null ? disrupter.summary() : reloader != null ? reloader.summary() : Map.of());
         } finally {
             if (balancer != null && balancer != proxy) {
                 balancer.stop();
@@ -188,7 +191,8 @@ final class Bench {
         }
     }
 
-    private SwarmSummary runSwarm(Plan.Row row, String target, Disrupter disrupter, Balancer balancer, Baseline[] baseline)
+    private SwarmSummary runSwarm(Plan.Row row, String target, Disrupter disrupter, Reloader reloader, Balancer balancer,
+                                  Baseline[] baseline)
             throws BenchException, InterruptedException, IOException {
         Plan.Load load = plan.load();
         Path runs = settings.outDir().resolve("runs");
@@ -216,6 +220,8 @@ final class Bench {
             baseline[0] = new Baseline(backends.stats(), balancer == null ? null : balancer.status());
             if (disrupter != null) {
                 disrupter.run(System.nanoTime(), swarm);
+            } else if (reloader != null) {
+                reloader.run(swarm);
             }
             long limit = runTime.toMillis() + 60_000;
             if (!swarm.process.waitFor(limit, java.util.concurrent.TimeUnit.MILLISECONDS)) {
@@ -235,7 +241,7 @@ final class Bench {
     }
 
     private RowResult collect(Plan.Row row, SwarmSummary swarm, Baseline before, Map<String, Backends.Served> after, Balancer balancer,
-                              Disrupter disrupter) throws InterruptedException {
+                              Map<String, Object> event) throws InterruptedException {
         Map<String, Backends.Served> served = new LinkedHashMap<>();
         after.forEach((name, v) -> served.put(name, v.minus(before.served().getOrDefault(name, Backends.Served.NONE))));
         SwarmSummary.Percentiles lat = swarm.latencyMs();
@@ -272,8 +278,7 @@ final class Bench {
                 new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {});
         return new RowResult(row.name(), row.algorithm(), row.isDirect() ? 1 : backends.servers.size(),
                 swarm.requests(), swarm.failures(), swarm.durationS(),
-                latency, share, retries, overflows, rejected, gen == null ? Map.of() : gen,
-                disrupter == null ? Map.of() : disrupter.summary());
+                latency, share, retries, overflows, rejected, gen == null ? Map.of() : gen, event);
     }
 
     /** An upstream counter from our proxy's /status, as a difference over the window; -1 when not reported. */

@@ -146,6 +146,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (scenario != null && !Files.isRegularFile(scenario)) {
             throw Cli.badValue(cmd, "--scenario " + scenario + ": no such file");
         }
+        if (withNginx && preset.equals("reload")) {
+            throw Cli.badValue(cmd, "--with-nginx: the reload preset reloads our proxy, and has no nginx row (leave --with-nginx out)");
+        }
         if (withNginx && Nginx.binary().isEmpty()) {
             throw Cli.badValue(cmd, "--with-nginx: nginx is not installed (apt-get install nginx)");
         }

@@ -8,8 +8,10 @@ import java.util.List;
  *
  * @param story one line for the console and bench.md: what this preset shows
  * @param disruption a backend killed and brought back during every row, or null
+ * @param reloadEvery how often our proxy's configuration is reloaded during every balanced row, or null
  */
-record Plan(String preset, String story, List<Backend> backends, Load load, List<Row> rows, Disruption disruption) {
+record Plan(String preset, String story, List<Backend> backends, Load load, List<Row> rows, Disruption disruption,
+            Duration reloadEvery) {
 
     /** One Market API process: its capacity is about {@code workers / dbLatency} requests per second. */
     record Backend(int workers, Duration dbLatency, int maxQueue) {

@@ -11,7 +11,7 @@ import java.util.List;
  * the laptop; the user counts follow from that capacity and the seed scenario's pace.
  */
 final class Presets {
-    static final List<String> NAMES = List.of("homogeneous", "heterogeneous", "failure", "overload", "swarm-7k", "tls");
+    static final List<String> NAMES = List.of("homogeneous", "heterogeneous", "failure", "overload", "swarm-7k", "tls", "reload");
     static final List<String> ALGORITHMS = List.of("round_robin", "weighted", "least_conn", "ip_hash", "hash", "random");
     /** Requests per second one seed-scenario user sends while responses are fast (measured: 2.7). */
     static final double USER_RPS = 2.7;
@@ -84,6 +84,12 @@ final class Presets {
                         + " on TLS 1.3 and on HTTP/2 over TLS (users sharing connections), backends on cleartext; then TLS on both sides.",
                         Collections.nCopies(n, STANDARD), usersFor(0.9 * n * STANDARD.capacity()), o.quick() ? 4 : 15, rows, null, o);
             }
+            case "reload" -> {
+                Plan same = build("homogeneous", o);
+                yield new Plan(preset, "The homogeneous rows while the proxy's configuration is reloaded every second"
+                        + " (stampede proxy -s reload): the same table, and no failed request.",
+                        same.backends(), same.load(), same.rows().stream().filter(r -> !r.nginx()).toList(), null, Duration.ofSeconds(1));
+            }
             default -> throw new IllegalArgumentException("unknown preset '" + preset + "' (expected one of " + String.join(", ", NAMES) + ")");
         };
     }
@@ -108,7 +114,7 @@ final class Presets {
                 all.add(nginx.over("nginx-tls-both", Plan.Edge.HTTPS_BOTH));
             }
         }
-        return new Plan(preset, story, List.copyOf(backends), load, List.copyOf(all), disruption);
+        return new Plan(preset, story, List.copyOf(backends), load, List.copyOf(all), disruption, null);
     }
 
     private static int usersFor(double requestsPerSecond) {

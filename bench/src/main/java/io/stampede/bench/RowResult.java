@@ -11,7 +11,7 @@ import java.util.Map;
  * @param latencyMs p50, p95, p99, p999, max
  * @param retries attempts the proxy made beyond each request's first; -1 when not known (direct, nginx)
  * @param overflows requests the proxy's queue turned away; -1 when not known
- * @param disruption what happened to the killed backend, or empty
+ * @param disruption what happened to the killed backend (failure preset), the reloads (reload preset), or empty
  */
 record RowResult(String name, String algorithm, int backends, long requests, long failures, double seconds,
                  double[] latencyMs, Map<String, Double> share, long retries, long overflows, long rejected,

@@ -54,6 +54,9 @@ final class Verdict {
         if (plan.disruption() != null) {
             out.add(failureLine(balanced));
         }
+        if (plan.reloadEvery() != null) {
+            out.add(reloadLine(balanced));
+        }
         List<String> saturated = rows.stream().filter(r -> Boolean.TRUE.equals(r.generator().get("saturated")))
                 .map(RowResult::name).toList();
         if (!saturated.isEmpty()) {
@@ -106,6 +109,30 @@ final class Verdict {
         double c = plan.backends().get(i).capacity();
         return plan.backends().stream().filter(b -> b.capacity() <= c).count() == 1
                 && plan.backends().stream().anyMatch(b -> b.capacity() > c);
+    }
+
+    private static String reloadLine(List<RowResult> balanced) {
+        long sent = 0;
+        long applied = 0;
+        long refused = 0;
+        long failures = 0;
+        long busy = 0;
+        long requests = 0;
+        for (RowResult r : balanced) {
+            sent += ((Number) r.disruption().getOrDefault("reloads_sent", 0)).longValue();
+            applied += ((Number) r.disruption().getOrDefault("reloads_applied", 0)).longValue();
+            refused += ((Number) r.disruption().getOrDefault("reloads_refused", 0)).longValue();
+            failures += r.failures();
+            busy += Math.min(r.failures(), Math.max(0, r.rejected()));
+            requests += r.requests();
+        }
+        String why = failures == 0 ? "" : busy == failures
+                ? ": every one a 503 from a backend whose queue was full, as the same rows show without reloads"
+                : String.format(Locale.ROOT, ": %d of them 503s from backends whose queues were full, %d from elsewhere", busy,
+                        failures - busy);
+        return String.format(Locale.ROOT, "Reload: the proxy's configuration was reloaded %d times during the balanced rows"
+                + " (%d applied, %d refused); %d of their %d requests failed (%s)%s.", sent, applied, refused, failures, requests,
+                Report.percent(requests == 0 ? 0 : (double) failures / requests), why);
     }
 
     private static String failureLine(List<RowResult> balanced) {

@@ -92,6 +92,34 @@ class BenchProcessTest {
         assertAllGone(seen);
     }
 
+    @Test
+    void theReloadPresetReloadsTheProxyEverySecondAndLosesNothing(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("results");
+        Path log = dir.resolve("bench.log");
+        Process p = bench(log, "--preset", "reload", "--quick", "--algorithms", "round_robin,least_conn", "--out", out.toString());
+        try {
+            assertThat(p.waitFor(240, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+            String printed = Files.readString(log);
+            assertThat(p.exitValue()).as(printed).isZero();
+            assertThat(printed).contains("Reload: the proxy's configuration was reloaded");
+            JsonNode j = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
+            assertThat(j.get("preset").asText()).isEqualTo("reload");
+            for (JsonNode r : j.get("rows")) {
+                if (r.get("name").asText().equals("direct")) {
+                    continue;
+                }
+                JsonNode reloads = r.get("disruption");
+                assertThat(reloads.get("reloads_sent").asInt()).as(r.toString()).isGreaterThanOrEqualTo(3);
+                assertThat(reloads.get("reloads_applied").asInt()).isEqualTo(reloads.get("reloads_sent").asInt());
+                assertThat(reloads.get("reloads_refused").asInt()).isZero();
+                // Backends may refuse (503) when their own queues overflow; the proxy loses nothing.
+                assertThat(r.get("failures").asLong()).as(r.toString()).isLessThanOrEqualTo(Math.max(0, r.get("backend_503s").asLong()));
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     /**
      * The TLS preset with a real nginx beside our proxy: the same round robin with the swarm on
      * cleartext, on TLS and on HTTP/2 over TLS, through each.
@@ -192,7 +220,8 @@ class BenchProcessTest {
         for (String[] args : List.of(new String[] {"--preset", "flat"}, new String[] {"--backends", "1"},
                 new String[] {"--algorithms", "round_robin,fastest"}, new String[] {"--backend", "http://127.0.0.1:1"},
                 new String[] {"--preset", "failure", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"},
-                new String[] {"--preset", "tls", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"})) {
+                new String[] {"--preset", "tls", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"},
+                new String[] {"--preset", "reload", "--with-nginx"})) {
             Path log = dir.resolve("bad.log");
             Process p = bench(log, args);
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

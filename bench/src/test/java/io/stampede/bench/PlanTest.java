@@ -34,7 +34,8 @@ class PlanTest {
             Plan full = Presets.build(preset, options(false, List.of(), false));
             Plan quick = Presets.build(preset, options(true, List.of(), true));
             assertThat(quick.load().duration()).as(preset).isLessThan(full.load().duration());
-            assertThat(quick.rows().get(quick.rows().size() - 1).nginx()).isTrue();
+            // (The reload preset reloads our proxy only; the command refuses --with-nginx for it.)
+            assertThat(quick.rows().get(quick.rows().size() - 1).nginx()).as(preset).isEqualTo(!preset.equals("reload"));
         }
     }
 
@@ -43,6 +44,18 @@ class PlanTest {
         Plan p = Presets.build("heterogeneous", options(false, List.of("weighted"), false));
         assertThat(p.backends().get(3).capacity()).isEqualTo(p.backends().get(0).capacity() / 3, org.assertj.core.data.Offset.offset(0.01));
         assertThat(p.rows().get(1).weights()).containsExactly(3, 3, 3, 1);
+    }
+
+    @Test
+    void reloadIsTheHomogeneousTableWithAReloadEverySecond() {
+        Plan same = Presets.build("homogeneous", options(false, List.of(), true));
+        Plan reload = Presets.build("reload", options(false, List.of(), true));
+        assertThat(reload.reloadEvery()).isEqualTo(java.time.Duration.ofSeconds(1));
+        assertThat(same.reloadEvery()).isNull();
+        assertThat(reload.load()).isEqualTo(same.load());
+        // nginx is not reloaded by it: its row would measure nothing the preset is about.
+        assertThat(reload.rows()).extracting(Plan.Row::name).doesNotContain("nginx")
+                .containsExactlyElementsOf(same.rows().stream().filter(r -> !r.nginx()).map(Plan.Row::name).toList());
     }
 
     @Test

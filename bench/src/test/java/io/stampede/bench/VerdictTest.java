@@ -17,6 +17,24 @@ class VerdictTest {
                 s, name.equals("direct") ? -1 : 0, -1, rejected, Map.of("saturated", false), Map.of());
     }
 
+    @Test
+    void theReloadPresetSaysHowManyReloadsAndWhatFailed() {
+        Plan reload = Presets.build("reload", new Presets.Options(true, 4, null, null, null, List.of(), false, 64));
+        Map<String, Object> reloads = Map.of("reloads_sent", 5, "reloads_applied", 5, "reloads_refused", 0);
+        RowResult direct = row("direct", 3000, 1000, 900, 1000, 1, 0, 0, 0);
+        RowResult rr = new RowResult("round_robin", "round_robin", 4, 6000, 30, 10, new double[] {10, 50, 60, 70, 80},
+                Map.of(), 0, -1, 30, Map.of("saturated", false), reloads);
+        RowResult lc = new RowResult("least_conn", "least_conn", 4, 7000, 0, 10, new double[] {10, 50, 60, 70, 80},
+                Map.of(), 0, -1, 0, Map.of("saturated", false), reloads);
+        assertThat(Verdict.lines(reload, List.of(direct, rr, lc))).last().isEqualTo("Reload: the proxy's configuration was reloaded"
+                + " 10 times during the balanced rows (10 applied, 0 refused); 30 of their 13000 requests failed (0.23%): every one"
+                + " a 503 from a backend whose queue was full, as the same rows show without reloads.");
+        RowResult lost = new RowResult("least_conn", "least_conn", 4, 7000, 2, 10, new double[] {10, 50, 60, 70, 80},
+                Map.of(), 0, -1, 0, Map.of("saturated", false), reloads);
+        assertThat(Verdict.lines(reload, List.of(direct, rr, lost))).last().asString().endsWith("30 of them 503s from backends"
+                + " whose queues were full, 2 from elsewhere.");
+    }
+
     private static final Plan HETEROGENEOUS = Presets.build("heterogeneous",
             new Presets.Options(false, 4, null, null, null, List.of(), false, 64));
 
