@@ -153,6 +153,13 @@ class ProxyCommandTest {
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains("reload failed"));
                 assertThat(get.call()).isEqualTo("A");
 
+                // A broken file behind a plain SIGHUP (no -s to check it first): logged, nothing changes.
+                Files.writeString(cfg, head + "locations: [\n");
+                new ProcessBuilder("kill", "-HUP", String.valueOf(p.pid())).start().waitFor();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).lines()
+                        .filter(l -> l.contains("reload failed")).count() == 2);
+                assertThat(get.call()).isEqualTo("A");
+
                 Files.writeString(cfg, head + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + b.getAddress().getPort() + "\n");
                 assertThat(run("-s", "reload", "-c", cfg.toString())[0]).isEqualTo("0");
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> get.call().equals("B"));

@@ -181,6 +181,57 @@ class ReloadTest {
     }
 
     @Test
+    void stickyClientsStayOnTheirServerAcrossAReload() throws Exception {
+        try (TestBackends b = new TestBackends("a", "b")) {
+            b.on("a", s -> TestBackends.Action.setCookie("sid=session-a; Path=/"));
+            b.on("b", s -> TestBackends.Action.setCookie("sid=session-b; Path=/"));
+            String learn = "    sticky: learn create=$upstream_cookie_sid lookup=$cookie_sid zone=s:1m timeout=1h\n";
+            String cookie = "    sticky: cookie srv\n";
+            for (String sticky : List.of(learn, cookie)) {
+                String yaml = "locations:\n  /:\n    proxy_pass: http://api\nupstreams:\n  api:\n" + sticky
+                        + "    servers: [" + b.address("a") + ", " + b.address("b") + "]\n";
+                try (TestProxy proxy = new TestProxy(yaml)) {
+                    b.drain();
+                    HttpResponse<String> first = proxy.get("/login");
+                    String server = b.drain();
+                    String session = sticky == learn ? "sid=session-" + server
+                            : first.headers().allValues("set-cookie").stream().filter(c -> c.startsWith("srv="))
+                                    .findFirst().orElseThrow().split(";")[0];
+                    // New weights that would send every unbound request to the other server.
+                    String other = server.equals("a") ? "b" : "a";
+                    assertThat(proxy.server.reload(config(yaml.replace(b.address(other), "\"" + b.address(other) + " weight=50\"")))).isNull();
+                    for (int i = 0; i < 5; i++) {
+                        proxy.send(HttpRequest.newBuilder(URI.create(proxy.url("/" + i))).header("Cookie", session)
+                                .timeout(Duration.ofSeconds(10)).build());
+                    }
+                    assertThat(b.drain()).as(sticky).isEqualTo(String.join(" ", java.util.Collections.nCopies(5, server)));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerAddedWithAMandatoryCheckGetsNothingUntilItPasses() throws Exception {
+        try (TestBackends b = new TestBackends("a", "b")) {
+            b.on("b", s -> s.uri().equals("/health") ? TestBackends.Action.status(503) : TestBackends.Action.ok());
+            String check = "    health_check: interval=1s uri=/health mandatory\n";
+            try (TestProxy proxy = new TestProxy(pool(b.address("a"), check))) {
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> peer(proxy, b.address("a")).state() == PeerState.UP);
+                assertThat(proxy.server.reload(config(pool(b.address("a") + ", " + b.address("b"), check)))).isNull();
+                b.drain();
+                for (int i = 0; i < 6; i++) {
+                    assertThat(proxy.get("/").statusCode()).isEqualTo(200);
+                }
+                assertThat(b.drainSeen()).filteredOn(x -> !x.uri().equals("/health")).extracting(x -> x.backend())
+                        .containsExactly("a", "a", "a", "a", "a", "a");
+                assertThat(peer(proxy, b.address("b")).state()).isIn(PeerState.CHECKING, PeerState.UNHEALTHY);
+                b.on("b", s -> TestBackends.Action.ok());
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> peer(proxy, b.address("b")).state() == PeerState.UP);
+            }
+        }
+    }
+
+    @Test
     void aReloadThatCannotBeAppliedChangesNothing() throws Exception {
         try (TestBackends b = new TestBackends("a", "b");
              TestProxy proxy = new TestProxy(pool(b.address("a"), ""));
