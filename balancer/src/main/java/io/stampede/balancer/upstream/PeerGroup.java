@@ -36,10 +36,13 @@ public final class PeerGroup {
      */
     private final ReentrantLock lock;
     /**
-     * The group this one replaced, while requests still wait in its queue: they are served here,
-     * as servers free up, and then it is let go (guarded by the lock).
+     * This upstream's groups across reloads that may have requests waiting, oldest first, this
+     * one last: shared with the groups before and after it (guarded by the lock). A server freed
+     * through any of them serves the oldest waiting requests of all, since requests that started
+     * before a reload wait in the old group's queue and those after it in the new one's. A group
+     * leaves the list once its queue is empty and a newer group is there.
      */
-    private PeerGroup predecessor;
+    private final List<PeerGroup> queues;
     /** The next server id (guarded by the lock; carried by a reload's group). */
     private int nextId;
 
@@ -60,17 +63,18 @@ public final class PeerGroup {
                      PeerGroup previous) {
         this.name = name;
         this.lock = previous == null ? new ReentrantLock() : previous.lock;
-        if (previous != null) {
-            lock.lock();
-            try {
+        this.queue = queueLimit > 0 ? new UpstreamQueue(queueLimit) : null;
+        this.queues = previous == null ? new java.util.ArrayList<>(1) : previous.queues;
+        lock.lock();
+        try {
+            if (previous != null) {
                 this.nextId = previous.nextId;
                 this.retries = previous.retries;
-                this.predecessor = previous.queue != null && previous.queue.status().size() > 0 ? previous : null;
-            } finally {
-                lock.unlock();
             }
+            queues.add(this);
+        } finally {
+            lock.unlock();
         }
-        this.queue = queueLimit > 0 ? new UpstreamQueue(queueLimit) : null;
         this.primary = peers.stream().filter(p -> !p.spec.backup()).toArray(Peer[]::new);
         this.backup = peers.stream().filter(p -> p.spec.backup()).toArray(Peer[]::new);
         if (primary.length == 0 && backup.length > 0) {
@@ -374,25 +378,25 @@ public final class PeerGroup {
 
     /** Hands freed servers to the oldest waiting requests, under the lock; their callbacks run after it. */
     private List<Runnable> drain(long now) {
-        List<Runnable> older = null;
-        if (predecessor != null) {
-            older = predecessor.drain(now);
-            if (predecessor.queue.status().size() == 0) {
-                predecessor = null;
+        if (queues.size() == 1 && queues.get(0) == this) {
+            return queue == null ? null : drainOwn(now); // no reload in between: the usual case
+        }
+        List<Runnable> all = null;
+        PeerGroup newest = queues.get(queues.size() - 1);
+        for (java.util.Iterator<PeerGroup> it = queues.iterator(); it.hasNext(); ) {
+            PeerGroup g = it.next();
+            List<Runnable> ready = g.queue == null ? null : g.drainOwn(now);
+            if (ready != null && !ready.isEmpty()) {
+                if (all == null) {
+                    all = new java.util.ArrayList<>();
+                }
+                all.addAll(ready);
+            }
+            if (g != newest && (g.queue == null || g.queue.status().size() == 0)) {
+                it.remove();
             }
         }
-        if (queue == null) {
-            return older;
-        }
-        List<Runnable> mine = drainOwn(now);
-        if (older == null || older.isEmpty()) {
-            return mine;
-        }
-        List<Runnable> both = new java.util.ArrayList<>(older);
-        if (mine != null) {
-            both.addAll(mine);
-        }
-        return both;
+        return all;
     }
 
     private List<Runnable> drainOwn(long now) {

@@ -232,6 +232,35 @@ class ReloadTest {
     }
 
     @Test
+    void aRequestWaitingInTheQueueIsServedAfterAReload() throws Exception {
+        try (TestBackends b = new TestBackends("a")) {
+            b.on("a", s -> s.uri().equals("/slow") ? TestBackends.Action.delay(1_500) : TestBackends.Action.ok());
+            String yaml = "locations:\n  /:\n    proxy_pass: http://pool\nupstreams:\n  pool:\n    queue: 10 timeout=20s\n"
+                    + "    servers: [\"" + b.address("a") + " max_conns=1\"]\n";
+            try (TestProxy proxy = new TestProxy(yaml)) {
+                CompletableFuture<HttpResponse<String>> slow = proxy.client.sendAsync(HttpRequest.newBuilder(
+                        URI.create(proxy.url("/slow"))).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> peer(proxy, b.address("a")).conns() == 1);
+                CompletableFuture<HttpResponse<String>> queued = proxy.client.sendAsync(HttpRequest.newBuilder(
+                        URI.create(proxy.url("/queued"))).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                Awaitility.await().atMost(Duration.ofSeconds(5))
+                        .until(() -> proxy.server.groups().get("pool").queueCounters().size() == 1);
+                // The reload's group has a queue of its own: one request waits in the old queue, one
+                // (sent after the reload) in the new; the slot the old request frees serves both in turn.
+                assertThat(proxy.server.reload(config(yaml.replace("queue: 10", "queue: 20")))).isNull();
+                CompletableFuture<HttpResponse<String>> after = proxy.client.sendAsync(HttpRequest.newBuilder(
+                        URI.create(proxy.url("/after"))).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+                Awaitility.await().atMost(Duration.ofSeconds(5))
+                        .until(() -> proxy.server.groups().get("pool").queueCounters().size() == 1);
+                assertThat(slow.get().statusCode()).isEqualTo(200);
+                assertThat(queued.get().statusCode()).isEqualTo(200);
+                assertThat(after.get().statusCode()).isEqualTo(200);
+                assertThat(b.drainSeen()).extracting(x -> x.uri()).containsExactly("/slow", "/queued", "/after");
+            }
+        }
+    }
+
+    @Test
     void aReloadThatCannotBeAppliedChangesNothing() throws Exception {
         try (TestBackends b = new TestBackends("a", "b");
              TestProxy proxy = new TestProxy(pool(b.address("a"), ""));

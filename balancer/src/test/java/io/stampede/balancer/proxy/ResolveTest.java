@@ -81,6 +81,7 @@ class ResolveTest {
                 AtomicBoolean running = new AtomicBoolean(true);
                 Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
                 Set<String> seen = ConcurrentHashMap.newKeySet();
+                java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
                 List<CompletableFuture<Void>> users = new ArrayList<>();
                 for (int u = 0; u < 4; u++) {
                     users.add(CompletableFuture.runAsync(() -> {
@@ -88,6 +89,7 @@ class ResolveTest {
                             try {
                                 HttpResponse<String> r = proxy.send(HttpRequest.newBuilder(URI.create(proxy.url("/load")))
                                         .timeout(Duration.ofSeconds(10)).build());
+                                done.incrementAndGet();
                                 if (r.statusCode() == 200) {
                                     seen.add(r.body());
                                 } else {
@@ -104,8 +106,12 @@ class ResolveTest {
                 dns.answer("backend.test", "127.0.0.3", "127.0.0.4");
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> proxy.server.groups().get("api").snapshot().stream()
                         .map(p -> p.name()).toList().equals(List.of("127.0.0.3:" + port, "127.0.0.4:" + port)));
+                // Requests sent to .2 before the change may still be answering: let them finish, then look.
+                long mark = done.get();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> done.get() >= mark + 20);
                 seen.clear();
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains("127.0.0.4"));
+                long from = done.get();
+                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains("127.0.0.4") && done.get() >= from + 20);
                 running.set(false);
                 CompletableFuture.allOf(users.toArray(CompletableFuture[]::new)).get();
                 assertThat(failures).as("requests lost while the servers changed").isEmpty();
