@@ -225,6 +225,12 @@ public final class ConfigLoader {
                         throw s.error("'" + s.text() + "': resolve needs a resolver (e.g. resolver: 127.0.0.1:53 valid=5s), "
                                 + "as in nginx");
                     }
+                    try {
+                        Addresses.split(line.address(), 80);
+                    } catch (IllegalArgumentException e) {
+                        throw s.error("'" + line.address() + "' is not a server address (" + e.getMessage()
+                                + "; expected host:port, e.g. api.internal:8080)");
+                    }
                     resolving.add(line); // its addresses come from the resolver, at run time
                 } else {
                     servers.addAll(ServerLines.resolve(s, line));

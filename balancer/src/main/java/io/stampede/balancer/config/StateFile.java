@@ -58,15 +58,18 @@ public final class StateFile {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path temp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-        Files.writeString(temp, text, StandardCharsets.UTF_8);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.writeString(temp, text, StandardCharsets.UTF_8);
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
     }
 
     /** One server as nginx writes it: its address, then the parameters that differ from the defaults. */
     static String line(ServerConfig s) {
-        StringBuilder b = new StringBuilder("server ").append(s.address().getAddress().getHostAddress().contains(":")
-                ? "[" + s.address().getAddress().getHostAddress() + "]" : s.address().getAddress().getHostAddress())
-                .append(':').append(s.address().getPort());
+        StringBuilder b = new StringBuilder("server ").append(io.netty.util.NetUtil.toSocketAddressString(
+                io.netty.util.NetUtil.toAddressString(s.address().getAddress()), s.address().getPort()));
         if (s.weight() != 1) {
             b.append(" weight=").append(s.weight());
         }

@@ -52,18 +52,24 @@ public final class HealthChecks {
      * Checks that are gone take their verdicts back.
      */
     public synchronized void start(EventLoopGroup loops, HealthChecks before) {
+        // The TLS contexts first: if the library refused one, the checks running now go on untouched.
+        Map<List<Object>, UpstreamTls> contexts = new HashMap<>();
+        for (Pending p : planned) {
+            HealthCheckConfig check = p.check();
+            if (check.tls() != null) {
+                contexts.computeIfAbsent(List.of(check.tls(), check.host(), check.http2()),
+                        k -> UpstreamTls.build(check.tls(), check.tls().nameFor(check.host()), check.http2()));
+            }
+        }
         List<PeerCheck> old = before == null ? List.of() : before.takeRunning();
         java.util.Set<PeerCheck> continuedFrom = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         Iterator<io.netty.util.concurrent.EventExecutor> it = loops.iterator();
-        Map<List<Object>, UpstreamTls> contexts = new HashMap<>();
         for (Pending p : planned) {
             if (!it.hasNext()) {
                 it = loops.iterator();
             }
             HealthCheckConfig check = p.check();
-            UpstreamTls tls = check.tls() == null ? null : contexts.computeIfAbsent(
-                    List.of(check.tls(), check.host(), check.http2()),
-                    k -> UpstreamTls.build(check.tls(), check.tls().nameFor(check.host()), check.http2()));
+            UpstreamTls tls = check.tls() == null ? null : contexts.get(List.of(check.tls(), check.host(), check.http2()));
             PeerCheck previous = null;
             if (!check.mandatory() || check.persistent()) {
                 for (PeerCheck o : old) {

@@ -60,7 +60,9 @@ public final class AccessLog implements AutoCloseable {
      */
     public void reopen() {
         try {
-            queue.put(REOPEN);
+            if (!queue.offer(REOPEN, 5, TimeUnit.SECONDS)) {
+                LOG.warn("access log: the writer is {} lines behind; not reopened", queue.size());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -79,6 +81,7 @@ public final class AccessLog implements AutoCloseable {
 
     private void drain() {
         List<String> batch = new ArrayList<>(1024);
+        boolean failing = false;
         try {
             while (true) {
                 String first = queue.poll(1, TimeUnit.SECONDS);
@@ -88,37 +91,61 @@ public final class AccessLog implements AutoCloseable {
                 batch.add(first);
                 queue.drainTo(batch, 1023);
                 boolean stop = false;
-                for (String line : batch) {
-                    if (line == STOP) {
-                        stop = true;
-                        break;
+                try {
+                    for (String line : batch) {
+                        if (line == STOP) {
+                            stop = true;
+                            break;
+                        }
+                        if (line == REOPEN) {
+                            reopenNow();
+                            continue;
+                        }
+                        out.write(line);
+                        out.write('\n');
                     }
-                    if (line == REOPEN) {
-                        out.close();
-                        out = open(file);
-                        continue;
+                    out.flush();
+                    failing = false;
+                } catch (IOException e) {
+                    // A full disk, say: these lines are lost, the writer goes on (and says so once).
+                    dropped.add(batch.size());
+                    if (!failing) {
+                        LOG.error("access log {}: cannot write: {}", file, e.getMessage());
+                        failing = true;
                     }
-                    out.write(line);
-                    out.write('\n');
                 }
                 batch.clear();
-                out.flush();
                 if (stop) {
                     return;
                 }
             }
-        } catch (IOException e) {
-            LOG.error("access log: cannot write: {}", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The new file first: if it cannot be opened, the old one is kept. */
+    private void reopenNow() throws IOException {
+        BufferedWriter next;
+        try {
+            next = open(file);
+        } catch (IOException e) {
+            LOG.error("access log: cannot reopen {}: {}; still writing to the file open before", file, e.getMessage());
+            return;
+        }
+        out.flush();
+        BufferedWriter old = out;
+        out = next;
+        old.close();
     }
 
     /** Writes what is queued, then closes the file. */
     @Override
     public void close() {
         try {
-            queue.put(STOP);
+            if (!queue.offer(STOP, 5, TimeUnit.SECONDS)) {
+                writer.interrupt(); // stuck (a writer that stopped draining): give up its lines
+            }
             writer.join(5_000);
             out.close();
         } catch (InterruptedException e) {

@@ -82,7 +82,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls, TlsFacts tls, String http2) {
         this.runtime = runtime;
-        this.seen = server == null ? runtime : server.runtime();
+        // The runtime given is the server's current one (or, in tests, a variant of it with the same
+        // configuration); a reload between the two reads shows as a change at the next request.
+        this.seen = server == null || server.runtime().config() != runtime.config() ? runtime : server.runtime();
         this.server = server;
         this.limits = runtime.config().client();
         this.serverTls = serverTls;

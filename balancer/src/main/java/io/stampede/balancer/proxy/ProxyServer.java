@@ -87,7 +87,7 @@ public final class ProxyServer implements AutoCloseable {
     /** Listening channels by the listener the configuration names (guarded by this). */
     private final Map<ListenerKey, Channel> listeners = new LinkedHashMap<>();
     private volatile AdminServer admin;
-    private InetSocketAddress adminAddress;
+    private volatile InetSocketAddress adminAddress;
     private volatile boolean stopping;
     private final UpstreamResolver resolver = new UpstreamResolver(this);
     private final LongSupplier nowSeconds;
@@ -228,9 +228,28 @@ public final class ProxyServer implements AutoCloseable {
      *
      * @return null when applied; otherwise why nothing was
      */
-    public synchronized String reload(ProxyConfig asked) {
+    public String reload(ProxyConfig asked) {
+        // The old admin listener stops outside the lock: its thread may be waiting for the lock
+        // (an API call), and its close waits for that thread.
+        AdminServer[] retired = new AdminServer[1];
+        String why;
+        synchronized (this) {
+            why = apply(asked, retired);
+        }
+        if (retired[0] != null) {
+            retired[0].stop();
+        }
+        return why;
+    }
+
+    private String apply(ProxyConfig asked, AdminServer[] retired) {
         if (stopping) {
             return "the proxy is stopping";
+        }
+        for (io.stampede.balancer.config.UpstreamConfig u : asked.upstreams().values()) {
+            if (!u.servers().isEmpty() && u.servers().stream().allMatch(io.stampede.balancer.config.ServerConfig::backup)) {
+                return "upstream " + u.name() + ": every server is a backup (expected at least one primary server)";
+            }
         }
         // Servers with resolve keep the addresses found so far (the file has only their names).
         ProxyConfig next = resolver.fill(asked);
@@ -284,12 +303,26 @@ public final class ProxyServer implements AutoCloseable {
             }
             return "cannot listen: " + e.getMessage();
         }
-        // Nothing below fails: the new configuration takes over.
-        Map<String, UpstreamRuntime> upstreams = UpstreamRuntime.build(next.upstreams(), nowSeconds, random, was.upstreams());
-        ProxyRuntime runtime = ProxyRuntime.reloaded(next, upstreams, was, accessLog, upstreamTls);
-        Generation g = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
-        // Before the swap: a new server under a mandatory check is "checking" before any request can reach it.
-        g.checks.start(group, old.checks);
+        // The new configuration takes over. Building it cannot fail (every check is behind us);
+        // if it did all the same, what was opened above is closed and the old one keeps running.
+        Map<String, UpstreamRuntime> upstreams;
+        ProxyRuntime runtime;
+        Generation g;
+        try {
+            upstreams = UpstreamRuntime.build(next.upstreams(), nowSeconds, random, was.upstreams());
+            runtime = ProxyRuntime.reloaded(next, upstreams, was, accessLog, upstreamTls);
+            g = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
+            // Before the swap: a new server under a mandatory check is "checking" before any request can reach it.
+            g.checks.start(group, old.checks);
+        } catch (RuntimeException e) {
+            added.values().forEach(c -> c.close().syncUninterruptibly());
+            retired[0] = newAdmin;
+            if (newLog) {
+                accessLog.close();
+            }
+            was.log().warn("reload: building the new configuration failed: " + e);
+            return "building the new configuration failed: " + e.getMessage();
+        }
         current = g;
         runtime.metrics().replace(groupsOf(upstreams));
         listeners.putAll(added);
@@ -301,12 +334,9 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         if (!next.admin().equals(was.config().admin())) {
-            AdminServer previousAdmin = admin;
+            retired[0] = admin;
             admin = newAdmin;
             adminAddress = newAdminAddress;
-            if (previousAdmin != null) {
-                previousAdmin.stop();
-            }
         }
         for (io.netty.util.concurrent.EventExecutor loop : group) {
             loop.execute(() -> runtime.pool().pruneFor(next.upstreams()));
@@ -363,15 +393,17 @@ public final class ProxyServer implements AutoCloseable {
      */
     public boolean stop(Duration grace) {
         Generation g;
+        AdminServer adminToStop;
         synchronized (this) {
             stopping = true;
             resolver.close();
             g = current;
             g.checks.stop();
             listeners.values().forEach(c -> c.close().syncUninterruptibly());
-            if (admin != null) {
-                admin.stop();
-            }
+            adminToStop = admin;
+        }
+        if (adminToStop != null) {
+            adminToStop.stop(); // outside the lock: an API call on its thread may be waiting for it
         }
         boolean clean = Drain.await(clients, ch -> {
             ClientConnection c = ch.pipeline().get(ClientConnection.class);

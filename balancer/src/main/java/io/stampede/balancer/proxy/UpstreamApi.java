@@ -67,23 +67,29 @@ final class UpstreamApi implements UpstreamEditor {
 
     @Override
     public Answer add(String upstream, JsonNode fields) {
+        UpstreamRuntime before = proxy.runtime().upstreams().get(upstream);
+        if (before == null) {
+            return error(404, "upstream not found", "UpstreamNotFound");
+        }
+        String problem = unknownField(fields);
+        if (problem == null && (!fields.hasNonNull("server") || !fields.get("server").isTextual())) {
+            problem = "\"server\" is required (e.g. {\"server\": \"127.0.0.1:8083\", \"weight\": 2})";
+        }
+        if (problem != null) {
+            return error(400, problem, "UpstreamConfFormatError");
+        }
+        List<ServerConfig> added;
+        try {
+            // A host name is looked up here, before the lock every change takes.
+            added = ServerConfig.resolve(ServerLine.of(fields.get("server").asText(), params(fields, Map.of()),
+                    before.config().method()));
+        } catch (ServerLine.Invalid e) {
+            return error(400, e.getMessage(), e.getMessage().startsWith("host not found") ? "UpstreamBadAddress" : "UpstreamConfFormatError");
+        }
         synchronized (proxy) {
             UpstreamRuntime u = proxy.runtime().upstreams().get(upstream);
             if (u == null) {
                 return error(404, "upstream not found", "UpstreamNotFound");
-            }
-            String problem = unknownField(fields);
-            if (problem == null && (!fields.hasNonNull("server") || !fields.get("server").isTextual())) {
-                problem = "\"server\" is required (e.g. {\"server\": \"127.0.0.1:8083\", \"weight\": 2})";
-            }
-            if (problem != null) {
-                return error(400, problem, "UpstreamConfFormatError");
-            }
-            List<ServerConfig> added;
-            try {
-                added = ServerConfig.resolve(ServerLine.of(fields.get("server").asText(), params(fields, Map.of()), u.config().method()));
-            } catch (ServerLine.Invalid e) {
-                return error(400, e.getMessage(), e.getMessage().startsWith("host not found") ? "UpstreamBadAddress" : "UpstreamConfFormatError");
             }
             for (ServerConfig a : added) {
                 if (u.config().servers().stream().anyMatch(s -> s.address().equals(a.address()))) {
@@ -98,7 +104,12 @@ final class UpstreamApi implements UpstreamEditor {
                 return failed;
             }
             UpstreamRuntime now = proxy.runtime().upstreams().get(upstream);
-            return new Answer(201, view(now, now.peers().size() - added.size()));
+            for (int i = 0; i < now.config().servers().size(); i++) {
+                if (now.config().servers().get(i).address().equals(added.get(0).address())) {
+                    return new Answer(201, view(now, i));
+                }
+            }
+            return error(500, "the server was added but is not in the upstream now", "UpstreamConfError");
         }
     }
 
@@ -110,7 +121,7 @@ final class UpstreamApi implements UpstreamEditor {
                 return resolvedImmutable(was);
             }
             String problem = unknownField(fields);
-            if (problem == null && fields.has("server") && !fields.get("server").asText().equals(address(was))) {
+            if (problem == null && fields.has("server") && !sameAddress(fields.get("server").asText(), was)) {
                 problem = "\"server\" cannot be changed (DELETE this server and POST the new one)";
             }
             if (problem != null) {
@@ -158,6 +169,10 @@ final class UpstreamApi implements UpstreamEditor {
 
     /** Reloads the running configuration with {@code u}'s servers replaced; an error answer, or null when done. */
     private Answer apply(UpstreamRuntime u, List<ServerConfig> servers) {
+        if (!servers.isEmpty() && servers.stream().allMatch(ServerConfig::backup)) {
+            return error(400, "every server would be a backup (an upstream needs a primary server while it has backups)",
+                    "UpstreamConfFormatError");
+        }
         UpstreamConfig changed = u.config().withServers(servers);
         ProxyConfig next = proxy.runtime().config().withUpstream(changed);
         String why = proxy.reload(next);
@@ -213,9 +228,20 @@ final class UpstreamApi implements UpstreamEditor {
         return v;
     }
 
+    /** As nginx writes an address: IPv6 compressed and in brackets. */
     private static String address(ServerConfig s) {
-        String ip = s.address().getAddress().getHostAddress();
-        return (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + s.address().getPort();
+        return io.netty.util.NetUtil.toSocketAddressString(io.netty.util.NetUtil.toAddressString(s.address().getAddress()),
+                s.address().getPort());
+    }
+
+    /** Whether {@code text} names {@code s}'s address, however it is written. */
+    private static boolean sameAddress(String text, ServerConfig s) {
+        try {
+            return ServerConfig.resolve(ServerLine.parse(text, new io.stampede.balancer.config.directive.BalanceMethod.RoundRobin()))
+                    .stream().anyMatch(c -> c.address().equals(s.address()));
+        } catch (ServerLine.Invalid e) {
+            return false;
+        }
     }
 
     /** A server's parameters as a server line would give them (the base a PATCH changes). */

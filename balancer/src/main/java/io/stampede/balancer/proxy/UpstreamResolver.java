@@ -60,8 +60,11 @@ final class UpstreamResolver implements AutoCloseable {
     private static final long MIN_MILLIS = 1_000;
     private static final long MAX_MILLIS = 3_600_000;
 
-    /** One server line of one upstream. */
-    private record Key(String upstream, ServerLine line) {}
+    /**
+     * One name of one upstream: the server line's address ({@code host:port}); its other
+     * parameters may change in a reload without a new lookup.
+     */
+    private record Key(String upstream, String address) {}
 
     private final ProxyServer proxy;
     private final EventLoopGroup dnsLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("proxy-dns", true),
@@ -71,6 +74,8 @@ final class UpstreamResolver implements AutoCloseable {
     /** The addresses last found for each line (guarded by itself for writes; read anywhere). */
     private final Map<Key, List<InetSocketAddress>> known = new ConcurrentHashMap<>();
     private final Map<Key, ScheduledFuture<?>> pending = new HashMap<>();
+    /** The names the running configuration has (guarded by this). */
+    private java.util.Set<Key> wanted = java.util.Set.of();
     private ResolverConfig config;
     private DnsNameResolver dns;
     private volatile boolean closed;
@@ -96,7 +101,7 @@ final class UpstreamResolver implements AutoCloseable {
                 }
             }
             for (ServerLine line : u.resolving()) {
-                for (InetSocketAddress a : known.getOrDefault(new Key(u.name(), line), List.of())) {
+                for (InetSocketAddress a : known.getOrDefault(new Key(u.name(), line.address()), List.of())) {
                     servers.add(ServerConfig.resolvedAt(line, a));
                 }
             }
@@ -120,19 +125,20 @@ final class UpstreamResolver implements AutoCloseable {
             config = r;
             dns = r == null ? null : build(r);
         }
-        Map<Key, Boolean> wanted = new LinkedHashMap<>();
+        java.util.Set<Key> next = new java.util.LinkedHashSet<>();
         for (UpstreamConfig u : applied.upstreams().values()) {
             for (ServerLine line : u.resolving()) {
-                wanted.put(new Key(u.name(), line), true);
+                next.add(new Key(u.name(), line.address()));
             }
         }
+        wanted = next;
         for (Key k : List.copyOf(pending.keySet())) {
-            if (!wanted.containsKey(k)) {
+            if (!wanted.contains(k)) {
                 pending.remove(k).cancel(false);
                 known.remove(k);
             }
         }
-        for (Key k : wanted.keySet()) {
+        for (Key k : wanted) {
             if (!pending.containsKey(k) && dns != null) {
                 schedule(k, 0);
             }
@@ -150,15 +156,24 @@ final class UpstreamResolver implements AutoCloseable {
     }
 
     private synchronized void schedule(Key key, long delayMillis) {
-        if (closed) {
-            return;
+        if (closed || !wanted.contains(key)) {
+            return; // a reload took the name away while it was being looked up
         }
         EventLoop loop = dnsLoop.next();
         pending.put(key, loop.schedule(() -> lookUp(key), delayMillis, TimeUnit.MILLISECONDS));
     }
 
-    /** One lookup of a line's host: A, and AAAA too when ipv6 is on. */
+    /** One lookup of a line's host: A, and AAAA too when ipv6 is on; a surprise is retried, never the end of the name. */
     private void lookUp(Key key) {
+        try {
+            query(key);
+        } catch (RuntimeException e) {
+            proxy.runtime().log().warn("resolver: looking up " + key.address() + " failed: " + e);
+            schedule(key, RETRY_MILLIS);
+        }
+    }
+
+    private void query(Key key) {
         DnsNameResolver resolver;
         ResolverConfig r;
         synchronized (this) {
@@ -171,7 +186,7 @@ final class UpstreamResolver implements AutoCloseable {
         if (resolver == null) {
             return;
         }
-        HostAndPort hp = HostAndPort.of(key.line().address());
+        HostAndPort hp = HostAndPort.of(key.address());
         if (NetUtil.isValidIpV4Address(hp.host) || NetUtil.isValidIpV6Address(hp.host)) {
             // An address needs no lookup: it is its own answer, for good.
             found(key, List.of(new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(hp.host), hp.port)), MAX_MILLIS, r);
@@ -203,13 +218,14 @@ final class UpstreamResolver implements AutoCloseable {
                         return;
                     }
                 }
-                if (answers.failed && answers.addresses.isEmpty()) {
-                    // No answer at all: keep what is known, ask again soon.
+                if (answers.failed) {
+                    // A query without an answer (timeout, SERVFAIL), even if the other one had one:
+                    // keep what is known (both families), ask again soon.
                     schedule(key, r.valid() == null ? RETRY_MILLIS : Math.min(RETRY_MILLIS, r.valid().toMillis()));
                     return;
                 }
-                long ttl = r.valid() != null ? r.valid().toMillis()
-                        : Math.max(MIN_MILLIS, Math.min(MAX_MILLIS, answers.minTtlSeconds * 1000L));
+                long ttlSeconds = answers.minTtlSeconds == Long.MAX_VALUE ? 10 : answers.minTtlSeconds; // no records: 10 s
+                long ttl = r.valid() != null ? r.valid().toMillis() : Math.max(MIN_MILLIS, Math.min(MAX_MILLIS, ttlSeconds * 1000L));
                 found(key, answers.addresses, ttl, r);
             });
         }
@@ -244,13 +260,15 @@ final class UpstreamResolver implements AutoCloseable {
                     }
                 }
             }
-            if (minTtlSeconds == Long.MAX_VALUE) {
-                minTtlSeconds = 10; // no records: ask again in a while
-            }
         }
     }
 
     private void found(Key key, List<InetSocketAddress> found, long nextMillis, ResolverConfig r) {
+        synchronized (this) {
+            if (closed || !wanted.contains(key)) {
+                return; // the name left the configuration while it was being looked up
+            }
+        }
         List<InetSocketAddress> sorted = new ArrayList<>(found);
         sorted.sort(Comparator.comparing((InetSocketAddress a) -> a.getAddress().getHostAddress()));
         List<InetSocketAddress> before = known.put(key, List.copyOf(sorted));
@@ -265,7 +283,7 @@ final class UpstreamResolver implements AutoCloseable {
         synchronized (proxy) {
             ProxyConfig running = proxy.runtime().config();
             UpstreamConfig u = running.upstreams().get(key.upstream());
-            if (u == null || !u.resolving().contains(key.line())) {
+            if (u == null || u.resolving().stream().noneMatch(l -> l.address().equals(key.address()))) {
                 return; // a reload took the line away meanwhile
             }
             ProxyConfig next = fill(running);
@@ -273,7 +291,7 @@ final class UpstreamResolver implements AutoCloseable {
                 return;
             }
             String why = proxy.reload(next);
-            String name = key.line().address();
+            String name = key.address();
             if (why != null) {
                 proxy.runtime().log().warn("upstream " + key.upstream() + ": the servers resolved for " + name
                         + " could not be applied: " + why);

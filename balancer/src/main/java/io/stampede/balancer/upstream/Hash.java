@@ -29,7 +29,7 @@ final class Hash implements PeerSelector {
             crc.update(r.key);
             r.hash = (r.hash + ((crc.getValue() >>> 16) & 0x7fff)) & 0xffffffffL;
             r.rehash++;
-            int i = Weights.owner(peers, r.hash % r.group.primaryTotalWeight);
+            int i = Weights.owner(r.group, r.hash % r.group.primaryTotalWeight);
             if (r.usable(i, peers[i], now)) {
                 return r.picked(i, now);
             }

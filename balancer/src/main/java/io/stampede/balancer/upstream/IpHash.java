@@ -33,7 +33,7 @@ final class IpHash implements PeerSelector {
             for (byte b : r.key) {
                 h = (h * 113 + (b & 0xff)) % 6271;
             }
-            int i = Weights.owner(peers, h % r.group.primaryTotalWeight);
+            int i = Weights.owner(r.group, h % r.group.primaryTotalWeight);
             if (r.usable(i, peers[i], now)) {
                 r.hash = h;
                 return r.picked(i, now);

@@ -21,6 +21,8 @@ public final class PeerGroup {
     final boolean single;
     /** Sum of primary weights, {@code down} peers included (hash methods walk these ranges). */
     final long primaryTotalWeight;
+    /** The primaries' weights when the group was built, in order (see {@link Weights}). */
+    final int[] primaryWeights;
     final int tries;
     final PeerSelector selector;
     private final LongSupplier nowSeconds;
@@ -71,6 +73,8 @@ public final class PeerGroup {
                 this.nextId = previous.nextId;
                 this.retries = previous.retries;
             }
+            // Older groups with nobody waiting leave the list now (one that queues again rejoins it).
+            queues.removeIf(g -> g.queue == null || g.queue.status().size() == 0);
             queues.add(this);
         } finally {
             lock.unlock();
@@ -88,8 +92,10 @@ public final class PeerGroup {
         }
         this.single = primary.length == 1 && backup.length == 0;
         long total = 0;
-        for (Peer p : primary) {
-            total += p.spec.weight();
+        this.primaryWeights = new int[primary.length];
+        for (int i = 0; i < primary.length; i++) {
+            primaryWeights[i] = primary[i].spec.weight();
+            total += primaryWeights[i];
         }
         this.primaryTotalWeight = total;
         int usable = 0;
@@ -358,6 +364,9 @@ public final class PeerGroup {
             p = choose(request, now);
             if (p == null && !queue.offer(request, onDispatch)) {
                 request.rejected = true;
+            } else if (p == null && !queues.contains(this)) {
+                // An old group (a request begun before a reload) queues again: served with the rest, oldest first.
+                queues.add(0, this);
             }
         } finally {
             lock.unlock();

@@ -34,7 +34,7 @@ final class RandomPick implements PeerSelector {
         Peer[] peers = r.group.primary;
         int first = -1;
         while (true) {
-            int i = Weights.owner(peers, random.nextLong(r.group.primaryTotalWeight));
+            int i = Weights.owner(r.group, random.nextLong(r.group.primaryTotalWeight));
             if (r.usable(i, peers[i], now) && i != first) {
                 if (!two) {
                     return r.picked(i, now);

@@ -272,7 +272,16 @@ class ReloadTest {
                     // An access log that cannot be opened.
                     "listen: 127.0.0.1:0\naccess_log: /proc/no/such/dir/access.log\n" + pool(b.address("b"), ""),
                     // An admin listener on a port another process holds.
-                    "listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:" + taken.getLocalPort() + "\n" + pool(b.address("b"), ""));
+                    "listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:" + taken.getLocalPort() + "\n" + pool(b.address("b"), ""),
+                    // A new listener beside one that cannot be applied: the first is closed again.
+                    "listen: [127.0.0.1:0, 127.0.0.1:0, 127.0.0.1:" + taken.getLocalPort() + "]\n" + pool(b.address("b"), ""));
+            // Backups only, as the API or the resolver could ask for: refused before anything opens.
+            String backupsOnly = proxy.server.reload(config(pool(b.address("a"), "")).withUpstream(
+                    proxy.server.runtime().config().upstreams().get("pool").withServers(List.of(
+                            new io.stampede.balancer.config.ServerConfig(b.address("b"), new java.net.InetSocketAddress("127.0.0.1",
+                                    b.ports.get("b")), 1, 1, 10, 0, true, false)))));
+            assertThat(backupsOnly).contains("every server is a backup");
+            assertThat(proxy.server.groups().get("pool")).isSameAs(before);
             for (String yaml : changed) {
                 String why = proxy.server.reload(ConfigLoader.parse("bad.yaml", new StringReader(yaml)));
                 assertThat(why).as(yaml).isNotNull();

@@ -117,10 +117,12 @@ class ResolveTest {
                 assertThat(failures).as("requests lost while the servers changed").isEmpty();
                 assertThat(seen).doesNotContain("127.0.0.2");
 
-                // A reload from the file keeps what the resolver found: no moment without servers.
-                assertThat(proxy.server.reload(ConfigLoader.parse("again.yaml",
-                        new StringReader("listen: 127.0.0.1:0\n" + yaml(dns.port(), port))))).isNull();
+                // A reload from the file keeps what the resolver found: no moment without servers,
+                // even when the resolve line's parameters change.
+                assertThat(proxy.server.reload(ConfigLoader.parse("again.yaml", new StringReader("listen: 127.0.0.1:0\n"
+                        + yaml(dns.port(), port).replace(" resolve", " resolve weight=3"))))).isNull();
                 assertThat(proxy.get("/").statusCode()).isEqualTo(200);
+                assertThat(proxy.server.groups().get("api").snapshot()).hasSize(2).allSatisfy(p -> assertThat(p.weight()).isEqualTo(3));
 
                 // The API leaves resolved servers to the resolver.
                 int id = proxy.server.groups().get("api").snapshot().get(0).id();

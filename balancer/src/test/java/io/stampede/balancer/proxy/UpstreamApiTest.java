@@ -102,6 +102,7 @@ class UpstreamApiTest {
                     "not JSON", call(proxy, "POST", servers, "{server"),
                     "twice", call(proxy, "POST", servers, "{\"server\": \"" + b.address("a") + "\"}"),
                     "address change", call(proxy, "PATCH", servers + "/0", "{\"server\": \"127.0.0.1:1\"}"),
+                    "last primary to backup", call(proxy, "PATCH", servers + "/0", "{\"backup\": true}"),
                     "version", call(proxy, "GET", "/api/10/http/upstreams/api/servers", null),
                     "cross-site", call(proxy, "DELETE", servers + "/0", null, "Origin", "http://evil.example"));
             assertThat(cases.get("no such upstream").status()).isEqualTo(404);
@@ -113,6 +114,8 @@ class UpstreamApiTest {
             assertThat(cases.get("not JSON").status()).isEqualTo(400);
             assertThat(cases.get("twice").status()).isEqualTo(409);
             assertThat(cases.get("address change").status()).isEqualTo(400);
+            assertThat(cases.get("last primary to backup").status()).isEqualTo(400);
+            assertThat(cases.get("last primary to backup").body().at("/error/text").asText()).contains("every server would be a backup");
             assertThat(cases.get("version").status()).isEqualTo(404);
             assertThat(cases.get("cross-site").status()).isEqualTo(403);
             // None of it changed anything.

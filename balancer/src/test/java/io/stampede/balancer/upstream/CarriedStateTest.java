@@ -25,6 +25,28 @@ class CarriedStateTest {
     }
 
     @Test
+    void anOldGroupStillBalancesAfterAReloadLowersAWeight() {
+        List<Peer> peers = List.of(new Peer(spec(9001, 5)), new Peer(spec(9002, 1)));
+        for (var method : List.of(Methods.ipHash(), Methods.hash(false), Methods.random(false, new java.util.Random(1)))) {
+            PeerGroup old = new PeerGroup("u", peers, method, () -> 1000L);
+            // The reload shares the servers, with weight 1 each: the old group's ranges must not change under it.
+            PeerGroup next = new PeerGroup("u", PeerGroup.carryOver(old, List.of(spec(9001, 1), spec(9002, 1))), method,
+                    () -> 1000L, 0, old);
+            for (int i = 0; i < 200; i++) {
+                byte[] key = new byte[] {127, 0, 0, (byte) i, (byte) i, (byte) (i >> 3)};
+                BalancedRequest r = old.begin(key, 0);
+                Peer p = r.next();
+                assertThat(p).isIn(peers);
+                r.release(p, Outcome.OK);
+                BalancedRequest n = next.begin(key, 0);
+                Peer q = n.next();
+                assertThat(q).isIn(peers);
+                n.release(q, Outcome.OK);
+            }
+        }
+    }
+
+    @Test
     void peersRebuiltFromTheirCarriedStateContinueTheRoundWhereItWas() {
         long[] now = {1000};
         List<Peer> old = List.of(new Peer(spec(9001, 5)), new Peer(spec(9002, 1)), new Peer(spec(9003, 1)));
