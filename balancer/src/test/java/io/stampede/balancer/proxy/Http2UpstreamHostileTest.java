@@ -21,6 +21,14 @@ import org.junit.jupiter.api.Test;
  * and they must agree.
  */
 class Http2UpstreamHostileTest {
+    /** One thread per simulated client: they must run at once (the common pool has a single thread on two cores). */
+    private final java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopClients() {
+        clients.shutdownNow();
+    }
+
     private static final int REFUSED_STREAM = 7;
     private static final String EVIL = "EVIL";
     private final Map<String, Script> scripts = new LinkedHashMap<>();
@@ -226,7 +234,7 @@ class Http2UpstreamHostileTest {
                         refused.incrementAndGet();
                         return List.of(e.toString());
                     }
-                }));
+                }, clients));
             }
             // Two streams a connection, as the server said: the first two go at once, the others
             // wait for a slot (or a connection of their own), and none is refused.

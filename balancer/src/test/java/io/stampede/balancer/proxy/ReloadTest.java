@@ -32,6 +32,14 @@ import org.junit.jupiter.api.io.TempDir;
  * keeps each server's state, applies a new configuration whole or not at all.
  */
 class ReloadTest {
+    /** One thread per simulated client: they must run at once (the common pool has a single thread on two cores). */
+    private final java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopClients() {
+        clients.shutdownNow();
+    }
+
     @TempDir
     Path dir;
 
@@ -73,7 +81,7 @@ class ReloadTest {
                                 failures.computeIfAbsent(e.toString(), k -> new AtomicInteger()).incrementAndGet();
                             }
                         }
-                    }));
+                    }, clients));
                 }
                 for (int i = 0; i < 40; i++) {
                     long before = ok.get();

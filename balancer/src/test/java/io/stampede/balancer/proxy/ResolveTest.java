@@ -31,6 +31,14 @@ import org.junit.jupiter.api.Test;
  * test's own) changes its answer, under load, with no request lost and no reload.
  */
 class ResolveTest {
+    /** One thread per simulated client: they must run at once (the common pool has a single thread on two cores). */
+    private final java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopClients() {
+        clients.shutdownNow();
+    }
+
     private final List<HttpServer> backends = new ArrayList<>();
     private int port;
 
@@ -99,7 +107,7 @@ class ResolveTest {
                                 failures.computeIfAbsent(e.toString(), k -> new AtomicInteger()).incrementAndGet();
                             }
                         }
-                    }));
+                    }, clients));
                 }
                 dns.answer("backend.test", "127.0.0.2", "127.0.0.3");
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains("127.0.0.3"));

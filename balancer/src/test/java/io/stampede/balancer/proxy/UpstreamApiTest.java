@@ -27,6 +27,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** nginx Plus's API for upstream servers on the admin listener, against a running proxy. */
 class UpstreamApiTest {
+    /** One thread per simulated client: they must run at once (the common pool has a single thread on two cores). */
+    private final java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newCachedThreadPool();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopClients() {
+        clients.shutdownNow();
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -197,7 +205,7 @@ class UpstreamApiTest {
                                 failures.computeIfAbsent(e.toString(), k -> new AtomicInteger()).incrementAndGet();
                             }
                         }
-                    }));
+                    }, clients));
                 }
                 java.util.function.LongSupplier some = () -> {
                     long before = ok.get();
