@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import io.stampede.balancer.config.directive.ServerLine;
+import io.stampede.balancer.limit.LimitReq;
+import io.stampede.balancer.limit.LimitReqSettings;
+import io.stampede.balancer.limit.LimitReqZone;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -41,13 +44,15 @@ public final class ConfigLoader {
      * for {@code proxy_read_timeout}, and so on); they set a {@code grpc_pass} location's settings.
      */
     private static final Set<String> GRPC_KEYS = grpcNames(PROXY_KEYS);
+    private static final Set<String> LIMIT_KEYS = Set.of("limit_req", "limit_req_status", "limit_req_dry_run", "limit_req_log_level");
     private static final Set<String> TOP_KEYS = union(union(PROXY_KEYS, GRPC_KEYS), union(Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout"), union(SslDirectives.KEYS, Http2Directives.KEYS)));
+            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone"),
+            union(union(SslDirectives.KEYS, Http2Directives.KEYS), LIMIT_KEYS)));
     private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
-            Set.of("proxy_pass", "grpc_pass", "health_check"));
+            union(Set.of("proxy_pass", "grpc_pass", "health_check"), LIMIT_KEYS));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
             "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky", "state");
@@ -117,6 +122,8 @@ public final class ConfigLoader {
             }
         }
 
+        Map<String, LimitReqZone> zones = limitReqZones(top.get("limit_req_zone"));
+        LimitReqSettings limitDefaults = limitReq(top, LimitReqSettings.NONE, zones);
         ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
         ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
         if (!top.containsKey("locations")) {
@@ -131,7 +138,8 @@ public final class ConfigLoader {
         }
         Map<String, MatchConfig> matches = matches(top.get("match"));
         for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
-            LocationConfig l = location(e.getKey(), e.getValue(), defaults, grpcDefaults, upstreams, base);
+            LocationConfig l = location(e.getKey(), e.getValue(), defaults, grpcDefaults, upstreams, base,
+                    limitReq(e.getValue().map(LOCATION_KEYS), limitDefaults, zones));
             if (!seen.add((l.exact() ? "= " : "") + l.path())) {
                 throw e.getValue().error("duplicate location '" + e.getKey() + "'");
             }
@@ -149,7 +157,7 @@ public final class ConfigLoader {
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
                 List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
-                resolver);
+                resolver, zones);
     }
 
     private static StickyConfig sticky(YamlNode node) {
@@ -259,7 +267,7 @@ public final class ConfigLoader {
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
-                                           Map<String, UpstreamConfig> upstreams, Path base) {
+                                           Map<String, UpstreamConfig> upstreams, Path base, LimitReqSettings limits) {
         String k = key.trim();
         boolean exact = false;
         if (k.startsWith("=")) {
@@ -382,7 +390,7 @@ public final class ConfigLoader {
                         + " which is not a host name (" + e.getMessage() + "); set proxy_ssl_name to the servers' name");
             }
         }
-        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc);
+        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc, limits);
     }
 
     private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited, Path base) {
@@ -505,6 +513,60 @@ public final class ConfigLoader {
         String name = source == null ? "inline" : Path.of(source).toAbsolutePath().normalize().toString();
         return Path.of(System.getProperty("java.io.tmpdir"),
                 "stampede-proxy-" + Integer.toHexString(name.hashCode()) + ".pid");
+    }
+
+    /** The {@code limit_req_zone}s, by name (each a line, as nginx writes it). */
+    private static Map<String, LimitReqZone> limitReqZones(YamlNode node) {
+        Map<String, LimitReqZone> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        for (YamlNode n : node.oneOrMany()) {
+            LimitReqZone z;
+            try {
+                z = LimitReqZone.parse(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+            if (out.put(z.name(), z) != null) {
+                throw n.error("zone \"" + z.name() + "\" is declared twice");
+            }
+        }
+        return Map.copyOf(out);
+    }
+
+    /** A level's {@code limit_req*} directives over {@code inherited}. */
+    private static LimitReqSettings limitReq(Map<String, YamlNode> m, LimitReqSettings inherited, Map<String, LimitReqZone> zones) {
+        List<LimitReq> rules = inherited.rules();
+        if (m.containsKey("limit_req")) {
+            rules = new ArrayList<>();
+            for (YamlNode n : m.get("limit_req").oneOrMany()) {
+                LimitReq r;
+                try {
+                    r = LimitReq.parse(n.text());
+                } catch (IllegalArgumentException e) {
+                    throw n.error(e.getMessage());
+                }
+                if (!zones.containsKey(r.zone())) {
+                    throw n.error("no limit_req_zone named \"" + r.zone() + "\" (expected one of: "
+                            + (zones.isEmpty() ? "none is declared; add limit_req_zone" : String.join(", ", zones.keySet())) + ")");
+                }
+                rules.add(r);
+            }
+            rules = List.copyOf(rules);
+        }
+        int status = m.containsKey("limit_req_status")
+                ? integer(m.get("limit_req_status"), 400, 599, "a status from 400 to 599") : inherited.status();
+        boolean dryRun = m.containsKey("limit_req_dry_run")
+                ? ServerLines.flag(m.get("limit_req_dry_run"), "limit_req_dry_run", m.get("limit_req_dry_run").text()) : inherited.dryRun();
+        String level = inherited.logLevel();
+        if (m.containsKey("limit_req_log_level")) {
+            level = m.get("limit_req_log_level").text().trim();
+            if (!Set.of("info", "notice", "warn", "error").contains(level)) {
+                throw m.get("limit_req_log_level").invalid("info, notice, warn or error");
+            }
+        }
+        return new LimitReqSettings(rules, status, dryRun, level);
     }
 
     private static ProxySettings withHttp2(ProxySettings p) {

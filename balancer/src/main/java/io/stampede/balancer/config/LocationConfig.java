@@ -12,10 +12,11 @@ package io.stampede.balancer.config;
  * @param grpc whether the location has {@code grpc_pass} rather than {@code proxy_pass}: HTTP/2 to
  *     the servers, the request body streamed as it comes, and the proxy's own errors told as gRPC
  *     statuses
+ * @param limitReq the {@code limit_req*} directives in force here
  */
 public record LocationConfig(String path, boolean exact, String upstream, String proxyHost, String uri,
                              boolean https, ProxySettings proxy,
-                             boolean grpc) {
+                             boolean grpc, io.stampede.balancer.limit.LimitReqSettings limitReq) {
     public boolean matches(String requestPath) {
         return exact ? requestPath.equals(path) : requestPath.startsWith(path);
     }

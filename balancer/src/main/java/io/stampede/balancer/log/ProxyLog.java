@@ -53,6 +53,33 @@ public final class ProxyLog {
         limited("exception|" + kind, "connection closed after " + kind + " on " + where + ": " + cause.getMessage(), !io);
     }
 
+    /**
+     * limit_req's lines, at the level {@code limit_req_log_level} names (rejections at it, delays
+     * one level lower, as nginx logs them), one window per zone and kind.
+     */
+    public void limitReq(String zone, boolean rejected, String message, String level) {
+        String at = rejected ? level : switch (level) {
+            case "error" -> "warn";
+            case "warn" -> "notice";
+            default -> "info";
+        };
+        long now = System.nanoTime();
+        Window w = windows.computeIfAbsent("limit_req|" + zone + "|" + rejected,
+                k -> new Window(new AtomicLong(now - WINDOW_NANOS), new AtomicLong()));
+        long since = w.since.get();
+        if (now - since >= WINDOW_NANOS && w.since.compareAndSet(since, now)) {
+            long held = w.suppressed.getAndSet(0);
+            String line = held > 0 ? message + " (and " + held + " more like it in the last 10s)" : message;
+            switch (at) {
+                case "error" -> LOG.error(line);
+                case "warn" -> LOG.warn(line);
+                default -> LOG.info(line);
+            }
+        } else {
+            w.suppressed.incrementAndGet();
+        }
+    }
+
     public void warn(String message) {
         LOG.warn(message);
     }

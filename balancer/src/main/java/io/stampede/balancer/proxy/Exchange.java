@@ -167,8 +167,55 @@ final class Exchange {
         return phase == Phase.DONE;
     }
 
-    /** Called once the head passed the guard. */
+    /** A request limit_req delays: its wait (cancelled if the client leaves first). */
+    private java.util.concurrent.ScheduledFuture<?> limitDelay;
+    /**
+     * What the decoder had of the body when the delay began (the end of an empty one, at least):
+     * held, owned by this exchange, and taken up once the wait is over.
+     */
+    private java.util.List<HttpContent> heldDuringDelay;
+
+    /**
+     * Called once the head passed the guard. limit_req comes first, as in nginx's preaccess phase
+     * (before the body is read): a rejected request is answered {@code limit_req_status}, a
+     * delayed one waits on a timer (its body unread, so flow control holds the client back).
+     */
     void start() {
+        io.stampede.balancer.limit.LimitReqSettings limits = location.limitReq();
+        if (!limits.rules().isEmpty()) {
+            io.stampede.balancer.limit.RequestLimits.Verdict v = io.stampede.balancer.limit.RequestLimits.decide(
+                    limits.rules(), runtime.limitZones(), vars, System.nanoTime() / 1_000_000, limits.dryRun());
+            vars.limitReqStatus = v.status();
+            if (v.zone() != null) {
+                boolean rejecting = v.status().startsWith("REJECTED");
+                runtime.log().limitReq(v.zone(), rejecting, (rejecting ? "limiting requests" : "delaying request")
+                        + (limits.dryRun() ? ", dry run" : "") + ", excess: " + v.excess() / 1000 + "."
+                        + String.format("%03d", v.excess() % 1000) + (rejecting ? " by zone \"" : ", by zone \"") + v.zone()
+                        + "\", client: " + vars.get("remote_addr") + ", request: \"" + head.method() + " " + head.uri() + "\"",
+                        limits.logLevel());
+            }
+            if (v.rejected()) {
+                respondError(limits.status());
+                return;
+            }
+            if (v.delayMillis() > 0) {
+                heldDuringDelay = new java.util.ArrayList<>(1);
+                limitDelay = ctx.executor().schedule(() -> {
+                    limitDelay = null;
+                    java.util.List<HttpContent> held = heldDuringDelay;
+                    heldDuringDelay = null;
+                    if (!done()) {
+                        admitted();
+                    }
+                    held.forEach(this::onBody);
+                }, v.delayMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                return;
+            }
+        }
+        admitted();
+    }
+
+    private void admitted() {
         long max = runtime.config().client().maxBodySize();
         if (max > 0 && declaredLength > max) {
             client.refuse(this, 413);
@@ -201,6 +248,10 @@ final class Exchange {
 
     /** A piece of the request body; this exchange now owns it. */
     void onBody(HttpContent content) {
+        if (limitDelay != null) {
+            heldDuringDelay.add(content);
+            return;
+        }
         if (done() || bodyComplete) {
             content.release();
             return;
@@ -755,6 +806,12 @@ final class Exchange {
         Phase was = phase;
         phase = Phase.DONE;
         deadline.cancel();
+        if (limitDelay != null) {
+            limitDelay.cancel(false);
+            limitDelay = null;
+            heldDuringDelay.forEach(HttpContent::release);
+            heldDuringDelay = null;
+        }
         if (was == Phase.QUEUED) {
             balanced.leaveQueue(false); // if a peer was handed over meanwhile, dequeued() gives it back
         }

@@ -28,17 +28,18 @@ import java.util.Map;
  */
 record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                     AccessLog accessLog, ProxyMetrics metrics, Map<LocationConfig, NextUpstream> retries,
-                    ChannelFactory<? extends Channel> upstreamChannels, Map<LocationConfig, UpstreamTls> upstreamTls) {
+                    ChannelFactory<? extends Channel> upstreamChannels, Map<LocationConfig, UpstreamTls> upstreamTls,
+                    Map<String, io.stampede.balancer.limit.RequestZone> limitZones) {
 
     ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                  AccessLog accessLog, ProxyMetrics metrics) {
         this(config, upstreams, pool, log, accessLog, metrics, retryRules(config),
-                new ReflectiveChannelFactory<>(Transport.clientChannel()), upstreamTls(config));
+                new ReflectiveChannelFactory<>(Transport.clientChannel()), upstreamTls(config), limitZones(config, Map.of()));
     }
 
     /** The same runtime with upstream channels made by {@code factory}. */
     ProxyRuntime withUpstreamChannels(ChannelFactory<? extends Channel> factory) {
-        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory, upstreamTls);
+        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory, upstreamTls, limitZones);
     }
 
     /**
@@ -49,7 +50,22 @@ record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, 
     static ProxyRuntime reloaded(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, ProxyRuntime previous,
                                  AccessLog accessLog, Map<LocationConfig, UpstreamTls> upstreamTls) {
         return new ProxyRuntime(config, upstreams, previous.pool, previous.log, accessLog, previous.metrics,
-                retryRules(config), previous.upstreamChannels, upstreamTls);
+                retryRules(config), previous.upstreamChannels, upstreamTls, limitZones(config, previous.limitZones));
+    }
+
+    /**
+     * A {@code limit_req_zone}'s buckets for each zone of {@code config}; a zone {@code previous}
+     * had with the same name, size, rate and key keeps its buckets across a reload, as nginx's
+     * shared zones do.
+     */
+    private static Map<String, io.stampede.balancer.limit.RequestZone> limitZones(ProxyConfig config,
+            Map<String, io.stampede.balancer.limit.RequestZone> previous) {
+        Map<String, io.stampede.balancer.limit.RequestZone> out = new HashMap<>();
+        config.limitReqZones().forEach((name, z) -> {
+            io.stampede.balancer.limit.RequestZone before = previous.get(name);
+            out.put(name, before != null && before.sameAs(z) ? before : new io.stampede.balancer.limit.RequestZone(z));
+        });
+        return Map.copyOf(out);
     }
 
     private static Map<LocationConfig, UpstreamTls> upstreamTls(ProxyConfig config) {

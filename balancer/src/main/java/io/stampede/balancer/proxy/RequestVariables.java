@@ -25,6 +25,8 @@ final class RequestVariables implements Variables {
     /** {@code h2}, {@code h2c} or null for HTTP/1.x. */
     private final String http2;
     private Map<String, List<String>> args;
+    /** nginx's {@code $limit_req_status}, once limit_req decided (empty before, and without limit_req). */
+    String limitReqStatus = "";
 
     /**
      * @param uri the origin-form target, as sent
@@ -63,6 +65,11 @@ final class RequestVariables implements Variables {
                 return uri.indexOf('?') < 0 ? "" : "?";
             case "remote_addr":
                 return remote.getAddress().getHostAddress();
+            case "limit_req_status":
+                return limitReqStatus;
+            case "binary_remote_addr":
+                // The address's 4 or 16 bytes, one char each: a compact key, as nginx's.
+                return new String(remote.getAddress().getAddress(), java.nio.charset.StandardCharsets.ISO_8859_1);
             case "remote_port":
                 return String.valueOf(remote.getPort());
             case "host": {

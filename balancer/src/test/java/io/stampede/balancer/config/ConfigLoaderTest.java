@@ -281,6 +281,23 @@ class ConfigLoaderTest {
         assertThat(c.locate("/x").orElseThrow().proxy().http2()).as("HTTP/1.1 unless asked").isFalse();
     }
 
+    @Test
+    void limitReqIsInheritedAsNginxInheritsIt() {
+        ProxyConfig c = parse("limit_req_zone: \"$binary_remote_addr zone=one:10m rate=30r/m\"\nlimit_req: zone=one burst=5\n"
+                + "limit_req_status: 429\nlocations:\n  /:\n    proxy_pass: http://127.0.0.1:1\n"
+                + "  /api/:\n    proxy_pass: http://127.0.0.1:1\n    limit_req: [zone=one burst=20 nodelay]\n    limit_req_dry_run: on\n");
+        assertThat(c.limitReqZones().get("one").ratePerMille()).isEqualTo(500);
+        assertThat(c.limitReqZones().get("one").capacity()).isEqualTo(10 * 1024 * 1024 / 64);
+        var top = c.locate("/x").orElseThrow().limitReq();
+        assertThat(top.rules()).extracting(r -> r.burst()).containsExactly(5L);
+        assertThat(top.status()).isEqualTo(429);
+        assertThat(top.dryRun()).isFalse();
+        var api = c.locate("/api/x").orElseThrow().limitReq();
+        assertThat(api.rules()).extracting(r -> r.burst()).containsExactly(20L);
+        assertThat(api.status()).as("inherited").isEqualTo(429);
+        assertThat(api.dryRun()).isTrue();
+    }
+
     static Stream<Arguments> grpcMistakes() {
         String up = "upstreams:\n  api:\n    servers: [127.0.0.1:1]\n";
         return Stream.of(
@@ -307,7 +324,18 @@ class ConfigLoaderTest {
             Arguments.of("resolver: 127.0.0.1 vaild=5s\nlocations:\n  /:\n    proxy_pass: http://api\n" + up,
                     "unknown resolver parameter 'vaild=5s'"),
             Arguments.of("locations:\n  /:\n    proxy_pass: http://api\nupstreams:\n  api:\n    state: /tmp/x.state\n"
-                    + "    servers: [127.0.0.1:1]\n", "takes its servers from it, not from 'servers'")
+                    + "    servers: [127.0.0.1:1]\n", "takes its servers from it, not from 'servers'"),
+            Arguments.of("limit_req_zone: \"$binary_remote_addr zone=one:1m rate=1r/s\"\nlocations:\n  /:\n    proxy_pass: http://api\n"
+                    + "    limit_req: zone=two burst=5\n" + up,
+                    "proxy.yaml:5: locations./.limit_req: no limit_req_zone named \"two\" (expected one of: one)"),
+            Arguments.of("limit_req_zone: \"$binary_remote_addr zone=one:1m rate=1r/h\"\nlocations:\n  /:\n    proxy_pass: http://api\n" + up,
+                    "proxy.yaml:1: limit_req_zone: rate=1r/h (expected N r/s or N r/m"),
+            Arguments.of("limit_req_zone: [\"$binary_remote_addr zone=one:1m rate=1r/s\", \"$uri zone=one:1m rate=1r/s\"]\n"
+                    + "locations:\n  /:\n    proxy_pass: http://api\n" + up, "zone \"one\" is declared twice"),
+            Arguments.of("limit_req_zone: \"$nosuchvar zone=one:1m rate=1r/s\"\nlocations:\n  /:\n    proxy_pass: http://api\n" + up,
+                    "unknown variable '$nosuchvar'"),
+            Arguments.of("locations:\n  /:\n    proxy_pass: http://api\n    limit_req_status: 200\n" + up,
+                    "limit_req_status: '200' (expected a status from 400 to 599)")
         );
     }
 

@@ -222,7 +222,8 @@ class ReloadTest {
     void aServerAddedWithAMandatoryCheckGetsNothingUntilItPasses() throws Exception {
         try (TestBackends b = new TestBackends("a", "b")) {
             b.on("b", s -> s.uri().equals("/health") ? TestBackends.Action.status(503) : TestBackends.Action.ok());
-            String check = "    health_check: interval=1s uri=/health mandatory\n";
+            // persistent: a, healthy before the reload, stays up (without it, nginx Plus checks it afresh too).
+            String check = "    health_check: interval=1s uri=/health mandatory persistent\n";
             try (TestProxy proxy = new TestProxy(pool(b.address("a"), check))) {
                 Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> peer(proxy, b.address("a")).state() == PeerState.UP);
                 assertThat(proxy.server.reload(config(pool(b.address("a") + ", " + b.address("b"), check)))).isNull();
