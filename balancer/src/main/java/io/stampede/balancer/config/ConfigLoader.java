@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import io.stampede.balancer.config.directive.ServerLine;
+import io.stampede.balancer.limit.LimitConn;
+import io.stampede.balancer.limit.LimitConnSettings;
+import io.stampede.balancer.limit.LimitConnZone;
 import io.stampede.balancer.limit.LimitReq;
 import io.stampede.balancer.limit.LimitReqSettings;
 import io.stampede.balancer.limit.LimitReqZone;
@@ -44,12 +47,13 @@ public final class ConfigLoader {
      * for {@code proxy_read_timeout}, and so on); they set a {@code grpc_pass} location's settings.
      */
     private static final Set<String> GRPC_KEYS = grpcNames(PROXY_KEYS);
-    private static final Set<String> LIMIT_KEYS = Set.of("limit_req", "limit_req_status", "limit_req_dry_run", "limit_req_log_level");
+    private static final Set<String> LIMIT_KEYS = Set.of("limit_req", "limit_req_status", "limit_req_dry_run", "limit_req_log_level",
+            "limit_conn", "limit_conn_status", "limit_conn_dry_run", "limit_conn_log_level");
     private static final Set<String> TOP_KEYS = union(union(PROXY_KEYS, GRPC_KEYS), union(Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone"),
+            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone"),
             union(union(SslDirectives.KEYS, Http2Directives.KEYS), LIMIT_KEYS)));
     private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
             union(Set.of("proxy_pass", "grpc_pass", "health_check"), LIMIT_KEYS));
@@ -124,6 +128,8 @@ public final class ConfigLoader {
 
         Map<String, LimitReqZone> zones = limitReqZones(top.get("limit_req_zone"));
         LimitReqSettings limitDefaults = limitReq(top, LimitReqSettings.NONE, zones);
+        Map<String, LimitConnZone> connZones = limitConnZones(top.get("limit_conn_zone"));
+        LimitConnSettings connDefaults = limitConn(top, LimitConnSettings.NONE, connZones);
         ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
         ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
         if (!top.containsKey("locations")) {
@@ -139,7 +145,8 @@ public final class ConfigLoader {
         Map<String, MatchConfig> matches = matches(top.get("match"));
         for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
             LocationConfig l = location(e.getKey(), e.getValue(), defaults, grpcDefaults, upstreams, base,
-                    limitReq(e.getValue().map(LOCATION_KEYS), limitDefaults, zones));
+                    limitReq(e.getValue().map(LOCATION_KEYS), limitDefaults, zones),
+                    limitConn(e.getValue().map(LOCATION_KEYS), connDefaults, connZones));
             if (!seen.add((l.exact() ? "= " : "") + l.path())) {
                 throw e.getValue().error("duplicate location '" + e.getKey() + "'");
             }
@@ -157,7 +164,7 @@ public final class ConfigLoader {
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
                 List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
-                resolver, zones);
+                resolver, zones, connZones);
     }
 
     private static StickyConfig sticky(YamlNode node) {
@@ -267,7 +274,8 @@ public final class ConfigLoader {
     }
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
-                                           Map<String, UpstreamConfig> upstreams, Path base, LimitReqSettings limits) {
+                                           Map<String, UpstreamConfig> upstreams, Path base, LimitReqSettings limits,
+                                           LimitConnSettings connLimits) {
         String k = key.trim();
         boolean exact = false;
         if (k.startsWith("=")) {
@@ -390,7 +398,7 @@ public final class ConfigLoader {
                         + " which is not a host name (" + e.getMessage() + "); set proxy_ssl_name to the servers' name");
             }
         }
-        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc, limits);
+        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc, limits, connLimits);
     }
 
     private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited, Path base) {
@@ -535,38 +543,81 @@ public final class ConfigLoader {
         return Map.copyOf(out);
     }
 
+    /** The {@code limit_conn_zone}s, by name. */
+    private static Map<String, LimitConnZone> limitConnZones(YamlNode node) {
+        Map<String, LimitConnZone> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        for (YamlNode n : node.oneOrMany()) {
+            LimitConnZone z;
+            try {
+                z = LimitConnZone.parse(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+            if (out.put(z.name(), z) != null) {
+                throw n.error("zone \"" + z.name() + "\" is declared twice");
+            }
+        }
+        return Map.copyOf(out);
+    }
+
+    /** A level's {@code limit_conn*} directives over {@code inherited}. */
+    private static LimitConnSettings limitConn(Map<String, YamlNode> m, LimitConnSettings inherited, Map<String, LimitConnZone> zones) {
+        List<LimitConn> rules = limitRules(m, "limit_conn", inherited.rules(), LimitConn::parse, LimitConn::zone, zones.keySet());
+        LimitTail t = limitTail(m, "limit_conn", new LimitTail(inherited.status(), inherited.dryRun(), inherited.logLevel()));
+        return new LimitConnSettings(rules, t.status(), t.dryRun(), t.logLevel());
+    }
+
     /** A level's {@code limit_req*} directives over {@code inherited}. */
     private static LimitReqSettings limitReq(Map<String, YamlNode> m, LimitReqSettings inherited, Map<String, LimitReqZone> zones) {
-        List<LimitReq> rules = inherited.rules();
-        if (m.containsKey("limit_req")) {
-            rules = new ArrayList<>();
-            for (YamlNode n : m.get("limit_req").oneOrMany()) {
-                LimitReq r;
-                try {
-                    r = LimitReq.parse(n.text());
-                } catch (IllegalArgumentException e) {
-                    throw n.error(e.getMessage());
-                }
-                if (!zones.containsKey(r.zone())) {
-                    throw n.error("no limit_req_zone named \"" + r.zone() + "\" (expected one of: "
-                            + (zones.isEmpty() ? "none is declared; add limit_req_zone" : String.join(", ", zones.keySet())) + ")");
-                }
-                rules.add(r);
-            }
-            rules = List.copyOf(rules);
+        List<LimitReq> rules = limitRules(m, "limit_req", inherited.rules(), LimitReq::parse, LimitReq::zone, zones.keySet());
+        LimitTail t = limitTail(m, "limit_req", new LimitTail(inherited.status(), inherited.dryRun(), inherited.logLevel()));
+        return new LimitReqSettings(rules, t.status(), t.dryRun(), t.logLevel());
+    }
+
+    /** {@code limit_req} or {@code limit_conn} lines of a level (replacing the inherited ones), each naming a declared zone. */
+    private static <R> List<R> limitRules(Map<String, YamlNode> m, String key, List<R> inherited,
+                                          java.util.function.Function<String, R> parse, java.util.function.Function<R, String> zoneOf,
+                                          Set<String> zones) {
+        if (!m.containsKey(key)) {
+            return inherited;
         }
-        int status = m.containsKey("limit_req_status")
-                ? integer(m.get("limit_req_status"), 400, 599, "a status from 400 to 599") : inherited.status();
-        boolean dryRun = m.containsKey("limit_req_dry_run")
-                ? ServerLines.flag(m.get("limit_req_dry_run"), "limit_req_dry_run", m.get("limit_req_dry_run").text()) : inherited.dryRun();
+        List<R> rules = new ArrayList<>();
+        for (YamlNode n : m.get(key).oneOrMany()) {
+            R r;
+            try {
+                r = parse.apply(n.text());
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+            if (!zones.contains(zoneOf.apply(r))) {
+                throw n.error("no " + key + "_zone named \"" + zoneOf.apply(r) + "\" (expected one of: "
+                        + (zones.isEmpty() ? "none is declared; add " + key + "_zone" : String.join(", ", zones)) + ")");
+            }
+            rules.add(r);
+        }
+        return List.copyOf(rules);
+    }
+
+    /** The {@code _status}, {@code _dry_run} and {@code _log_level} of a limit module. */
+    private record LimitTail(int status, boolean dryRun, String logLevel) {}
+
+    private static LimitTail limitTail(Map<String, YamlNode> m, String prefix, LimitTail inherited) {
+        int status = m.containsKey(prefix + "_status")
+                ? integer(m.get(prefix + "_status"), 400, 599, "a status from 400 to 599") : inherited.status();
+        YamlNode dry = m.get(prefix + "_dry_run");
+        boolean dryRun = dry != null ? ServerLines.flag(dry, prefix + "_dry_run", dry.text()) : inherited.dryRun();
         String level = inherited.logLevel();
-        if (m.containsKey("limit_req_log_level")) {
-            level = m.get("limit_req_log_level").text().trim();
+        YamlNode lv = m.get(prefix + "_log_level");
+        if (lv != null) {
+            level = lv.text().trim();
             if (!Set.of("info", "notice", "warn", "error").contains(level)) {
-                throw m.get("limit_req_log_level").invalid("info, notice, warn or error");
+                throw lv.invalid("info, notice, warn or error");
             }
         }
-        return new LimitReqSettings(rules, status, dryRun, level);
+        return new LimitTail(status, dryRun, level);
     }
 
     private static ProxySettings withHttp2(ProxySettings p) {

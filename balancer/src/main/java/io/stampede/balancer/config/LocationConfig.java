@@ -13,10 +13,12 @@ package io.stampede.balancer.config;
  *     the servers, the request body streamed as it comes, and the proxy's own errors told as gRPC
  *     statuses
  * @param limitReq the {@code limit_req*} directives in force here
+ * @param limitConn the {@code limit_conn*} directives in force here
  */
 public record LocationConfig(String path, boolean exact, String upstream, String proxyHost, String uri,
                              boolean https, ProxySettings proxy,
-                             boolean grpc, io.stampede.balancer.limit.LimitReqSettings limitReq) {
+                             boolean grpc, io.stampede.balancer.limit.LimitReqSettings limitReq,
+                             io.stampede.balancer.limit.LimitConnSettings limitConn) {
     public boolean matches(String requestPath) {
         return exact ? requestPath.equals(path) : requestPath.startsWith(path);
     }

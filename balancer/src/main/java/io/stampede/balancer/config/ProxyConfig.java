@@ -15,20 +15,22 @@ import java.util.Optional;
  * @param pid the {@code pid} file: where the running proxy writes its process id, for {@code -s}
  * @param resolver nginx's {@code resolver}, for servers with {@code resolve}; empty when none is set
  * @param limitReqZones the {@code limit_req_zone}s, by name
+ * @param limitConnZones the {@code limit_conn_zone}s, by name
  */
 public record ProxyConfig(String source, List<Listener> listen, Optional<InetSocketAddress> admin,
                           int workers, ClientSettings client, Optional<String> accessLog,
                           List<LocationConfig> locations, Map<String, UpstreamConfig> upstreams,
                           Optional<SslSettings> ssl, Http2Limits http2, java.nio.file.Path pid,
                           Optional<ResolverConfig> resolver,
-                          Map<String, io.stampede.balancer.limit.LimitReqZone> limitReqZones) {
+                          Map<String, io.stampede.balancer.limit.LimitReqZone> limitReqZones,
+                          Map<String, io.stampede.balancer.limit.LimitConnZone> limitConnZones) {
 
     /** The same configuration with {@code upstream} in place of the one of its name (the API changed it). */
     public ProxyConfig withUpstream(UpstreamConfig upstream) {
         Map<String, UpstreamConfig> all = new java.util.LinkedHashMap<>(upstreams);
         all.put(upstream.name(), upstream);
         return new ProxyConfig(source, listen, admin, workers, client, accessLog, locations, Map.copyOf(all), ssl, http2, pid,
-                resolver, limitReqZones);
+                resolver, limitReqZones, limitConnZones);
     }
 
     /** nginx's location choice: an exact match first, else the longest matching prefix. */

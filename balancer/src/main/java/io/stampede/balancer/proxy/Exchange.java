@@ -1,5 +1,9 @@
 package io.stampede.balancer.proxy;
 
+import io.stampede.balancer.limit.ConnLimits;
+import io.stampede.balancer.limit.LimitConnSettings;
+import io.stampede.balancer.limit.LimitReqSettings;
+import io.stampede.balancer.limit.RequestLimits;
 import io.stampede.balancer.log.AccessRecord;
 import io.stampede.balancer.log.ProxyLog;
 import io.netty.buffer.ByteBuf;
@@ -181,9 +185,9 @@ final class Exchange {
      * delayed one waits on a timer (its body unread, so flow control holds the client back).
      */
     void start() {
-        io.stampede.balancer.limit.LimitReqSettings limits = location.limitReq();
+        LimitReqSettings limits = location.limitReq();
         if (!limits.rules().isEmpty()) {
-            io.stampede.balancer.limit.RequestLimits.Verdict v = io.stampede.balancer.limit.RequestLimits.decide(
+            RequestLimits.Verdict v = RequestLimits.decide(
                     limits.rules(), runtime.limitZones(), vars, System.nanoTime() / 1_000_000, limits.dryRun());
             vars.limitReqStatus = v.status();
             if (v.zone() != null) {
@@ -215,7 +219,32 @@ final class Exchange {
         admitted();
     }
 
+    /** What limit_conn counted for this request, given back when it ends. */
+    private final ConnLimits.Held connHeld = new ConnLimits.Held();
+
+    /** Past limit_req: limit_conn counts the request in progress (or refuses it), then it goes on. */
     private void admitted() {
+        LimitConnSettings conn = location.limitConn();
+        if (!conn.rules().isEmpty()) {
+            String[] refused = new String[2];
+            String status = ConnLimits.decide(conn.rules(), runtime.connZones(), vars, conn.dryRun(),
+                    connHeld, refused);
+            vars.limitConnStatus = status;
+            if (refused[0] != null) {
+                runtime.log().limitReq(refused[0], true, ("full".equals(refused[1]) ? "zone \"" + refused[0] + "\" is full"
+                        : "limiting connections" + (conn.dryRun() ? ", dry run," : "") + " by zone \"" + refused[0] + "\"")
+                        + ", client: " + vars.get("remote_addr") + ", request: \"" + head.method() + " " + head.uri() + "\"",
+                        conn.logLevel());
+                if (!conn.dryRun()) {
+                    respondError(conn.status());
+                    return;
+                }
+            }
+        }
+        go();
+    }
+
+    private void go() {
         long max = runtime.config().client().maxBodySize();
         if (max > 0 && declaredLength > max) {
             client.refuse(this, 413);
@@ -805,6 +834,7 @@ final class Exchange {
         }
         Phase was = phase;
         phase = Phase.DONE;
+        connHeld.release();
         deadline.cancel();
         if (limitDelay != null) {
             limitDelay.cancel(false);
@@ -848,6 +878,7 @@ final class Exchange {
         if (done()) {
             return;
         }
+        connHeld.release();
         phase = Phase.DONE;
         deadline.cancel();
         body.release();

@@ -1,5 +1,7 @@
 package io.stampede.balancer.proxy;
 
+import io.stampede.balancer.limit.ConnZone;
+import io.stampede.balancer.limit.RequestZone;
 import io.stampede.balancer.log.AccessRecord;
 import io.stampede.balancer.log.AccessFormat;
 import io.stampede.balancer.log.ProxyLog;
@@ -29,17 +31,19 @@ import java.util.Map;
 record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                     AccessLog accessLog, ProxyMetrics metrics, Map<LocationConfig, NextUpstream> retries,
                     ChannelFactory<? extends Channel> upstreamChannels, Map<LocationConfig, UpstreamTls> upstreamTls,
-                    Map<String, io.stampede.balancer.limit.RequestZone> limitZones) {
+                    Map<String, RequestZone> limitZones,
+                    Map<String, ConnZone> connZones) {
 
     ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, BackendPool pool, ProxyLog log,
                  AccessLog accessLog, ProxyMetrics metrics) {
         this(config, upstreams, pool, log, accessLog, metrics, retryRules(config),
-                new ReflectiveChannelFactory<>(Transport.clientChannel()), upstreamTls(config), limitZones(config, Map.of()));
+                new ReflectiveChannelFactory<>(Transport.clientChannel()), upstreamTls(config), limitZones(config, Map.of()),
+                connZones(config, Map.of()));
     }
 
     /** The same runtime with upstream channels made by {@code factory}. */
     ProxyRuntime withUpstreamChannels(ChannelFactory<? extends Channel> factory) {
-        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory, upstreamTls, limitZones);
+        return new ProxyRuntime(config, upstreams, pool, log, accessLog, metrics, retries, factory, upstreamTls, limitZones, connZones);
     }
 
     /**
@@ -50,7 +54,13 @@ record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, 
     static ProxyRuntime reloaded(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, ProxyRuntime previous,
                                  AccessLog accessLog, Map<LocationConfig, UpstreamTls> upstreamTls) {
         return new ProxyRuntime(config, upstreams, previous.pool, previous.log, accessLog, previous.metrics,
-                retryRules(config), previous.upstreamChannels, upstreamTls, limitZones(config, previous.limitZones));
+                retryRules(config), previous.upstreamChannels, upstreamTls, limitZones(config, previous.limitZones),
+                connZones(config, previous.connZones));
+    }
+
+    /** Each {@code limit_conn_zone}'s counts; an unchanged zone keeps them across a reload (requests in progress still count). */
+    private static Map<String, ConnZone> connZones(ProxyConfig config, Map<String, ConnZone> previous) {
+        return zones(config.limitConnZones(), previous, ConnZone::sameAs, ConnZone::new);
     }
 
     /**
@@ -58,12 +68,16 @@ record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, 
      * had with the same name, size, rate and key keeps its buckets across a reload, as nginx's
      * shared zones do.
      */
-    private static Map<String, io.stampede.balancer.limit.RequestZone> limitZones(ProxyConfig config,
-            Map<String, io.stampede.balancer.limit.RequestZone> previous) {
-        Map<String, io.stampede.balancer.limit.RequestZone> out = new HashMap<>();
-        config.limitReqZones().forEach((name, z) -> {
-            io.stampede.balancer.limit.RequestZone before = previous.get(name);
-            out.put(name, before != null && before.sameAs(z) ? before : new io.stampede.balancer.limit.RequestZone(z));
+    private static Map<String, RequestZone> limitZones(ProxyConfig config, Map<String, RequestZone> previous) {
+        return zones(config.limitReqZones(), previous, RequestZone::sameAs, RequestZone::new);
+    }
+
+    private static <C, Z> Map<String, Z> zones(Map<String, C> configured, Map<String, Z> previous,
+                                               java.util.function.BiPredicate<Z, C> same, java.util.function.Function<C, Z> create) {
+        Map<String, Z> out = new HashMap<>();
+        configured.forEach((name, z) -> {
+            Z before = previous.get(name);
+            out.put(name, before != null && same.test(before, z) ? before : create.apply(z));
         });
         return Map.copyOf(out);
     }

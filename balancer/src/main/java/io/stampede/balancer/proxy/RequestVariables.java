@@ -27,6 +27,8 @@ final class RequestVariables implements Variables {
     private Map<String, List<String>> args;
     /** nginx's {@code $limit_req_status}, once limit_req decided (empty before, and without limit_req). */
     String limitReqStatus = "";
+    /** nginx's {@code $limit_conn_status}. */
+    String limitConnStatus = "";
 
     /**
      * @param uri the origin-form target, as sent
@@ -67,6 +69,8 @@ final class RequestVariables implements Variables {
                 return remote.getAddress().getHostAddress();
             case "limit_req_status":
                 return limitReqStatus;
+            case "limit_conn_status":
+                return limitConnStatus;
             case "binary_remote_addr":
                 // The address's 4 or 16 bytes, one char each: a compact key, as nginx's.
                 return new String(remote.getAddress().getAddress(), java.nio.charset.StandardCharsets.ISO_8859_1);

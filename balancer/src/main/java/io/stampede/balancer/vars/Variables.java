@@ -11,7 +11,7 @@ public interface Variables {
     /** Whether {@code name} is a variable we know, so a config can be checked at load. */
     static boolean known(String name) {
         return switch (name) {
-            case "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "remote_addr", "binary_remote_addr", "limit_req_status", "remote_port",
+            case "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "remote_addr", "binary_remote_addr", "limit_req_status", "limit_conn_status", "remote_port",
                  "host", "scheme", "request_method", "server_port", "server_addr", "server_protocol",
                  "proxy_host", "proxy_port", "proxy_add_x_forwarded_for", "content_length", "content_type",
                  "http_host", "request_id", "https", "http2" -> true;
