@@ -1,5 +1,7 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.vars.VariableMap;
+import io.stampede.balancer.vars.Variables;
 import io.stampede.balancer.config.directive.BalanceMethod;
 import io.stampede.balancer.config.directive.StickyConfig;
 import io.stampede.balancer.config.directive.HealthCheckConfig;
@@ -15,6 +17,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +56,7 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone"),
+            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone", "map"),
             union(union(SslDirectives.KEYS, Http2Directives.KEYS), LIMIT_KEYS)));
     private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
             union(Set.of("proxy_pass", "grpc_pass", "health_check"), LIMIT_KEYS));
@@ -79,6 +82,75 @@ public final class ConfigLoader {
 
     private static ProxyConfig build(YamlNode root) {
         Map<String, YamlNode> top = root.map(TOP_KEYS);
+        YamlNode mapNode = top.get("map");
+        // Every map's name is known before any template is read: maps may read each other.
+        Set<String> mapNames = mapNames(mapNode);
+        return Variables.declaring(mapNames, () -> build(root, top, maps(mapNode)));
+    }
+
+    /** The variables the {@code map} blocks declare (each key is {@code SOURCE $name}). */
+    private static Set<String> mapNames(YamlNode node) {
+        Set<String> names = new HashSet<>();
+        if (node == null) {
+            return names;
+        }
+        for (Map.Entry<String, YamlNode> e : node.map().entrySet()) {
+            String[] words = e.getKey().trim().split("\\s+");
+            if (words.length == 2 && words[1].startsWith("$") && !names.add(words[1].substring(1))) {
+                throw e.getValue().error("variable '" + words[1] + "' is declared by two maps");
+            }
+        }
+        return names;
+    }
+
+    /** nginx's {@code map} blocks: {@code "SOURCE $name": {value: result, ..., default: result}}. */
+    private static Map<String, VariableMap> maps(YamlNode node) {
+        Map<String, VariableMap> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        Map<String, YamlNode> lineOf = new HashMap<>();
+        for (Map.Entry<String, YamlNode> e : node.map().entrySet()) {
+            List<Map.Entry<String, String>> lines = new ArrayList<>();
+            if (!e.getValue().isMap()) {
+                throw e.getValue().error("map '" + e.getKey() + "' (expected source values and their results, e.g. {default: upgrade, \"\": close})");
+            }
+            for (Map.Entry<String, YamlNode> line : e.getValue().map().entrySet()) {
+                if (!line.getValue().isScalar()) {
+                    throw line.getValue().error("map value '" + line.getKey() + "' (expected one result)");
+                }
+                lines.add(new java.util.AbstractMap.SimpleEntry<>(line.getKey(), line.getValue().text()));
+            }
+            try {
+                VariableMap m = VariableMap.parse(e.getKey(), lines);
+                out.put(m.name(), m);
+                lineOf.put(m.name(), e.getValue());
+            } catch (IllegalArgumentException ex) {
+                throw e.getValue().error("map '" + e.getKey() + "': " + ex.getMessage());
+            }
+        }
+        for (String name : out.keySet()) {
+            if (readsItself(name, name, out, new HashSet<>())) {
+                throw lineOf.get(name).error("map '$" + name + "' reads itself (through the maps it reads)");
+            }
+        }
+        return Map.copyOf(out);
+    }
+
+    private static boolean readsItself(String start, String at, Map<String, VariableMap> maps, Set<String> seen) {
+        VariableMap m = maps.get(at);
+        if (m == null || !seen.add(at)) {
+            return false;
+        }
+        for (String read : m.reads()) {
+            if (read.equals(start) || readsItself(start, read, maps, seen)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static ProxyConfig build(YamlNode root, Map<String, YamlNode> top, Map<String, VariableMap> maps) {
 
         List<Listener> listen = new ArrayList<>();
         boolean http2 = Http2Directives.on(top);
@@ -164,7 +236,7 @@ public final class ConfigLoader {
         }
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
                 List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
-                resolver, zones, connZones);
+                resolver, zones, connZones, maps);
     }
 
     private static StickyConfig sticky(YamlNode node) {

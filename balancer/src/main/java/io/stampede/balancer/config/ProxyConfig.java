@@ -23,14 +23,15 @@ public record ProxyConfig(String source, List<Listener> listen, Optional<InetSoc
                           Optional<SslSettings> ssl, Http2Limits http2, java.nio.file.Path pid,
                           Optional<ResolverConfig> resolver,
                           Map<String, io.stampede.balancer.limit.LimitReqZone> limitReqZones,
-                          Map<String, io.stampede.balancer.limit.LimitConnZone> limitConnZones) {
+                          Map<String, io.stampede.balancer.limit.LimitConnZone> limitConnZones,
+                          Map<String, io.stampede.balancer.vars.VariableMap> maps) {
 
     /** The same configuration with {@code upstream} in place of the one of its name (the API changed it). */
     public ProxyConfig withUpstream(UpstreamConfig upstream) {
         Map<String, UpstreamConfig> all = new java.util.LinkedHashMap<>(upstreams);
         all.put(upstream.name(), upstream);
         return new ProxyConfig(source, listen, admin, workers, client, accessLog, locations, Map.copyOf(all), ssl, http2, pid,
-                resolver, limitReqZones, limitConnZones);
+                resolver, limitReqZones, limitConnZones, maps);
     }
 
     /** nginx's location choice: an exact match first, else the longest matching prefix. */

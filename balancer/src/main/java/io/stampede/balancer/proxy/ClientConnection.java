@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -205,6 +206,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (current != null && current.tunnel() != null) {
+            current.tunnel().fromClient(msg);
+            return;
+        }
         if (current != null) {
             if (msg instanceof HttpContent content && !(msg instanceof HttpRequest)
                     && content.decoderResult().isFailure() && backlog.isEmpty()) {
@@ -229,7 +234,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (closing || !backlog.isEmpty()) {
+        if (closing || !backlog.isEmpty() || (current != null && (current.tunnel() != null || current.awaitingUpgrade()))) {
+            // A tunnel paces its own reads; a request waiting to switch protocols is not read past.
             return;
         }
         // Idle, or a whole request is waiting for its response: read on. In the second case the
@@ -421,6 +427,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             // last response: that read's connection must be settled (pooled or closed) first.
             ctx.executor().execute(this::nextFromBacklog);
         }
+    }
+
+    /**
+     * The server agreed to switch protocols: the 101 goes out, and the HTTP codecs leave the
+     * pipeline, so every later byte (including any the decoder still held) reaches the current
+     * exchange's tunnel as it came. Refused when the client already sent a further request: those
+     * bytes were parsed as HTTP and cannot be relayed as they were.
+     */
+    boolean switchProtocols(HttpResponse head) {
+        if (!backlog.isEmpty()) {
+            return false;
+        }
+        ctx.writeAndFlush(head);
+        ctx.pipeline().remove("http-encoder");
+        ctx.pipeline().remove("http-decoder");
+        return true;
     }
 
     /** Starts the next pipelined request already read; its end starts the one after. */

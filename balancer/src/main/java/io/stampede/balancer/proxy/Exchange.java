@@ -100,6 +100,8 @@ final class Exchange {
         RELAYING,
         /** A piece of the response is on its way to the client; the upstream is not read until the client took it (send_timeout). */
         CLIENT_BLOCKED,
+        /** The server switched protocols (101): bytes are relayed both ways until either side closes ({@link Tunnel}). */
+        TUNNEL,
         /** Answered, aborted or discarded: nothing more happens. */
         DONE
     }
@@ -116,6 +118,12 @@ final class Exchange {
     /** A bodiless response (204, 304, an answer to HEAD) that declared a non-zero length: the connection is not reused. */
     private boolean declaredBodyOnBodiless;
     private final LazyDeadline deadline;
+    /** The client asked to switch protocols (an HTTP/1.1 Upgrade); it is not read until the server answers. */
+    private final boolean upgradeAsked;
+    /** The request to the current server asked for the switch: only then is a 101 taken. */
+    private boolean upgradeSent;
+    /** The switched connection's relay, once a 101 came. */
+    private Tunnel tunnel;
 
     Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
              RequestGuard.Target target, RequestPath path, LocationConfig location, AccessRecord record) {
@@ -131,12 +139,23 @@ final class Exchange {
         this.upstreamUri = rewriteUri(target.uri(), path, location);
         this.vars = new RequestVariables(head, target.uri(), path.normalized(), target.host(),
                 (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
-                location.proxyHost(), client.tls, client.http2);
+                location.proxyHost(), client.tls, client.http2, runtime.config().maps());
         this.nextUpstream = runtime.nextUpstream(location);
         // A chunked body's length is unknown, whatever else the head says (belt and braces: the
         // decoder already refuses Content-Length together with Transfer-Encoding).
         this.declaredLength = HttpUtil.isTransferEncodingChunked(head) ? -1L : HttpUtil.getContentLength(head, -1L);
         this.deadline = new LazyDeadline(ctx.executor(), this::onTimer);
+        this.upgradeAsked = client.http2 == null && Heads.asksUpgrade(head);
+    }
+
+    /** A switch was asked for and the answer has not come: the client is not read meanwhile (its next bytes may be the new protocol's). */
+    boolean awaitingUpgrade() {
+        return upgradeAsked && phase != Phase.TUNNEL && phase != Phase.DONE;
+    }
+
+    /** The connection switched protocols: what the client sends goes to the tunnel. */
+    Tunnel tunnel() {
+        return tunnel;
     }
 
     /**
@@ -160,7 +179,7 @@ final class Exchange {
     }
 
     boolean responseStarted() {
-        return phase == Phase.RELAYING || phase == Phase.CLIENT_BLOCKED;
+        return phase == Phase.RELAYING || phase == Phase.CLIENT_BLOCKED || phase == Phase.TUNNEL;
     }
 
     boolean wantsBody() {
@@ -486,7 +505,9 @@ final class Exchange {
         interimEnd = false;
         enter(Phase.SENDING, settings.sendTimeout());
         long length = streaming ? declaredLength : bodyBytes;
-        HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length);
+        HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length,
+                upgradeAsked && !conn.multiplexed());
+        upgradeSent = upgradeAsked && !conn.multiplexed() && up.headers().contains(HttpHeaderNames.UPGRADE);
         Channel ch = conn.channel;
         if (conn.multiplexed()) {
             Heads.forHttp2(up, head, location.grpc());
@@ -594,6 +615,10 @@ final class Exchange {
             ReferenceCountUtil.release(msg);
             return;
         }
+        if (phase == Phase.TUNNEL) {
+            tunnel.fromUpstream(msg);
+            return;
+        }
         if (msg instanceof HttpResponse response) {
             onResponseHead(conn, response);
         }
@@ -616,8 +641,12 @@ final class Exchange {
         }
         int status = response.status().code();
         if (status == 101) {
-            // The proxy strips Upgrade, so no upgrade was asked for: a switch now is a broken upstream.
-            fail(NextUpstream.INVALID_HEADER, "upstream sent \"101 Switching Protocols\" to a request that asked for no upgrade");
+            if (upgradeSent) {
+                switchProtocols(conn, response);
+            } else {
+                // Nothing asked this server to switch: a 101 now is a broken upstream.
+                fail(NextUpstream.INVALID_HEADER, "upstream sent \"101 Switching Protocols\" to a request that asked for no upgrade");
+            }
             return;
         }
         if (status >= 100 && status < 200) {
@@ -667,6 +696,45 @@ final class Exchange {
         enter(Phase.RELAYING, settings.readTimeout());
         // The body may come in a later read (a server that flushes its head first).
         conn.channel.read();
+    }
+
+    /**
+     * The server switched protocols: the 101 goes to the client, both connections drop their HTTP
+     * codecs, and a {@link Tunnel} relays bytes until either side closes. The server stays picked
+     * (its active count, max_conns and least_conn see the open tunnel) and limit_conn keeps
+     * counting the request until then; the access log line is written at the end, as nginx's.
+     */
+    private void switchProtocols(BackendConnection conn, HttpResponse response) {
+        attempt.headReceived(101, System.nanoTime());
+        record.attempt(attempt.peer.name(), 101, attempt.elapsedNanos(System.nanoTime()));
+        record.status = 101;
+        upstream.stickyResponse(response, attempt.peer);
+        deadline.cancel();
+        phase = Phase.TUNNEL;
+        tunnel = new Tunnel(ctx.channel(), conn.channel, settings.readTimeout(), settings.sendTimeout(),
+                runtime.config().client().sendTimeout(), this::tunnelEnded);
+        conn.channel.pipeline().remove(io.netty.handler.codec.http.HttpRequestEncoder.class);
+        if (!client.switchProtocols(Heads.switchingResponse(response))) {
+            tunnel.cut("client sent data before the upgrade completed");
+            return;
+        }
+        tunnel.start();
+    }
+
+    private void tunnelEnded(String why, ChannelFuture clientFlushed) {
+        if (done()) {
+            return;
+        }
+        if (why != null) {
+            runtime.log().upstreamError(why, attempt.peer.name());
+        }
+        record.bytesSent += tunnel.toClient;
+        if (backend != null) {
+            backend.owner = null;
+            backend = null; // the tunnel closes it: an upgraded connection is never pooled
+        }
+        releasePeer(Outcome.OK);
+        end(clientFlushed, false);
     }
 
     private static final int MAX_INTERIM = 8;
@@ -748,6 +816,10 @@ final class Exchange {
         if (done() || conn != backend) {
             return;
         }
+        if (phase == Phase.TUNNEL) {
+            tunnel.closed(false);
+            return;
+        }
         String what = conn.resetBy != null ? "upstream reset the HTTP/2 stream (" + conn.resetBy + ")"
                 : conn.unprocessed ? "upstream's GOAWAY left the HTTP/2 stream unprocessed"
                 : conn.multiplexed() ? "upstream closed the HTTP/2 connection" : "upstream prematurely closed the connection";
@@ -820,6 +892,10 @@ final class Exchange {
         if (done()) {
             return;
         }
+        if (phase == Phase.TUNNEL) {
+            tunnel.closed(true); // ends the exchange, which logs it
+            return;
+        }
         if (!responseStarted()) {
             record.status = 499;
         }
@@ -845,6 +921,9 @@ final class Exchange {
         if (was == Phase.QUEUED) {
             balanced.leaveQueue(false); // if a peer was handed over meanwhile, dequeued() gives it back
         }
+        if (tunnel != null) {
+            tunnel.cut(null);
+        }
         dropBackend();
         releasePeer(Outcome.OK);
         body.release();
@@ -857,7 +936,7 @@ final class Exchange {
             case SENDING -> fail(NextUpstream.TIMEOUT, "upstream timed out (sending the request to " + attempt.peer.name() + ")");
             case WAITING, RELAYING -> fail(NextUpstream.TIMEOUT, "upstream timed out (reading the response from " + attempt.peer.name() + ")");
             case CLIENT_BLOCKED -> clientTimedOut();
-            case BODY, CONNECTING, DONE -> { }
+            case BODY, CONNECTING, TUNNEL, DONE -> { }
         }
     }
 

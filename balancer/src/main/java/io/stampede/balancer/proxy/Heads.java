@@ -46,9 +46,12 @@ final class Heads {
      * The head sent upstream.
      *
      * @param bodyLength the body's length when known (0 for none), -1 for a chunked body
+     * @param upgrade the client asked to switch protocols ({@link #asksUpgrade}) and the request
+     *     goes over HTTP/1.1: its Upgrade goes on, with {@code Connection: upgrade}, unless
+     *     {@code proxy_set_header} says otherwise (nginx needs both set by hand; here they are the default)
      */
     static HttpRequest upstreamRequest(HttpRequest client, String uri, String proxyHost, ProxySettings settings,
-                                       Variables vars, long bodyLength) {
+                                       Variables vars, long bodyLength, boolean upgrade) {
         HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), uri, COPY);
         HttpHeaders h = out.headers();
         h.set(HttpHeaderNames.HOST, proxyHost);
@@ -73,6 +76,10 @@ final class Heads {
             h.set(X_FORWARDED_FOR, vars.get("proxy_add_x_forwarded_for"));
             h.set(X_REAL_IP, vars.get("remote_addr"));
             h.set(X_FORWARDED_PROTO, vars.get("scheme"));
+        }
+        if (upgrade) {
+            h.set(HttpHeaderNames.UPGRADE, client.headers().get(HttpHeaderNames.UPGRADE));
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         }
         for (HeaderSetting s : settings.setHeaders()) {
             if (AsciiString.contentEqualsIgnoreCase(s.name(), HttpHeaderNames.CONTENT_LENGTH)
@@ -134,6 +141,37 @@ final class Heads {
             h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         upstream.setProtocolVersion(version);
+        return upstream;
+    }
+
+    /**
+     * Whether an HTTP/1.1 client asks to switch protocols: an {@code Upgrade} header, and
+     * {@code upgrade} among the tokens of its {@code Connection} (RFC 9110 7.8).
+     */
+    static boolean asksUpgrade(HttpRequest request) {
+        return request.protocolVersion().equals(HttpVersion.HTTP_1_1) && request.headers().contains(HttpHeaderNames.UPGRADE)
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+    }
+
+    /**
+     * The 101 sent to the client: the server's head with its hop-by-hop headers removed except
+     * {@code Upgrade}, which names the protocol now spoken, and {@code Connection: upgrade}, as
+     * nginx sends it. No framing headers: what follows is the new protocol's bytes.
+     */
+    static HttpResponse switchingResponse(HttpResponse upstream) {
+        HttpHeaders h = upstream.headers();
+        String protocol = h.get(HttpHeaderNames.UPGRADE);
+        for (String name : connectionTokens(h)) {
+            h.remove(name);
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            h.remove(name);
+        }
+        if (protocol != null) {
+            h.set(HttpHeaderNames.UPGRADE, protocol);
+        }
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        upstream.setProtocolVersion(HttpVersion.HTTP_1_1);
         return upstream;
     }
 

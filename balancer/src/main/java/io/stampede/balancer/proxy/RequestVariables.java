@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.stampede.balancer.tls.TlsFacts;
+import io.stampede.balancer.vars.VariableMap;
 import io.stampede.balancer.vars.Variables;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -25,6 +26,8 @@ final class RequestVariables implements Variables {
     /** {@code h2}, {@code h2c} or null for HTTP/1.x. */
     private final String http2;
     private Map<String, List<String>> args;
+    /** The configuration's {@code map} variables, evaluated when used. */
+    private final Map<String, VariableMap> maps;
     /** nginx's {@code $limit_req_status}, once limit_req decided (empty before, and without limit_req). */
     String limitReqStatus = "";
     /** nginx's {@code $limit_conn_status}. */
@@ -37,7 +40,8 @@ final class RequestVariables implements Variables {
      * @param http2 {@code h2} or {@code h2c} for a request on an HTTP/2 stream, else null
      */
     RequestVariables(HttpRequest request, String uri, String path, String host, InetSocketAddress remote,
-                     InetSocketAddress local, String proxyHost, TlsFacts tls, String http2) {
+                     InetSocketAddress local, String proxyHost, TlsFacts tls, String http2, Map<String, VariableMap> maps) {
+        this.maps = maps;
         this.request = request;
         this.uri = uri;
         this.path = path;
@@ -113,6 +117,10 @@ final class RequestVariables implements Variables {
                 return Long.toHexString(System.nanoTime() ^ remote.getPort());
             default:
                 break;
+        }
+        VariableMap map = maps.get(name);
+        if (map != null) {
+            return map.evaluate(this);
         }
         if (name.startsWith("ssl_")) {
             return tls == null ? "" : tls.variable(name);

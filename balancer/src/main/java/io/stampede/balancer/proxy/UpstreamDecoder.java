@@ -26,6 +26,8 @@ final class UpstreamDecoder extends HttpResponseDecoder {
     private boolean headRequest;
     private boolean interim;
     private int surplusBytes;
+    /** A 101 came: what follows is the new protocol's, passed on as it comes (Netty's decoder is in its upgraded state). */
+    private boolean switched;
     private Runnable onIdleSurplus;
 
     UpstreamDecoder(int maxHeadSize) {
@@ -79,6 +81,10 @@ final class UpstreamDecoder extends HttpResponseDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (switched) {
+            super.decode(ctx, in, out);
+            return;
+        }
         if (!expecting) {
             discardSurplus(in);
             if (onIdleSurplus != null) {
@@ -93,11 +99,17 @@ final class UpstreamDecoder extends HttpResponseDecoder {
             if (o instanceof HttpResponse r) {
                 int code = r.status().code();
                 interim = r.decoderResult().isSuccess() && code >= 100 && code < 200 && code != 101;
+                switched = r.decoderResult().isSuccess() && code == 101;
             }
             if (o instanceof LastHttpContent) {
                 if (interim) {
                     interim = false;
                     continue;
+                }
+                if (switched) {
+                    // The bytes after a 101 are not surplus: the exchange relays them, or closes the connection.
+                    expecting = false;
+                    return;
                 }
                 // The response is whole. Netty returns right after its last piece, so whatever
                 // is still readable came after the end of the message.

@@ -69,6 +69,17 @@ public final class Template {
         return new Template(text, List.copyOf(parts));
     }
 
+    /** The names of the variables it reads, in order. */
+    public List<String> variables() {
+        List<String> out = new ArrayList<>();
+        for (Object p : parts) {
+            if (p instanceof Var v) {
+                out.add(v.name);
+            }
+        }
+        return out;
+    }
+
     public String render(Variables vars) {
         if (parts.size() == 1 && parts.get(0) instanceof Var v) {
             String value = vars.get(v.name);

@@ -8,8 +8,30 @@ package io.stampede.balancer.vars;
 public interface Variables {
     String get(String name);
 
+    /**
+     * Names a configuration declares ({@code map}) while it is being loaded: templates parsed
+     * meanwhile may use them. Loading is one call on one thread, so the set is scoped to it.
+     */
+    ThreadLocal<java.util.Set<String>> DECLARED = ThreadLocal.withInitial(java.util.Set::of);
+
+    /** Runs {@code load} with {@code names} known as variables besides the built-in ones. */
+    static <T> T declaring(java.util.Set<String> names, java.util.function.Supplier<T> load) {
+        java.util.Set<String> before = DECLARED.get();
+        DECLARED.set(names);
+        try {
+            return load.get();
+        } finally {
+            DECLARED.set(before);
+        }
+    }
+
     /** Whether {@code name} is a variable we know, so a config can be checked at load. */
     static boolean known(String name) {
+        return builtIn(name) || DECLARED.get().contains(name);
+    }
+
+    /** Whether {@code name} is one of the variables every request has. */
+    static boolean builtIn(String name) {
         return switch (name) {
             case "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "remote_addr", "binary_remote_addr", "limit_req_status", "limit_conn_status", "remote_port",
                  "host", "scheme", "request_method", "server_port", "server_addr", "server_protocol",

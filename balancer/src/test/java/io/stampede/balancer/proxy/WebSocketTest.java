@@ -1,0 +1,276 @@
+package io.stampede.balancer.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WebSocket (and any Upgrade) through the proxy, with the JDK's WebSocket client and Netty's
+ * WebSocket server: the switch, the relay both ways, closes, idle timeouts, and the open tunnel
+ * holding its server for max_conns and least_conn; beside a real nginx for nginx's usual
+ * configuration (the {@code map} of {@code $connection_upgrade}).
+ */
+class WebSocketTest {
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private WebSocketBackends backends;
+
+    @AfterEach
+    void stop() {
+        if (backends != null) {
+            backends.close();
+        }
+    }
+
+    /** A connected client and what it received: text messages, then "closed" or "error". */
+    private record Client(WebSocket socket, BlockingQueue<String> received) {
+        String next() throws InterruptedException {
+            String m = received.poll(10, TimeUnit.SECONDS);
+            assertThat(m).as("a message within 10 s").isNotNull();
+            return m;
+        }
+    }
+
+    private Client connect(InetSocketAddress at) throws Exception {
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        WebSocket.Listener listener = new WebSocket.Listener() {
+            private final StringBuilder text = new StringBuilder();
+
+            @Override
+            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                text.append(data);
+                if (last) {
+                    received.add(text.toString());
+                    text.setLength(0);
+                }
+                ws.request(1);
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
+                received.add("closed");
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket ws, Throwable error) {
+                received.add("error");
+            }
+        };
+        WebSocket ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+                .buildAsync(URI.create("ws://127.0.0.1:" + at.getPort() + "/ws"), listener).get(15, TimeUnit.SECONDS);
+        return new Client(ws, received);
+    }
+
+    private static String upstream(String servers, String extra) {
+        return "upstreams:\n  ws:\n" + extra + "    servers:\n" + servers;
+    }
+
+    @Test
+    void aWebSocketNeedsNoConfigurationAndClosesBothSidesTogether() throws Exception {
+        backends = new WebSocketBackends("a");
+        try (TestProxy proxy = new TestProxy(upstream("      - " + backends.address("a") + "\n", "")
+                + "locations:\n  /:\n    proxy_pass: http://ws\n")) {
+            Client c = connect(proxy.address);
+            assertThat(backends.handshakes).containsExactly("a upgrade=websocket connection=upgrade");
+            for (int i = 0; i < 50; i++) {
+                c.socket().sendText("m" + i, true).get(5, TimeUnit.SECONDS);
+                assertThat(c.next()).isEqualTo("a:m" + i);
+            }
+            // The server ends it: the client's side closes too.
+            c.socket().sendText("close", true).get(5, TimeUnit.SECONDS);
+            assertThat(c.next()).isIn("closed", "error");
+            await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get("a").get() == 0);
+            // And the client ending it closes the server's side.
+            Client d = connect(proxy.address);
+            await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get("a").get() == 1);
+            d.socket().abort();
+            await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get("a").get() == 0);
+        }
+    }
+
+    @Test
+    void nginxsUsualMapConfigurationWorksHereAsInNginx() throws Exception {
+        backends = new WebSocketBackends("a");
+        String yaml = "map:\n  \"$http_upgrade $connection_upgrade\":\n    default: upgrade\n    \"''\": close\n"
+                + upstream("      - " + backends.address("a") + "\n", "")
+                + "locations:\n  /:\n    proxy_pass: http://ws\n    proxy_http_version: \"1.1\"\n"
+                + "    proxy_set_header: {Upgrade: $http_upgrade, Connection: $connection_upgrade}\n";
+        try (TestProxy proxy = new TestProxy(yaml)) {
+            Client c = connect(proxy.address);
+            c.socket().sendText("hi", true).get(5, TimeUnit.SECONDS);
+            assertThat(c.next()).isEqualTo("a:hi");
+            // A plain request through the same location: the map gives "close".
+            assertThat(proxy.get("/ws").statusCode()).isEqualTo(400);
+        }
+        if (NginxRunner.binary() == null) {
+            System.err.println("SKIPPED LOUDLY: nginx is not installed (apt-get install nginx); the nginx half of "
+                    + "WebSocketTest.nginxsUsualMapConfigurationWorksHereAsInNginx did not run");
+            Assumptions.abort("nginx is not installed");
+        }
+        try (NginxRunner nginx = NginxRunner.withServer("  map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
+                + "  upstream ws { server " + backends.address("a") + "; }",
+                "    location / { proxy_pass http://ws; proxy_http_version 1.1;\n"
+                + "      proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; }")) {
+            Client c = connect(nginx.address());
+            c.socket().sendText("hi", true).get(5, TimeUnit.SECONDS);
+            assertThat(c.next()).isEqualTo("a:hi");
+        }
+        // Both handshakes reached the server the same way.
+        assertThat(backends.handshakes).containsExactly("a upgrade=websocket connection=upgrade",
+                "a upgrade=null connection=close", "a upgrade=websocket connection=upgrade");
+    }
+
+    @Test
+    void proxySetHeaderCanTurnTheSwitchOff() throws Exception {
+        backends = new WebSocketBackends("a");
+        try (TestProxy proxy = new TestProxy(upstream("      - " + backends.address("a") + "\n", "")
+                + "locations:\n  /:\n    proxy_pass: http://ws\n    proxy_set_header: {Upgrade: \"\"}\n")) {
+            assertThatThrownBy(() -> connect(proxy.address)).isInstanceOf(ExecutionException.class);
+            assertThat(backends.handshakes).singleElement().asString().startsWith("a upgrade=null");
+        }
+    }
+
+    @Test
+    void anOpenTunnelHoldsItsServerForMaxConnsAndLeastConn() throws Exception {
+        backends = new WebSocketBackends("a", "b");
+        String servers = "      - " + backends.address("a") + " max_conns=1\n      - " + backends.address("b") + " max_conns=1\n";
+        try (TestProxy proxy = new TestProxy(upstream(servers, "    balance: least_conn\n")
+                + "locations:\n  /:\n    proxy_pass: http://ws\n")) {
+            Client one = connect(proxy.address);
+            Client two = connect(proxy.address);
+            assertThat(backends.open.get("a").get()).isEqualTo(1);
+            assertThat(backends.open.get("b").get()).isEqualTo(1);
+            // Both servers are at max_conns while their tunnels are open: a third has nowhere to go.
+            assertThatThrownBy(() -> connect(proxy.address)).isInstanceOf(ExecutionException.class);
+            one.socket().sendText("who", true).get(5, TimeUnit.SECONDS);
+            String firstOn = one.next().substring(0, 1);
+            one.socket().abort();
+            await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get(firstOn).get() == 0);
+            // Its server is free again (least_conn sees 0 against 1): the next tunnel goes there.
+            Client three = connect(proxy.address);
+            three.socket().sendText("who", true).get(5, TimeUnit.SECONDS);
+            assertThat(three.next()).startsWith(firstOn + ":");
+            two.socket().abort();
+            three.socket().abort();
+        }
+    }
+
+    @Test
+    void aSilentTunnelClosesAfterProxyReadTimeout() throws Exception {
+        backends = new WebSocketBackends("a");
+        try (TestProxy proxy = new TestProxy(upstream("      - " + backends.address("a") + "\n", "")
+                + "locations:\n  /:\n    proxy_pass: http://ws\n    proxy_read_timeout: 1s\n")) {
+            Client c = connect(proxy.address);
+            // Traffic keeps it open past the timeout...
+            for (int i = 0; i < 4; i++) {
+                c.socket().sendText("k" + i, true).get(5, TimeUnit.SECONDS);
+                assertThat(c.next()).isEqualTo("a:k" + i);
+                await().pollDelay(Duration.ofMillis(400)).until(() -> true);
+            }
+            // ...and silence closes both sides.
+            assertThat(c.received().poll(15, TimeUnit.SECONDS)).isIn("closed", "error");
+            await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get("a").get() == 0);
+        }
+    }
+
+    @Test
+    void anyUpgradeIsRelayedWithTheBytesThatCameWithThe101() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<String> head = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try (Socket s = server.accept()) {
+                    InputStream in = s.getInputStream();
+                    head.complete(readHead(in));
+                    OutputStream out = s.getOutputStream();
+                    // The 101 and the new protocol's first bytes in one write.
+                    out.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo/1\r\nConnection: Upgrade\r\nX-Up: yes\r\n\r\nHELLO"
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    byte[] buf = new byte[256];
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        out.write(buf, 0, n);
+                        out.flush();
+                    }
+                } catch (Exception e) {
+                    head.completeExceptionally(e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            try (TestProxy proxy = new TestProxy("locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + server.getLocalPort() + "\n");
+                 Socket client = new Socket()) {
+                client.connect(proxy.address, 5000);
+                client.setSoTimeout(10_000);
+                OutputStream out = client.getOutputStream();
+                out.write("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: echo/1\r\nConnection: keep-alive, Upgrade\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                InputStream in = client.getInputStream();
+                String response = readHead(in);
+                assertThat(response).startsWith("HTTP/1.1 101 ").containsIgnoringCase("upgrade: echo/1")
+                        .containsIgnoringCase("connection: upgrade").contains("X-Up: yes")
+                        .doesNotContainIgnoringCase("content-length").doesNotContainIgnoringCase("transfer-encoding");
+                assertThat(new String(in.readNBytes(5), StandardCharsets.ISO_8859_1)).isEqualTo("HELLO");
+                assertThat(head.get(5, TimeUnit.SECONDS)).containsIgnoringCase("upgrade: echo/1")
+                        .containsIgnoringCase("connection: upgrade");
+                byte[] big = new byte[1 << 20];
+                for (int i = 0; i < big.length; i++) {
+                    big[i] = (byte) i;
+                }
+                // A megabyte each way, with backpressure, in order.
+                Thread writer = new Thread(() -> {
+                    try {
+                        out.write(big);
+                        out.flush();
+                    } catch (Exception e) {
+                        // the read below fails then
+                    }
+                });
+                writer.start();
+                assertThat(in.readNBytes(big.length)).isEqualTo(big);
+                writer.join(10_000);
+            }
+        }
+    }
+
+    private static String readHead(InputStream in) throws java.io.IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+            byte[] h = head.toByteArray();
+            int n = h.length;
+            if (n >= 4 && h[n - 4] == '\r' && h[n - 3] == '\n' && h[n - 2] == '\r' && h[n - 1] == '\n') {
+                break;
+            }
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+}
