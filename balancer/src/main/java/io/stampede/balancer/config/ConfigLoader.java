@@ -51,7 +51,7 @@ public final class ConfigLoader {
      */
     private static final Set<String> GRPC_KEYS = grpcNames(PROXY_KEYS);
     private static final Set<String> LIMIT_KEYS = Set.of("limit_req", "limit_req_status", "limit_req_dry_run", "limit_req_log_level",
-            "limit_conn", "limit_conn_status", "limit_conn_dry_run", "limit_conn_log_level");
+            "limit_conn", "limit_conn_status", "limit_conn_dry_run", "limit_conn_log_level", "limit_rate", "limit_rate_after");
     private static final Set<String> TOP_KEYS = union(union(PROXY_KEYS, GRPC_KEYS), union(Set.of("listen", "admin", "worker_processes",
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
@@ -202,6 +202,7 @@ public final class ConfigLoader {
         LimitReqSettings limitDefaults = limitReq(top, LimitReqSettings.NONE, zones);
         Map<String, LimitConnZone> connZones = limitConnZones(top.get("limit_conn_zone"));
         LimitConnSettings connDefaults = limitConn(top, LimitConnSettings.NONE, connZones);
+        io.stampede.balancer.limit.LimitRate rateDefaults = limitRate(top, io.stampede.balancer.limit.LimitRate.NONE);
         ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
         ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
         if (!top.containsKey("locations")) {
@@ -218,7 +219,7 @@ public final class ConfigLoader {
         for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
             LocationConfig l = location(e.getKey(), e.getValue(), defaults, grpcDefaults, upstreams, base,
                     limitReq(e.getValue().map(LOCATION_KEYS), limitDefaults, zones),
-                    limitConn(e.getValue().map(LOCATION_KEYS), connDefaults, connZones));
+                    limitConn(e.getValue().map(LOCATION_KEYS), connDefaults, connZones), rateDefaults);
             if (!seen.add((l.exact() ? "= " : "") + l.path())) {
                 throw e.getValue().error("duplicate location '" + e.getKey() + "'");
             }
@@ -347,7 +348,7 @@ public final class ConfigLoader {
 
     private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
                                            Map<String, UpstreamConfig> upstreams, Path base, LimitReqSettings limits,
-                                           LimitConnSettings connLimits) {
+                                           LimitConnSettings connLimits, io.stampede.balancer.limit.LimitRate rate) {
         String k = key.trim();
         boolean exact = false;
         if (k.startsWith("=")) {
@@ -470,7 +471,8 @@ public final class ConfigLoader {
                         + " which is not a host name (" + e.getMessage() + "); set proxy_ssl_name to the servers' name");
             }
         }
-        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc, limits, connLimits);
+        return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc, limits, connLimits,
+                limitRate(m, rate));
     }
 
     private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited, Path base) {
@@ -671,6 +673,13 @@ public final class ConfigLoader {
             rules.add(r);
         }
         return List.copyOf(rules);
+    }
+
+    /** A level's {@code limit_rate} (bytes a second, 0 for none) and {@code limit_rate_after} over {@code inherited}. */
+    private static io.stampede.balancer.limit.LimitRate limitRate(Map<String, YamlNode> m, io.stampede.balancer.limit.LimitRate inherited) {
+        long rate = m.containsKey("limit_rate") ? m.get("limit_rate").size() : inherited.rate();
+        long after = m.containsKey("limit_rate_after") ? m.get("limit_rate_after").size() : inherited.after();
+        return rate == inherited.rate() && after == inherited.after() ? inherited : new io.stampede.balancer.limit.LimitRate(rate, after);
     }
 
     /** The {@code _status}, {@code _dry_run} and {@code _log_level} of a limit module. */

@@ -14,11 +14,13 @@ package io.stampede.balancer.config;
  *     statuses
  * @param limitReq the {@code limit_req*} directives in force here
  * @param limitConn the {@code limit_conn*} directives in force here
+ * @param limitRate {@code limit_rate} and {@code limit_rate_after} in force here
  */
 public record LocationConfig(String path, boolean exact, String upstream, String proxyHost, String uri,
                              boolean https, ProxySettings proxy,
                              boolean grpc, io.stampede.balancer.limit.LimitReqSettings limitReq,
-                             io.stampede.balancer.limit.LimitConnSettings limitConn) {
+                             io.stampede.balancer.limit.LimitConnSettings limitConn,
+                             io.stampede.balancer.limit.LimitRate limitRate) {
     public boolean matches(String requestPath) {
         return exact ? requestPath.equals(path) : requestPath.startsWith(path);
     }

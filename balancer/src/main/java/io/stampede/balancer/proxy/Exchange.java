@@ -692,6 +692,7 @@ final class Exchange {
         clientChunked = bodyAllowed && !knownLength && http11;
         keepAlive = client.keepAliveAfter(head, bodyComplete) && (knownLength || clientChunked || !bodyAllowed);
         conn.keepAliveAllowed = Heads.upstreamKeepsAlive(response);
+        takeRate(response);
         ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
         enter(Phase.RELAYING, settings.readTimeout());
         // The body may come in a later read (a server that flushes its head first).
@@ -737,6 +738,61 @@ final class Exchange {
         end(clientFlushed, false);
     }
 
+    /** limit_rate for this response (an upstream's X-Accel-Limit-Rate may change it), bytes a second; 0 for none. */
+    private long rate;
+    private long responseStartNanos;
+
+    /**
+     * nginx's X-Accel-Limit-Rate: the server sets this response's rate (bytes a second, or
+     * {@code off}); the header is the proxy's, never passed to the client.
+     */
+    private void takeRate(HttpResponse response) {
+        rate = location.limitRate().rate();
+        String accel = response.headers().get(X_ACCEL_LIMIT_RATE);
+        if (accel != null) {
+            response.headers().remove(X_ACCEL_LIMIT_RATE);
+            if (accel.trim().equals("off")) {
+                rate = 0;
+            } else {
+                try {
+                    rate = Math.max(0, Long.parseLong(accel.trim()));
+                } catch (NumberFormatException e) {
+                    runtime.log().upstreamError("upstream sent invalid \"X-Accel-Limit-Rate\" header: \"" + accel + "\"",
+                            attempt.peer.name());
+                }
+            }
+        }
+        responseStartNanos = System.nanoTime();
+    }
+
+    private static final io.netty.util.AsciiString X_ACCEL_LIMIT_RATE = io.netty.util.AsciiString.cached("x-accel-limit-rate");
+
+    /**
+     * The client took the last piece: read the next from the server, at once, or (limit_rate) once
+     * the response is back within its rate. The wait is a timer, and no timeout runs during it.
+     */
+    private void readNext(BackendConnection conn) {
+        long wait = rateWait();
+        if (wait <= 0) {
+            enter(Phase.RELAYING, settings.readTimeout());
+            conn.channel.read();
+            return;
+        }
+        deadline.disarm();
+        ctx.executor().schedule(() -> {
+            if (phase == Phase.CLIENT_BLOCKED && conn == backend) {
+                enter(Phase.RELAYING, settings.readTimeout());
+                conn.channel.read();
+            }
+        }, wait, TimeUnit.MILLISECONDS);
+    }
+
+    /** limit_rate: how long the response must wait to be back within its rate (ms, 0: none). */
+    private long rateWait() {
+        return rate <= 0 ? 0 : io.stampede.balancer.limit.LimitRate.delayMillis(rate, location.limitRate().after(), record.bytesSent,
+                System.nanoTime() - responseStartNanos);
+    }
+
     private static final int MAX_INTERIM = 8;
     /** An interim head was dropped: the end of its (empty) body comes next. */
     private boolean interimEnd;
@@ -766,6 +822,20 @@ final class Exchange {
             content.release();
         }
         if (last) {
+            long wait = rateWait();
+            if (wait > 0) {
+                // limit_rate: the end goes out once the whole response is within its rate, so a
+                // response never finishes sooner than nginx's would.
+                enter(Phase.CLIENT_BLOCKED, null);
+                ctx.executor().schedule(() -> {
+                    if (!done() && conn == backend) {
+                        complete(conn, out);
+                    } else {
+                        ReferenceCountUtil.release(out);
+                    }
+                }, wait, TimeUnit.MILLISECONDS);
+                return;
+            }
             // The peer is released before the client can see the end of the response, so the
             // client's next request (possibly on another event loop) finds it released, as it
             // would in nginx's single-threaded worker.
@@ -779,8 +849,7 @@ final class Exchange {
                 return;
             }
             if (w.isSuccess()) {
-                enter(Phase.RELAYING, settings.readTimeout());
-                conn.channel.read();
+                readNext(conn);
             }
             // A failed write closes the client; channelInactive ends the exchange.
         });
