@@ -43,8 +43,12 @@ public final class ProxyCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true,
-            description = "The configuration file (YAML).")
+            description = "The configuration file: YAML, or nginx's own syntax for a name ending in .conf.")
     Path config;
+
+    @Option(names = "--lenient",
+            description = "In an nginx.conf, skip directives Stampede does not support with a warning instead of refusing the file.")
+    boolean lenient;
 
     @Option(names = {"-t", "--test"},
             description = "Check the configuration (syntax, values, host names) and exit, like nginx -t.")
@@ -73,7 +77,10 @@ public final class ProxyCommand implements Callable<Integer> {
     private void reload(ProxyServer server, java.io.PrintWriter out, java.io.PrintWriter err) {
         String why;
         try {
-            why = server.reload(ConfigLoader.load(config));
+            why = server.reload(ConfigLoader.load(config, lenient, note -> {
+                err.println("stampede proxy: " + note);
+                err.flush();
+            }));
         } catch (ConfigException e) {
             why = e.getMessage();
         } catch (RuntimeException e) {
@@ -98,7 +105,7 @@ public final class ProxyCommand implements Callable<Integer> {
         }
         ProxyConfig cfg;
         try {
-            cfg = ConfigLoader.load(config);
+            cfg = ConfigLoader.load(config, lenient, note -> err.println("stampede proxy: " + note));
         } catch (ConfigException e) {
             err.println("stampede proxy: " + e.getMessage());
             err.flush();

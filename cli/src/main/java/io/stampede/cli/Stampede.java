@@ -1,6 +1,7 @@
 package io.stampede.cli;
 
 import io.stampede.api.ApiCommand;
+import io.stampede.balancer.ConfigCommand;
 import io.stampede.balancer.ProxyCommand;
 import io.stampede.bench.BenchCommand;
 import io.stampede.loadgen.SwarmCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
             "Stampede answers two questions for the people who run HTTP APIs:",
             "how many users can my API take, and how do I make it take more?",
             ""},
-        subcommands = {ApiCommand.class, ProxyCommand.class, SwarmCommand.class, BenchCommand.class, ReportCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ApiCommand.class, ProxyCommand.class, ConfigCommand.class, SwarmCommand.class, BenchCommand.class, ReportCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'stampede COMMAND --help' for a command's flags."})
 public final class Stampede implements Runnable {
     @CommandLine.Spec

@@ -1,5 +1,11 @@
 package io.stampede.balancer.config;
 
+import io.stampede.balancer.route.ErrorPage;
+import io.stampede.balancer.route.LocationTree;
+import io.stampede.balancer.route.Rewrite;
+import io.stampede.balancer.route.ReturnAction;
+import io.stampede.balancer.route.Routes;
+import io.stampede.balancer.route.VirtualServer;
 import io.stampede.balancer.vars.VariableMap;
 import io.stampede.balancer.vars.Variables;
 import io.stampede.balancer.config.directive.BalanceMethod;
@@ -56,10 +62,15 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone", "map"),
+            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone", "map", "servers", "rewrite", "error_page", "proxy_intercept_errors"),
             union(union(SslDirectives.KEYS, Http2Directives.KEYS), LIMIT_KEYS)));
-    private static final Set<String> LOCATION_KEYS = union(union(PROXY_KEYS, GRPC_KEYS),
-            union(Set.of("proxy_pass", "grpc_pass", "health_check"), LIMIT_KEYS));
+    /** nginx's rewrite module and error pages, where they may stand. */
+    private static final Set<String> ROUTE_KEYS = Set.of("rewrite", "error_page", "proxy_intercept_errors");
+    private static final Set<String> LOCATION_KEYS = union(union(union(PROXY_KEYS, GRPC_KEYS), ROUTE_KEYS),
+            union(Set.of("proxy_pass", "grpc_pass", "health_check", "locations", "return", "internal"), LIMIT_KEYS));
+    /** A server's keys: its own, and every directive its locations inherit. */
+    private static final Set<String> SERVER_KEYS = union(union(union(PROXY_KEYS, GRPC_KEYS), ROUTE_KEYS),
+            union(Set.of("listen", "server_name", "locations", "return"), LIMIT_KEYS));
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
             "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky", "state");
@@ -78,6 +89,31 @@ public final class ConfigLoader {
 
     public static ProxyConfig parse(String name, Reader reader) {
         return build(YamlNode.parse(name, reader));
+    }
+
+    /**
+     * A configuration file of either syntax: nginx's for a name ending in {@code .conf}, YAML
+     * otherwise.
+     *
+     * @param lenient an unsupported nginx directive is a warning (told to {@code notes}), not an error
+     * @param notes what was skipped in an nginx.conf, and why
+     */
+    public static ProxyConfig load(Path file, boolean lenient, java.util.function.Consumer<String> notes) {
+        if (!isNginx(file)) {
+            return load(file);
+        }
+        return build(io.stampede.balancer.config.nginx.NginxConfigs.tree(file, lenient, notes, keys()));
+    }
+
+    public static boolean isNginx(Path file) {
+        return file.getFileName().toString().endsWith(".conf");
+    }
+
+    /** The keys each level takes: top, server, location, upstream. */
+    public record Keys(Set<String> top, Set<String> server, Set<String> location, Set<String> upstream) {}
+
+    public static Keys keys() {
+        return new Keys(TOP_KEYS, SERVER_KEYS, LOCATION_KEYS, UPSTREAM_KEYS);
     }
 
     private static ProxyConfig build(YamlNode root) {
@@ -152,15 +188,16 @@ public final class ConfigLoader {
 
     private static ProxyConfig build(YamlNode root, Map<String, YamlNode> top, Map<String, VariableMap> maps) {
 
-        List<Listener> listen = new ArrayList<>();
         boolean http2 = Http2Directives.on(top);
-        if (top.containsKey("listen")) {
-            for (YamlNode n : top.get("listen").oneOrMany()) {
-                listen.add(listener(n, http2));
+        YamlNode serversNode = top.get("servers");
+        if (serversNode != null) {
+            for (String k : List.of("listen", "locations")) {
+                if (top.containsKey(k)) {
+                    throw top.get(k).error("'" + k + "' goes inside each server when 'servers' is given");
+                }
             }
-        } else {
-            listen.add(new Listener(new InetSocketAddress("127.0.0.1", 8080), false, http2));
         }
+        List<Listener> listen = serversNode == null ? listeners(top.get("listen"), http2) : distinctListeners(serversNode, http2);
         Http2Limits http2Limits = Http2Directives.read(top);
         Path base = root.file() == null ? null : Path.of(root.file()).toAbsolutePath().getParent();
         SslSettings ssl = SslDirectives.read(top, top.get("listen"), listen.stream().anyMatch(Listener::ssl), base);
@@ -205,38 +242,38 @@ public final class ConfigLoader {
         io.stampede.balancer.limit.LimitRate rateDefaults = limitRate(top, io.stampede.balancer.limit.LimitRate.NONE);
         ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
         ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
-        if (!top.containsKey("locations")) {
-            throw root.error("missing 'locations' (expected at least one, e.g. locations: {/: {proxy_pass: http://backend}})");
-        }
-        List<LocationConfig> locations = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        YamlNode locationsNode = top.get("locations");
-        Map<String, YamlNode> locationMap = locationsNode.map();
-        if (locationMap.isEmpty()) {
-            throw locationsNode.error("no locations (expected at least one, e.g. /: {proxy_pass: http://backend})");
-        }
-        Map<String, MatchConfig> matches = matches(top.get("match"));
-        for (Map.Entry<String, YamlNode> e : locationMap.entrySet()) {
-            LocationConfig l = location(e.getKey(), e.getValue(), defaults, grpcDefaults, upstreams, base,
-                    limitReq(e.getValue().map(LOCATION_KEYS), limitDefaults, zones),
-                    limitConn(e.getValue().map(LOCATION_KEYS), connDefaults, connZones), rateDefaults);
-            if (!seen.add((l.exact() ? "= " : "") + l.path())) {
-                throw e.getValue().error("duplicate location '" + e.getKey() + "'");
+        Build b = new Build(upstreams, base, zones, connZones, matches(top.get("match")));
+        Level topLevel = new Level(defaults, grpcDefaults, limitDefaults, connDefaults, rateDefaults,
+                errorPages(top, List.of()), flagOr(top, "proxy_intercept_errors", false));
+        List<VirtualServer> servers = new ArrayList<>();
+        if (serversNode == null) {
+            // The short form: one server, answering every name on every listener.
+            if (!top.containsKey("locations")) {
+                throw root.error("missing 'locations' (expected at least one, e.g. locations: {/: {proxy_pass: http://backend}})");
             }
-            locations.add(l);
-            YamlNode hc = e.getValue().map(LOCATION_KEYS).get("health_check");
-            if (hc != null) {
-                try {
-                    HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), matches, l.proxyHost(),
-                            l.proxy().connectTimeout(), l.proxy().readTimeout()).withTransport(l.https() ? l.proxy().ssl() : null, l.proxy().http2());
-                    upstreams.put(l.upstream(), upstreams.get(l.upstream()).withHealthCheck(check));
-                } catch (IllegalArgumentException ex) {
-                    throw hc.error(ex.getMessage());
-                }
+            Map<String, LocationConfig> named = new LinkedHashMap<>();
+            VirtualServer only = new VirtualServer(List.of(""), listen, List.of(),
+                    locations(top.get("locations"), topLevel, b, null, named), Map.copyOf(named), null,
+                    rewrites(top.get("rewrite")), topLevel.errorPages());
+            checkErrorPages(only, root);
+            servers.add(only);
+        } else {
+            for (YamlNode sn : serversNode.list()) {
+                servers.add(server(sn, topLevel, b, http2));
+            }
+            if (servers.isEmpty()) {
+                throw serversNode.error("no servers (expected at least one, e.g. - {listen: 127.0.0.1:8080, locations: {...}})");
             }
         }
+        Routes routes;
+        try {
+            routes = Routes.of(servers);
+        } catch (IllegalArgumentException e) {
+            throw (serversNode == null ? root : serversNode).error(e.getMessage());
+        }
+        List<LocationConfig> proxied = routes.locations().stream().filter(l -> l.upstream() != null).toList();
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
-                List.copyOf(locations), Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
+                proxied, routes, Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
                 resolver, zones, connZones, maps);
     }
 
@@ -346,24 +383,25 @@ public final class ConfigLoader {
                 List.copyOf(resolving));
     }
 
-    private static LocationConfig location(String key, YamlNode node, ProxySettings defaults, ProxySettings grpcDefaults,
-                                           Map<String, UpstreamConfig> upstreams, Path base, LimitReqSettings limits,
-                                           LimitConnSettings connLimits, io.stampede.balancer.limit.LimitRate rate) {
-        String k = key.trim();
-        boolean exact = false;
-        if (k.startsWith("=")) {
-            exact = true;
-            k = k.substring(1).trim();
-        } else if (k.startsWith("^~")) {
-            k = k.substring(2).trim();
-        } else if (k.startsWith("~") || k.startsWith("@")) {
-            throw node.error("location '" + key + "': regular-expression and named locations are not supported "
-                    + "(expected a prefix like /api/ or an exact match like '= /health')");
-        }
-        if (!k.startsWith("/")) {
-            throw node.error("location '" + key + "' (expected a path starting with /, optionally after '= ')");
-        }
+    /**
+     * A location's own directives over its parent's level. {@code k} is its path (a prefix, an exact
+     * path, a regular expression's text or {@code @name}).
+     */
+    private static LocationConfig location(String key, String k, boolean exact, boolean byPattern, YamlNode node, Level level,
+                                           Build b) {
         Map<String, YamlNode> m = node.map(LOCATION_KEYS);
+        ProxySettings defaults = level.proxy();
+        ProxySettings grpcDefaults = level.grpc();
+        Map<String, UpstreamConfig> upstreams = b.upstreams();
+        Path base = b.base();
+        LimitReqSettings limits = limitReq(m, level.req(), b.zones());
+        List<ErrorPage> pages = errorPages(m, level.errorPages());
+        boolean intercept = flagOr(m, "proxy_intercept_errors", level.intercept());
+        List<Rewrite> rewrites = rewrites(m.get("rewrite"));
+        LimitConnSettings connLimits = limitConn(m, level.conn(), b.connZones());
+        io.stampede.balancer.limit.LimitRate rate = level.rate();
+        boolean internal = m.containsKey("internal") && ServerLines.flag(m.get("internal"), "internal", m.get("internal").text());
+        ReturnAction ret = returnAction(m.get("return"));
         YamlNode pass = m.get("proxy_pass");
         boolean grpc = m.containsKey("grpc_pass");
         if (grpc && pass != null) {
@@ -389,8 +427,16 @@ public final class ConfigLoader {
                 }
             }
         }
+        if (pass != null && ret != null) {
+            throw m.get("return").error("a location has " + (grpc ? "grpc_pass" : "proxy_pass") + " or return, not both");
+        }
         if (pass == null) {
-            throw node.error("missing 'proxy_pass' (expected e.g. proxy_pass: http://backend, or grpc_pass: grpc://backend)");
+            if (ret == null && !m.containsKey("locations") && rewrites.isEmpty()) {
+                throw node.error("missing 'proxy_pass' (expected e.g. proxy_pass: http://backend, grpc_pass: grpc://backend, "
+                        + "return: 404, rewrite, or nested locations)");
+            }
+            return new LocationConfig(k, exact, null, null, null, false, defaults, grpc, limits, connLimits, limitRate(m, rate),
+                    internal, ret, rewrites, pages, intercept);
         }
         String url = pass.text().trim();
         String plain = grpc ? "grpc://" : "http://";
@@ -407,6 +453,10 @@ public final class ConfigLoader {
         String uri = slash < 0 ? null : rest.substring(slash);
         if (grpc && uri != null) {
             throw pass.invalid("grpc://UPSTREAM_OR_HOST[:PORT] without a URI part (a gRPC method's path goes as it came)");
+        }
+        if (uri != null && byPattern) {
+            throw pass.error("'" + url + "': proxy_pass cannot have a URI part in a location given by a regular expression, "
+                    + "or inside a named location (as in nginx)");
         }
         if (uri != null && (uri.contains("$") || uri.contains("?") || uri.contains("#"))) {
             throw pass.invalid("a URI part without variables, query or fragment");
@@ -472,7 +522,246 @@ public final class ConfigLoader {
             }
         }
         return new LocationConfig(k, exact, upstream, proxyHost, uri, https, settings, grpc, limits, connLimits,
-                limitRate(m, rate));
+                limitRate(m, rate), internal, null, rewrites, pages, intercept);
+    }
+
+    private static boolean flagOr(Map<String, YamlNode> m, String key, boolean inherited) {
+        YamlNode n = m.get(key);
+        return n == null ? inherited : ServerLines.flag(n, key, n.text());
+    }
+
+    /** A level's {@code error_page} lines; a level that has any replaces what it inherited, as in nginx. */
+    private static List<ErrorPage> errorPages(Map<String, YamlNode> m, List<ErrorPage> inherited) {
+        YamlNode node = m.get("error_page");
+        if (node == null) {
+            return inherited;
+        }
+        return each(node, ErrorPage::parse);
+    }
+
+    private static List<Rewrite> rewrites(YamlNode node) {
+        return node == null ? List.of() : each(node, Rewrite::parse);
+    }
+
+    /** One value or a list, each parsed; a value the parser refuses is an error at its line. */
+    private static <T> List<T> each(YamlNode node, java.util.function.Function<String, T> parse) {
+        List<T> out = new ArrayList<>();
+        for (YamlNode n : node.oneOrMany()) {
+            try {
+                out.add(parse.apply(n.text()));
+            } catch (IllegalArgumentException e) {
+                throw n.error(e.getMessage());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** Every {@code error_page @name} of a server must name one of its named locations. */
+    private static void checkErrorPages(VirtualServer s, YamlNode where) {
+        List<List<ErrorPage>> all = new ArrayList<>();
+        all.add(s.errorPages());
+        s.locations().flatten().forEach(l -> all.add(l.errorPages()));
+        s.named().values().forEach(l -> all.add(l.errorPages()));
+        for (List<ErrorPage> pages : all) {
+            for (ErrorPage p : pages) {
+                if (p.named() && !s.named().containsKey(p.uri())) {
+                    throw where.error("error_page names location '" + p.uri() + "', which the server does not have (expected "
+                            + (s.named().isEmpty() ? "a location '" + p.uri() + "'" : "one of " + s.named().keySet()) + ")");
+                }
+            }
+        }
+    }
+
+    /** What every location of a level inherits: the directives in force there. */
+    private record Level(ProxySettings proxy, ProxySettings grpc, LimitReqSettings req, LimitConnSettings conn,
+                         io.stampede.balancer.limit.LimitRate rate, List<ErrorPage> errorPages, boolean intercept) {}
+
+    /** The parts of the configuration every server and location is built against. */
+    private record Build(Map<String, UpstreamConfig> upstreams, Path base, Map<String, LimitReqZone> zones,
+                         Map<String, LimitConnZone> connZones, Map<String, MatchConfig> matches) {}
+
+    /** A level's directives ({@code m}: a server's or a location's) over its parent's. */
+    private static Level level(Map<String, YamlNode> m, Level parent, Build b) {
+        return new Level(proxySettings(m, parent.proxy(), b.base()), proxySettings(asProxyKeys(m), parent.grpc(), b.base()),
+                limitReq(m, parent.req(), b.zones()), limitConn(m, parent.conn(), b.connZones()), limitRate(m, parent.rate()),
+                errorPages(m, parent.errorPages()), flagOr(m, "proxy_intercept_errors", parent.intercept()));
+    }
+
+    private static ReturnAction returnAction(YamlNode n) {
+        if (n == null) {
+            return null;
+        }
+        try {
+            return ReturnAction.parse(n.text());
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage());
+        }
+    }
+
+    /** The top level's {@code listen} lines (127.0.0.1:8080 when there are none). */
+    private static List<Listener> listeners(YamlNode node, boolean http2) {
+        List<Listener> listen = new ArrayList<>();
+        if (node == null) {
+            listen.add(new Listener(new InetSocketAddress("127.0.0.1", 8080), false, http2));
+            return listen;
+        }
+        for (YamlNode n : node.oneOrMany()) {
+            listen.add(listener(n, http2));
+        }
+        return listen;
+    }
+
+    /** Every address the servers listen on, once each; servers sharing one must agree on its ssl and http2. */
+    private static List<Listener> distinctListeners(YamlNode serversNode, boolean http2) {
+        Map<InetSocketAddress, Listener> out = new LinkedHashMap<>();
+        for (YamlNode sn : serversNode.list()) {
+            Map<String, YamlNode> m = sn.map(SERVER_KEYS);
+            for (Listener l : listeners(m.get("listen"), http2)) {
+                Listener before = out.putIfAbsent(l.address(), l);
+                if (before != null && !before.equals(l)) {
+                    throw m.get("listen").error("'" + l + "' and '" + before + "' are the same address with different "
+                            + "parameters (servers sharing an address share its ssl and http2)");
+                }
+            }
+        }
+        return List.copyOf(out.values());
+    }
+
+    /** One entry of {@code servers}: nginx's {@code server} block. */
+    private static VirtualServer server(YamlNode node, Level parent, Build b, boolean http2) {
+        Map<String, YamlNode> m = node.map(SERVER_KEYS);
+        List<Listener> listen = listeners(m.get("listen"), http2);
+        List<InetSocketAddress> defaultOn = new ArrayList<>();
+        if (m.containsKey("listen")) {
+            List<YamlNode> lines = m.get("listen").oneOrMany();
+            for (int i = 0; i < lines.size(); i++) {
+                if (isDefaultServer(lines.get(i))) {
+                    defaultOn.add(listen.get(i).address());
+                }
+            }
+        }
+        List<String> names = new ArrayList<>();
+        if (m.containsKey("server_name")) {
+            for (YamlNode n : m.get("server_name").oneOrMany()) {
+                for (String w : n.text().trim().split("\\s+")) {
+                    names.add(w.equals("\"\"") || w.equals("''") ? "" : w);
+                }
+            }
+        } else {
+            names.add("");
+        }
+        Level level = level(m, parent, b);
+        ReturnAction ret = returnAction(m.get("return"));
+        if (ret == null && !m.containsKey("locations")) {
+            throw node.error("a server needs 'locations' (or a 'return'), e.g. locations: {/: {proxy_pass: http://backend}}");
+        }
+        Map<String, LocationConfig> named = new LinkedHashMap<>();
+        LocationTree tree = m.containsKey("locations") ? locations(m.get("locations"), level, b, null, named) : LocationTree.EMPTY;
+        VirtualServer s = new VirtualServer(List.copyOf(names), listen, List.copyOf(defaultOn), tree, Map.copyOf(named), ret,
+                rewrites(m.get("rewrite")), level.errorPages());
+        checkErrorPages(s, node);
+        return s;
+    }
+
+    /**
+     * A level of locations, nested ones included. {@code parent} is the enclosing location's node
+     * (null at the server's level); {@code named} collects the server's {@code @name} locations.
+     */
+    private static LocationTree locations(YamlNode node, Level level, Build b, LocationTree.Node parent,
+                                          Map<String, LocationConfig> named) {
+        Map<String, YamlNode> entries = node.map();
+        if (entries.isEmpty()) {
+            throw node.error("no locations (expected at least one, e.g. /: {proxy_pass: http://backend})");
+        }
+        List<LocationTree.Node> nodes = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Map.Entry<String, YamlNode> e : entries.entrySet()) {
+            String key = e.getKey().trim();
+            YamlNode ln = e.getValue();
+            LocationTree.Kind kind;
+            String path;
+            java.util.regex.Pattern regex = null;
+            if (key.startsWith("@")) {
+                if (parent != null) {
+                    throw ln.error("named location '" + key + "' can be on the server level only");
+                }
+                kind = null;
+                path = key;
+            } else if (key.startsWith("=")) {
+                kind = LocationTree.Kind.EXACT;
+                path = key.substring(1).trim();
+            } else if (key.startsWith("^~")) {
+                kind = LocationTree.Kind.NOREGEX;
+                path = key.substring(2).trim();
+            } else if (key.startsWith("~")) {
+                kind = LocationTree.Kind.REGEX;
+                boolean caseless = key.startsWith("~*");
+                path = key.substring(caseless ? 2 : 1).trim();
+                try {
+                    // PCRE's (?P<name>...) is Java's (?<name>...).
+                    regex = java.util.regex.Pattern.compile(path.replace("(?P<", "(?<"),
+                            caseless ? java.util.regex.Pattern.CASE_INSENSITIVE : 0);
+                } catch (java.util.regex.PatternSyntaxException ex) {
+                    throw ln.error("location '" + key + "': not a regular expression (" + ex.getDescription() + ")");
+                }
+            } else {
+                kind = LocationTree.Kind.PREFIX;
+                path = key;
+            }
+            if (kind != LocationTree.Kind.REGEX && kind != null && !path.startsWith("/")) {
+                throw ln.error("location '" + key + "' (expected a path starting with /, after '= ' or '^~ ' if any, "
+                        + "'~ REGEX', '~* REGEX' or '@name')");
+            }
+            if (parent != null) {
+                if (parent.kind() == LocationTree.Kind.EXACT) {
+                    throw ln.error("location '" + key + "' cannot be inside the exact location '= " + parent.location().path() + "'");
+                }
+                if (kind != LocationTree.Kind.REGEX && !path.startsWith(parent.location().path())) {
+                    throw ln.error("location '" + key + "' is outside location '" + parent.location().path() + "'");
+                }
+            }
+            String id = (kind == null ? "" : kind.name()) + " " + path;
+            if (!seen.add(id) || (kind == null && named.containsKey(path))) {
+                throw ln.error("duplicate location '" + key + "'");
+            }
+            LocationConfig l = location(key, path, kind == LocationTree.Kind.EXACT,
+                    kind == LocationTree.Kind.REGEX || kind == null, ln, level, b);
+            healthCheck(ln.map(LOCATION_KEYS).get("health_check"), l, b);
+            if (kind == null) {
+                if (ln.map(LOCATION_KEYS).containsKey("locations")) {
+                    throw ln.map(LOCATION_KEYS).get("locations").error("location '" + key + "': a named location holds no locations");
+                }
+                named.put(path, l);
+                continue;
+            }
+            LocationTree.Node self = new LocationTree.Node(l, kind, regex, null);
+            YamlNode inner = ln.map(LOCATION_KEYS).get("locations");
+            if (inner != null) {
+                if (kind == LocationTree.Kind.EXACT) {
+                    throw inner.error("location '" + key + "': an exact location holds no locations");
+                }
+                LocationTree nested = locations(inner, level(ln.map(LOCATION_KEYS), level, b), b, self, named);
+                self = new LocationTree.Node(l, kind, regex, nested);
+            }
+            nodes.add(self);
+        }
+        return new LocationTree(nodes);
+    }
+
+    private static void healthCheck(YamlNode hc, LocationConfig l, Build b) {
+        if (hc == null) {
+            return;
+        }
+        if (l.upstream() == null) {
+            throw hc.error("health_check needs proxy_pass or grpc_pass in its location");
+        }
+        try {
+            HealthCheckConfig check = HealthCheckConfig.parse(hc.text(), b.matches(), l.proxyHost(),
+                    l.proxy().connectTimeout(), l.proxy().readTimeout()).withTransport(l.https() ? l.proxy().ssl() : null, l.proxy().http2());
+            b.upstreams().put(l.upstream(), b.upstreams().get(l.upstream()).withHealthCheck(check));
+        } catch (IllegalArgumentException ex) {
+            throw hc.error(ex.getMessage());
+        }
     }
 
     private static ProxySettings proxySettings(Map<String, YamlNode> m, ProxySettings inherited, Path base) {
@@ -539,6 +828,15 @@ public final class ConfigLoader {
      * {@code ADDRESS:PORT [ssl] [http2]}, as nginx's listen directive ({@code http2} there is
      * deprecated in nginx for the {@code http2} directive, and means the same here).
      */
+    private static boolean isDefaultServer(YamlNode n) {
+        for (String w : n.text().trim().split("\\s+")) {
+            if (w.equals("default_server") || w.equals("default")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static Listener listener(YamlNode n, boolean http2Everywhere) {
         String[] words = n.text().trim().split("\\s+");
         boolean ssl = false;
@@ -547,7 +845,8 @@ public final class ConfigLoader {
             switch (words[i]) {
                 case "ssl" -> ssl = true;
                 case "http2" -> http2 = true;
-                default -> throw n.error("unknown listen parameter '" + words[i] + "' (expected ssl or http2)");
+                case "default_server", "default" -> { } // which server answers unknown names (servers only)
+                default -> throw n.error("unknown listen parameter '" + words[i] + "' (expected ssl, http2 or default_server)");
             }
         }
         try {

@@ -19,7 +19,8 @@ import java.util.Optional;
  */
 public record ProxyConfig(String source, List<Listener> listen, Optional<InetSocketAddress> admin,
                           int workers, ClientSettings client, Optional<String> accessLog,
-                          List<LocationConfig> locations, Map<String, UpstreamConfig> upstreams,
+                          List<LocationConfig> locations, io.stampede.balancer.route.Routes routes,
+                          Map<String, UpstreamConfig> upstreams,
                           Optional<SslSettings> ssl, Http2Limits http2, java.nio.file.Path pid,
                           Optional<ResolverConfig> resolver,
                           Map<String, io.stampede.balancer.limit.LimitReqZone> limitReqZones,
@@ -30,21 +31,12 @@ public record ProxyConfig(String source, List<Listener> listen, Optional<InetSoc
     public ProxyConfig withUpstream(UpstreamConfig upstream) {
         Map<String, UpstreamConfig> all = new java.util.LinkedHashMap<>(upstreams);
         all.put(upstream.name(), upstream);
-        return new ProxyConfig(source, listen, admin, workers, client, accessLog, locations, Map.copyOf(all), ssl, http2, pid,
+        return new ProxyConfig(source, listen, admin, workers, client, accessLog, locations, routes, Map.copyOf(all), ssl, http2, pid,
                 resolver, limitReqZones, limitConnZones, maps);
     }
 
-    /** nginx's location choice: an exact match first, else the longest matching prefix. */
+    /** The location the first server chooses for {@code path}, as nginx's location search does (see {@link io.stampede.balancer.route.LocationTree}). */
     public Optional<LocationConfig> locate(String path) {
-        LocationConfig best = null;
-        for (LocationConfig l : locations) {
-            if (l.exact() && l.path().equals(path)) {
-                return Optional.of(l);
-            }
-            if (!l.exact() && path.startsWith(l.path()) && (best == null || l.path().length() > best.path().length())) {
-                best = l;
-            }
-        }
-        return Optional.ofNullable(best);
+        return Optional.ofNullable(routes.route(null, null, path).location());
     }
 }

@@ -14,6 +14,10 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.stampede.balancer.route.ErrorPage;
+import io.stampede.balancer.route.ReturnAction;
+import io.stampede.balancer.route.Routes;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -306,13 +310,88 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         HeaderNames.dropInvalid(request.headers(), limits.underscoresInHeaders(), limits.ignoreInvalidHeaders());
-        Optional<LocationConfig> location = runtime.config().locate(path.normalized());
-        if (location.isEmpty()) {
-            refuse(record, 404, request.protocolVersion(), headOnly);
+        route(request, record, target, path, null, 0);
+    }
+
+    /**
+     * Runs a request through its server's and location's phases ({@link Routes#decide}) and does
+     * what they decide: proxy it, answer it, or refuse it (with the {@code error_page} for that
+     * code, if any).
+     *
+     * @param page the {@code error_page} this request is the internal redirect of; null for a client's own
+     * @param status the code of the answer the page replaces
+     */
+    private void route(HttpRequest request, AccessRecord record, RequestGuard.Target target, RequestPath path, ErrorPage page,
+                       int status) {
+        boolean headOnly = request.method().equals(HttpMethod.HEAD);
+        Routes routes = runtime.config().routes();
+        RequestVariables vars = variables(request, target, path);
+        Routes.Decision d = page != null && page.named()
+                ? routes.named(routes.server(listenAddress(), target.host()), page.uri(), path.normalized(), path.query(), vars)
+                : routes.decide(listenAddress(), target.host(), path.normalized(), path.query(), vars, page != null);
+        // The answer's code: the replaced one's, the page's =CODE, or (0) the new answer's own.
+        int forced = page == null ? 0 : page.status() == -1 ? status : page.status();
+        if (d.answer() != null) {
+            answer(record, request, d.answer(), d.vars(), forced);
             return;
         }
-        current = new Exchange(this, ctx, runtime, request, target, path, location.get(), record);
+        if (d.refuse() != 0) {
+            ErrorPage own = page == null ? ErrorPage.find(d.server().errorPages(), d.refuse()) : null;
+            if (own != null) {
+                errorPage(request, record, target, own, d.refuse());
+                return;
+            }
+            refuse(record, forced > 0 ? forced : d.refuse(), request.protocolVersion(), headOnly);
+            return;
+        }
+        LocationConfig location = d.location();
+        RequestGuard.Target t = target;
+        RequestPath p = path;
+        if (d.rewritten()) {
+            t = new RequestGuard.Target(RequestPath.escape(d.path()) + (d.args() == null ? "" : "?" + d.args()), target.host());
+            p = new RequestPath(d.path(), d.args(), null);
+        }
+        current = new Exchange(this, ctx, runtime, request, t, p, location, record, page != null, forced, d.whole());
         current.start();
+    }
+
+    private RequestVariables variables(HttpRequest request, RequestGuard.Target target, RequestPath path) {
+        return new RequestVariables(request, target.uri(), path.normalized(), target.host(),
+                (InetSocketAddress) connection().remoteAddress(), (InetSocketAddress) connection().localAddress(), "", tls, http2,
+                runtime.config().maps());
+    }
+
+    /**
+     * nginx's {@code error_page}: an answer with {@code status} is replaced by what the page's URI
+     * answers (a GET, or HEAD for a HEAD), or by a redirect to its URL. The exchange that had the
+     * answer is over, with nothing written; its access record goes on with the new request.
+     *
+     * @return false when the page can't be used (the exchange is not the current one)
+     */
+    boolean redirectInternally(Exchange from, ErrorPage page, int status) {
+        if (from != current) {
+            return false;
+        }
+        current = null;
+        errorPage(from.head(), from.record, from.target(), page, status);
+        return true;
+    }
+
+    private void errorPage(HttpRequest original, AccessRecord record, RequestGuard.Target target, ErrorPage page, int status) {
+        if (page.redirect()) {
+            RequestPath here = RequestPath.parse(target.uri(), limits.mergeSlashes());
+            answer(record, original, new ReturnAction(page.status(), io.stampede.balancer.vars.Template.literal(page.uri())),
+                    variables(original, target, here), 0);
+            return;
+        }
+        io.netty.handler.codec.http.HttpHeaders headers = original.headers().copy();
+        headers.remove(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
+        headers.remove(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING);
+        String uri = page.named() ? target.uri() : page.uri();
+        HttpRequest get = new io.netty.handler.codec.http.DefaultHttpRequest(original.protocolVersion(),
+                original.method().equals(HttpMethod.HEAD) ? HttpMethod.HEAD : HttpMethod.GET, uri, headers);
+        RequestGuard.Target t = new RequestGuard.Target(uri, target.host());
+        route(get, record, t, RequestPath.parse(uri, limits.mergeSlashes()), page, status);
     }
 
     /**
@@ -338,6 +417,55 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return 414;
         }
         return 400; // too long a head (nginx's 400, not 431), or any other malformation
+    }
+
+    /** The listening address this connection came in on, as the configuration writes it (servers are chosen by it). */
+    private java.net.InetSocketAddress listenAddress() {
+        return connection().attr(LISTEN).get();
+    }
+
+    /** The client's TCP connection: this channel, or for an HTTP/2 stream, the connection it is on. */
+    private io.netty.channel.Channel connection() {
+        return http2 != null ? ctx.channel().parent() : ctx.channel();
+    }
+
+    /** Set on each accepted connection: the configured address of its listener. */
+    static final io.netty.util.AttributeKey<java.net.InetSocketAddress> LISTEN = io.netty.util.AttributeKey.valueOf("stampede.listen");
+
+    /**
+     * nginx's {@code return}: the proxy answers itself. 444 closes without a word. The connection
+     * stays open for the next request unless this one has a body (not read: closing is simpler
+     * than draining it, and what nginx does past its discard limits).
+     */
+    private void answer(AccessRecord record, HttpRequest request, ReturnAction ret, io.stampede.balancer.vars.Variables vars,
+                        int forced) {
+        if (forced > 0 && !ret.redirect() && ret.status() != 444) {
+            ret = new ReturnAction(forced, ret.text()); // an error page's code over the page's own
+        }
+        record.status = ret.status();
+        if (ret.status() == 444) {
+            runtime.access(record);
+            closing = true;
+            releaseBacklog();
+            ctx.close();
+            return;
+        }
+        boolean hasBody = HttpUtil.getContentLength(request, 0L) > 0 || HttpUtil.isTransferEncodingChunked(request);
+        boolean keepAlive = !hasBody && keepAliveAfter(request, true);
+        InetSocketAddress local = (InetSocketAddress) connection().localAddress();
+        ChannelFuture written = ctx.writeAndFlush(Returns.response(ctx.alloc(), request.protocolVersion(), ret, vars,
+                local.getPort(), keepAlive, request.method().equals(HttpMethod.HEAD)));
+        runtime.access(record);
+        if (!keepAlive) {
+            closing = true;
+            releaseBacklog();
+            closeAfter(written);
+        } else if (written.isDone()) {
+            afterWritten(written);
+        } else {
+            armSendTimer();
+            written.addListener(this::afterWritten);
+        }
     }
 
     /** Answers a request the proxy refused itself, then closes: nothing after it is read. */
@@ -436,6 +564,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      * bytes were parsed as HTTP and cannot be relayed as they were.
      */
     boolean switchProtocols(HttpResponse head) {
+        // The empty end of the upgrade request itself may wait here (a pipelined request's); anything else is the client's.
+        while (backlog.peekFirst() instanceof LastHttpContent end && !(end instanceof HttpRequest) && !end.content().isReadable()) {
+            backlog.pollFirst();
+            end.release();
+        }
         if (!backlog.isEmpty()) {
             return false;
         }

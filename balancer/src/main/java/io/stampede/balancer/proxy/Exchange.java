@@ -118,15 +118,38 @@ final class Exchange {
     /** A bodiless response (204, 304, an answer to HEAD) that declared a non-zero length: the connection is not reused. */
     private boolean declaredBodyOnBodiless;
     private final LazyDeadline deadline;
-    /** The client asked to switch protocols (an HTTP/1.1 Upgrade); it is not read until the server answers. */
+    /**
+     * The client asked to switch to WebSocket (HTTP/1.1, Upgrade: websocket, Connection: upgrade,
+     * no body): the request carries the switch by default.
+     */
     private final boolean upgradeAsked;
+    /**
+     * The client sent an Upgrade and no body, on HTTP/1.x: a 101 may come if the request goes out
+     * with Upgrade (by default or by proxy_set_header), so the client is not read until the answer.
+     */
+    private final boolean upgradePossible;
     /** The request to the current server asked for the switch: only then is a 101 taken. */
     private boolean upgradeSent;
     /** The switched connection's relay, once a 101 came. */
     private Tunnel tunnel;
 
+    /** This request is an error_page's internal redirect: its own errors are answered as they are (nginx's recursive_error_pages off). */
+    private final boolean redirected;
+    /** The code the client is answered with whatever the server says (an error_page's), 0 for the server's own. */
+    private final int forcedStatus;
+    private final RequestGuard.Target target;
+
     Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
              RequestGuard.Target target, RequestPath path, LocationConfig location, AccessRecord record) {
+        this(client, ctx, runtime, head, target, path, location, record, false, 0, false);
+    }
+
+    Exchange(ClientConnection client, ChannelHandlerContext ctx, ProxyRuntime runtime, HttpRequest head,
+             RequestGuard.Target target, RequestPath path, LocationConfig location, AccessRecord record, boolean redirected,
+             int forcedStatus, boolean wholeUri) {
+        this.redirected = redirected;
+        this.forcedStatus = forcedStatus;
+        this.target = target;
         this.client = client;
         this.ctx = ctx;
         this.runtime = runtime;
@@ -136,7 +159,8 @@ final class Exchange {
         this.tls = runtime.upstreamTls(location);
         this.upstream = runtime.upstream(location.upstream());
         this.record = record;
-        this.upstreamUri = rewriteUri(target.uri(), path, location);
+        // After a rewrite's break, the changed URI goes as it is, whatever proxy_pass's URI part.
+        this.upstreamUri = wholeUri ? target.uri() : rewriteUri(target.uri(), path, location);
         this.vars = new RequestVariables(head, target.uri(), path.normalized(), target.host(),
                 (InetSocketAddress) ctx.channel().remoteAddress(), (InetSocketAddress) ctx.channel().localAddress(),
                 location.proxyHost(), client.tls, client.http2, runtime.config().maps());
@@ -145,12 +169,14 @@ final class Exchange {
         // decoder already refuses Content-Length together with Transfer-Encoding).
         this.declaredLength = HttpUtil.isTransferEncodingChunked(head) ? -1L : HttpUtil.getContentLength(head, -1L);
         this.deadline = new LazyDeadline(ctx.executor(), this::onTimer);
-        this.upgradeAsked = client.http2 == null && Heads.asksUpgrade(head);
+        boolean bodiless = declaredLength <= 0 && !HttpUtil.isTransferEncodingChunked(head);
+        this.upgradePossible = client.http2 == null && bodiless && head.headers().contains(HttpHeaderNames.UPGRADE);
+        this.upgradeAsked = upgradePossible && Heads.asksWebSocket(head);
     }
 
     /** A switch was asked for and the answer has not come: the client is not read meanwhile (its next bytes may be the new protocol's). */
     boolean awaitingUpgrade() {
-        return upgradeAsked && phase != Phase.TUNNEL && phase != Phase.DONE;
+        return upgradePossible && phase != Phase.TUNNEL && phase != Phase.DONE;
     }
 
     /** The connection switched protocols: what the client sends goes to the tunnel. */
@@ -176,6 +202,39 @@ final class Exchange {
 
     Phase phase() {
         return phase;
+    }
+
+    HttpRequest head() {
+        return head;
+    }
+
+    RequestGuard.Target target() {
+        return target;
+    }
+
+    /**
+     * nginx's error_page for an answer with {@code status}: this exchange ends without writing
+     * anything (its server already released) and the client connection runs the page's request.
+     * Only for a request whose body was all read (the page's is a GET), and never twice.
+     *
+     * @return whether the page took over
+     */
+    private boolean errorPage(int status) {
+        if (redirected || !bodyComplete || location.grpc() || client.current() != this) {
+            return false;
+        }
+        io.stampede.balancer.route.ErrorPage page = io.stampede.balancer.route.ErrorPage.find(location.errorPages(), status);
+        if (page == null) {
+            return false;
+        }
+        phase = Phase.DONE;
+        connHeld.release();
+        deadline.cancel();
+        body.release();
+        if (balanced != null) {
+            runtime.metrics().requestDone(upstream.config().name(), System.nanoTime() - firstAttemptNanos);
+        }
+        return client.redirectInternally(this, page, status);
     }
 
     boolean responseStarted() {
@@ -507,7 +566,8 @@ final class Exchange {
         long length = streaming ? declaredLength : bodyBytes;
         HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length,
                 upgradeAsked && !conn.multiplexed());
-        upgradeSent = upgradeAsked && !conn.multiplexed() && up.headers().contains(HttpHeaderNames.UPGRADE);
+        // As nginx: the switch is on when the client sent Upgrade and the request carries one.
+        upgradeSent = upgradePossible && !conn.multiplexed() && up.headers().contains(HttpHeaderNames.UPGRADE);
         Channel ch = conn.channel;
         if (conn.multiplexed()) {
             Heads.forHttp2(up, head, location.grpc());
@@ -683,6 +743,21 @@ final class Exchange {
         }
         record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
         upstream.stickyResponse(response, attempt.peer);
+        if (status >= 300 && location.interceptErrors() && !redirected
+                && io.stampede.balancer.route.ErrorPage.find(location.errorPages(), status) != null) {
+            // proxy_intercept_errors: the server's answer is dropped (with its connection) and the page answers instead.
+            dropBackend();
+            releasePeer(Outcome.OK);
+            if (errorPage(status)) {
+                return;
+            }
+            respondError(status);
+            return;
+        }
+        if (forcedStatus > 0) {
+            response.setStatus(io.netty.handler.codec.http.HttpResponseStatus.valueOf(forcedStatus));
+            status = forcedStatus;
+        }
         record.status = status;
         boolean bodyAllowed = !head.method().equals(HttpMethod.HEAD) && status != 204 && status != 304;
         boolean knownLength = response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
@@ -711,6 +786,7 @@ final class Exchange {
         record.status = 101;
         upstream.stickyResponse(response, attempt.peer);
         deadline.cancel();
+        client.pace.stop();
         phase = Phase.TUNNEL;
         tunnel = new Tunnel(ctx.channel(), conn.channel, settings.readTimeout(), settings.sendTimeout(),
                 runtime.config().client().sendTimeout(), this::tunnelEnded);
@@ -723,13 +799,13 @@ final class Exchange {
     }
 
     private void tunnelEnded(String why, ChannelFuture clientFlushed) {
+        record.bytesSent += tunnel.toClient;
         if (done()) {
-            return;
+            return; // discarded: the one who discarded logs it
         }
         if (why != null) {
             runtime.log().upstreamError(why, attempt.peer.name());
         }
-        record.bytesSent += tunnel.toClient;
         if (backend != null) {
             backend.owner = null;
             backend = null; // the tunnel closes it: an upgraded connection is never pooled
@@ -904,6 +980,10 @@ final class Exchange {
         if (done()) {
             return;
         }
+        if (tunnel != null) {
+            tunnel.cut(why); // a write of the request failing after the switch: the tunnel ends with it
+            return;
+        }
         if (responseStarted()) {
             abort(why);
             return;
@@ -1010,6 +1090,12 @@ final class Exchange {
     }
 
     private void respondError(int status) {
+        if (errorPage(status)) {
+            return;
+        }
+        if (forcedStatus > 0) {
+            status = forcedStatus;
+        }
         record.status = status;
         boolean ka = client.keepAliveAfter(head, bodyComplete);
         if (location.grpc() && GrpcErrors.isGrpc(head)) {

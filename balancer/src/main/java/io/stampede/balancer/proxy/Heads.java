@@ -46,7 +46,7 @@ final class Heads {
      * The head sent upstream.
      *
      * @param bodyLength the body's length when known (0 for none), -1 for a chunked body
-     * @param upgrade the client asked to switch protocols ({@link #asksUpgrade}) and the request
+     * @param upgrade the client asked to switch to WebSocket ({@link #asksWebSocket}) and the request
      *     goes over HTTP/1.1: its Upgrade goes on, with {@code Connection: upgrade}, unless
      *     {@code proxy_set_header} says otherwise (nginx needs both set by hand; here they are the default)
      */
@@ -145,11 +145,14 @@ final class Heads {
     }
 
     /**
-     * Whether an HTTP/1.1 client asks to switch protocols: an {@code Upgrade} header, and
-     * {@code upgrade} among the tokens of its {@code Connection} (RFC 9110 7.8).
+     * Whether an HTTP/1.1 client asks to switch to WebSocket: {@code Upgrade: websocket}, and
+     * {@code upgrade} among the tokens of its {@code Connection} (RFC 9110 7.8). Only WebSocket
+     * goes on by default: any other protocol (h2c above all, a smuggling route past the proxy's
+     * checks) needs {@code proxy_set_header Upgrade}, as every upgrade does in nginx.
      */
-    static boolean asksUpgrade(HttpRequest request) {
-        return request.protocolVersion().equals(HttpVersion.HTTP_1_1) && request.headers().contains(HttpHeaderNames.UPGRADE)
+    static boolean asksWebSocket(HttpRequest request) {
+        return request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
                 && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 

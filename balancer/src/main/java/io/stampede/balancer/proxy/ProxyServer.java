@@ -194,6 +194,7 @@ public final class ProxyServer implements AutoCloseable {
                             ServerTls listenerTls = listener.ssl() ? (listener.http2() ? g.tlsWithHttp2 : g.tls) : null;
                             boolean h2c = listener.http2() && !listener.ssl();
                             clients.add(ch);
+                            ch.attr(ClientConnection.LISTEN).set(key.address());
                             ClientConnection connection = new ClientConnection(runtime, ProxyServer.this, listenerTls);
                             if (listenerTls != null) {
                                 // The handshake shares the client header timeout, as in nginx.

@@ -56,6 +56,9 @@ final class Tunnel {
     }
 
     void start() {
+        if (over) {
+            return; // bytes the client decoder held already failed to go
+        }
         idle.arm(idleNanos);
         client.read();
         upstream.read();
@@ -77,6 +80,9 @@ final class Tunnel {
         if (over || !(msg instanceof ByteBuf buf)) {
             // After the end, or the empty end of the 101's head that the decoder sends after it.
             ReferenceCountUtil.release(msg);
+            if (!over) {
+                from.read();
+            }
             return;
         }
         if (!buf.isReadable()) {
@@ -125,7 +131,13 @@ final class Tunnel {
         over = true;
         idle.cancel();
         if (byClient) {
-            upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            // The server gets what it was given, within proxy_send_timeout; then it is closed anyway.
+            ChannelFuture flushed = upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            if (!flushed.isDone()) {
+                upstream.eventLoop().schedule(() -> {
+                    upstream.close();
+                }, Math.max(upstreamSendNanos, 0), TimeUnit.NANOSECONDS);
+            }
             ended.accept(null, client.newSucceededFuture());
         } else {
             upstream.close();

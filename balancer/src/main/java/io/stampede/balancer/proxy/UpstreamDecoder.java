@@ -63,6 +63,9 @@ final class UpstreamDecoder extends HttpResponseDecoder {
     @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
         int code = ((HttpResponse) msg).status().code();
+        if (code == 101) {
+            return true; // a head alone, as nginx reads it (Netty would read an old Hixie-76 body)
+        }
         if (code >= 100 && code < 200) {
             return super.isContentAlwaysEmpty(msg);
         }
@@ -82,7 +85,11 @@ final class UpstreamDecoder extends HttpResponseDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         if (switched) {
-            super.decode(ctx, in, out);
+            // Whatever the 101 named (even an HTTP/1.x in its Upgrade, where Netty would go on
+            // parsing HTTP), what follows is the new protocol's bytes, passed on as they are.
+            if (in.isReadable()) {
+                out.add(in.readRetainedSlice(in.readableBytes()));
+            }
             return;
         }
         if (!expecting) {

@@ -31,6 +31,11 @@ public final class Template {
     /** A variable reference, kept apart from literal text. */
     private record Var(String name) {}
 
+    /** Text taken as it is, with no variables in it (a value already rendered). */
+    public static Template literal(String text) {
+        return new Template(text, List.of(text));
+    }
+
     /** @throws IllegalArgumentException naming an unknown variable or a malformed reference */
     public static Template parse(String text) {
         List<Object> parts = new ArrayList<>();

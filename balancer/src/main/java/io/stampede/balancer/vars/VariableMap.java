@@ -65,7 +65,8 @@ public final class VariableMap {
         if (t == null && (!suffixMasks.isEmpty() || !prefixMasks.isEmpty())) {
             t = hostMask(lower);
         }
-        if (t == null) {
+        if (t == null && !value.isEmpty()) {
+            // As nginx: an empty value is never tried against the regular expressions.
             for (Map.Entry<Pattern, Template> p : patterns) {
                 if (p.getKey().matcher(value).find()) {
                     t = p.getValue();

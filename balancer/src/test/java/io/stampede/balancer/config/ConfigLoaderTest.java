@@ -150,7 +150,7 @@ class ConfigLoaderTest {
             Arguments.of("listen: 127.0.0.1:http\n" + BASE + "    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:1: listen: '127.0.0.1:http' (expected ADDRESS:PORT"),
             Arguments.of("listen: 127.0.0.1:8080 spdy\n" + BASE + "    servers: [127.0.0.1:1]\n",
-                    "proxy.yaml:1: listen: unknown listen parameter 'spdy' (expected ssl or http2)"),
+                    "proxy.yaml:1: listen: unknown listen parameter 'spdy' (expected ssl, http2 or default_server)"),
             Arguments.of("http2: maybe\n" + BASE + "    servers: [127.0.0.1:1]\n", "proxy.yaml:1: http2: http2=maybe (expected on or off)"),
             Arguments.of("http2_max_requests: 1000\n" + BASE + "    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:1: http2_max_requests: 'http2_max_requests' is obsolete in nginx since 1.19.7: use keepalive_requests"),
@@ -182,8 +182,26 @@ class ConfigLoaderTest {
             Arguments.of("proxy_ssl_protocols: SSLv3\n" + BASE + "    servers: [127.0.0.1:1]\n", "'SSLv3' is broken"),
             Arguments.of("proxy_ssl_session_reuse: maybe\n" + BASE + "    servers: [127.0.0.1:1]\n",
                     "proxy.yaml:1: proxy_ssl_session_reuse: 'maybe' (expected on or off)"),
-            Arguments.of("locations:\n  ~ \\.php$:\n    proxy_pass: http://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
-                    "regular-expression and named locations are not supported"),
+            Arguments.of("locations:\n  /a/:\n    locations:\n      /b/:\n        proxy_pass: http://api\nupstreams:\n  api:\n"
+                    + "    servers: [127.0.0.1:1]\n", "proxy.yaml:5: locations./a/.locations./b/: location '/b/' is outside location '/a/'"),
+            Arguments.of("locations:\n  ~ \\.php$:\n    proxy_pass: http://api/x/\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "proxy_pass cannot have a URI part in a location given by a regular expression"),
+            Arguments.of("locations:\n  \"~ (\":\n    proxy_pass: http://api\nupstreams:\n  api:\n    servers: [127.0.0.1:1]\n",
+                    "not a regular expression"),
+            Arguments.of("servers:\n  - listen: 127.0.0.1:8080 default_server\n    locations: {/: {return: 404}}\n"
+                    + "  - listen: 127.0.0.1:8080 default_server\n    locations: {/: {return: 404}}\n",
+                    "a duplicate default server for 127.0.0.1:8080"),
+            Arguments.of("listen: 127.0.0.1:8080\nservers:\n  - locations: {/: {return: 404}}\n",
+                    "proxy.yaml:1: listen: 'listen' goes inside each server when 'servers' is given"),
+            Arguments.of("servers:\n  - listen: 127.0.0.1:8080\n    locations:\n      \"= /x\":\n        return: 200\n"
+                    + "        locations: {/x/y: {return: 200}}\n", "an exact location holds no locations"),
+            Arguments.of("locations:\n  /:\n    return: 30x /y\n", "proxy.yaml:3: locations./.return: '30x /y' (expected CODE"),
+            Arguments.of("locations:\n  /:\n    rewrite: ^/a /b sideways\n    return: 200\n",
+                    "proxy.yaml:3: locations./.rewrite: 'sideways' (expected last, break, redirect or permanent)"),
+            Arguments.of("locations:\n  /:\n    error_page: 404 @gone\n    return: 200\n",
+                    "error_page names location '@gone', which the server does not have"),
+            Arguments.of("locations:\n  /:\n    error_page: 200 /x\n    return: 200\n",
+                    "proxy.yaml:3: locations./.error_page: '200' (expected a status from 300 to 599)"),
             Arguments.of("upstreams:\n  api:\n    servers: [127.0.0.1:1]\n", "missing 'locations'"),
             Arguments.of("locations: [\n", "proxy.yaml:2: not valid YAML"),
             Arguments.of(BASE + "    servers:\n      - address: 127.0.0.1:1\n        down: maybe\n",
@@ -350,11 +368,12 @@ class ConfigLoaderTest {
         Path dir = Path.of("..", "config");
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.toString().endsWith(".yaml") && !p.getFileName().toString().contains("swarm")).toList();
+            files = s.filter(p -> (p.toString().endsWith(".yaml") || p.toString().endsWith(".conf"))
+                    && !p.getFileName().toString().contains("swarm")).toList();
         }
-        assertThat(files).hasSizeGreaterThanOrEqualTo(6);
+        assertThat(files).hasSizeGreaterThanOrEqualTo(6).anyMatch(p -> p.toString().endsWith(".conf"));
         for (Path f : files) {
-            ProxyConfig c = ConfigLoader.load(f);
+            ProxyConfig c = ConfigLoader.load(f, false, note -> { });
             assertThat(c.locations()).as(f.toString()).isNotEmpty();
         }
     }

@@ -52,6 +52,11 @@ final class NginxRunner implements AutoCloseable {
         return new NginxRunner(port -> upstreams + "\n  server {\n    listen 127.0.0.1:" + port + ";\n" + server + "\n  }\n");
     }
 
+    /** An nginx with an http block of the test's own, given the port it listens on. */
+    static NginxRunner withHttp(java.util.function.IntFunction<String> http) throws IOException {
+        return new NginxRunner(http);
+    }
+
     /** As {@link #withServer}, listening with {@code ssl}: the server body names its certificate. */
     static NginxRunner withSslServer(String upstreams, String server) throws IOException {
         return new NginxRunner(port -> upstreams + "\n  server {\n    listen 127.0.0.1:" + port + " ssl;\n" + server + "\n  }\n");
@@ -63,6 +68,21 @@ final class NginxRunner implements AutoCloseable {
      */
     static NginxRunner withListen(String parameters, String server) throws IOException {
         return new NginxRunner(port -> "\n  server {\n    listen 127.0.0.1:" + port + " " + parameters + ";\n" + server + "\n  }\n");
+    }
+
+    /** An nginx run from a whole nginx.conf of the test's (which names its own pid, logs and temp paths under {@code dir}). */
+    static NginxRunner fromFile(Path dir, Path conf, int port) throws IOException {
+        return new NginxRunner(dir, conf, port);
+    }
+
+    private NginxRunner(Path dir, Path conf, int port) throws IOException {
+        this.dir = dir;
+        this.port = port;
+        Files.createDirectories(dir.resolve("tmp"));
+        this.process = new ProcessBuilder(binary().toString(), "-p", dir.toString(), "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        PeerProcess.awaitListening(process, port, "nginx", () -> Files.readString(dir.resolve("stdout.log"))
+                + (Files.exists(dir.resolve("error.log")) ? Files.readString(dir.resolve("error.log")) : ""));
     }
 
     private NginxRunner(java.util.function.IntFunction<String> http) throws IOException {

@@ -131,4 +131,30 @@ final class ResponseReader {
         }
         throw new IOException("closed inside a chunked body");
     }
+
+    /** Status, Location, and a text/plain or backend body: what differs between two proxies' own pages is left out. */
+    static String summary(InetSocketAddress at, String raw) throws IOException {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(at, 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(raw.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            String text = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (text.isEmpty()) {
+                return "closed";
+            }
+            int end = text.indexOf("\r\n\r\n");
+            String head = text.substring(0, end);
+            String out = head.substring(9, 12);
+            boolean plain = false;
+            for (String line : head.split("\r\n")) {
+                String lower = line.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("location:")) {
+                    out += " -> " + line.substring(9).trim();
+                }
+                plain |= lower.startsWith("content-type: text/plain") || lower.startsWith("x-backend:");
+            }
+            return plain ? out + " " + text.substring(end + 4).trim() : out;
+        }
+    }
+
 }

@@ -23,7 +23,9 @@ final class TestProxy implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5)).build();
 
     TestProxy(String yaml) throws IOException, InterruptedException {
-        ProxyConfig config = ConfigLoader.parse("test.yaml", new StringReader("listen: 127.0.0.1:0\n" + yaml));
+        // With servers, each names its own listen lines.
+        ProxyConfig config = ConfigLoader.parse("test.yaml", new StringReader(
+                (yaml.startsWith("servers:") ? "" : "listen: 127.0.0.1:0\n") + yaml));
         SplittableRandom random = new SplittableRandom(1);
         server = new ProxyServer(config, seconds::get, random::nextLong);
         server.start();

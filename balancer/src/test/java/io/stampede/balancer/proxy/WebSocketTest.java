@@ -16,8 +16,8 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -196,63 +196,147 @@ class WebSocketTest {
         }
     }
 
-    @Test
-    void anyUpgradeIsRelayedWithTheBytesThatCameWithThe101() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
-            CompletableFuture<String> head = new CompletableFuture<>();
+    /**
+     * A server of raw sockets: a request with Upgrade gets a 101 naming the same protocol, with
+     * HELLO in the same write, then its bytes echoed; any other gets "200 ok" on a kept connection.
+     * The heads it read are kept.
+     */
+    private static final class RawUpgradeServer implements AutoCloseable {
+        final ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+        final BlockingQueue<String> heads = new LinkedBlockingQueue<>();
+
+        RawUpgradeServer() throws java.io.IOException {
             Thread t = new Thread(() -> {
-                try (Socket s = server.accept()) {
-                    InputStream in = s.getInputStream();
-                    head.complete(readHead(in));
-                    OutputStream out = s.getOutputStream();
+                while (!server.isClosed()) {
+                    try {
+                        Socket s = server.accept();
+                        Thread c = new Thread(() -> serve(s));
+                        c.setDaemon(true);
+                        c.start();
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void serve(Socket s) {
+            try (s) {
+                InputStream in = s.getInputStream();
+                OutputStream out = s.getOutputStream();
+                while (true) {
+                    String head = readHead(in);
+                    if (head.isEmpty()) {
+                        return;
+                    }
+                    heads.add(head);
+                    String upgrade = null;
+                    for (String line : head.split("\r\n")) {
+                        if (line.toLowerCase(java.util.Locale.ROOT).startsWith("upgrade:")) {
+                            upgrade = line.substring(8).trim();
+                        }
+                    }
+                    if (upgrade == null) {
+                        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+                        out.flush();
+                        continue;
+                    }
                     // The 101 and the new protocol's first bytes in one write.
-                    out.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo/1\r\nConnection: Upgrade\r\nX-Up: yes\r\n\r\nHELLO"
-                            .getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: " + upgrade + "\r\nConnection: Upgrade\r\n"
+                            + "X-Up: yes\r\n\r\nHELLO").getBytes(StandardCharsets.ISO_8859_1));
                     out.flush();
-                    byte[] buf = new byte[256];
+                    byte[] buf = new byte[8192];
                     int n;
                     while ((n = in.read(buf)) > 0) {
                         out.write(buf, 0, n);
                         out.flush();
                     }
+                    return;
+                }
+            } catch (Exception e) {
+                // the client's side tells
+            }
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+        }
+    }
+
+    private static final String PASS_UPGRADE = "    proxy_set_header: {Upgrade: $http_upgrade, Connection: upgrade}\n";
+
+    @Test
+    void anyUpgradeIsRelayedWithTheBytesThatCameWithThe101() throws Exception {
+        try (RawUpgradeServer server = new RawUpgradeServer();
+             TestProxy proxy = new TestProxy("locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + server.port() + "\n" + PASS_UPGRADE);
+             Socket client = new Socket()) {
+            client.connect(proxy.address, 5000);
+            client.setSoTimeout(10_000);
+            OutputStream out = client.getOutputStream();
+            // An RFC 2817-style upgrade whose Upgrade names HTTP/1.1 too: still a switch, bytes after it are not HTTP.
+            out.write("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: TLS/1.2, HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\n\r\n"
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = client.getInputStream();
+            String response = readHead(in);
+            assertThat(response).startsWith("HTTP/1.1 101 ").containsIgnoringCase("upgrade: TLS/1.2, HTTP/1.1")
+                    .containsIgnoringCase("connection: upgrade").contains("X-Up: yes")
+                    .doesNotContainIgnoringCase("content-length").doesNotContainIgnoringCase("transfer-encoding");
+            assertThat(new String(in.readNBytes(5), StandardCharsets.ISO_8859_1)).isEqualTo("HELLO");
+            assertThat(server.heads.poll(5, TimeUnit.SECONDS)).containsIgnoringCase("upgrade: TLS/1.2, HTTP/1.1")
+                    .containsIgnoringCase("connection: upgrade");
+            byte[] big = new byte[1 << 20];
+            for (int i = 0; i < big.length; i++) {
+                big[i] = (byte) i;
+            }
+            // A megabyte each way, with backpressure, in order; HTTP-looking bytes are just bytes now.
+            byte[] http = "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+            System.arraycopy(http, 0, big, 0, http.length);
+            Thread writer = new Thread(() -> {
+                try {
+                    out.write(big);
+                    out.flush();
                 } catch (Exception e) {
-                    head.completeExceptionally(e);
+                    // the read below fails then
                 }
             });
-            t.setDaemon(true);
-            t.start();
-            try (TestProxy proxy = new TestProxy("locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + server.getLocalPort() + "\n");
-                 Socket client = new Socket()) {
+            writer.start();
+            assertThat(in.readNBytes(big.length)).isEqualTo(big);
+            writer.join(10_000);
+        }
+    }
+
+    @Test
+    void onlyWebSocketIsPassedByDefaultAndAPipelinedUpgradeStillSwitches() throws Exception {
+        try (RawUpgradeServer server = new RawUpgradeServer();
+             TestProxy proxy = new TestProxy("locations:\n  /:\n    proxy_pass: http://127.0.0.1:" + server.port() + "\n")) {
+            // h2c (or any protocol but WebSocket) needs proxy_set_header: by default the server never hears of it.
+            List<String> plain = ResponseReader.exchange(proxy.address,
+                    "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+                    + "Connection: close\r\n\r\n", List.of(false));
+            assertThat(plain).containsExactly("200 ok");
+            assertThat(server.heads.poll(5, TimeUnit.SECONDS)).doesNotContainIgnoringCase("upgrade").doesNotContainIgnoringCase("http2-settings");
+            // A plain request and a WebSocket upgrade pipelined in one write: the first is answered, the second switches.
+            try (Socket client = new Socket()) {
                 client.connect(proxy.address, 5000);
                 client.setSoTimeout(10_000);
-                OutputStream out = client.getOutputStream();
-                out.write("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: echo/1\r\nConnection: keep-alive, Upgrade\r\n\r\n"
-                        .getBytes(StandardCharsets.ISO_8859_1));
-                out.flush();
+                client.getOutputStream().write(("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /ws HTTP/1.1\r\nHost: x\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 InputStream in = client.getInputStream();
-                String response = readHead(in);
-                assertThat(response).startsWith("HTTP/1.1 101 ").containsIgnoringCase("upgrade: echo/1")
-                        .containsIgnoringCase("connection: upgrade").contains("X-Up: yes")
-                        .doesNotContainIgnoringCase("content-length").doesNotContainIgnoringCase("transfer-encoding");
+                assertThat(readHead(in)).startsWith("HTTP/1.1 200 ");
+                assertThat(new String(in.readNBytes(2), StandardCharsets.ISO_8859_1)).isEqualTo("ok");
+                assertThat(readHead(in)).startsWith("HTTP/1.1 101 ").containsIgnoringCase("upgrade: websocket");
                 assertThat(new String(in.readNBytes(5), StandardCharsets.ISO_8859_1)).isEqualTo("HELLO");
-                assertThat(head.get(5, TimeUnit.SECONDS)).containsIgnoringCase("upgrade: echo/1")
-                        .containsIgnoringCase("connection: upgrade");
-                byte[] big = new byte[1 << 20];
-                for (int i = 0; i < big.length; i++) {
-                    big[i] = (byte) i;
-                }
-                // A megabyte each way, with backpressure, in order.
-                Thread writer = new Thread(() -> {
-                    try {
-                        out.write(big);
-                        out.flush();
-                    } catch (Exception e) {
-                        // the read below fails then
-                    }
-                });
-                writer.start();
-                assertThat(in.readNBytes(big.length)).isEqualTo(big);
-                writer.join(10_000);
+                client.getOutputStream().write("ping".getBytes(StandardCharsets.ISO_8859_1));
+                assertThat(new String(in.readNBytes(4), StandardCharsets.ISO_8859_1)).isEqualTo("ping");
             }
         }
     }

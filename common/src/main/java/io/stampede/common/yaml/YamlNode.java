@@ -69,8 +69,22 @@ public final class YamlNode {
         return new YamlNode(file, "", root);
     }
 
+    /**
+     * A tree built by other means than parsing YAML (an nginx.conf read into the same shape): its
+     * nodes' marks name the file each came from, and errors name that file.
+     */
+    public static YamlNode of(String file, Node root) {
+        return new YamlNode(file, "", root);
+    }
+
     public String file() {
         return file;
+    }
+
+    /** The file this node was written in: the mark's (an included nginx.conf file), else the document's. */
+    private String where() {
+        String name = node.getStartMark() == null ? null : node.getStartMark().getName();
+        return name == null || name.isEmpty() || name.startsWith("'") ? file : name;
     }
 
     /** The key path, e.g. {@code upstreams.api.servers[2]} ({@code (top level)} for the root). */
@@ -149,7 +163,7 @@ public final class YamlNode {
 
     /** {@code file:line: path: message}. */
     public ConfigException error(String message) {
-        return new ConfigException(file + ":" + line() + ": " + path() + ": " + message);
+        return new ConfigException(where() + ":" + line() + ": " + path() + ": " + message);
     }
 
     /** An error about this node's value: {@code file:line: path: 'value' (expected ...)}. */
