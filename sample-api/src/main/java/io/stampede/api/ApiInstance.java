@@ -39,6 +39,8 @@ final class ApiInstance implements Dispatcher {
     private final Router api = new Router();
     private final Router admin = new Router();
     private final long queryNanos;
+    /** The WebSocket feed of live prices ({@code /api/v1/live}). */
+    private final io.stampede.api.live.LiveFeed live;
 
     ApiInstance(String name, ApiSettings settings, MarketData data, Executor cpu) {
         this.name = name;
@@ -57,7 +59,8 @@ final class ApiInstance implements Dispatcher {
                 .add("GET", "/api/v1/products/comments/", authenticated(auth, products::comments))
                 .add("GET", "/api/v1/products/{id}/", authenticated(auth, products::detail));
 
-        AdminEndpoints ops = new AdminEndpoints(name, stats, pool, faults);
+        this.live = new io.stampede.api.live.LiveFeed(name, data.tokens(), data.catalog(), java.time.Duration.ofSeconds(1));
+        AdminEndpoints ops = new AdminEndpoints(name, stats, pool, faults, live::open);
         admin.add("GET", "/healthz", ops::health)
                 .add("GET", "/_admin/stats", ops::stats)
                 .add("POST", "/_admin/stats/reset", ops::resetStats)
@@ -69,6 +72,11 @@ final class ApiInstance implements Dispatcher {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public io.stampede.api.http.Upgrade upgrade(String path) {
+        return path.equals(io.stampede.api.live.LiveFeed.PATH) ? live : null;
     }
 
     @Override

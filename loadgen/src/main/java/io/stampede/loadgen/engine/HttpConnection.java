@@ -67,9 +67,7 @@ final class HttpConnection implements UserConnection {
         long connectStart = System.nanoTime();
         channel = null; // a dead channel's late close must not fail this request
         Callback forThis = callback;
-        Bootstrap b = new Bootstrap().group(worker.loop()).channel(worker.channelType())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)))
+        Bootstrap b = worker.bootstrap(timeoutNanos)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

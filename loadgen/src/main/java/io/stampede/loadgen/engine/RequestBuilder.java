@@ -67,6 +67,20 @@ final class RequestBuilder {
         return r;
     }
 
+    /** A body as text: JSON rendered from its tree, or the text template (a WebSocket message). */
+    static String text(Step.Body body, Template.Vars vars) {
+        if (body instanceof Step.TextBody t) {
+            return t.text().render(vars);
+        }
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            write(g, ((Step.JsonBody) body).tree(), vars);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
     private static void write(JsonGenerator g, Object tree, Template.Vars vars) throws IOException {
         if (tree == null) {
             g.writeNull();

@@ -58,13 +58,12 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         state = State.HEAD;
     }
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        cumulation = ctx.alloc().buffer(1024);
-    }
+    /** Out of the pipeline: nothing more is read, and a tail still held is released. */
+    private boolean removed;
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        removed = true;
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
@@ -77,7 +76,7 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         try {
             // Parse straight from the socket's buffer; only an incomplete tail is copied for later.
             ByteBuf data = in;
-            if (cumulation.isReadable()) {
+            if (cumulation != null) {
                 cumulation.writeBytes(in);
                 data = cumulation;
             }
@@ -88,13 +87,20 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
                 fail(ctx, "InvalidResponse: " + e.getMessage());
                 return;
             }
-            if (cumulation == null) {
+            if (removed) {
                 return;
             }
+            // Only an incomplete tail is held, in a buffer of its own that exists only while it
+            // does: an idle connection holds no buffer (and none can be left unreleased when the
+            // connection ends without this handler being removed).
             if (data == in) {
                 if (in.isReadable()) {
+                    cumulation = ctx.alloc().buffer(Math.max(1024, in.readableBytes()));
                     cumulation.writeBytes(in);
                 }
+            } else if (!cumulation.isReadable()) {
+                cumulation.release();
+                cumulation = null;
             } else {
                 cumulation.discardSomeReadBytes();
             }
@@ -120,6 +126,10 @@ final class ResponseReader extends ChannelInboundHandlerAdapter {
         if (state == State.UNTIL_CLOSE) {
             finish(false);
             deliver();
+        }
+        if (cumulation != null) {
+            cumulation.release();
+            cumulation = null;
         }
         sink.closed();
     }

@@ -161,6 +161,10 @@ final class VirtualUser implements UserConnection.Callback {
         Runnable cb = afterTask;
         runTask(cls.onStop(), () -> {
             connection.close();
+            if (ws != null) {
+                ws.close();
+                ws = null;
+            }
             if (cb != null) {
                 cb.run();
             }
@@ -217,7 +221,130 @@ final class VirtualUser implements UserConnection.Callback {
             worker.loop().schedule(next, nanos, TimeUnit.NANOSECONDS);
         } else if (step instanceof Step.Repeat rep) {
             repeat(rep, rep.from(), next);
+        } else {
+            webSocket(step, next);
         }
+    }
+
+    /** The user's WebSocket, once a ws_connect made it; closed with the user. */
+    private WebSocketSession ws;
+    /** What a ws_expect's time counts from: the last send, match or connect (nanoTime). */
+    private long wsSince;
+
+    private void webSocket(Step step, Runnable next) {
+        long start = System.nanoTime();
+        try {
+            if (step instanceof Step.WsConnect c) {
+                String path = c.path().render(this::lookup);
+                String name = c.name() != null ? c.name().render(this::lookup) : path;
+                Map<String, String> headers = new LinkedHashMap<>(worker.settings().headers());
+                for (Map.Entry<String, Template> h : c.headers().entrySet()) {
+                    headers.put(h.getKey(), h.getValue().render(this::lookup));
+                }
+                if (!cookies.isEmpty()) {
+                    headers.put("Cookie", cookieHeader());
+                }
+                if (ws != null) {
+                    ws.close();
+                }
+                ws = new WebSocketSession(worker);
+                Target t = worker.settings().target();
+                java.net.URI uri = java.net.URI.create((t.https() ? "wss://" : "ws://") + t.hostHeader() + t.uri(path));
+                ws.connect(uri, headers, worker.settings().timeoutNanos(), error -> {
+                    long end = System.nanoTime();
+                    wsSince = end;
+                    worker.recording().record("WS", name, end - Math.min(readyNanos, start), end - start, 0, error);
+                    readyNanos = end;
+                    next.run();
+                });
+            } else if (step instanceof Step.WsSend s) {
+                String name = s.name() != null ? s.name().render(this::lookup) : "send";
+                String text = RequestBuilder.text(s.body(), this::lookup);
+                WebSocketSession session = ws != null ? ws : new WebSocketSession(worker);
+                session.send(text, error -> {
+                    long end = System.nanoTime();
+                    wsSince = end;
+                    worker.recording().record("WS", name, end - Math.min(readyNanos, start), end - start, text.length(), error);
+                    readyNanos = end;
+                    next.run();
+                });
+            } else if (step instanceof Step.WsExpect e) {
+                String name = e.name() != null ? e.name().render(this::lookup) : "recv";
+                long since = wsSince;
+                WebSocketSession session = ws != null ? ws : new WebSocketSession(worker);
+                session.await(text -> matches(e, text), e.timeout().toNanos(), (message, error) -> {
+                    long end = System.nanoTime();
+                    String failure = error;
+                    long at = end;
+                    long bytes = 0;
+                    if (message != null) {
+                        at = message.arrivedNanos();
+                        bytes = message.text().length();
+                        failure = capture(e, message.text());
+                    }
+                    long took = Math.max(0, at - since);
+                    wsSince = at;
+                    worker.recording().record("WS", name, took, took, bytes, failure);
+                    readyNanos = end;
+                    next.run();
+                });
+            } else if (step instanceof Step.WsClose) {
+                if (ws != null) {
+                    ws.close();
+                    ws = null;
+                }
+                next.run();
+            }
+        } catch (Template.MissingVariableException e) {
+            worker.recording().exception("MissingVariable: " + e.getMessage() + " (WebSocket step)");
+            readyNanos = System.nanoTime();
+            worker.loop().execute(taskEnd);
+        }
+    }
+
+    /** Whether a WebSocket message passes every check of a ws_expect. */
+    private boolean matches(Step.WsExpect e, String text) {
+        Capture.JsonSupplier json = jsonOf(text);
+        for (Expect x : e.expects()) {
+            try {
+                if (x.check(200, text, json, this::lookup) != null) {
+                    return false;
+                }
+            } catch (Template.MissingVariableException missing) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Applies a ws_expect's captures to its message; the failure, or null. */
+    private String capture(Step.WsExpect e, String text) {
+        Capture.JsonSupplier json = jsonOf(text);
+        for (Map.Entry<String, Capture> c : e.captures().entrySet()) {
+            String value = c.getValue().extract(200, List.of(), text, json);
+            if (value == null) {
+                return "capture " + c.getKey() + ": " + describe(c.getValue()) + " not found in the message";
+            }
+            vars.put(c.getKey(), value);
+        }
+        return null;
+    }
+
+    /** The text parsed as JSON once, when first asked for (null when it is not JSON). */
+    private static Capture.JsonSupplier jsonOf(String text) {
+        JsonNode[] parsed = new JsonNode[1];
+        boolean[] tried = new boolean[1];
+        return () -> {
+            if (!tried[0]) {
+                tried[0] = true;
+                try {
+                    parsed[0] = MAPPER.readTree(text);
+                } catch (java.io.IOException ex) {
+                    parsed[0] = null;
+                }
+            }
+            return parsed[0];
+        };
     }
 
     private void repeat(Step.Repeat rep, int value, Runnable then) {
@@ -321,19 +448,7 @@ final class VirtualUser implements UserConnection.Callback {
             }
         }
         String body = response.body() == null ? "" : new String(response.body(), StandardCharsets.UTF_8);
-        JsonNode[] parsed = new JsonNode[1];
-        boolean[] tried = new boolean[1];
-        Capture.JsonSupplier json = () -> {
-            if (!tried[0]) {
-                tried[0] = true;
-                try {
-                    parsed[0] = MAPPER.readTree(body);
-                } catch (java.io.IOException e) {
-                    parsed[0] = null;
-                }
-            }
-            return parsed[0];
-        };
+        Capture.JsonSupplier json = jsonOf(body);
         boolean statusChecked = false;
         for (Expect e : step.expects()) {
             statusChecked |= e instanceof Expect.Status;

@@ -153,6 +153,14 @@ final class Worker {
         return r;
     }
 
+    /** A client bootstrap on this worker's loop: no Nagle, connects given up after {@code timeoutNanos}. */
+    io.netty.bootstrap.Bootstrap bootstrap(long timeoutNanos) {
+        return new io.netty.bootstrap.Bootstrap().group(loop()).channel(channelType())
+                .option(io.netty.channel.ChannelOption.TCP_NODELAY, true)
+                .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                        (int) Math.min(Integer.MAX_VALUE, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+    }
+
     Class<? extends Channel> channelType() {
         return Transport.clientChannel();
     }

@@ -217,6 +217,9 @@ public final class ScenarioLoader {
             }
             return new Step.Repeat(r.get("var").text(), from, to, steps(m.get("steps")));
         }
+        if (m.containsKey("ws_connect") || m.containsKey("ws_send") || m.containsKey("ws_expect") || m.containsKey("ws_close")) {
+            return webSocketStep(node, m);
+        }
         String method = null;
         for (String k : m.keySet()) {
             if (METHODS.contains(k)) {
@@ -228,7 +231,7 @@ public final class ScenarioLoader {
         }
         if (method == null) {
             throw node.error("a step is a request (get/post/put/patch/delete/head/options: PATH), sleep: DURATION, "
-                    + "or repeat: {...} with steps; found " + String.join(", ", m.keySet()));
+                    + "repeat: {...} with steps, or ws_connect / ws_send / ws_expect / ws_close; found " + String.join(", ", m.keySet()));
         }
         for (Map.Entry<String, YamlNode> e : m.entrySet()) {
             if (!e.getKey().equals(method) && !REQUEST.contains(e.getKey())) {
@@ -258,9 +261,66 @@ public final class ScenarioLoader {
             String type = m.containsKey("content_type") ? m.get("content_type").text() : "text/plain; charset=utf-8";
             body = new Step.TextBody(template(m.get("body")), type);
         }
+        Map<String, Capture> captures = captures(m.get("capture"));
+        List<Expect> expects = m.containsKey("expect") ? expects(m.get("expect")) : List.of();
+        return new Step.Request(method.toUpperCase(Locale.ROOT), template(pathNode), name, Map.copyOf(headers), body,
+                Map.copyOf(captures), expects, node.line());
+    }
+
+    /** {@code ws_connect: PATH}, {@code ws_send: {json: ...} | TEXT}, {@code ws_expect: {json: ..., contains: ...}}, {@code ws_close: true}. */
+    private Step webSocketStep(YamlNode node, Map<String, YamlNode> m) {
+        Template name = m.containsKey("name") ? template(m.get("name")) : null;
+        if (m.containsKey("ws_connect")) {
+            node.map(Set.of("ws_connect", "name", "headers"));
+            YamlNode path = m.get("ws_connect");
+            if (!path.text().startsWith("/") && !path.text().startsWith("${")) {
+                throw path.invalid("a path starting with /");
+            }
+            Map<String, Template> headers = new LinkedHashMap<>();
+            if (m.containsKey("headers")) {
+                m.get("headers").map().forEach((k, v) -> headers.put(k, template(v)));
+            }
+            return new Step.WsConnect(template(path), name, Map.copyOf(headers), node.line());
+        }
+        if (m.containsKey("ws_send")) {
+            node.map(Set.of("ws_send", "name"));
+            YamlNode v = m.get("ws_send");
+            if (v.isMap()) {
+                Map<String, YamlNode> b = v.map(Set.of("json", "text"));
+                if (b.size() != 1) {
+                    throw v.error("expected {json: ...} or {text: ...}");
+                }
+                return new Step.WsSend(b.containsKey("json") ? new Step.JsonBody(jsonTree(b.get("json")))
+                        : new Step.TextBody(template(b.get("text")), "text/plain"), name, node.line());
+            }
+            return new Step.WsSend(new Step.TextBody(template(v), "text/plain"), name, node.line());
+        }
+        if (m.containsKey("ws_expect")) {
+            node.map(Set.of("ws_expect", "name", "timeout", "capture"));
+            List<Expect> expects = expects(m.get("ws_expect"));
+            if (expects.stream().anyMatch(e -> e instanceof Expect.Status)) {
+                throw m.get("ws_expect").error("a WebSocket message has no status (expected json: or contains:)");
+            }
+            java.time.Duration timeout = java.time.Duration.ofSeconds(10);
+            if (m.containsKey("timeout")) {
+                try {
+                    timeout = Durations.parse(m.get("timeout").text());
+                } catch (IllegalArgumentException e) {
+                    throw m.get("timeout").invalid("a duration such as 5s");
+                }
+            }
+            Map<String, Capture> captures = captures(m.get("capture"));
+            return new Step.WsExpect(expects, Map.copyOf(captures), timeout, name, node.line());
+        }
+        node.map(Set.of("ws_close"));
+        return new Step.WsClose();
+    }
+
+    /** {@code capture: {NAME: SPEC}}, in order; none when absent. */
+    private static Map<String, Capture> captures(YamlNode node) {
         Map<String, Capture> captures = new LinkedHashMap<>();
-        if (m.containsKey("capture")) {
-            for (Map.Entry<String, YamlNode> c : m.get("capture").map().entrySet()) {
+        if (node != null) {
+            for (Map.Entry<String, YamlNode> c : node.map().entrySet()) {
                 try {
                     captures.put(c.getKey(), Capture.parse(c.getValue().text()));
                 } catch (IllegalArgumentException e) {
@@ -268,9 +328,7 @@ public final class ScenarioLoader {
                 }
             }
         }
-        List<Expect> expects = m.containsKey("expect") ? expects(m.get("expect")) : List.of();
-        return new Step.Request(method.toUpperCase(Locale.ROOT), template(pathNode), name, Map.copyOf(headers), body,
-                Map.copyOf(captures), expects, node.line());
+        return captures;
     }
 
     private List<Expect> expects(YamlNode node) {

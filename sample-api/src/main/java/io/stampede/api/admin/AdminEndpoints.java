@@ -25,7 +25,12 @@ public final class AdminEndpoints {
     private final WorkerPool pool;
     private final AtomicReference<Faults> faults;
 
-    public AdminEndpoints(String instance, ApiStats stats, WorkerPool pool, AtomicReference<Faults> faults) {
+    /** WebSocket sessions open now. */
+    private final java.util.function.IntSupplier liveSessions;
+
+    public AdminEndpoints(String instance, ApiStats stats, WorkerPool pool, AtomicReference<Faults> faults,
+                          java.util.function.IntSupplier liveSessions) {
+        this.liveSessions = liveSessions;
         this.instance = instance;
         this.stats = stats;
         this.pool = pool;
@@ -56,6 +61,7 @@ public final class AdminEndpoints {
         body.put("by_status", stats.byStatus());
         body.put("in_flight", stats.inFlight());
         body.put("in_flight_max", stats.inFlightMax());
+        body.put("live_sessions", liveSessions.getAsInt());
         body.put("rejected_total", stats.rejectedTotal());
         body.put("workers", pool.workers());
         body.put("busy_workers", pool.busy());

@@ -74,7 +74,15 @@ public final class ApiConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            if (request.decoderResult().isFailure()) {
+            Upgrade upgrade = request.decoderResult().isSuccess() && Upgrade.isWebSocket(request) && !busy && pending.isEmpty()
+                    ? dispatcher.upgrade(new QueryStringDecoder(request.uri()).path()) : null;
+            if (upgrade != null) {
+                Reply refusal = upgrade.accept(ctx, request);
+                if (refusal == null) {
+                    return; // the connection is the upgrade's now
+                }
+                pending.addLast(new Pending(null, refusal, request.protocolVersion(), false));
+            } else if (request.decoderResult().isFailure()) {
                 Reply bad = Reply.error(400, "client_error", "bad_request", "Malformed HTTP request.", null, 0);
                 pending.addLast(new Pending(null, bad, request.protocolVersion(), false));
             } else {

@@ -9,4 +9,9 @@ public interface Dispatcher {
 
     /** The instance name sent in every response's {@code X-Served-By}. */
     String name();
+
+    /** The upgrade served at {@code path} (a WebSocket endpoint), or null. */
+    default Upgrade upgrade(String path) {
+        return null;
+    }
 }
