@@ -244,7 +244,7 @@ public final class ConfigLoader {
         ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
         Build b = new Build(upstreams, base, zones, connZones, matches(top.get("match")));
         Level topLevel = new Level(defaults, grpcDefaults, limitDefaults, connDefaults, rateDefaults,
-                errorPages(top, List.of()), flagOr(top, "proxy_intercept_errors", false));
+                errorPages(top, List.of()), flagOr(top, "proxy_intercept_errors", false), false);
         List<VirtualServer> servers = new ArrayList<>();
         if (serversNode == null) {
             // The short form: one server, answering every name on every listener.
@@ -400,7 +400,7 @@ public final class ConfigLoader {
         List<Rewrite> rewrites = rewrites(m.get("rewrite"));
         LimitConnSettings connLimits = limitConn(m, level.conn(), b.connZones());
         io.stampede.balancer.limit.LimitRate rate = level.rate();
-        boolean internal = m.containsKey("internal") && ServerLines.flag(m.get("internal"), "internal", m.get("internal").text());
+        boolean internal = flagOr(m, "internal", level.internal()); // inherited by nested locations, as nginx's
         ReturnAction ret = returnAction(m.get("return"));
         YamlNode pass = m.get("proxy_pass");
         boolean grpc = m.containsKey("grpc_pass");
@@ -574,7 +574,8 @@ public final class ConfigLoader {
 
     /** What every location of a level inherits: the directives in force there. */
     private record Level(ProxySettings proxy, ProxySettings grpc, LimitReqSettings req, LimitConnSettings conn,
-                         io.stampede.balancer.limit.LimitRate rate, List<ErrorPage> errorPages, boolean intercept) {}
+                         io.stampede.balancer.limit.LimitRate rate, List<ErrorPage> errorPages, boolean intercept,
+                         boolean internal) {}
 
     /** The parts of the configuration every server and location is built against. */
     private record Build(Map<String, UpstreamConfig> upstreams, Path base, Map<String, LimitReqZone> zones,
@@ -584,7 +585,8 @@ public final class ConfigLoader {
     private static Level level(Map<String, YamlNode> m, Level parent, Build b) {
         return new Level(proxySettings(m, parent.proxy(), b.base()), proxySettings(asProxyKeys(m), parent.grpc(), b.base()),
                 limitReq(m, parent.req(), b.zones()), limitConn(m, parent.conn(), b.connZones()), limitRate(m, parent.rate()),
-                errorPages(m, parent.errorPages()), flagOr(m, "proxy_intercept_errors", parent.intercept()));
+                errorPages(m, parent.errorPages()), flagOr(m, "proxy_intercept_errors", parent.intercept()),
+                flagOr(m, "internal", parent.internal()));
     }
 
     private static ReturnAction returnAction(YamlNode n) {
@@ -617,11 +619,9 @@ public final class ConfigLoader {
         for (YamlNode sn : serversNode.list()) {
             Map<String, YamlNode> m = sn.map(SERVER_KEYS);
             for (Listener l : listeners(m.get("listen"), http2)) {
-                Listener before = out.putIfAbsent(l.address(), l);
-                if (before != null && !before.equals(l)) {
-                    throw m.get("listen").error("'" + l + "' and '" + before + "' are the same address with different "
-                            + "parameters (servers sharing an address share its ssl and http2)");
-                }
+                // Servers sharing an address share its socket: ssl or http2 on any of their lines
+                // is on for the address, as nginx combines them.
+                out.merge(l.address(), l, (a, b) -> new Listener(a.address(), a.ssl() || b.ssl(), a.http2() || b.http2()));
             }
         }
         return List.copyOf(out.values());

@@ -62,6 +62,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
     private int requests;
     private boolean closing;
+    /** A {@code return}'s answer is still being written: the connection is busy, as with a request in progress. */
+    private boolean answering;
     private boolean headStarted;
     private LazyDeadline headDeadline;
     /** The current request body's pace; the exchange starts, feeds and stops it. */
@@ -214,6 +216,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             current.tunnel().fromClient(msg);
             return;
         }
+        if (answering && current == null) {
+            backlog.addLast(msg);
+            return;
+        }
         if (current != null) {
             if (msg instanceof HttpContent content && !(msg instanceof HttpRequest)
                     && content.decoderResult().isFailure() && backlog.isEmpty()) {
@@ -238,7 +244,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (closing || !backlog.isEmpty() || (current != null && (current.tunnel() != null || current.awaitingUpgrade()))) {
+        if (closing || answering || !backlog.isEmpty()
+                || (current != null && (current.tunnel() != null || current.awaitingUpgrade()))) {
             // A tunnel paces its own reads; a request waiting to switch protocols is not read past.
             return;
         }
@@ -332,7 +339,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         // The answer's code: the replaced one's, the page's =CODE, or (0) the new answer's own.
         int forced = page == null ? 0 : page.status() == -1 ? status : page.status();
         if (d.answer() != null) {
-            answer(record, request, d.answer(), d.vars(), forced);
+            ReturnAction a = d.answer();
+            // A bare error code (return 403) is answered as any error is: through error_page first.
+            ErrorPage own = page == null && a.text() == null && a.status() >= 300 && !a.redirect()
+                    ? ErrorPage.find(d.location() != null ? d.location().errorPages() : d.server().errorPages(), a.status()) : null;
+            if (own != null) {
+                errorPage(request, record, target, own, a.status());
+                return;
+            }
+            answer(record, request, a, d.vars(), forced);
             return;
         }
         if (d.refuse() != 0) {
@@ -352,6 +367,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             p = new RequestPath(d.path(), d.args(), null);
         }
         current = new Exchange(this, ctx, runtime, request, t, p, location, record, page != null, forced, d.whole());
+        current.variables().serverName = d.server().name();
         current.start();
     }
 
@@ -388,8 +404,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         headers.remove(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
         headers.remove(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING);
         String uri = page.named() ? target.uri() : page.uri();
+        // The request line stays the client's ($request_uri); the page's URI is the target.
         HttpRequest get = new io.netty.handler.codec.http.DefaultHttpRequest(original.protocolVersion(),
-                original.method().equals(HttpMethod.HEAD) ? HttpMethod.HEAD : HttpMethod.GET, uri, headers);
+                original.method().equals(HttpMethod.HEAD) ? HttpMethod.HEAD : HttpMethod.GET, original.uri(), headers);
         RequestGuard.Target t = new RequestGuard.Target(uri, target.host());
         route(get, record, t, RequestPath.parse(uri, limits.mergeSlashes()), page, status);
     }
@@ -456,6 +473,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ChannelFuture written = ctx.writeAndFlush(Returns.response(ctx.alloc(), request.protocolVersion(), ret, vars,
                 local.getPort(), keepAlive, request.method().equals(HttpMethod.HEAD)));
         runtime.access(record);
+        // Until the socket took it, this answer counts as a request in progress: pipelined requests
+        // wait in the backlog and nothing more is read, as after a proxied response.
+        answering = !written.isDone();
         if (!keepAlive) {
             closing = true;
             releaseBacklog();
@@ -538,6 +558,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void afterWritten(io.netty.util.concurrent.Future<?> written) {
+        answering = false;
         cancel(sendTimer);
         sendTimer = null;
         if (!written.isSuccess()) {
@@ -580,7 +601,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Starts the next pipelined request already read; its end starts the one after. */
     private void nextFromBacklog() {
-        while (current == null && !closing) {
+        while (current == null && !answering && !closing) {
             Object next = backlog.pollFirst();
             if (next == null) {
                 armHeadTimer(limits.keepaliveTimeout().toMillis());

@@ -220,7 +220,8 @@ final class Exchange {
      * @return whether the page took over
      */
     private boolean errorPage(int status) {
-        if (redirected || !bodyComplete || location.grpc() || client.current() != this) {
+        boolean bodiless = declaredLength <= 0 && !HttpUtil.isTransferEncodingChunked(head);
+        if (redirected || !(bodyComplete || bodiless) || location.grpc() || client.current() != this) {
             return false;
         }
         io.stampede.balancer.route.ErrorPage page = io.stampede.balancer.route.ErrorPage.find(location.errorPages(), status);
@@ -262,7 +263,17 @@ final class Exchange {
      * (before the body is read): a rejected request is answered {@code limit_req_status}, a
      * delayed one waits on a timer (its body unread, so flow control holds the client back).
      */
+    /** The request's variables (the client connection sets {@code $server_name} once the server is chosen). */
+    RequestVariables variables() {
+        return vars;
+    }
+
     void start() {
+        if (redirected) {
+            // An error page's request: the limits judged the request already (nginx skips them too).
+            go();
+            return;
+        }
         LimitReqSettings limits = location.limitReq();
         if (!limits.rules().isEmpty()) {
             RequestLimits.Verdict v = RequestLimits.decide(

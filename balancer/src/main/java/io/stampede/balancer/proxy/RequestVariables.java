@@ -32,6 +32,8 @@ final class RequestVariables implements Variables {
     String limitReqStatus = "";
     /** nginx's {@code $limit_conn_status}. */
     String limitConnStatus = "";
+    /** nginx's {@code $server_name}: the chosen server's first name, set once it is chosen. */
+    String serverName = "";
 
     /**
      * @param uri the origin-form target, as sent
@@ -58,7 +60,9 @@ final class RequestVariables implements Variables {
         HttpHeaders h = request.headers();
         switch (name) {
             case "request_uri":
-                return uri;
+                return request.uri(); // the client's own, whatever a rewrite or error_page made of it
+            case "server_name":
+                return serverName;
             case "uri":
             case "document_uri":
                 return path;

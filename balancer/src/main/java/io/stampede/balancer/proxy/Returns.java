@@ -24,9 +24,13 @@ final class Returns {
                                      boolean keepAlive, boolean headOnly) {
         String text = r.text() == null ? null : r.text().render(vars);
         if (r.redirect() || (text == null && r.status() >= 300)) {
+            // The Location first (escaped as nginx escapes it: a decoded %0d%0a in $uri is no header
+            // break), then the page's buffer, so nothing is allocated that a refusal could leak.
+            String location = r.redirect() && text != null ? io.stampede.balancer.route.UriText.escapeUnsafe(absolute(text, vars, port))
+                    : null;
             FullHttpResponse page = ErrorPages.page(alloc, version, r.status(), keepAlive, headOnly);
-            if (r.redirect() && text != null) {
-                page.headers().set(HttpHeaderNames.LOCATION, absolute(text, vars, port));
+            if (location != null) {
+                page.headers().set(HttpHeaderNames.LOCATION, location);
             }
             return page;
         }

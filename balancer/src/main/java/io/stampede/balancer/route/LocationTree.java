@@ -45,6 +45,23 @@ public final class LocationTree {
         prefixes.sort((a, b) -> b.location().path().length() - a.location().path().length());
     }
 
+    /**
+     * nginx's auto_redirect: {@code uri} plus a slash is a proxied prefix location, and no exact
+     * location takes {@code uri} itself; the answer is then a 301 to that (returned), else null.
+     */
+    public String autoRedirect(String uri) {
+        if (uri.endsWith("/") || exact.containsKey(uri)) {
+            return null;
+        }
+        for (Node p : prefixes) {
+            LocationConfig l = p.location();
+            if (l.upstream() != null && l.path().length() == uri.length() + 1 && l.path().startsWith(uri)) {
+                return l.path();
+            }
+        }
+        return null;
+    }
+
     /** The location for {@code uri} (the normalized path), or null when none matches. */
     public LocationConfig find(String uri) {
         Found f = search(uri);

@@ -54,29 +54,28 @@ public record Rewrite(Pattern regex, String replacement, Flag flag) {
         if (!m.find()) {
             return null;
         }
-        String out = render(m, vars);
+        // As nginx, the written replacement decides: a trailing '?' drops the request's arguments,
+        // and its first '?' splits path from arguments (a '?' a capture brings is just text).
+        boolean keepArgs = !replacement.endsWith("?");
+        String written = keepArgs ? replacement : replacement.substring(0, replacement.length() - 1);
+        int q = written.indexOf('?');
+        String newPath = render(m, vars, q < 0 ? written : written.substring(0, q));
+        String own = q < 0 ? null : UriText.escapeUnsafe(render(m, vars, written.substring(q + 1)));
+        String newArgs = own;
+        if (keepArgs && args != null && !args.isEmpty()) {
+            newArgs = own == null || own.isEmpty() ? args : own + "&" + args;
+        }
         boolean external = replacement.startsWith("http://") || replacement.startsWith("https://")
                 || replacement.startsWith("$scheme");
-        boolean keepArgs = !out.endsWith("?");
-        if (!keepArgs) {
-            out = out.substring(0, out.length() - 1);
-        }
         if (external || flag == Flag.REDIRECT || flag == Flag.PERMANENT) {
-            String location = keepArgs && args != null ? out + (out.contains("?") ? "&" : "?") + args : out;
+            String location = UriText.escapeUnsafe(newPath) + (newArgs == null ? "" : "?" + newArgs);
             return new Result(null, null, location, flag == Flag.PERMANENT ? 301 : 302);
-        }
-        int q = out.indexOf('?');
-        String newPath = q < 0 ? out : out.substring(0, q);
-        String newArgs = q < 0 ? null : out.substring(q + 1);
-        if (keepArgs && args != null) {
-            newArgs = newArgs == null ? args : newArgs + "&" + args;
         }
         return new Result(newPath, newArgs, null, 0);
     }
 
-    private String render(Matcher m, Variables vars) {
+    private static String render(Matcher m, Variables vars, String r) {
         StringBuilder out = new StringBuilder();
-        String r = replacement;
         for (int i = 0; i < r.length(); i++) {
             char c = r.charAt(i);
             if (c != '$' || i + 1 >= r.length()) {

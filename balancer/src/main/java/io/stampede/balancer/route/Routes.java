@@ -103,7 +103,8 @@ public final class Routes {
     public Decision decide(InetSocketAddress listenAddress, String host, String path, String args, Variables vars,
                            boolean internal) {
         VirtualServer server = server(listenAddress, host);
-        CurrentUri current = new CurrentUri(path, args, vars);
+        CurrentUri current = new CurrentUri(path, args, vars, server.name());
+        boolean serverStopped = false;
         for (Rewrite r : server.rewrites()) {
             Rewrite.Result res = r.apply(current.path, current.args, current);
             if (res == null) {
@@ -115,15 +116,26 @@ public final class Routes {
             }
             current.move(res);
             if (r.flag() == Rewrite.Flag.LAST || r.flag() == Rewrite.Flag.BREAK) {
+                // As nginx: the server's script ends here (its return is not reached), and after a
+                // break the changed URI goes to the server whole.
+                serverStopped = true;
+                current.whole = r.flag() == Rewrite.Flag.BREAK;
                 break;
             }
         }
-        if (server.ret() != null) {
+        if (server.ret() != null && !serverStopped) {
             return Decision.answer(server, server.ret(), current);
         }
         for (int cycle = 0; cycle <= 10; cycle++) {
+            String slashed = server.locations().autoRedirect(current.path);
+            if (slashed != null) {
+                // nginx: /api for a proxied "location /api/" is a 301 to /api/ (an exact location would win).
+                String location = UriText.escapeUnsafe(slashed) + (current.args == null ? "" : "?" + current.args);
+                return Decision.answer(server, new ReturnAction(301, io.stampede.balancer.vars.Template.literal(location)), current);
+            }
             LocationConfig location = server.locations().find(current.path);
-            if (location == null || (location.internal() && !internal)) {
+            // A request whose URI a rewrite changed is internal too, as in nginx.
+            if (location == null || (location.internal() && !internal && !current.moved)) {
                 return Decision.refuse(server, 404, current);
             }
             Decision d = inLocation(server, location, current);
@@ -143,7 +155,7 @@ public final class Routes {
     /** An internal redirect to a {@code @name} location of {@code server}. */
     public Decision named(VirtualServer server, String name, String path, String args, Variables vars) {
         LocationConfig location = server.named().get(name);
-        CurrentUri current = new CurrentUri(path, args, vars);
+        CurrentUri current = new CurrentUri(path, args, vars, server.name());
         if (location == null) {
             return Decision.refuse(server, 500, current);
         }
@@ -171,19 +183,21 @@ public final class Routes {
             }
             again = true;
             if (r.flag() == Rewrite.Flag.LAST) {
-                break;
+                return null; // the script ends: its return is not reached; the locations are searched again
             }
         }
-        if (again && !broke) {
-            return null;
+        // The location's return comes after its rewrites (as written in the usual order): reached
+        // unless a break ended the script; a rewrite without a flag leaves it in force.
+        if (location.ret() != null && !broke) {
+            return Decision.answer(server, location.ret(), current, location);
         }
-        if (location.ret() != null) {
-            return Decision.answer(server, location.ret(), current);
+        if (again) {
+            return null;
         }
         if (location.upstream() == null) {
             return Decision.refuse(server, 404, current);
         }
-        return new Decision(server, location, current.path, current.args, current.moved, broke, null, 0, current);
+        return new Decision(server, location, current.path, current.args, current.moved, broke || current.whole, null, 0, current);
     }
 
     /**
@@ -195,7 +209,12 @@ public final class Routes {
     public record Decision(VirtualServer server, LocationConfig location, String path, String args, boolean rewritten,
                            boolean whole, ReturnAction answer, int refuse, Variables vars) {
         static Decision answer(VirtualServer server, ReturnAction a, CurrentUri current) {
-            return new Decision(server, null, current.path, current.args, current.moved, false, a, 0, current);
+            return answer(server, a, current, null);
+        }
+
+        /** {@code at}: the location whose return this is (its error pages apply to a bare error code), or null. */
+        static Decision answer(VirtualServer server, ReturnAction a, CurrentUri current, LocationConfig at) {
+            return new Decision(server, at, current.path, current.args, current.moved, false, a, 0, current);
         }
 
         static Decision refuse(VirtualServer server, int status, CurrentUri current) {
@@ -208,12 +227,16 @@ public final class Routes {
         String path;
         String args;
         boolean moved;
+        /** A server-level break: the URI goes to the server whole. */
+        boolean whole;
         private final Variables base;
+        private final String serverName;
 
-        CurrentUri(String path, String args, Variables base) {
+        CurrentUri(String path, String args, Variables base, String serverName) {
             this.path = path;
             this.args = args;
             this.base = base;
+            this.serverName = serverName;
         }
 
         void move(Rewrite.Result r) {
@@ -224,6 +247,9 @@ public final class Routes {
 
         @Override
         public String get(String name) {
+            if (name.equals("server_name")) {
+                return serverName;
+            }
             if (!moved) {
                 return base.get(name);
             }

@@ -36,7 +36,7 @@ public interface Variables {
             case "request_uri", "uri", "document_uri", "args", "query_string", "is_args", "remote_addr", "binary_remote_addr", "limit_req_status", "limit_conn_status", "remote_port",
                  "host", "scheme", "request_method", "server_port", "server_addr", "server_protocol",
                  "proxy_host", "proxy_port", "proxy_add_x_forwarded_for", "content_length", "content_type",
-                 "http_host", "request_id", "https", "http2" -> true;
+                 "http_host", "request_id", "https", "http2", "server_name" -> true;
             case "ssl_protocol", "ssl_cipher", "ssl_server_name", "ssl_session_reused", "ssl_client_verify",
                  "ssl_client_s_dn", "ssl_client_i_dn" -> true;
             default -> (name.startsWith("arg_") || name.startsWith("http_") || name.startsWith("cookie_"))

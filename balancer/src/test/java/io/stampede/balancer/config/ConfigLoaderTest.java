@@ -364,6 +364,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void serversSharingAnAddressShareItsParametersAndInheritInternal() {
+        ProxyConfig c = parse("servers:\n  - listen: 127.0.0.1:8080 http2\n    server_name: a\n    return: 204\n"
+                + "  - server_name: b\n    locations:\n      /p/:\n        internal: on\n        locations:\n"
+                + "          /p/x: {return: 200}\n");
+        assertThat(c.listen()).singleElement().satisfies(l -> assertThat(l.http2()).isTrue());
+        assertThat(c.routes().servers().get(1).locations().find("/p/x").internal()).as("internal is inherited").isTrue();
+    }
+
+    @Test
     void everyShippedExampleLoads() throws IOException {
         Path dir = Path.of("..", "config");
         List<Path> files;

@@ -106,7 +106,7 @@ class NginxConfCorpusTest {
     /** {@link ResponseReader#summary}, with an I/O failure as an answer of its own. */
     static String ask(InetSocketAddress at, String raw) {
         try {
-            return ResponseReader.summary(at, raw);
+            return ResponseReader.summary(at, raw).replace(":" + at.getPort() + "/", ":PORT/");
         } catch (IOException e) {
             return "error " + e.getMessage();
         }
@@ -158,6 +158,27 @@ class NginxConfCorpusTest {
         assertThat(runs.get(2)).isEqualTo(runs.get(0));
         assertThat(runs.get(0)).contains("200 a /api/users/7 site=null tier=paid host=users", "404", "200 v3",
                 "301 -> https://gw.example/elsewhere?q=1", "429");
+    }
+
+    @Test
+    void aSiteOfRewritesInternalLocationsAndErrorPages() throws Exception {
+        List<List<String>> runs = threeWays("rewrites.conf", at -> List.of(
+                ask(at, get("/legacy/a?k=1", "shop.example")),
+                ask(at, get("/esc/a%20b", "shop.example")),
+                ask(at, get("/crlf/%0d%0aX:y", "shop.example")),
+                ask(at, get("/q/a%3Fb", "shop.example")),
+                ask(at, get("/private/x", "shop.example")),
+                ask(at, get("/dl/x", "shop.example")),
+                ask(at, get("/forbidden/", "shop.example")),
+                ask(at, get("/sorry", "shop.example")),
+                ask(at, get("/api?x=1", "shop.example")),
+                ask(at, get("/brk/", "shop.example")),
+                ask(at, get("/noflag/", "shop.example")),
+                ask(at, get("/other", "shop.example"))));
+        assertThat(runs.get(1)).isEqualTo(runs.get(0));
+        assertThat(runs.get(2)).isEqualTo(runs.get(0));
+        assertThat(runs.get(0)).contains("200 new /new/a k=1 /legacy/a?k=1", "404", "200 private /private/x",
+                "403 sorry from shop.example");
     }
 
     /** A WebSocket handshake with a given Host, one text message, and its echo, over a raw socket. */
@@ -268,5 +289,30 @@ class NginxConfCorpusTest {
         err.getBuffer().setLength(0);
         assertThat(check.execute("-t", "-c", conf.toString())).isEqualTo(1);
         assertThat(err.toString()).contains("load-balancer.conf:").contains("test failed");
+    }
+
+    @Test
+    void includeGlobsWalkDirectoriesSortedAndSkipHiddenFiles() throws Exception {
+        Path root = dir.resolve("g");
+        for (String[] f : new String[][] {{"sites/b/up.conf", "upstream b { server 127.0.0.1:2; }"},
+                {"sites/a/up.conf", "upstream a { server 127.0.0.1:1; }"}, {"sites/.old/up.conf", "upstream old { server 127.0.0.1:3; }"},
+                {"sites/a/.swp.conf", "this is not nginx"}}) {
+            Files.createDirectories(root.resolve(f[0]).getParent());
+            Files.writeString(root.resolve(f[0]), f[1]);
+        }
+        Path conf = root.resolve("nginx.conf");
+        Files.writeString(conf, "http {\n  include sites/*/*.conf;\n  server {\n    listen 127.0.0.1:8080;\n"
+                + "    location /a/ { proxy_pass http://a; }\n    location / { proxy_pass http://b; }\n  }\n}\n");
+        ProxyConfig c = ConfigLoader.load(conf, false, n -> { });
+        assertThat(c.upstreams().keySet()).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void pipelinedReturnsAreAnsweredInOrder() throws Exception {
+        try (TestProxy proxy = new TestProxy("locations:\n  = /health:\n    return: 200 ok\n")) {
+            String one = "GET /health HTTP/1.1\r\nHost: h\r\n\r\n";
+            assertThat(ResponseReader.exchange(proxy.address, one + one + one.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"),
+                    List.of(false, false, false))).containsExactly("200 ok", "200 ok", "200 ok");
+        }
     }
 }

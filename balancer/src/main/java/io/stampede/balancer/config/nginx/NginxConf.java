@@ -129,14 +129,10 @@ public final class NginxConf {
             Path p = Path.of(pattern);
             Path resolved = p.isAbsolute() ? p : base.resolve(p);
             List<Path> files = new ArrayList<>();
-            String name = resolved.getFileName().toString();
-            if (name.contains("*") || name.contains("?") || name.contains("[")) {
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(resolved.getParent(), name)) {
-                    ds.forEach(files::add);
-                } catch (IOException e) {
-                    // nginx: a glob matching nothing is fine
-                }
-                files.sort(null);
+            if (pattern.contains("*") || pattern.contains("?") || pattern.contains("[")) {
+                // nginx's glob(3): any part of the path may hold a wildcard; hidden names need a
+                // pattern that starts with a dot; matching nothing is fine.
+                files = glob(resolved.normalize());
             } else {
                 if (!Files.isRegularFile(resolved)) {
                     throw error(at, "include \"" + pattern + "\": no such file (" + resolved + ")");
@@ -148,6 +144,42 @@ public final class NginxConf {
                 out.addAll(read(f, base, depth + 1));
             }
             return out;
+        }
+
+        private static List<Path> glob(Path pattern) {
+            List<Path> at = new ArrayList<>();
+            at.add(pattern.getRoot());
+            for (Path part : pattern) {
+                String p = part.toString();
+                List<Path> next = new ArrayList<>();
+                for (Path dir : at) {
+                    if (!(p.contains("*") || p.contains("?") || p.contains("["))) {
+                        next.add(dir.resolve(p));
+                        continue;
+                    }
+                    if (!Files.isDirectory(dir)) {
+                        continue;
+                    }
+                    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, p)) {
+                        for (Path f : ds) {
+                            if (!f.getFileName().toString().startsWith(".") || p.startsWith(".")) {
+                                next.add(f);
+                            }
+                        }
+                    } catch (IOException e) {
+                        // an unreadable directory matches nothing
+                    }
+                }
+                at = next;
+            }
+            List<Path> files = new ArrayList<>();
+            for (Path f : at) {
+                if (Files.isRegularFile(f)) {
+                    files.add(f);
+                }
+            }
+            files.sort(null);
+            return files;
         }
 
         private record Token(String word, char special, int line) {}
