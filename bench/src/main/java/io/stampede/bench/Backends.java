@@ -179,6 +179,23 @@ final class Backends {
         return out;
     }
 
+    /** Each backend's open WebSocket sessions now (0 for one that is down). */
+    Map<String, Integer> liveSessions() throws InterruptedException {
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (Server s : servers) {
+            int open = 0;
+            if (s.ours()) {
+                try {
+                    open = Admin.get(s.url() + "/_admin/stats").path("live_sessions").asInt();
+                } catch (IOException e) {
+                    // down
+                }
+            }
+            out.put(s.name, open);
+        }
+        return out;
+    }
+
     /** Kills a backend as a crash would (SIGKILL), keeping what it had served. */
     void kill(Server s) throws InterruptedException {
         try {

@@ -26,6 +26,9 @@ final class Bench {
     /** The parts' own counters when the swarm's measured window opened, to subtract at the end. */
     private record Baseline(Map<String, Backends.Served> served, ProxyStatus proxyStatus) {}
 
+    /** The backends' open WebSocket sessions sampled near the end of the current row's window (tunnel presets). */
+    private volatile Map<String, Integer> tunnels;
+
     /**
      * @param scenario the swarm scenario, or null for the built-in seed scenario
      * @param external backend URLs to balance instead of starting Market APIs
@@ -151,7 +154,7 @@ final class Bench {
             Files.copy(settings.scenario(), target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             return target;
         }
-        try (InputStream in = Bench.class.getResourceAsStream("market-api.swarm.yaml")) {
+        try (InputStream in = Bench.class.getResourceAsStream(plan.scenario() != null ? plan.scenario() : "market-api.swarm.yaml")) {
             if (in == null) {
                 throw new IOException("the built-in scenario is missing from the jar (rebuild with ./mvnw package)");
             }
@@ -218,6 +221,22 @@ final class Bench {
             swarm.awaitReady("swarm", "measuring", untilMeasuring).orElseThrow(() -> new BenchException(
                     "the swarm for " + row.name() + " never finished spawning its users" + swarm.tail()));
             baseline[0] = new Baseline(backends.stats(), balancer == null ? null : balancer.status());
+            Thread sampler = null;
+            if (plan.tunnels()) {
+                // The open tunnels a second before the window ends (the users close theirs as the swarm stops).
+                long at = System.nanoTime() + load.duration().minusSeconds(1).toNanos();
+                sampler = new Thread(() -> {
+                    try {
+                        Thread.sleep(Math.max(0, (at - System.nanoTime()) / 1_000_000));
+                        tunnels = backends.liveSessions();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "bench-tunnels");
+                sampler.setDaemon(true);
+                tunnels = null;
+                sampler.start();
+            }
             if (disrupter != null) {
                 disrupter.run(System.nanoTime(), swarm);
             } else if (reloader != null) {
@@ -226,6 +245,9 @@ final class Bench {
             long limit = runTime.toMillis() + 60_000;
             if (!swarm.process.waitFor(limit, java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 throw new BenchException("the swarm for " + row.name() + " did not finish within " + limit / 1000 + "s" + swarm.tail());
+            }
+            if (sampler != null) {
+                sampler.join(5_000);
             }
             if (swarm.process.exitValue() != 0) {
                 throw new BenchException("the swarm for " + row.name() + " failed (exit status " + swarm.process.exitValue() + ")" + swarm.tail());
@@ -249,7 +271,10 @@ final class Bench {
         ProxyStatus proxyStatus = balancer == null ? null : balancer.status();
         Map<String, Double> share = new LinkedHashMap<>();
         long rejected = 0;
-        if (backends.ours()) {
+        if (plan.tunnels() && tunnels != null) {
+            long total = tunnels.values().stream().mapToLong(Integer::longValue).sum();
+            tunnels.forEach((name, open) -> share.put(name, total == 0 ? 0 : (double) open / total));
+        } else if (backends.ours()) {
             long total = served.values().stream().mapToLong(Backends.Served::served).sum();
             for (var e : served.entrySet()) {
                 share.put(e.getKey(), total == 0 ? 0 : (double) e.getValue().served() / total);

@@ -32,7 +32,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--preset", paramLabel = "NAME", defaultValue = "homogeneous",
             description = "homogeneous, heterogeneous (one backend 3x slower), failure (one killed mid-run),"
                     + " overload (2x capacity; max_conns and queue), swarm-7k (the article's 7,000 users),"
-                    + " tls (cleartext, TLS and HTTP/2 to the proxy; TLS to the backends). Default: ${DEFAULT-VALUE}.")
+                    + " tls (cleartext, TLS and HTTP/2 to the proxy; TLS to the backends), reload (a reload every second),"
+                    + " websocket (live-price tunnels; one backend killed and restarted). Default: ${DEFAULT-VALUE}.")
     String preset;
 
     @Option(names = "--quick", description = "Shrink the preset to finish in about 90 seconds (CI, first impressions).")
@@ -88,14 +89,16 @@ public final class BenchCommand implements Callable<Integer> {
         if (external.isEmpty()) {
             stdout.println("backends: " + plan.backends().size() + " Market API processes");
         }
-        stdout.println("load: " + Report.describeLoad(plan.load()));
+        stdout.println("load: " + Report.describeLoad(plan));
         stdout.println("results: " + dir.toAbsolutePath());
         stdout.flush();
         Bench bench = new Bench(plan, new Bench.Settings(dir, scenario, external, port, seed, List.of()), stdout);
         try {
             List<RowResult> rows = bench.run();
             stdout.println();
-            stdout.print(Report.table(rows));
+            String table = Report.table(rows);
+            stdout.print(plan.tunnels() ? table.replace("share: what each backend served", "share: each backend's open WebSocket tunnels"
+                    + " a second before the window's end") : table);
             stdout.println();
             Verdict.lines(plan, rows).forEach(stdout::println);
             stdout.println();
@@ -125,8 +128,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (!external.isEmpty() && preset.equals("tls")) {
             throw Cli.badValue(cmd, "--preset tls has rows with TLS to the backends, so it needs the ones the bench starts (not --backend)");
         }
-        if (!external.isEmpty() && preset.equals("failure")) {
-            throw Cli.badValue(cmd, "--preset failure kills and restarts backends, so it needs the ones the bench starts (not --backend)");
+        if (!external.isEmpty() && (preset.equals("failure") || preset.equals("websocket"))) {
+            throw Cli.badValue(cmd, "--preset " + preset + " kills and restarts backends, so it needs the ones the bench starts (not --backend)");
         }
         if (users != null && (users < 1 || users > 15_000)) {
             throw Cli.badValue(cmd, "invalid value for --users: " + users + " (expected 1 to 15000: a process may hold 20,000 connections here)");

@@ -53,7 +53,7 @@ final class BenchHtml {
                 .append("</style>\n<script>").append(HtmlReport.uplotScript()).append("</script>\n</head><body>\n");
         h.append("<h1>stampede bench: ").append(HtmlReport.esc(plan.preset())).append("</h1>\n<p>").append(HtmlReport.esc(plan.story())).append("</p>\n");
         h.append("<ul><li>backends: ").append(HtmlReport.esc(plan.backends().size() + " Market API processes")).append("</li><li>load: ")
-                .append(HtmlReport.esc(Report.describeLoad(plan.load()))).append("</li></ul>\n");
+                .append(HtmlReport.esc(Report.describeLoad(plan))).append("</li></ul>\n");
         h.append(table(tableMarkdown));
         for (String line : verdict) {
             h.append("<p>").append(HtmlReport.esc(line)).append("</p>\n");

@@ -9,9 +9,16 @@ import java.util.List;
  * @param story one line for the console and bench.md: what this preset shows
  * @param disruption a backend killed and brought back during every row, or null
  * @param reloadEvery how often our proxy's configuration is reloaded during every balanced row, or null
+ * @param scenario the built-in scenario the swarm runs (a file in config/ shipped in the jar), or null for the seed's
+ * @param tunnels the rows' shares are the backends' open WebSocket sessions near the window's end, not requests served
  */
 record Plan(String preset, String story, List<Backend> backends, Load load, List<Row> rows, Disruption disruption,
-            Duration reloadEvery) {
+            Duration reloadEvery, String scenario, boolean tunnels) {
+    Plan(String preset, String story, List<Backend> backends, Load load, List<Row> rows, Disruption disruption,
+         Duration reloadEvery) {
+        this(preset, story, backends, load, rows, disruption, reloadEvery, null, false);
+    }
+
 
     /** One Market API process: its capacity is about {@code workers / dbLatency} requests per second. */
     record Backend(int workers, Duration dbLatency, int maxQueue) {

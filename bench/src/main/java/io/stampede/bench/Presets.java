@@ -11,7 +11,7 @@ import java.util.List;
  * the laptop; the user counts follow from that capacity and the seed scenario's pace.
  */
 final class Presets {
-    static final List<String> NAMES = List.of("homogeneous", "heterogeneous", "failure", "overload", "swarm-7k", "tls", "reload");
+    static final List<String> NAMES = List.of("homogeneous", "heterogeneous", "failure", "overload", "swarm-7k", "tls", "reload", "websocket");
     static final List<String> ALGORITHMS = List.of("round_robin", "weighted", "least_conn", "ip_hash", "hash", "random");
     /** Requests per second one seed-scenario user sends while responses are fast (measured: 2.7). */
     static final double USER_RPS = 2.7;
@@ -89,6 +89,21 @@ final class Presets {
                 yield new Plan(preset, "The homogeneous rows while the proxy's configuration is reloaded every second"
                         + " (stampede proxy -s reload): the same table, and no failed request.",
                         same.backends(), same.load(), same.rows().stream().filter(r -> !r.nginx()).toList(), null, Duration.ofSeconds(1));
+            }
+            case "websocket" -> {
+                int seconds = o.quick() ? 9 : 30;
+                Duration d = o.duration() != null ? o.duration() : Duration.ofSeconds(seconds);
+                // Back half-way, so the second half shows how fast each algorithm refills it.
+                Plan.Disruption kill = new Plan.Disruption(0, d.dividedBy(4), d.dividedBy(2));
+                List<Plan.Row> rows = rows(o, List.of("round_robin", "least_conn"), List.of()).stream()
+                        .map(r -> r.checked("interval=1s fails=1 passes=1 uri=/healthz", "fail_timeout=2s"))
+                        .collect(java.util.stream.Collectors.toList());
+                Plan p = plan(preset, "WebSocket tunnels (live prices) hold their backend until they close: one backend is killed a quarter"
+                        + " into each run and restarted half-way; as users reconnect, least_conn fills it first and round robin"
+                        + " only its turn. Shares are open tunnels near the end.",
+                        Collections.nCopies(n, STANDARD), o.quick() ? 30 : 90, seconds, rows, kill, o);
+                yield new Plan(p.preset(), p.story(), p.backends(), p.load(), p.rows(), p.disruption(), null,
+                        "market-live.swarm.yaml", true);
             }
             default -> throw new IllegalArgumentException("unknown preset '" + preset + "' (expected one of " + String.join(", ", NAMES) + ")");
         };

@@ -98,7 +98,7 @@ final class Report {
         md.append("- date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
         machine().forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
         md.append("- backends: ").append(describeBackends(backends)).append('\n');
-        md.append("- load: ").append(describeLoad(plan.load())).append("\n\n");
+        md.append("- load: ").append(describeLoad(plan)).append("\n\n");
         md.append(markdownTable(rows)).append('\n');
         for (String line : Verdict.lines(plan, rows)) {
             md.append(line).append("\n\n");
@@ -116,9 +116,11 @@ final class Report {
                 .collect(Collectors.joining(", "));
     }
 
-    static String describeLoad(Plan.Load l) {
-        return String.format(Locale.ROOT, "%d users of the seed scenario (closed model), spawned at %.0f/s, measured for %ss after a %ss warm-up%s",
-                l.users(), l.spawnRate(), l.duration().toMillis() / 1000.0, l.warmup().toMillis() / 1000.0,
+    static String describeLoad(Plan plan) {
+        Plan.Load l = plan.load();
+        String scenario = plan.scenario() == null ? "the seed scenario" : "config/" + plan.scenario();
+        return String.format(Locale.ROOT, "%d users of %s (closed model), spawned at %.0f/s, measured for %ss after a %ss warm-up%s",
+                l.users(), scenario, l.spawnRate(), l.duration().toMillis() / 1000.0, l.warmup().toMillis() / 1000.0,
                 l.sourceIps() > 0 ? ", from " + l.sourceIps() + " loopback addresses" : "");
     }
 

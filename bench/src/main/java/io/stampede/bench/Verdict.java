@@ -52,7 +52,7 @@ final class Verdict {
         }
         out.add(t.append('.').toString());
         if (plan.disruption() != null) {
-            out.add(failureLine(balanced));
+            out.add(plan.tunnels() ? tunnelLine(balanced) : failureLine(balanced));
         }
         if (plan.reloadEvery() != null) {
             out.add(reloadLine(balanced));
@@ -133,6 +133,26 @@ final class Verdict {
         return String.format(Locale.ROOT, "Reload: the proxy's configuration was reloaded %d times during the balanced rows"
                 + " (%d applied, %d refused); %d of their %d requests failed (%s)%s.", sent, applied, refused, failures, requests,
                 Report.percent(requests == 0 ? 0 : (double) failures / requests), why);
+    }
+
+    /**
+     * The tunnel presets: how much of the open tunnels the restarted backend held near the end,
+     * per row, against an even share (the request-based failure line would say it never served,
+     * since a tunnel counts as served only when it closes).
+     */
+    private static String tunnelLine(List<RowResult> balanced) {
+        StringBuilder s = new StringBuilder("Tunnels: the backend killed and restarted mid-run held");
+        String backend = null;
+        for (int i = 0; i < balanced.size(); i++) {
+            RowResult r = balanced.get(i);
+            backend = String.valueOf(r.disruption().get("backend"));
+            double share = r.share().getOrDefault(backend, 0.0);
+            s.append(i == 0 ? " " : i == balanced.size() - 1 ? " and " : ", ").append(Math.round(share * 100)).append('%')
+                    .append(i == 0 ? " of the open tunnels near the end under " : " under ").append(r.name());
+        }
+        int n = balanced.get(0).share().size();
+        return s.append(String.format(Locale.ROOT, " (an even share is %d%%; it is %s)", n == 0 ? 0 : Math.round(100.0 / n), backend))
+                .append('.').toString();
     }
 
     private static String failureLine(List<RowResult> balanced) {

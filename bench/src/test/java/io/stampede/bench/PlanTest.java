@@ -123,7 +123,7 @@ class PlanTest {
                 }
                 assertThat(u.queue().enabled()).isEqualTo(row.queue() != null);
                 assertThat(u.healthChecks().isEmpty()).as(row.name()).isEqualTo(row.healthCheck() == null);
-                assertThat(row.healthCheck() != null).isEqualTo(preset.equals("failure"));
+                assertThat(row.healthCheck() != null).isEqualTo(preset.equals("failure") || preset.equals("websocket"));
             }
         }
     }

@@ -18,6 +18,22 @@ class VerdictTest {
     }
 
     @Test
+    void theWebSocketPresetSaysWhatShareOfTheTunnelsTheRestartedBackendHeld() {
+        Plan ws = Presets.build("websocket", new Presets.Options(true, 4, null, null, null, List.of(), false, 64));
+        assertThat(ws.tunnels()).isTrue();
+        assertThat(ws.scenario()).isEqualTo("market-live.swarm.yaml");
+        Map<String, Object> kill = Map.of("backend", "api-1", "back_at_s", 4.5);
+        RowResult direct = row("direct", 3000, 1000, 900, 0, 1, 0, 0, 0);
+        RowResult rr = new RowResult("round_robin", "round_robin", 4, 6000, 30, 10, new double[] {10, 50, 60, 70, 80},
+                Map.of("api-1", 0.19, "api-2", 0.29, "api-3", 0.23, "api-4", 0.29), 0, -1, 0, Map.of("saturated", false), kill);
+        RowResult lc = new RowResult("least_conn", "least_conn", 4, 6000, 30, 10, new double[] {10, 50, 60, 70, 80},
+                Map.of("api-1", 0.26, "api-2", 0.24, "api-3", 0.26, "api-4", 0.24), 0, -1, 0, Map.of("saturated", false), kill);
+        assertThat(Verdict.lines(ws, List.of(direct, rr, lc))).contains("Tunnels: the backend killed and restarted mid-run held"
+                + " 19% of the open tunnels near the end under round_robin and 26% under least_conn"
+                + " (an even share is 25%; it is api-1).");
+    }
+
+    @Test
     void theReloadPresetSaysHowManyReloadsAndWhatFailed() {
         Plan reload = Presets.build("reload", new Presets.Options(true, 4, null, null, null, List.of(), false, 64));
         Map<String, Object> reloads = Map.of("reloads_sent", 5, "reloads_applied", 5, "reloads_refused", 0);

@@ -122,4 +122,15 @@ class SwarmWebSocketTest {
         assertThat(rows.get("WS nothing").get("failures").asLong()).isPositive();
         assertThat(r.out() + Files.readString(json)).contains("401");
     }
+
+    @Test
+    void theShippedLivePricesScenarioRunsCleanly(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("live.json");
+        SwarmEndToEndTest.Run r = SwarmEndToEndTest.swarm("-f", "../config/market-live.swarm.yaml", "-H", live.url(), "-u", "5",
+                "-r", "50", "-t", "3s", "--headless", "--only-summary", "--json", json.toString());
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        JsonNode s = SwarmEndToEndTest.JSON.readTree(json.toFile());
+        assertThat(s.get("failures").asLong()).as(r.out()).isZero();
+        assertThat(rows(s).get("WS price").get("requests").asLong()).isPositive();
+    }
 }

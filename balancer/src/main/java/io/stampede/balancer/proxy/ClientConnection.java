@@ -332,7 +332,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                        int status) {
         boolean headOnly = request.method().equals(HttpMethod.HEAD);
         Routes routes = runtime.config().routes();
-        RequestVariables vars = variables(request, target, path);
+        // Built only if a rewrite or return reads a variable: most requests go straight to a pass.
+        io.stampede.balancer.vars.Variables vars = new io.stampede.balancer.vars.Variables() {
+            private RequestVariables made;
+
+            @Override
+            public String get(String name) {
+                if (made == null) {
+                    made = variables(request, target, path);
+                }
+                return made.get(name);
+            }
+        };
         Routes.Decision d = page != null && page.named()
                 ? routes.named(routes.server(listenAddress(), target.host()), page.uri(), path.normalized(), path.query(), vars)
                 : routes.decide(listenAddress(), target.host(), path.normalized(), path.query(), vars, page != null);

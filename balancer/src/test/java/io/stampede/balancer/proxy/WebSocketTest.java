@@ -179,6 +179,31 @@ class WebSocketTest {
     }
 
     @Test
+    void leastConnSendsNewTunnelsToTheServerWithFewestOpen() throws Exception {
+        backends = new WebSocketBackends("a", "b");
+        String servers = "      - " + backends.address("a") + "\n      - " + backends.address("b") + "\n";
+        try (TestProxy proxy = new TestProxy(upstream(servers, "    balance: least_conn\n") + "locations:\n  /:\n    proxy_pass: http://ws\n")) {
+            java.util.List<Client> onA = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Client c = connect(proxy.address);
+                c.socket().sendText("who", true).get(5, TimeUnit.SECONDS);
+                if (c.next().startsWith("a:")) {
+                    onA.add(c);
+                }
+            }
+            assertThat(onA).hasSize(2);
+            onA.forEach(c -> c.socket().abort());
+            await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get("a").get() == 0);
+            // a has none open, b two: both new tunnels go to a (round robin would send one to b).
+            for (int i = 0; i < 2; i++) {
+                Client c = connect(proxy.address);
+                c.socket().sendText("who", true).get(5, TimeUnit.SECONDS);
+                assertThat(c.next()).startsWith("a:");
+            }
+        }
+    }
+
+    @Test
     void aSilentTunnelClosesAfterProxyReadTimeout() throws Exception {
         backends = new WebSocketBackends("a");
         try (TestProxy proxy = new TestProxy(upstream("      - " + backends.address("a") + "\n", "")
