@@ -27,6 +27,13 @@ public sealed interface Expect {
         }
     }
 
+    /** The body has a match of the regular expression somewhere (a request's body, or a WebSocket message). */
+    record BodyMatches(java.util.regex.Pattern regex) implements Expect {
+        public String check(int status, String body, Capture.JsonSupplier json, Template.Vars vars) {
+            return regex.matcher(body).find() ? null : "expected the body to match /" + regex.pattern() + "/";
+        }
+    }
+
     record BodyContains(String text) implements Expect {
         public String check(int status, String body, Capture.JsonSupplier json, Template.Vars vars) {
             return body.contains(text) ? null : "expected the body to contain '" + text + "'";

@@ -28,7 +28,7 @@ public final class ScenarioLoader {
     private static final Set<String> TASK = Set.of("weight", "tags", "steps");
     private static final Set<String> METHODS = Set.of("get", "post", "put", "patch", "delete", "head", "options");
     private static final Set<String> REQUEST = Set.of("name", "headers", "json", "body", "content_type", "capture", "expect");
-    private static final Set<String> EXPECT = Set.of("status", "json", "contains");
+    private static final Set<String> EXPECT = Set.of("status", "json", "contains", "regex");
 
     private final Map<String, String> env;
     private final Path baseDir;
@@ -352,6 +352,13 @@ public final class ScenarioLoader {
         }
         if (m.containsKey("contains")) {
             out.add(new Expect.BodyContains(m.get("contains").text()));
+        }
+        if (m.containsKey("regex")) {
+            try {
+                out.add(new Expect.BodyMatches(java.util.regex.Pattern.compile(m.get("regex").text())));
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw m.get("regex").invalid("a regular expression (" + e.getDescription() + ")");
+            }
         }
         return List.copyOf(out);
     }
