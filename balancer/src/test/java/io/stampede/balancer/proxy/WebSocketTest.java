@@ -182,7 +182,8 @@ class WebSocketTest {
     void leastConnSendsNewTunnelsToTheServerWithFewestOpen() throws Exception {
         backends = new WebSocketBackends("a", "b");
         String servers = "      - " + backends.address("a") + "\n      - " + backends.address("b") + "\n";
-        try (TestProxy proxy = new TestProxy(upstream(servers, "    balance: least_conn\n") + "locations:\n  /:\n    proxy_pass: http://ws\n")) {
+        try (TestProxy proxy = new TestProxy("admin: {listen: 127.0.0.1:0}\n" + upstream(servers, "    balance: least_conn\n")
+                + "locations:\n  /:\n    proxy_pass: http://ws\n")) {
             java.util.List<Client> onA = new java.util.ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 Client c = connect(proxy.address);
@@ -192,6 +193,11 @@ class WebSocketTest {
                 }
             }
             assertThat(onA).hasSize(2);
+            // /status counts the open tunnels as each server's active connections.
+            String status = proxy.client.send(java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + proxy.server.adminAddress().orElseThrow().getPort() + "/status")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(status.replaceAll("\\s", "")).contains("\"active\":2").doesNotContain("\"active\":0");
             onA.forEach(c -> c.socket().abort());
             await().atMost(Duration.ofSeconds(10)).until(() -> backends.open.get("a").get() == 0);
             // a has none open, b two: both new tunnels go to a (round robin would send one to b).
