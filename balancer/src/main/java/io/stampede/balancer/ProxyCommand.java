@@ -142,6 +142,9 @@ public final class ProxyCommand implements Callable<Integer> {
             server.close();
             return 1;
         }
+        // The pid file before the first line that says the proxy listens: whoever waits for that line
+        // (a script, a test) may signal it with -s at once.
+        Path pid = Signals.writePid(cfg.pid(), err);
         List<String> urls = new java.util.ArrayList<>();
         for (int i = 0; i < server.addresses().size(); i++) {
             var address = server.addresses().get(i);
@@ -165,7 +168,6 @@ public final class ProxyCommand implements Callable<Integer> {
         ReadyLine.of("proxy", "listening",
                 urls,
                 server.adminAddress().map(a -> "http://" + a.getHostString() + ":" + a.getPort()).orElse(null)).announce(out);
-        Path pid = Signals.writePid(cfg.pid(), err);
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.function.Consumer<Duration> stop = g -> {
             boolean clean = server.stop(g);
