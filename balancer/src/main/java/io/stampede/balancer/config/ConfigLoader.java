@@ -62,7 +62,7 @@ public final class ConfigLoader {
             "client_max_body_size", "client_body_buffer_size", "client_header_timeout", "client_body_timeout",
             "keepalive_timeout", "keepalive_requests", "send_timeout", "large_client_header_buffers", "access_log",
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
-            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone", "map", "servers", "rewrite", "error_page", "proxy_intercept_errors"),
+            "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone", "map", "servers", "log_format", "rewrite", "error_page", "proxy_intercept_errors"),
             union(union(SslDirectives.KEYS, Http2Directives.KEYS), LIMIT_KEYS)));
     /** nginx's rewrite module and error pages, where they may stand. */
     private static final Set<String> ROUTE_KEYS = Set.of("rewrite", "error_page", "proxy_intercept_errors");
@@ -215,13 +215,35 @@ public final class ConfigLoader {
         }
 
         ClientSettings client = ClientDirectives.read(top);
-        Optional<String> accessLog = Optional.empty();
-        if (top.containsKey("access_log")) {
-            String v = top.get("access_log").text().trim();
-            if (v.isEmpty()) {
-                throw top.get("access_log").invalid("a file path or off");
+        Map<String, io.stampede.balancer.log.LogFormat> formats = new LinkedHashMap<>();
+        formats.put("combined", io.stampede.balancer.log.LogFormat.COMBINED);
+        if (top.containsKey("log_format")) {
+            for (Map.Entry<String, YamlNode> e : top.get("log_format").map().entrySet()) {
+                if (formats.containsKey(e.getKey())) {
+                    throw e.getValue().error("duplicate log_format \"" + e.getKey() + "\"");
+                }
+                try {
+                    formats.put(e.getKey(), io.stampede.balancer.log.LogFormat.parse(e.getKey(), e.getValue().text()));
+                } catch (IllegalArgumentException ex) {
+                    throw e.getValue().error(ex.getMessage());
+                }
             }
-            accessLog = v.equals("off") ? Optional.empty() : Optional.of(v);
+        }
+        Optional<String> accessLog = Optional.empty();
+        io.stampede.balancer.log.LogFormat accessFormat = null;
+        if (top.containsKey("access_log")) {
+            String[] v = top.get("access_log").text().trim().split("\\s+");
+            if (v[0].isEmpty() || v.length > 2) {
+                throw top.get("access_log").invalid("a file path and optionally a log_format's name, or off");
+            }
+            accessLog = v[0].equals("off") ? Optional.empty() : Optional.of(v[0]);
+            if (v.length == 2) {
+                accessFormat = formats.get(v[1]);
+                if (accessFormat == null) {
+                    throw top.get("access_log").error("unknown log format \"" + v[1] + "\" (expected one of "
+                            + String.join(", ", formats.keySet()) + ")");
+                }
+            }
         }
 
         Optional<ResolverConfig> resolver = ResolverConfig.read(top.get("resolver"), top.get("resolver_timeout"));
@@ -274,7 +296,7 @@ public final class ConfigLoader {
         List<LocationConfig> proxied = routes.locations().stream().filter(l -> l.upstream() != null).toList();
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
                 proxied, routes, Map.copyOf(upstreams), Optional.ofNullable(ssl), http2Limits, pidFile(top.get("pid"), root.file()),
-                resolver, zones, connZones, maps);
+                resolver, zones, connZones, maps, accessFormat);
     }
 
     private static StickyConfig sticky(YamlNode node) {

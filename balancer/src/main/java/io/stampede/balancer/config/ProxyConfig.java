@@ -25,14 +25,15 @@ public record ProxyConfig(String source, List<Listener> listen, Optional<InetSoc
                           Optional<ResolverConfig> resolver,
                           Map<String, io.stampede.balancer.limit.LimitReqZone> limitReqZones,
                           Map<String, io.stampede.balancer.limit.LimitConnZone> limitConnZones,
-                          Map<String, io.stampede.balancer.vars.VariableMap> maps) {
+                          Map<String, io.stampede.balancer.vars.VariableMap> maps,
+                          io.stampede.balancer.log.LogFormat accessFormat) {
 
     /** The same configuration with {@code upstream} in place of the one of its name (the API changed it). */
     public ProxyConfig withUpstream(UpstreamConfig upstream) {
         Map<String, UpstreamConfig> all = new java.util.LinkedHashMap<>(upstreams);
         all.put(upstream.name(), upstream);
         return new ProxyConfig(source, listen, admin, workers, client, accessLog, locations, routes, Map.copyOf(all), ssl, http2, pid,
-                resolver, limitReqZones, limitConnZones, maps);
+                resolver, limitReqZones, limitConnZones, maps, accessFormat);
     }
 
     /** The location the first server chooses for {@code path}, as nginx's location search does (see {@link io.stampede.balancer.route.LocationTree}). */

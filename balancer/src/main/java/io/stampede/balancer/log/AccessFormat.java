@@ -37,7 +37,7 @@ public final class AccessFormat {
         return b.toString();
     }
 
-    private static String seconds(long nanos) {
+    static String seconds(long nanos) {
         long ms = nanos / 1_000_000;
         return ms / 1000 + "." + String.format(Locale.ROOT, "%03d", ms % 1000);
     }

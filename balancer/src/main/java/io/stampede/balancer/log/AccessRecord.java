@@ -18,6 +18,9 @@ public final class AccessRecord {
     final List<Integer> upstreamStatuses = new ArrayList<>(2);
     final List<Long> upstreamNanos = new ArrayList<>(2);
 
+    /** The request's variables, for a log_format that reads them; null for a request refused before it had any. */
+    public io.stampede.balancer.vars.Variables vars;
+
     /** Off when nothing reads the record (no access log): per-attempt lists are not kept. */
     public boolean keep = true;
 

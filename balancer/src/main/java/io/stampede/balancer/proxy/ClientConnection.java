@@ -344,6 +344,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                 return made.get(name);
             }
         };
+        record.vars = vars;
         Routes.Decision d = page != null && page.named()
                 ? routes.named(routes.server(listenAddress(), target.host()), page.uri(), path.normalized(), path.query(), vars)
                 : routes.decide(listenAddress(), target.host(), path.normalized(), path.query(), vars, page != null);

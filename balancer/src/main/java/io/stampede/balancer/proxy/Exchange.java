@@ -172,6 +172,7 @@ final class Exchange {
         boolean bodiless = declaredLength <= 0 && !HttpUtil.isTransferEncodingChunked(head);
         this.upgradePossible = client.http2 == null && bodiless && head.headers().contains(HttpHeaderNames.UPGRADE);
         this.upgradeAsked = upgradePossible && Heads.asksWebSocket(head);
+        record.vars = vars;
     }
 
     /** A switch was asked for and the answer has not come: the client is not read meanwhile (its next bytes may be the new protocol's). */

@@ -146,7 +146,8 @@ record ProxyRuntime(ProxyConfig config, Map<String, UpstreamRuntime> upstreams, 
 
     void access(AccessRecord record) {
         if (accessLog != null) {
-            accessLog.log(AccessFormat.line(record));
+            // A log_format named by access_log, else the combined format with nginx's upstream fields.
+            accessLog.log(config.accessFormat() != null ? config.accessFormat().line(record) : AccessFormat.line(record));
         }
     }
 }

@@ -315,4 +315,18 @@ class NginxConfCorpusTest {
                     List.of(false, false, false))).containsExactly("200 ok", "200 ok", "200 ok");
         }
     }
+
+    @Test
+    void logFormatStringsAreJoinedAsNginxJoinsThem() throws Exception {
+        Path conf = dir.resolve("log.conf");
+        Files.writeString(conf, "http {\n  log_format main escape=json '{\"s\":'\n      '$status,\"m\":\"$request_method\"}';\n"
+                + "  access_log " + dir.resolve("a.log") + " main;\n  server {\n    listen 127.0.0.1:8080;\n"
+                + "    location / { return 204; }\n  }\n}\n");
+        ProxyConfig c = ConfigLoader.load(conf, false, n -> { });
+        assertThat(c.accessFormat().name()).isEqualTo("main");
+        io.stampede.balancer.log.AccessRecord r = new io.stampede.balancer.log.AccessRecord();
+        r.status = 204;
+        r.vars = name -> name.equals("request_method") ? "GET" : null;
+        assertThat(c.accessFormat().line(r)).isEqualTo("{\"s\":204,\"m\":\"GET\"}");
+    }
 }

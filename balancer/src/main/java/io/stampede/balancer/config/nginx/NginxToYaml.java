@@ -140,11 +140,23 @@ final class NginxToYaml {
                     matches.map.put(arg(d, 0, 1), m);
                 }
                 case "access_log" -> {
-                    if (d.args().size() > 1) {
-                        notes.accept(d.where() + ": access_log's format \"" + d.args().get(1) + "\" is not supported yet: "
-                                + "the combined format is written");
+                    if (d.args().size() > 2) {
+                        notes.accept(d.where() + ": access_log's parameters after the format (" + String.join(" ",
+                                d.args().subList(2, d.args().size())) + ") are skipped: lines are written as they come");
                     }
-                    top.map.put("access_log", YamlTree.text(d.args().isEmpty() ? "" : d.args().get(0), d.file(), d.line()));
+                    top.map.put("access_log", YamlTree.text(String.join(" ", d.args().subList(0, Math.min(2, d.args().size()))),
+                            d.file(), d.line()));
+                }
+                case "log_format" -> {
+                    // nginx joins the format's strings with nothing between them.
+                    if (d.args().size() < 2) {
+                        throw new ConfigException(d.where() + ": invalid number of arguments in \"log_format\" directive");
+                    }
+                    List<String> rest = d.args().subList(1, d.args().size());
+                    String escape = rest.get(0).startsWith("escape=") ? rest.get(0) + " " : "";
+                    String format = String.join("", escape.isEmpty() ? rest : rest.subList(1, rest.size()));
+                    top.map.computeIfAbsent("log_format", k -> YamlTree.map(d.file(), d.line())).map
+                            .put(d.args().get(0), YamlTree.text(escape + format, d.file(), d.line()));
                 }
                 default -> directive(top, d, topKeys, "http");
             }

@@ -1,0 +1,89 @@
+package io.stampede.balancer.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.stampede.balancer.log.AccessRecord;
+import io.stampede.balancer.log.LogFormat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** nginx's log_format: the escapes, unset variables, upstream attempts, and the same lines as a real nginx writes. */
+class AccessLogFormatTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void escapesAndUnsetVariablesAsNginx() {
+        AccessRecord r = new AccessRecord();
+        r.status = 502;
+        r.requestLine = "GET /a\"b HTTP/1.1";
+        r.vars = name -> name.equals("http_user_agent") ? "ua\twith \"quotes\"" : null;
+        r.attempt("10.0.0.1:80", 502, 1_000_000);
+        r.attempt("10.0.0.2:80", 504, 2_000_000);
+        assertThat(LogFormat.parse("d", "$status \"$request\" \"$http_user_agent\" \"$http_referer\" $upstream_addr $upstream_status")
+                .line(r)).isEqualTo("502 \"GET /a\\x22b HTTP/1.1\" \"ua\\x09with \\x22quotes\\x22\" \"-\" 10.0.0.1:80, 10.0.0.2:80 502, 504");
+        assertThat(LogFormat.parse("j", "escape=json {\"r\":\"$request\",\"ua\":\"$http_user_agent\",\"ref\":\"$http_referer\"}").line(r))
+                .isEqualTo("{\"r\":\"GET /a\\\"b HTTP/1.1\",\"ua\":\"ua\\twith \\\"quotes\\\"\",\"ref\":\"\"}");
+        assertThatThrownBy(() -> LogFormat.parse("x", "$nope")).hasMessageContaining("unknown variable '$nope'");
+        assertThatThrownBy(() -> LogFormat.parse("x", "escape=xml $status")).hasMessageContaining("escape=xml");
+    }
+
+    private static List<String> lines(Path file, int n) throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(file) && Files.readAllLines(file).size() >= n);
+        return Files.readAllLines(file);
+    }
+
+    @Test
+    void aJsonFormatWritesWhatNginxWrites() throws Exception {
+        String format = "escape=json {\"status\":$status,\"request\":\"$request\",\"method\":\"$request_method\",\"uri\":\"$uri\","
+                + "\"args\":\"$args\",\"up\":\"$upstream_status\",\"ref\":\"$http_referer\",\"ua\":\"$http_user_agent\",\"user\":\"$remote_user\"}";
+        List<String> requests = List.of("GET /api/x?a=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: t\"1\r\nConnection: close\r\n\r\n",
+                "GET /here HTTP/1.1\r\nHost: h\r\nReferer: http://r/\r\nConnection: close\r\n\r\n",
+                "GET /down HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        try (TestBackends backends = new TestBackends("a")) {
+            String locations = "    location /api/ { proxy_pass http://" + backends.address("a") + "; }\n"
+                    + "    location = /here { return 200 \"here\"; }\n    location /down { proxy_pass http://127.0.0.1:1; }\n";
+            Path theirsLog = dir.resolve("nginx.log");
+            List<String> theirs;
+            if (NginxRunner.binary() == null) {
+                System.err.println("SKIPPED LOUDLY: nginx is not installed; the nginx half of AccessLogFormatTest did not run");
+                theirs = null;
+            } else {
+                try (NginxRunner nginx = NginxRunner.withHttp(port -> "  log_format j escape=json '"
+                        + format.substring("escape=json ".length()) + "';\n"
+                        + "  server {\n    listen 127.0.0.1:" + port + ";\n    access_log " + theirsLog + " j;\n" + locations + "  }\n")) {
+                    for (String r : requests) {
+                        ResponseReader.exchange(nginx.address(), r, List.of(false));
+                    }
+                    theirs = lines(theirsLog, requests.size());
+                }
+            }
+            Path oursLog = dir.resolve("ours.log");
+            String yaml = "log_format: {j: '" + format.replace("'", "''") + "'}\naccess_log: " + oursLog + " j\nlocations:\n"
+                    + "  /api/: {proxy_pass: 'http://" + backends.address("a") + "'}\n  = /here: {return: 200 here}\n"
+                    + "  /down: {proxy_pass: 'http://127.0.0.1:1'}\n";
+            List<String> ours;
+            try (TestProxy proxy = new TestProxy(yaml)) {
+                for (String r : requests) {
+                    ResponseReader.exchange(proxy.address, r, List.of(false));
+                }
+                ours = lines(oursLog, requests.size());
+            }
+            assertThat(ours).hasSize(3);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> first = new com.fasterxml.jackson.databind.ObjectMapper().readValue(ours.get(0), Map.class);
+            assertThat(first).containsEntry("status", 200).containsEntry("up", "200").containsEntry("ua", "t\"1").containsEntry("args", "a=1");
+            if (theirs != null) {
+                assertThat(ours).isEqualTo(theirs);
+            }
+        }
+    }
+}
