@@ -419,7 +419,7 @@ public final class ConfigLoader {
         LimitReqSettings limits = limitReq(m, level.req(), b.zones());
         List<ErrorPage> pages = errorPages(m, level.errorPages());
         boolean intercept = flagOr(m, "proxy_intercept_errors", level.intercept());
-        List<Rewrite> rewrites = rewrites(m.get("rewrite"));
+        List<Rewrite> rewrites = reachableRewrites(m);
         LimitConnSettings connLimits = limitConn(m, level.conn(), b.connZones());
         io.stampede.balancer.limit.LimitRate rate = level.rate();
         boolean internal = flagOr(m, "internal", level.internal()); // inherited by nested locations, as nginx's
@@ -561,6 +561,22 @@ public final class ConfigLoader {
         return each(node, ErrorPage::parse);
     }
 
+    /**
+     * A level's rewrites as nginx runs them: a {@code return} written before them ends the level's
+     * script first, so they are never reached (they run before a {@code return} written after them).
+     */
+    private static List<Rewrite> reachableRewrites(Map<String, YamlNode> m) {
+        for (String key : m.keySet()) {
+            if (key.equals("return")) {
+                return List.of();
+            }
+            if (key.equals("rewrite")) {
+                break;
+            }
+        }
+        return rewrites(m.get("rewrite"));
+    }
+
     private static List<Rewrite> rewrites(YamlNode node) {
         return node == null ? List.of() : each(node, Rewrite::parse);
     }
@@ -680,7 +696,7 @@ public final class ConfigLoader {
         Map<String, LocationConfig> named = new LinkedHashMap<>();
         LocationTree tree = m.containsKey("locations") ? locations(m.get("locations"), level, b, null, named) : LocationTree.EMPTY;
         VirtualServer s = new VirtualServer(List.copyOf(names), listen, List.copyOf(defaultOn), tree, Map.copyOf(named), ret,
-                rewrites(m.get("rewrite")), level.errorPages());
+                reachableRewrites(m), level.errorPages());
         checkErrorPages(s, node);
         return s;
     }

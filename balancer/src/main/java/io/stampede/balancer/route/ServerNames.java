@@ -38,7 +38,9 @@ public final class ServerNames<S> {
             String name = raw.trim();
             if (name.startsWith("~")) {
                 try {
-                    regexes.add(Map.entry(Pattern.compile(name.substring(1).replace("(?P<", "(?<")), server));
+                    // Host names are compared in lowercase: a regex written with capitals matches regardless of case, as nginx's does.
+                    String re = name.substring(1).replace("(?P<", "(?<");
+                    regexes.add(Map.entry(Pattern.compile(re, re.equals(re.toLowerCase(Locale.ROOT)) ? 0 : Pattern.CASE_INSENSITIVE), server));
                 } catch (PatternSyntaxException e) {
                     return "server_name '" + name + "' is not a regular expression: " + e.getDescription();
                 }

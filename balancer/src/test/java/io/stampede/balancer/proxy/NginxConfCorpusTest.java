@@ -174,6 +174,7 @@ class NginxConfCorpusTest {
                 ask(at, get("/api?x=1", "shop.example")),
                 ask(at, get("/brk/", "shop.example")),
                 ask(at, get("/noflag/", "shop.example")),
+                ask(at, get("/retfirst/", "shop.example")),
                 ask(at, get("/other", "shop.example"))));
         assertThat(runs.get(1)).isEqualTo(runs.get(0));
         assertThat(runs.get(2)).isEqualTo(runs.get(0));

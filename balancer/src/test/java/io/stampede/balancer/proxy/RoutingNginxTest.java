@@ -117,12 +117,13 @@ class RoutingNginxTest {
             {".example.org", "s-dot-org", ""},
             {"mail.*", "s-mail", ""},
             {"~^api\\d+\\.example\\.net$", "s-regex", ""},
+            {"~^SHOP\\d+\\.Example\\.net$", "s-upper", ""},
             {"_", "s-default", " default_server"},
             {"\"\"", "s-empty", ""},
         };
         List<String> hosts = List.of("example.com", "WWW.Example.Com", "a.example.com", "a.b.example.com", "example.org",
                 "x.example.org", "mail.foo.com", "mail.example.com", "api12.example.net", "api.example.net", "unknown.com",
-                "example.com:8080", "example.com.", "127.0.0.1");
+                "example.com:8080", "example.com.", "127.0.0.1", "shop7.example.net", "SHOP8.EXAMPLE.NET");
         List<String> requests = new ArrayList<>();
         hosts.forEach(h -> requests.add("GET / HTTP/1.1\r\nHost: " + h + "\r\nConnection: close\r\n\r\n"));
         requests.add("GET / HTTP/1.0\r\n\r\n");
