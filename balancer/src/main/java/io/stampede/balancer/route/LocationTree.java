@@ -32,6 +32,8 @@ public final class LocationTree {
     private final List<Node> prefixes = new ArrayList<>();
     private final List<Node> regexes = new ArrayList<>();
     private final List<Node> all;
+    /** nginx's auto_redirect, worked out once: a proxied prefix's path without its slash, to the path. */
+    private final Map<String, String> slashless = new HashMap<>();
 
     public LocationTree(List<Node> nodes) {
         this.all = List.copyOf(nodes);
@@ -43,6 +45,12 @@ public final class LocationTree {
             }
         }
         prefixes.sort((a, b) -> b.location().path().length() - a.location().path().length());
+        for (Node p : prefixes) {
+            String path = p.location().path();
+            if (p.location().upstream() != null && path.length() > 1 && path.endsWith("/")) {
+                slashless.putIfAbsent(path.substring(0, path.length() - 1), path);
+            }
+        }
     }
 
     /**
@@ -50,16 +58,9 @@ public final class LocationTree {
      * location takes {@code uri} itself; the answer is then a 301 to that (returned), else null.
      */
     public String autoRedirect(String uri) {
-        if (uri.endsWith("/") || exact.containsKey(uri)) {
-            return null;
-        }
-        for (Node p : prefixes) {
-            LocationConfig l = p.location();
-            if (l.upstream() != null && l.path().length() == uri.length() + 1 && l.path().startsWith(uri)) {
-                return l.path();
-            }
-        }
-        return null;
+        // Per request: one map lookup (the common case, a URI that is no such path, costs nothing more).
+        String slashed = slashless.get(uri);
+        return slashed == null || exact.containsKey(uri) ? null : slashed;
     }
 
     /** The location for {@code uri} (the normalized path), or null when none matches. */

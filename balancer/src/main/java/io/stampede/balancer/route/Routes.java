@@ -66,8 +66,7 @@ public final class Routes {
      * @param path the normalized path ({@code $uri})
      */
     public Route route(InetSocketAddress listenAddress, String host, String path) {
-        ServerNames<VirtualServer> names = listenAddress == null ? null : byAddress.get(listenAddress);
-        VirtualServer server = names == null ? servers.get(0) : names.choose(normalize(host));
+        VirtualServer server = server(listenAddress, host);
         return new Route(server, server.ret() != null ? null : server.locations().find(path));
     }
 
@@ -149,7 +148,11 @@ public final class Routes {
     /** The server for a request that came in on {@code listenAddress} (as configured) naming {@code host}. */
     public VirtualServer server(InetSocketAddress listenAddress, String host) {
         ServerNames<VirtualServer> names = listenAddress == null ? null : byAddress.get(listenAddress);
-        return names == null ? servers.get(0) : names.choose(normalize(host));
+        if (names == null) {
+            return servers.get(0);
+        }
+        // One server on the address answers whatever the host: no lowercasing or port-stripping per request.
+        return names.alone() ? names.choose("") : names.choose(normalize(host));
     }
 
     /** An internal redirect to a {@code @name} location of {@code server}. */

@@ -24,6 +24,8 @@ public final class ServerNames<S> {
     private final List<Mask<S>> trailing = new ArrayList<>();
     private final List<Map.Entry<Pattern, S>> regexes = new ArrayList<>();
     private S fallback;
+    /** Whether one server alone listens here: then no host needs looking at (the common case). */
+    private boolean alone = true;
 
     /**
      * Adds a server's names, in the order written.
@@ -31,6 +33,7 @@ public final class ServerNames<S> {
      * @return null, or why a name was refused (a duplicate on this address, a bad pattern)
      */
     public String add(List<String> names, S server, boolean isDefault) {
+        alone &= fallback == null || fallback == server;
         if (fallback == null || isDefault) {
             fallback = server;
         }
@@ -71,6 +74,11 @@ public final class ServerNames<S> {
 
     public boolean isDefault(S server) {
         return fallback == server;
+    }
+
+    /** Whether one server alone listens on this address. */
+    public boolean alone() {
+        return alone;
     }
 
     /** The server for {@code host} (lowercased, without port or trailing dot; empty when the request named none). */

@@ -215,11 +215,11 @@ class WebSocketTest {
         try (TestProxy proxy = new TestProxy(upstream("      - " + backends.address("a") + "\n", "")
                 + "locations:\n  /:\n    proxy_pass: http://ws\n    proxy_read_timeout: 1s\n")) {
             Client c = connect(proxy.address);
-            // Traffic keeps it open past the timeout...
-            for (int i = 0; i < 4; i++) {
+            // Traffic keeps it open past the timeout (messages back to back for longer than it)...
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1600);
+            for (int i = 0; System.nanoTime() < until; i++) {
                 c.socket().sendText("k" + i, true).get(5, TimeUnit.SECONDS);
                 assertThat(c.next()).isEqualTo("a:k" + i);
-                await().pollDelay(Duration.ofMillis(400)).until(() -> true);
             }
             // ...and silence closes both sides.
             assertThat(c.received().poll(15, TimeUnit.SECONDS)).isIn("closed", "error");
