@@ -235,6 +235,8 @@ class WebSocketTest {
     private static final class RawUpgradeServer implements AutoCloseable {
         final ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
         final BlockingQueue<String> heads = new LinkedBlockingQueue<>();
+        /** Counted down when a connection the server served has ended. */
+        final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
 
         RawUpgradeServer() throws java.io.IOException {
             Thread t = new Thread(() -> {
@@ -288,6 +290,8 @@ class WebSocketTest {
                 }
             } catch (Exception e) {
                 // the client's side tells
+            } finally {
+                ended.countDown();
             }
         }
 
@@ -341,6 +345,37 @@ class WebSocketTest {
             writer.start();
             assertThat(in.readNBytes(big.length)).isEqualTo(big);
             writer.join(10_000);
+        }
+    }
+
+    @Test
+    void aClientThatSendsAndNeverReadsIsCutAfterSendTimeout() throws Exception {
+        try (RawUpgradeServer server = new RawUpgradeServer();
+             TestProxy proxy = new TestProxy("send_timeout: 1s\nlocations:\n  /:\n    proxy_pass: http://127.0.0.1:" + server.port()
+                     + "\n" + PASS_UPGRADE);
+             Socket client = new Socket()) {
+            client.setReceiveBufferSize(4096);
+            client.connect(proxy.address, 5000);
+            OutputStream out = client.getOutputStream();
+            out.write("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: echo/1\r\nConnection: Upgrade\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            // Bytes go up and are echoed back, but the client never reads: the echo fills the client's
+            // window, the proxy stops reading the server, the server stops reading the proxy, and the
+            // proxy stops reading the client. Nothing piles up in between; send_timeout ends it.
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    for (int i = 0; i < 1024; i++) {
+                        out.write(chunk);
+                    }
+                } catch (Exception e) {
+                    // the proxy cut it, as it should
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            assertThat(server.ended.await(20, TimeUnit.SECONDS)).as("the server's side closed after send_timeout").isTrue();
+            writer.join(20_000);
+            assertThat(writer.isAlive()).as("the client's writes end: the proxy closed it").isFalse();
         }
     }
 
