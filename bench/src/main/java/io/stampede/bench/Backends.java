@@ -179,6 +179,22 @@ final class Backends {
         return out;
     }
 
+    /** Requests waiting in our backends' own queues now (the ones down count none); null when none are ours. */
+    Long queued() throws InterruptedException {
+        if (!ours()) {
+            return null;
+        }
+        long waiting = 0;
+        for (Server s : servers) {
+            try {
+                waiting += Admin.get(s.url() + "/_admin/stats").path("queued").asLong();
+            } catch (IOException e) {
+                // down
+            }
+        }
+        return waiting;
+    }
+
     /** Each backend's open WebSocket sessions now (0 for one that is down). */
     Map<String, Integer> liveSessions() throws InterruptedException {
         Map<String, Integer> out = new java.util.LinkedHashMap<>();

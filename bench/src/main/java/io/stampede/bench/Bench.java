@@ -213,9 +213,12 @@ final class Bench {
             args.addAll(List.of("--source-ips", String.valueOf(load.sourceIps())));
         }
         Child swarm = children.start("the swarm for " + row.name(), "swarm-" + row.name(), "swarm", args, Map.of());
+        Waiting waiting = null;
         try {
             swarm.awaitReady("swarm", "started", Duration.ofSeconds(60))
                     .orElseThrow(() -> new BenchException("the swarm for " + row.name() + " did not start" + swarm.tail()));
+            waiting = Waiting.start(runs.resolve(row.name() + Waiting.SUFFIX), backends, balancer == proxy ? proxy : null,
+                    Balancer.upstream(row));
             // The backends and the proxy count from the moment the swarm does.
             Duration untilMeasuring = load.spawnTime().plus(load.warmup()).plus(Duration.ofSeconds(30));
             swarm.awaitReady("swarm", "measuring", untilMeasuring).orElseThrow(() -> new BenchException(
@@ -253,7 +256,13 @@ final class Bench {
                 throw new BenchException("the swarm for " + row.name() + " failed (exit status " + swarm.process.exitValue() + ")" + swarm.tail());
             }
         } finally {
-            swarm.stop(Duration.ofSeconds(5));
+            try {
+                if (waiting != null) {
+                    waiting.close();
+                }
+            } finally {
+                swarm.stop(Duration.ofSeconds(5));
+            }
         }
         Path json = runs.resolve(row.name() + ".json");
         if (!Files.exists(json)) {

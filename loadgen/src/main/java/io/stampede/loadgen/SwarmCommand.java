@@ -12,6 +12,8 @@ import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.ClientTls;
 import io.stampede.loadgen.engine.Target;
+import io.stampede.loadgen.metrics.MetricsServer;
+import io.stampede.loadgen.metrics.SwarmMetrics;
 import io.stampede.loadgen.report.Thresholds;
 import io.stampede.loadgen.scenario.Scenario;
 import io.stampede.loadgen.scenario.ScenarioLoader;
@@ -95,6 +97,14 @@ public final class SwarmCommand implements Callable<Integer> {
 
     @Option(names = "--web-port", paramLabel = "PORT", defaultValue = "8089", description = "The web UI's port (0: any free one). Default: ${DEFAULT-VALUE}.")
     int webPort;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (headless too; 0: any free port). The web UI serves /metrics on its own port as well.")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "The metrics listener's address (0.0.0.0 for a scraper on another machine). Default: ${DEFAULT-VALUE}.")
+    String metricsHost;
 
     @Option(names = "--autostart", description = "Web UI: start the test at once with -u, -r, -t (and --rate), as if the form were sent.")
     boolean autostart;
@@ -341,6 +351,10 @@ public final class SwarmCommand implements Callable<Integer> {
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
                 quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
         RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for --metrics-port: " + metricsPort + " (expected 0 to 65535)");
+        }
+        InetSocketAddress metricsAddress = metricsPort == null ? null : new InetSocketAddress(metricsHost, metricsPort);
         if (web) {
             if (webPort < 0 || webPort > 65535) {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");
@@ -352,7 +366,7 @@ public final class SwarmCommand implements Callable<Integer> {
             warmGenerator(out, userCount, pacer != null, http2Connections);
             describeHttp2(out, target, http2Connections, -1);
             WebMode.Options options = new WebMode.Options(webHost, webPort, autostart,
-                    autoquit < 0 ? null : Duration.ofSeconds(autoquit), outputs);
+                    autoquit < 0 ? null : Duration.ofSeconds(autoquit), outputs, metricsAddress);
             CountDownLatch quitUi = new CountDownLatch(1);
             Signal.handle(new Signal("INT"), s -> quitUi.countDown());
             Signal.handle(new Signal("TERM"), s -> quitUi.countDown());
@@ -371,8 +385,37 @@ public final class SwarmCommand implements Callable<Integer> {
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
         Signal.handle(new Signal("TERM"), s -> interrupted.countDown());
-        StatsSnapshot last = HeadlessRun.run(plan, out, err, interrupted);
+        java.util.concurrent.atomic.AtomicReference<RunSession> current = new java.util.concurrent.atomic.AtomicReference<>();
+        MetricsServer metrics = metricsAddress == null ? null : startMetrics(out, err, metricsAddress, current::get);
+        if (metricsAddress != null && metrics == null) {
+            return 1;
+        }
+        StatsSnapshot last;
+        try {
+            last = HeadlessRun.run(plan, out, err, interrupted, current::set);
+        } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
+        }
         return exitCode(out, rules, last);
+    }
+
+    /** Starts {@code --metrics-port}'s listener and says where; null (after saying why) when it cannot bind. */
+    static MetricsServer startMetrics(PrintWriter out, PrintWriter err, InetSocketAddress at,
+                                      java.util.function.Supplier<RunSession> run) throws InterruptedException {
+        try {
+            MetricsServer server = MetricsServer.start(at, new SwarmMetrics(run));
+            out.printf("Metrics: http://%s:%d/metrics%n", server.address().getHostString(), server.address().getPort());
+            out.flush();
+            return server;
+        } catch (Exception e) {
+            // Netty's bind throws the checked BindException without declaring it.
+            err.println("stampede swarm: cannot serve metrics on " + at.getHostString() + ":" + at.getPort() + ": " + e.getMessage()
+                    + " (choose another with --metrics-port)");
+            err.flush();
+            return null;
+        }
     }
 
     /** Every output file can be written, or the command stops now, naming the flag and the path. */

@@ -414,4 +414,39 @@ class SwarmEndToEndTest {
             assertThat(busy.err()).contains("cannot serve the web UI on 127.0.0.1:" + taken.getLocalPort(), "--web-port");
         }
     }
+
+    @Test
+    void aHeadlessRunServesPrometheusMetricsWhileItRunsAndClosesThePortAfter() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cmd = Cli.configure(new CommandLine(new SwarmCommand()));
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                cmd.execute(fast.url() + "/healthz", "-c", "3", "-d", "4s", "--metrics-port", "0"));
+        java.util.regex.Pattern at = java.util.regex.Pattern.compile("Metrics: (http://\\S+/metrics)");
+        String[] url = new String[1];
+        org.awaitility.Awaitility.await("the metrics address").atMost(Duration.ofSeconds(30)).until(() -> {
+            java.util.regex.Matcher m = at.matcher(out.toString());
+            return m.find() && (url[0] = m.group(1)) != null;
+        });
+        org.awaitility.Awaitility.await("three users sending").atMost(Duration.ofSeconds(30)).until(() -> {
+            String text = HTTP.send(HttpRequest.newBuilder(URI.create(url[0])).build(), HttpResponse.BodyHandlers.ofString()).body();
+            return text.contains("stampede_swarm_users 3.0")
+                    && text.contains("stampede_swarm_requests_total{method=\"GET\",name=\"/healthz\"}")
+                    && text.contains("stampede_swarm_latency_seconds_bucket{le=\"0.001\",method=\"GET\",name=\"/healthz\"}");
+        });
+        assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).as("exit code; out:%n%s%nerr:%n%s", out, err).isZero();
+        assertThat(refuses(url[0])).isTrue();
+    }
+
+    /** Whether nothing listens at {@code url} any more. */
+    static boolean refuses(String url) throws InterruptedException {
+        try {
+            HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding());
+            return false;
+        } catch (java.io.IOException e) {
+            return true;
+        }
+    }
 }

@@ -21,19 +21,10 @@ public final class AccessFormat {
                 .append("] \"").append(escape(r.requestLine)).append("\" ").append(r.status).append(' ')
                 .append(r.bytesSent).append(" \"").append(r.referer == null ? "-" : escape(r.referer))
                 .append("\" \"").append(r.userAgent == null ? "-" : escape(r.userAgent)).append("\" \"");
-        if (r.upstreamAddrs.isEmpty()) {
-            b.append('-');
-        } else {
-            b.append(String.join(", ", r.upstreamAddrs));
-        }
-        b.append("\" ").append(seconds(System.nanoTime() - r.startNanos)).append(' ');
-        if (r.upstreamNanos.isEmpty()) {
-            b.append('-');
-        } else {
-            for (int i = 0; i < r.upstreamNanos.size(); i++) {
-                b.append(i == 0 ? "" : ", ").append(seconds(r.upstreamNanos.get(i)));
-            }
-        }
+        String addrs = r.joined(r.upstreamAddrs, a -> a);
+        String times = r.joined(r.upstreamNanos, AccessFormat::seconds);
+        b.append(addrs == null ? "-" : addrs).append("\" ").append(seconds(System.nanoTime() - r.startNanos)).append(' ')
+                .append(times == null ? "-" : times);
         return b.toString();
     }
 

@@ -28,7 +28,8 @@ public final class LogFormat {
     private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX")
             .withZone(ZoneId.systemDefault());
     private static final List<String> OWN = List.of("status", "body_bytes_sent", "bytes_sent", "request", "request_time", "msec",
-            "time_local", "time_iso8601", "remote_user", "upstream_addr", "upstream_status", "upstream_response_time");
+            "time_local", "time_iso8601", "remote_user", "upstream_addr", "upstream_status", "upstream_response_time",
+            "upstream_connect_time", "upstream_header_time");
 
     /** nginx's predefined {@code combined}. */
     public static final LogFormat COMBINED = parse("combined", "$remote_addr - $remote_user [$time_local] \"$request\" $status "
@@ -127,24 +128,19 @@ public final class LogFormat {
             case "time_iso8601" -> ISO.format(Instant.ofEpochMilli(r.startMillis));
             case "remote_user" -> null; // no authentication here
             case "remote_addr" -> r.remoteAddr;
-            case "upstream_addr" -> r.upstreamAddrs.isEmpty() ? null : String.join(", ", r.upstreamAddrs);
-            case "upstream_status" -> joined(r.upstreamStatuses, String::valueOf, r);
-            case "upstream_response_time" -> joined(r.upstreamNanos, AccessFormat::seconds, r);
+            case "upstream_addr" -> r.joined(r.upstreamAddrs, a -> a);
+            case "upstream_status" -> r.joined(r.upstreamStatuses, String::valueOf);
+            case "upstream_response_time" -> r.joined(r.upstreamNanos, AccessFormat::seconds);
+            case "upstream_connect_time" -> r.joined(r.connectNanos, LogFormat::secondsOrDash);
+            case "upstream_header_time" -> r.joined(r.headerNanos, LogFormat::secondsOrDash);
             case "http_referer" -> r.vars != null ? r.vars.get(var) : r.referer;
             case "http_user_agent" -> r.vars != null ? r.vars.get(var) : r.userAgent;
             default -> r.vars == null ? null : r.vars.get(var);
         };
     }
 
-    private static <T> String joined(List<T> values, java.util.function.Function<T, String> show, AccessRecord r) {
-        if (values.isEmpty()) {
-            return null;
-        }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < values.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(show.apply(values.get(i)));
-        }
-        return b.toString();
+    private static String secondsOrDash(long nanos) {
+        return nanos < 0 ? "-" : AccessFormat.seconds(nanos);
     }
 
     private void append(StringBuilder b, String value) {

@@ -419,6 +419,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         // The request line stays the client's ($request_uri); the page's URI is the target.
         HttpRequest get = new io.netty.handler.codec.http.DefaultHttpRequest(original.protocolVersion(),
                 original.method().equals(HttpMethod.HEAD) ? HttpMethod.HEAD : HttpMethod.GET, original.uri(), headers);
+        record.newRound(); // the page's own upstream attempts follow a " : " in $upstream_addr
         RequestGuard.Target t = new RequestGuard.Target(uri, target.host());
         route(get, record, t, RequestPath.parse(uri, limits.mergeSlashes()), page, status);
     }

@@ -506,6 +506,7 @@ final class Exchange {
                         connectFailed(target, f.cause());
                         return;
                     }
+                    target.connected(System.nanoTime());
                     backend = f.channel().pipeline().get(BackendConnection.class);
                     send();
                 });
@@ -558,6 +559,7 @@ final class Exchange {
                 return;
             }
             Channel stream = (Channel) f.getNow();
+            target.connected(System.nanoTime());
             if (!current) {
                 stream.close();
                 return;
@@ -747,13 +749,13 @@ final class Exchange {
         boolean sentNonIdempotent = NextUpstream.isNonIdempotent(head.method().name());
         Outcome retry = nextUpstream.onStatus(status, balanced, sentNonIdempotent, streamedSome, elapsed);
         if (retry != null) {
-            record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
+            attempt.logTo(record, status, System.nanoTime());
             dropBackend();
             releasePeer(retry);
             attempt();
             return;
         }
-        record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
+        attempt.logTo(record, status, System.nanoTime());
         upstream.stickyResponse(response, attempt.peer);
         if (status >= 300 && location.interceptErrors() && !redirected
                 && io.stampede.balancer.route.ErrorPage.find(location.errorPages(), status) != null) {
@@ -794,7 +796,7 @@ final class Exchange {
      */
     private void switchProtocols(BackendConnection conn, HttpResponse response) {
         attempt.headReceived(101, System.nanoTime());
-        record.attempt(attempt.peer.name(), 101, attempt.elapsedNanos(System.nanoTime()));
+        attempt.logTo(record, 101, System.nanoTime());
         record.status = 101;
         upstream.stickyResponse(response, attempt.peer);
         deadline.cancel();
@@ -946,6 +948,7 @@ final class Exchange {
     /** The whole response was read: free the peer and the connection, then send the last piece. */
     private void complete(BackendConnection conn, Object lastPiece) {
         deadline.cancel();
+        record.lastAttemptEnded(attempt.elapsedNanos(System.nanoTime()));
         boolean surplus = conn.sawSurplus();
         if (surplus) {
             runtime.log().upstreamError("upstream sent more data than specified (" + conn.decoder.surplusBytes()
@@ -1002,7 +1005,7 @@ final class Exchange {
         }
         deadline.disarm();
         int status = NextUpstream.statusFor(condition);
-        record.attempt(attempt.peer.name(), status, attempt.elapsedNanos(System.nanoTime()));
+        attempt.logTo(record, status, System.nanoTime());
         boolean wasCached = attempt.cached;
         // A stream the server refused was never processed: safe to send again, whatever the method,
         // and no sign the server is failing (nginx backends refuse streams at every keepalive_requests).

@@ -23,16 +23,35 @@ final class UpstreamAttempt {
     /** The response's status (0 before its head) and the time to it, for the server's statistics. */
     private int status;
     private long headerMillis = -1;
+    /** $upstream_connect_time and $upstream_header_time: from the try's start, -1 until it happens. */
+    private long connectNanos = -1;
+    private long headerNanos = -1;
 
     UpstreamAttempt(Peer peer, boolean cached, long nowNanos) {
         this.peer = peer;
         this.cached = cached;
         this.startNanos = nowNanos;
+        if (cached) {
+            connectNanos = 0; // a kept-alive connection: nginx logs 0.000
+        }
+    }
+
+    /** The connection (and its TLS handshake) is up. */
+    void connected(long nowNanos) {
+        if (connectNanos < 0) {
+            connectNanos = nowNanos - startNanos;
+        }
     }
 
     void headReceived(int status, long nowNanos) {
         this.status = status;
-        this.headerMillis = (nowNanos - startNanos) / 1_000_000;
+        this.headerNanos = nowNanos - startNanos;
+        this.headerMillis = headerNanos / 1_000_000;
+    }
+
+    /** This try's entry in the access log's $upstream_* lists, as it ends with {@code status}. */
+    void logTo(io.stampede.balancer.log.AccessRecord record, int status, long nowNanos) {
+        record.attempt(peer.name(), status, nowNanos - startNanos, connectNanos, headerNanos);
     }
 
     long elapsedNanos(long nowNanos) {

@@ -32,6 +32,19 @@ class AccessLogFormatTest {
                 .line(r)).isEqualTo("502 \"GET /a\\x22b HTTP/1.1\" \"ua\\x09with \\x22quotes\\x22\" \"-\" 10.0.0.1:80, 10.0.0.2:80 502, 504");
         assertThat(LogFormat.parse("j", "escape=json {\"r\":\"$request\",\"ua\":\"$http_user_agent\",\"ref\":\"$http_referer\"}").line(r))
                 .isEqualTo("{\"r\":\"GET /a\\\"b HTTP/1.1\",\"ua\":\"ua\\twith \\\"quotes\\\"\",\"ref\":\"\"}");
+        // A kept-alive try (connected at once), a refused one, then an error_page's round; the last try read to its end later.
+        AccessRecord t = new AccessRecord();
+        t.attempt("10.0.0.1:80", 200, 3_000_000, 0, 2_000_000);
+        t.attempt("10.0.0.2:80", 502, 1_000_000, -1, -1);
+        t.newRound();
+        t.newRound();
+        t.attempt("10.0.0.3:80", 200, 5_000_000, 1_500_000, 4_000_000);
+        t.lastAttemptEnded(9_000_000);
+        assertThat(LogFormat.parse("u", "$upstream_addr|$upstream_status|$upstream_connect_time|$upstream_header_time|"
+                + "$upstream_response_time").line(t)).isEqualTo("10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80|200, 502 : 200|"
+                + "0.000, - : 0.001|0.002, - : 0.004|0.003, 0.001 : 0.009");
+        assertThat(io.stampede.balancer.log.AccessFormat.line(t)).contains("\"10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80\"")
+                .endsWith(" 0.003, 0.001 : 0.009");
         assertThatThrownBy(() -> LogFormat.parse("x", "$nope")).hasMessageContaining("unknown variable '$nope'");
         assertThatThrownBy(() -> LogFormat.parse("x", "escape=xml $status")).hasMessageContaining("escape=xml");
     }
@@ -85,5 +98,69 @@ class AccessLogFormatTest {
                 assertThat(ours).isEqualTo(theirs);
             }
         }
+    }
+
+    /**
+     * $upstream_connect_time and $upstream_header_time beside $upstream_addr, $upstream_status and
+     * $upstream_response_time, through a retry (", ") and an error_page to another location's
+     * upstream (" : "), as a real nginx writes them; times are compared by shape (a figure or "-").
+     */
+    @Test
+    void upstreamTimingsAndSeparatorsAsNginxWritesThem() throws Exception {
+        String format = "$status|$upstream_addr|$upstream_status|$upstream_connect_time|$upstream_header_time|$upstream_response_time";
+        List<String> requests = List.of("GET /retry HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                "GET /fallback HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                "GET /fine HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                "GET /none HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        try (TestBackends backends = new TestBackends("a")) {
+            String a = backends.address("a");
+            List<String> theirs = null;
+            if (NginxRunner.binary() == null) {
+                System.err.println("SKIPPED LOUDLY: nginx is not installed; the nginx half of upstreamTimingsAndSeparatorsAsNginxWritesThem did not run");
+            } else {
+                Path log = dir.resolve("nginx-up.log");
+                try (NginxRunner nginx = NginxRunner.withHttp(port -> "  log_format t '" + format + "';\n"
+                        + "  upstream pair { server 127.0.0.1:1; server " + a + "; }\n  upstream good { server " + a + "; }\n"
+                        + "  upstream gone { server 127.0.0.1:1 down; }\n"
+                        + "  server {\n    listen 127.0.0.1:" + port + ";\n    access_log " + log + " t;\n"
+                        + "    location /retry { proxy_pass http://pair; }\n"
+                        + "    location /fallback { proxy_pass http://127.0.0.1:1; error_page 502 = @good; }\n"
+                        + "    location @good { proxy_pass http://good; }\n    location /fine { proxy_pass http://good; }\n"
+                        + "    location /none { proxy_pass http://gone; }\n  }\n")) {
+                    for (String r : requests) {
+                        ResponseReader.exchange(nginx.address(), r, List.of(false));
+                    }
+                    theirs = shapes(lines(log, requests.size()));
+                }
+            }
+            Path log = dir.resolve("ours-up.log");
+            String yaml = "log_format: {t: '" + format + "'}\naccess_log: " + log + " t\n"
+                    + "upstreams:\n  pair: {servers: ['127.0.0.1:1', '" + a + "']}\n  good: {servers: ['" + a + "']}\n"
+                    + "  gone: {servers: ['127.0.0.1:1 down']}\n"
+                    + "locations:\n  /retry: {proxy_pass: 'http://pair'}\n"
+                    + "  /fallback: {proxy_pass: 'http://127.0.0.1:1', error_page: '502 = @good'}\n"
+                    + "  '@good': {proxy_pass: 'http://good'}\n  /fine: {proxy_pass: 'http://good'}\n  /none: {proxy_pass: 'http://gone'}\n";
+            List<String> ours;
+            try (TestProxy proxy = new TestProxy(yaml)) {
+                for (String r : requests) {
+                    ResponseReader.exchange(proxy.address, r, List.of(false));
+                }
+                ours = shapes(lines(log, requests.size()));
+            }
+            assertThat(ours).containsExactly(
+                    "200|127.0.0.1:1, A|502, 200|-, T|-, T|T, T",
+                    "200|127.0.0.1:1 : A|502 : 200|- : T|- : T|T : T",
+                    "200|A|200|T|T|T",
+                    "502|gone|502|-|-|T");
+            if (theirs != null) {
+                assertThat(ours).isEqualTo(theirs);
+            }
+        }
+    }
+
+    /** Times as T, the backend's address as A: what stays the same from run to run. */
+    private static List<String> shapes(List<String> lines) {
+        return lines.stream().map(l -> l.replaceAll("\\b\\d+\\.\\d{3}\\b", "T").replaceAll("127\\.0\\.0\\.1:(?!1\\b)\\d+", "A"))
+                .toList();
     }
 }

@@ -83,6 +83,21 @@ class ProxyOperationsTest {
     }
 
     @Test
+    void theGrafanaBoardAsksOnlyForMetricsTheProxyExports() throws Exception {
+        try (TestBackends backends = new TestBackends("a", "b");
+             TestProxy proxy = new TestProxy("admin:\n  listen: 127.0.0.1:0\nlocations:\n  /:\n    proxy_pass: http://api\n"
+                     + "    health_check: interval=1s uri=/healthz\nupstreams:\n  api:\n    queue: 10 timeout=5s\n    servers:\n"
+                     + "      - " + backends.address("a") + " max_conns=4\n      - " + backends.address("b") + " max_conns=4\n")) {
+            proxy.get("/1");
+            proxy.get("/2");
+            int port = proxy.server.adminAddress().orElseThrow().getPort();
+            String scrape = proxy.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build()).body();
+            int queries = io.stampede.common.testing.GrafanaBoards.check(Path.of("../deploy/grafana/stampede-proxy.json"), scrape);
+            assertThat(queries).isGreaterThan(15);
+        }
+    }
+
+    @Test
     void gracefulStopFinishesRequestsInFlightAndRefusesNewOnes() throws Exception {
         try (TestBackends backends = new TestBackends("a")) {
             backends.on("a", s -> TestBackends.Action.delay(700));

@@ -49,7 +49,9 @@ public final class HttpService implements AutoCloseable {
                         }
                     }).bind(address).sync().channel();
             return new HttpService(loop, ch);
-        } catch (InterruptedException | RuntimeException e) {
+        } catch (Exception e) {
+            // Netty's bind also throws the checked BindException without declaring it: the loop
+            // stops whatever failed, and the exception goes on as it came.
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }

@@ -28,16 +28,26 @@ public final class Comparison {
     private Comparison() {}
 
     public static List<Row> compare(SwarmSummary before, SwarmSummary after, double tolerance) {
+        return compare(sides(before), sides(after), tolerance);
+    }
+
+    /** Two runs' rows by name (Aggregated first, then the endpoints), in the order first seen. */
+    public static List<Row> compare(Map<String, Side> before, Map<String, Side> after, double tolerance) {
         Map<String, Side[]> rows = new LinkedHashMap<>();
-        rows.put("Aggregated", new Side[] {total(before), total(after)});
-        for (SwarmSummary.Endpoint e : before.endpoints()) {
-            rows.computeIfAbsent(key(e), k -> new Side[2])[0] = side(e);
-        }
-        for (SwarmSummary.Endpoint e : after.endpoints()) {
-            rows.computeIfAbsent(key(e), k -> new Side[2])[1] = side(e);
-        }
+        before.forEach((name, side) -> rows.computeIfAbsent(name, k -> new Side[2])[0] = side);
+        after.forEach((name, side) -> rows.computeIfAbsent(name, k -> new Side[2])[1] = side);
         List<Row> out = new ArrayList<>();
         rows.forEach((name, pair) -> out.add(new Row(name, pair[0], pair[1], regressions(pair[0], pair[1], tolerance))));
+        return out;
+    }
+
+    /** A swarm summary's rows: Aggregated, then each endpoint as "METHOD name". */
+    public static Map<String, Side> sides(SwarmSummary s) {
+        Map<String, Side> out = new LinkedHashMap<>();
+        out.put("Aggregated", total(s));
+        for (SwarmSummary.Endpoint e : s.endpoints()) {
+            out.put(key(e), side(e));
+        }
         return out;
     }
 

@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 /** {@code stampede report BEFORE.json AFTER.json}: what changed between two swarm runs. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
         description = {
-            "Compare two swarm runs (their --json summaries), endpoint by endpoint.",
+            "Compare two swarm runs (their --json summaries), endpoint by endpoint, or two",
+            "bench runs (their bench.json), row by row.",
             "",
             "Prints each endpoint's req/s, failures and p50/p95/p99 before and after, and",
             "flags regressions: a percentile up or req/s down by more than --tolerance, or",
@@ -32,7 +33,7 @@ public final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "BEFORE.json", description = "The baseline run (stampede swarm --json).")
+    @Parameters(index = "0", paramLabel = "BEFORE.json", description = "The baseline run (stampede swarm --json, or a bench's bench.json).")
     Path before;
 
     @Parameters(index = "1", paramLabel = "AFTER.json", description = "The run to judge.")
@@ -45,15 +46,29 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--fail-on-regression", description = "Exit 99 when anything regressed (for CI).")
     boolean failOnRegression;
 
+    @Option(names = "--html", paramLabel = "FILE",
+            description = "Also write the comparison as a page of bar charts (self-contained: nothing fetched).")
+    Path html;
+
+    /** One file's rows and what kind of run it was. */
+    private record Run(String kind, java.util.Map<String, Comparison.Side> rows) {}
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (tolerance < 0 || tolerance > 1000) {
             throw Cli.badValue(spec.commandLine(), "invalid value for --tolerance: " + tolerance + " (expected 0 to 1000)");
         }
-        SwarmSummary a = read(before);
-        SwarmSummary b = read(after);
-        List<Comparison.Row> rows = Comparison.compare(a, b, tolerance / 100);
+        if (html != null) {
+            Cli.checkWritable(spec.commandLine(), "--html", html);
+        }
+        Run a = read(before);
+        Run b = read(after);
+        if (!a.kind().equals(b.kind())) {
+            throw Cli.badValue(spec.commandLine(), before + " is " + a.kind() + " but " + after + " is " + b.kind()
+                    + " (compare two of a kind)");
+        }
+        List<Comparison.Row> rows = Comparison.compare(a.rows(), b.rows(), tolerance / 100);
         out.printf(Locale.ROOT, "%-52s %19s %17s %19s %19s %19s  %s%n", "endpoint", "req/s", "fail", "p50 ms", "p95 ms",
                 "p99 ms", "regressions");
         int regressed = 0;
@@ -72,32 +87,63 @@ public final class ReportCommand implements Callable<Integer> {
             regressed += r.regressions().isEmpty() ? 0 : 1;
         }
         String tol = tolerance == Math.rint(tolerance) ? String.valueOf((long) tolerance) : String.valueOf(tolerance);
-        out.println(regressed == 0 ? "No regressions (tolerance " + tol + "%)."
-                : regressed + (regressed == 1 ? " row" : " rows") + " regressed (tolerance " + tol + "%).");
+        String verdict = regressed == 0 ? "No regressions (tolerance " + tol + "%)."
+                : regressed + (regressed == 1 ? " row" : " rows") + " regressed (tolerance " + tol + "%).";
+        out.println(verdict);
+        if (html != null) {
+            try {
+                io.stampede.loadgen.report.HtmlReport.write(html, ComparisonHtml.render(before.toString(), after.toString(),
+                        a.kind(), rows, verdict));
+            } catch (IOException e) {
+                throw Cli.badValue(spec.commandLine(), "cannot write --html " + html + ": " + e.getMessage());
+            }
+            out.println("HTML: " + html);
+        }
         out.flush();
         return failOnRegression && regressed > 0 ? REGRESSION_EXIT : 0;
     }
 
-    private SwarmSummary read(Path file) {
+    private Run read(Path file) {
         if (!Files.isRegularFile(file)) {
             throw Cli.badValue(spec.commandLine(), file + ": no such file");
         }
         String text;
+        com.fasterxml.jackson.databind.JsonNode tree;
         try {
             text = Files.readString(file);
-            new ObjectMapper().readTree(text);
+            tree = new ObjectMapper().readTree(text);
         } catch (IOException e) {
             throw Cli.badValue(spec.commandLine(), file + ": not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (tree != null && tree.has("preset") && tree.path("rows").isArray()) {
+            return new Run("a bench result", benchRows(file, tree.path("rows")));
         }
         try {
             SwarmSummary s = SwarmSummary.read(text);
             if (s.latencyMs() == null || s.endpoints() == null) {
                 throw new IOException("no latency_ms or endpoints");
             }
-            return s;
+            return new Run("a swarm summary", Comparison.sides(s));
         } catch (IOException e) {
-            throw Cli.badValue(spec.commandLine(), file + ": not a swarm summary (expected the file of stampede swarm --json)");
+            throw Cli.badValue(spec.commandLine(), file + ": not a swarm summary or a bench result"
+                    + " (expected the file of stampede swarm --json, or a bench's bench.json)");
         }
+    }
+
+    /** A bench's rows (direct, each algorithm, nginx): what its swarm measured, by row name. */
+    private java.util.Map<String, Comparison.Side> benchRows(Path file, com.fasterxml.jackson.databind.JsonNode rows) {
+        java.util.Map<String, Comparison.Side> out = new java.util.LinkedHashMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode r : rows) {
+            com.fasterxml.jackson.databind.JsonNode l = r.path("latency_ms");
+            if (!r.path("name").isTextual() || !l.isObject()) {
+                throw Cli.badValue(spec.commandLine(), file + ": a row without a name or latency_ms (is it a bench.json?)");
+            }
+            out.put(r.path("name").asText(), new Comparison.Side(r.path("requests").asLong(), r.path("failures").asLong(),
+                    // The bench's own measure is the successful requests per second (failures fast or slow aside).
+                    r.path("good_rps").asDouble(r.path("rps").asDouble()), new SwarmSummary.Percentiles(0, 0, l.path("p50").asDouble(), 0,
+                            l.path("p95").asDouble(), l.path("p99").asDouble(), l.path("p999").asDouble(), l.path("max").asDouble())));
+        }
+        return out;
     }
 
     private static String pair(double x, double y) {

@@ -19,7 +19,10 @@ public final class GeneratorHealth {
     private final DoubleSupplier intervalLagMs;
     private double maxLag;
     private int lateInARow;
-    private boolean saturated;
+    private volatile boolean saturated;
+    /** The last sample's CPU and loop lag, read by the metrics endpoint's thread. */
+    private volatile double lastCpu;
+    private volatile double lastLag;
     private final OperatingSystemMXBean os =
             (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private long lastGcMillis = gcMillis();
@@ -44,6 +47,8 @@ public final class GeneratorHealth {
         lastGcMillis = gc;
         gcTotal += gcDelta;
         double lag = intervalLagMs.getAsDouble();
+        lastCpu = cpu;
+        lastLag = lag;
         maxLag = Math.max(maxLag, lag);
         lateInARow = lag >= SATURATED_LAG_MS ? lateInARow + 1 : 0;
         // One late second is a stall (a GC, the JIT, another process on a shared machine); the
@@ -59,6 +64,16 @@ public final class GeneratorHealth {
 
     public double cpu() {
         return samples == 0 ? 0 : cpuSum / samples;
+    }
+
+    /** The process's CPU use in the last interval (1 = every core). */
+    public double lastCpu() {
+        return lastCpu;
+    }
+
+    /** How late the event loops ran in the last interval, ms. */
+    public double lastLagMs() {
+        return lastLag;
     }
 
     public double peakCpu() {
@@ -90,6 +105,7 @@ public final class GeneratorHealth {
     public void reset() {
         intervalLagMs.getAsDouble();
         maxLag = 0;
+        lastLag = 0;
         lateInARow = 0;
         saturated = false;
         peakCpu = 0;

@@ -154,7 +154,7 @@ public final class HtmlReport {
                 charts.appendChild(div);
                 const colors = ['#2b7bb9', '#d9534f', '#5cb85c', '#f0ad4e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
                 const series = [{}].concat(names.map((n, i) => ({label: n, stroke: colors[i % colors.length], width: 1.5,
-                  value: (u, v) => v == null ? '-' : v + unit})));
+                  value: (u, v) => v == null ? '' : v + unit})));
                 new uPlot({title: title, width: width, height: 260, series: series,
                   axes: [{}, {size: 80, values: (u, vals) => vals.map(v => v + unit)}]}, [DATA.t].concat(columns), div);
               }

@@ -20,8 +20,15 @@ public final class HeadlessRun {
     /** Runs until the run time is over or {@code interrupted} opens; returns the last snapshot. */
     public static StatsSnapshot run(Plan plan, PrintWriter out, PrintWriter err, CountDownLatch interrupted)
             throws InterruptedException {
+        return run(plan, out, err, interrupted, s -> {});
+    }
+
+    /** As above; {@code created} is told of the session before it starts (the metrics endpoint reads it). */
+    public static StatsSnapshot run(Plan plan, PrintWriter out, PrintWriter err, CountDownLatch interrupted,
+                                    java.util.function.Consumer<RunSession> created) throws InterruptedException {
         RunSession session = new RunSession(plan.spec(), plan.request(), plan.settings(),
                 RunOutputs.of(plan.outputs(), out, err, false), System::nanoTime);
+        created.accept(session);
         try {
             session.start().join();
             while (!session.poll()) {

@@ -1,6 +1,8 @@
 package io.stampede.loadgen.web;
 
 import io.stampede.loadgen.engine.SwarmSettings;
+import io.stampede.loadgen.metrics.MetricsServer;
+import io.stampede.loadgen.metrics.SwarmMetrics;
 import io.stampede.loadgen.run.RunListener;
 import io.stampede.loadgen.run.RunOutputs;
 import io.stampede.loadgen.run.RunRequest;
@@ -25,7 +27,9 @@ import java.util.function.Function;
  */
 public final class WebMode {
     /** The command line's choices for web mode. */
-    public record Options(String webHost, int webPort, boolean autostart, Duration autoquit, RunOutputs.Options outputs) {}
+    /** @param metrics where {@code --metrics-port} serves /metrics besides the UI's own, or null */
+    public record Options(String webHost, int webPort, boolean autostart, Duration autoquit, RunOutputs.Options outputs,
+                          InetSocketAddress metrics) {}
 
     private WebMode() {}
 
@@ -49,6 +53,7 @@ public final class WebMode {
             return all;
         });
         WebUi ui = new WebUi(control, spec.scenarioLabel());
+        MetricsServer metrics = null;
         try {
             InetSocketAddress at;
             try {
@@ -60,6 +65,16 @@ public final class WebMode {
             }
             out.printf("Web UI: http://%s:%d/ (Ctrl-C to quit)%n", at.getHostString(), at.getPort());
             out.flush();
+            if (o.metrics() != null) {
+                try {
+                    metrics = MetricsServer.start(o.metrics(), new SwarmMetrics(control::run));
+                } catch (Exception e) {
+                    throw new IllegalStateException("cannot serve metrics on " + o.metrics().getHostString() + ":"
+                            + o.metrics().getPort() + ": " + e.getMessage() + " (choose another with --metrics-port)", e);
+                }
+                out.printf("Metrics: http://%s:%d/metrics%n", metrics.address().getHostString(), metrics.address().getPort());
+                out.flush();
+            }
             if (o.autostart()) {
                 control.swarm(defaults, false).join();
             }
@@ -76,6 +91,9 @@ public final class WebMode {
             }
             control.close(); // stops a test still running: its outputs are written
         } finally {
+            if (metrics != null) {
+                metrics.close();
+            }
             ui.close();
         }
         RunSession last = control.run();

@@ -26,6 +26,8 @@ import io.stampede.common.http.HttpService;
 import io.stampede.common.http.Replies;
 import io.stampede.common.http.Routes;
 import io.stampede.common.web.LocalPageGuard;
+import io.stampede.loadgen.metrics.MetricsServer;
+import io.stampede.loadgen.metrics.SwarmMetrics;
 import io.stampede.loadgen.report.CsvFiles;
 import io.stampede.loadgen.report.HtmlReport;
 import io.stampede.loadgen.run.RunRequest;
@@ -62,6 +64,7 @@ public final class WebUi implements AutoCloseable {
     private volatile String status;
     private HttpService server;
     private final LocalPageGuard guard = new LocalPageGuard("this UI", "127.0.0.1");
+    private final SwarmMetrics metrics;
 
     public WebUi(RunControl control, String scenarioSource) throws IOException {
         this.control = control;
@@ -70,6 +73,7 @@ public final class WebUi implements AutoCloseable {
         this.uplotJs = HtmlReport.uplotScript().getBytes(StandardCharsets.UTF_8);
         this.uplotCss = HtmlReport.uplotCss().getBytes(StandardCharsets.UTF_8);
         this.status = statusJson();
+        this.metrics = new SwarmMetrics(control::run);
         control.addListener((c, newRun) -> broadcast(newRun));
     }
 
@@ -227,7 +231,9 @@ public final class WebUi implements AutoCloseable {
                 .add("GET", "/exceptions", (ctx, req, q) -> send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.exceptions(last())))))
                 .add("GET", "/tasks", (ctx, req, q) ->
                         send(ctx, req, json(HttpResponseStatus.OK, write(LocustJson.tasks(control.spec().scenario())))))
-                .add("GET", "/stats/report", this::report);
+                .add("GET", "/stats/report", this::report)
+                .add("GET", "/metrics", (ctx, req, q) -> send(ctx, req, bytes(HttpResponseStatus.OK, MetricsServer.CONTENT_TYPE,
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8))));
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) throws Exception {

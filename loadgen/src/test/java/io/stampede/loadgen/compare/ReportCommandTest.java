@@ -71,4 +71,40 @@ class ReportCommandTest {
         assertThat(r.err()).startsWith("report: " + bad + ": not a swarm summary");
         assertThat(report(a.toString(), dir.resolve("missing.json").toString()).err()).contains("missing.json: no such file");
     }
+
+    /** A bench.json with two rows, as the bench writes it (the keys the report reads; its req/s is good_rps where given). */
+    static String bench(double rrRps, double rrP99) {
+        return "{\"preset\":\"homogeneous\",\"rows\":[{\"name\":\"direct\",\"requests\":3000,\"rps\":200,\"failures\":30,"
+                + "\"latency_ms\":{\"p50\":300,\"p95\":400,\"p99\":450,\"p999\":500,\"max\":600}},"
+                + "{\"name\":\"round_robin\",\"requests\":10000,\"rps\":" + (rrRps + 50) + ",\"good_rps\":" + rrRps + ",\"failures\":0,"
+                + "\"latency_ms\":{\"p50\":20,\"p95\":30,\"p99\":" + rrP99 + ",\"p999\":60,\"max\":90}}]}";
+    }
+
+    @Test
+    void twoBenchRunsAreComparedRowByRowAndDrawnAsBars(@TempDir Path dir) throws Exception {
+        Path a = Files.writeString(dir.resolve("a.json"), bench(700, 40));
+        Path b = Files.writeString(dir.resolve("b.json"), bench(560, 41));
+        Path page = dir.resolve("out/compare.html");
+        Run r = report("--html", page.toString(), a.toString(), b.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("round_robin .*700 > 560 .*REGRESSION: req/s -20%").contains("1 row regressed")
+                .contains("HTML: " + page);
+        assertThat(r.out().lines().filter(l -> l.startsWith("direct ")).findFirst().orElseThrow()).doesNotContain("REGRESSION");
+        String html = Files.readString(page);
+        // Five charts of two rows with a bar before and after each; the regressed row set apart.
+        assertThat(html.split("<svg class=\"barchart\"", -1).length - 1).isEqualTo(5);
+        assertThat(html.split("class=\"bar\"", -1).length - 1).isEqualTo(5 * 2 * 2);
+        assertThat(html).contains("<title>round_robin before: 700</title>", "<title>round_robin after: 560</title>",
+                "round_robin (regressed)", "<title>direct after: 1.00%</title>")
+                .doesNotContainPattern("(?i)<script|(src|href)\\s*=");
+    }
+
+    @Test
+    void aBenchResultIsNotComparedWithASwarmSummary(@TempDir Path dir) throws Exception {
+        Path a = Files.writeString(dir.resolve("a.json"), bench(700, 40));
+        Path b = Files.writeString(dir.resolve("b.json"), summary(700, 7000, 0, 40, null));
+        Run r = report(a.toString(), b.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains(a + " is a bench result but " + b + " is a swarm summary");
+    }
 }

@@ -283,4 +283,77 @@ class WebApiTest {
         // Only stopped users' last requests may be cut short; nothing else fails but /nope.
         assertThat(last.errors().keySet()).allMatch(k -> k.name().equals("/nope"));
     }
+
+    @Test
+    void prometheusMetricsAgreeExactlyWithTheRunsOwnStatistics() throws Exception {
+        startUi(new RunRequest(4, 100, target.url(), Duration.ofMillis(1500), null));
+        HttpResponse<String> idle = get("/metrics");
+        assertThat(idle.statusCode()).isEqualTo(200);
+        assertThat(idle.headers().firstValue("Content-Type")).contains(io.stampede.loadgen.metrics.MetricsServer.CONTENT_TYPE);
+        assertThat(Exposition.parse(idle.body())).containsEntry("stampede_swarm_users", 0.0).containsEntry("stampede_swarm_running", 0.0);
+
+        assertThat(post("/swarm", "user_count=4&spawn_rate=100&run_time=1500ms").statusCode()).isEqualTo(200);
+        Awaitility.await("the test ends").atMost(Duration.ofSeconds(30)).until(() -> stats().get("state").asText().equals("stopped"));
+        Map<String, Double> m = Exposition.parse(get("/metrics").body());
+        StatsSnapshot last = control.run().last();
+        assertThat(last.endpoints()).hasSize(2);
+        for (io.stampede.loadgen.stats.EndpointStats e : last.endpoints()) {
+            String labels = "method=\"" + e.endpoint().method() + "\",name=\"" + e.endpoint().name() + "\"";
+            assertThat(m.get("stampede_swarm_requests_total{" + labels + "}")).isEqualTo((double) e.requests());
+            assertThat(m.get("stampede_swarm_failures_total{" + labels + "}")).isEqualTo((double) e.failures());
+            for (String h : List.of("stampede_swarm_latency_seconds", "stampede_swarm_service_time_seconds")) {
+                assertThat(m.get(h + "_count{" + labels + "}")).isEqualTo((double) e.requests());
+                assertThat(m.get(h + "_bucket{le=\"+Inf\"," + labels + "}")).isEqualTo((double) e.requests());
+                // Cumulative buckets in order of their bounds never fall; bounds are written plainly (0.0005, not 5.0E-4).
+                List<Map.Entry<Double, Double>> buckets = new ArrayList<>();
+                m.forEach((series, count) -> {
+                    String prefix = h + "_bucket{le=\"";
+                    if (series.startsWith(prefix) && series.endsWith("\"," + labels + "}") && !series.contains("+Inf")) {
+                        String le = series.substring(prefix.length(), series.indexOf('"', prefix.length()));
+                        assertThat(le).doesNotContain("E");
+                        buckets.add(Map.entry(Double.parseDouble(le), count));
+                    }
+                });
+                buckets.sort(Map.Entry.comparingByKey());
+                assertThat(buckets).hasSize(io.stampede.loadgen.metrics.SwarmMetrics.bounds().length);
+                assertThat(buckets.get(0).getKey()).isEqualTo(0.0005);
+                for (int i = 1; i < buckets.size(); i++) {
+                    assertThat(buckets.get(i).getValue()).isGreaterThanOrEqualTo(buckets.get(i - 1).getValue());
+                }
+                org.HdrHistogram.Histogram recorded = h.contains("latency") ? e.latency() : e.service();
+                assertThat(m.get(h + "_sum{" + labels + "}")).isCloseTo(recorded.getMean() * recorded.getTotalCount() / 1e6,
+                        org.assertj.core.data.Percentage.withPercentage(1));
+            }
+            // The 2 ms bucket holds what HdrHistogram counts from 0 to 2 ms.
+            assertThat(m.get("stampede_swarm_latency_seconds_bucket{le=\"0.002\"," + labels + "}"))
+                    .isEqualTo((double) e.latency().getCountBetweenValues(0, 2000));
+            assertThat(m.get("stampede_swarm_latency_percentile_seconds{" + labels + ",quantile=\"0.99\"}"))
+                    .isEqualTo(e.latency().getValueAtPercentile(99) / 1e6);
+        }
+        assertThat(m.get("stampede_swarm_failures_total{method=\"GET\",name=\"/nope\"}")).isPositive();
+        assertThat(m.get("stampede_swarm_latency_percentile_seconds{method=\"\",name=\"Aggregated\",quantile=\"0.5\"}"))
+                .isEqualTo(last.total().latency().getValueAtPercentile(50) / 1e6);
+        assertThat(m).containsKeys("stampede_swarm_generator_cpu_ratio", "stampede_swarm_arrival_lag_seconds",
+                "stampede_swarm_dropped_arrivals_total", "stampede_swarm_generator_saturated");
+        // The swarm's Grafana board asks only for what this exports.
+        assertThat(io.stampede.common.testing.GrafanaBoards.check(Path.of("../deploy/grafana/stampede-swarm.json"),
+                get("/metrics").body())).isGreaterThan(15);
+    }
+
+    /** Prometheus's text format read into series (name with labels as written) and values; HELP and TYPE once per family. */
+    static final class Exposition {
+        static Map<String, Double> parse(String text) {
+            Map<String, Double> series = new java.util.LinkedHashMap<>();
+            java.util.Set<String> typed = new java.util.HashSet<>();
+            for (String line : text.split("\n")) {
+                if (line.startsWith("# TYPE ")) {
+                    assertThat(typed.add(line.split(" ")[2])).as("one TYPE line for %s", line).isTrue();
+                } else if (!line.isEmpty() && !line.startsWith("#")) {
+                    int space = line.lastIndexOf(' ');
+                    series.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+                }
+            }
+            return series;
+        }
+    }
 }

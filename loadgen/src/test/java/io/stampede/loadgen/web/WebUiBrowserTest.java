@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stampede.api.ApiSettings;
 import io.stampede.api.MarketApi;
 import io.stampede.api.MarketData;
+import io.stampede.common.testing.Chromium;
 import io.stampede.loadgen.report.CsvFiles;
 import java.net.URI;
 import java.net.http.HttpClient;

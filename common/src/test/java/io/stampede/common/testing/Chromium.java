@@ -1,4 +1,4 @@
-package io.stampede.loadgen.web;
+package io.stampede.common.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,19 +27,19 @@ import org.awaitility.Awaitility;
  * own client): navigate, evaluate script in the page, allow downloads into a folder, screenshot.
  * Off the network except loopback: the same flags as the report test.
  */
-final class Chromium implements AutoCloseable {
-    static final Path EXECUTABLE = Path.of("/usr/bin/chromium");
+public final class Chromium implements AutoCloseable {
+    public static final Path EXECUTABLE = Path.of("/usr/bin/chromium");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
     private final Connection page;
     private final Connection browser;
 
-    static boolean installed() {
+    public static boolean installed() {
         return Files.isExecutable(EXECUTABLE);
     }
 
-    Chromium(Path profile) throws Exception {
+    public Chromium(Path profile) throws Exception {
         Files.createDirectories(profile);
         process = new ProcessBuilder(EXECUTABLE.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -71,14 +71,14 @@ final class Chromium implements AutoCloseable {
         page.call("Runtime.enable", Map.of());
     }
 
-    void navigate(String url) {
+    public void navigate(String url) {
         page.call("Page.navigate", Map.of("url", url));
         Awaitility.await("page load of " + url).atMost(Duration.ofSeconds(30))
                 .until(() -> "complete".equals(eval("document.readyState").asText()));
     }
 
     /** Evaluates {@code expression} in the page (awaiting a promise), returning its value as JSON. */
-    JsonNode eval(String expression) {
+    public JsonNode eval(String expression) {
         JsonNode r = page.call("Runtime.evaluate", Map.of("expression", expression, "returnByValue", true, "awaitPromise", true));
         if (r.has("exceptionDetails")) {
             throw new AssertionError("script failed: " + expression + ": " + r.get("exceptionDetails"));
@@ -86,11 +86,11 @@ final class Chromium implements AutoCloseable {
         return r.path("result").path("value");
     }
 
-    void allowDownloads(Path dir) {
+    public void allowDownloads(Path dir) {
         browser.call("Browser.setDownloadBehavior", Map.of("behavior", "allow", "downloadPath", dir.toAbsolutePath().toString()));
     }
 
-    void screenshot(Path file) throws IOException {
+    public void screenshot(Path file) throws IOException {
         JsonNode r = page.call("Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true));
         Files.write(file, Base64.getDecoder().decode(r.path("data").asText()));
     }
