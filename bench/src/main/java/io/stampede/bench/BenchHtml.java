@@ -301,6 +301,7 @@ final class BenchHtml {
                 });
                 ctx.restore();
               }
+              // Every figure here counts from zero (rates, times, waiting requests): the axes do too.
               function chart(title, columns, unit) {
                 const div = document.createElement('div');
                 div.className = 'chart';
@@ -309,7 +310,7 @@ final class BenchHtml {
                 const series = [{label: 's', value: (u, v) => v == null ? '' : v + ' s'}].concat(DATA.names.map((n, i) => ({
                   label: n, stroke: colors[i % colors.length], width: 1.5, spanGaps: false,
                   value: (u, v) => v == null ? '' : (Math.round(v * 10) / 10) + unit})));
-                new uPlot({title: title, width: width, height: 260, scales: {x: {time: false}}, series: series,
+                new uPlot({title: title, width: width, height: 260, scales: {x: {time: false}, y: {range: (u, lo, hi) => [0, hi > 0 ? hi * 1.05 : 1]}}, series: series,
                   hooks: {drawClear: [shade], draw: [events]},
                   axes: [{}, {size: 80, values: (u, vals) => vals.map(v => v + unit)}]}, [DATA.x].concat(columns), div);
               }

@@ -217,9 +217,10 @@ public final class ConfigLoader {
         ClientSettings client = ClientDirectives.read(top);
         Map<String, io.stampede.balancer.log.LogFormat> formats = new LinkedHashMap<>();
         formats.put("combined", io.stampede.balancer.log.LogFormat.COMBINED);
+        formats.put("json", io.stampede.balancer.log.LogFormat.JSON); // ours: a configuration's own "json" replaces it
         if (top.containsKey("log_format")) {
             for (Map.Entry<String, YamlNode> e : top.get("log_format").map().entrySet()) {
-                if (formats.containsKey(e.getKey())) {
+                if (e.getKey().equals("combined")) {
                     throw e.getValue().error("duplicate log_format \"" + e.getKey() + "\"");
                 }
                 try {

@@ -163,4 +163,29 @@ class AccessLogFormatTest {
         return lines.stream().map(l -> l.replaceAll("\\b\\d+\\.\\d{3}\\b", "T").replaceAll("127\\.0\\.0\\.1:(?!1\\b)\\d+", "A"))
                 .toList();
     }
+
+    @Test
+    void thePredefinedJsonFormatWritesOneObjectALineAndAConfigurationsOwnJsonReplacesIt() throws Exception {
+        try (TestBackends backends = new TestBackends("a")) {
+            Path log = dir.resolve("json.log");
+            try (TestProxy proxy = new TestProxy("access_log: " + log + " json\nlocations:\n  /:\n    proxy_pass: http://"
+                    + backends.address("a") + "\n")) {
+                ResponseReader.exchange(proxy.address, "GET /j?x=\"1 HTTP/1.1\r\nHost: h\r\nUser-Agent: t/1\r\nConnection: close\r\n\r\n",
+                        List.of(false));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> line = new com.fasterxml.jackson.databind.ObjectMapper().readValue(lines(log, 1).get(0), Map.class);
+                assertThat(line).containsEntry("status", 200).containsEntry("request", "GET /j?x=\"1 HTTP/1.1")
+                        .containsEntry("host", "h").containsEntry("upstream_addr", backends.address("a"))
+                        .containsEntry("upstream_status", "200").containsEntry("http_user_agent", "t/1").containsEntry("http_referer", "")
+                        .containsKeys("time", "remote_addr", "body_bytes_sent", "request_time", "upstream_connect_time",
+                                "upstream_header_time", "upstream_response_time");
+            }
+            Path own = dir.resolve("own.log");
+            try (TestProxy proxy = new TestProxy("log_format: {json: 'escape=json {\"s\":$status}'}\naccess_log: " + own
+                    + " json\nlocations:\n  /:\n    proxy_pass: http://" + backends.address("a") + "\n")) {
+                ResponseReader.exchange(proxy.address, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", List.of(false));
+                assertThat(lines(own, 1)).containsExactly("{\"s\":200}");
+            }
+        }
+    }
 }
