@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * nginx's {@code limit_req} for one request: every rule of its location is checked first, and only
  * if none rejects is the request accounted in each zone, so a request one zone refuses costs the
- * others nothing. Then it waits for the longest delay any rule asks.
+ * others nothing; each zone checks again as it accounts, so requests racing on two event loops
+ * never pass beyond the burst. Then it waits for the longest delay any rule asks.
  */
 public final class RequestLimits {
     private RequestLimits() {}
@@ -50,7 +51,12 @@ public final class RequestLimits {
             limited = true;
             LimitReq rule = rules.get(i);
             RequestZone zone = zones.get(rule.zone());
-            long excess = zone.account(keys[i], now);
+            long excess = zone.account(keys[i], now, dryRun ? Long.MAX_VALUE : rule.burst() * 1000);
+            if (excess < 0) {
+                // Another event loop took the room this request peeked. Zones accounted before this
+                // one keep the charge, as nginx's do when a later zone refuses under contention.
+                return new Verdict(true, 0, "REJECTED", rule.zone(), rule.burst() * 1000 + 1000);
+            }
             long d = LeakyBucket.delayMillis(excess, rule.delay(), zone.config.ratePerMille());
             if (d > delay) {
                 delay = d;

@@ -45,11 +45,19 @@ public final class RequestZone {
         return LeakyBucket.excess(buckets.getIfPresent(key), now, config.ratePerMille());
     }
 
-    /** Accounts a request for {@code key} that passed at {@code now}; its excess. */
-    long account(String key, long now) {
-        long[] out = new long[1];
+    /**
+     * Accounts a request for {@code key} at {@code now} unless its excess would be over
+     * {@code most}; returns its excess, or -1 when it is over (and nothing changed). The check and
+     * the update are one step under the key's lock, as nginx's under its zone's mutex: two event
+     * loops that both peeked room for one more request cannot both take it.
+     */
+    long account(String key, long now, long most) {
+        long[] out = {-1};
         buckets.asMap().compute(key, (k, s) -> {
             long excess = LeakyBucket.excess(s, now, config.ratePerMille());
+            if (excess > most) {
+                return s; // never null here: an unknown key's excess is 0
+            }
             out[0] = excess;
             return LeakyBucket.passed(s, excess, now);
         });

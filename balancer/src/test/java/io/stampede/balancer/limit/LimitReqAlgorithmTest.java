@@ -113,4 +113,40 @@ class LimitReqAlgorithmTest {
         assertThatThrownBy(() -> LimitReq.parse("zone=one burst=5 nodelay delay=2")).hasMessageContaining("nodelay and delay=N");
         assertThatThrownBy(() -> LimitReq.parse("zone=one burst=-1")).hasMessageContaining("burst=-1");
     }
+
+    /**
+     * Event loops deciding at once for one key: the check and the charge are one step, so a burst
+     * of 5 passes exactly 6 however the threads interleave (a check then a separate charge let two
+     * loops take the same last place: a seventh request passed in CI beside nginx's six).
+     */
+    @Test
+    void concurrentDecisionsNeverPassBeyondTheBurst() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 200; round++) {
+                Map<String, RequestZone> zones = zone("1r/m");
+                List<LimitReq> rules = List.of(LimitReq.parse("zone=one burst=5 nodelay"));
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(8);
+                java.util.concurrent.atomic.AtomicInteger passed = new java.util.concurrent.atomic.AtomicInteger();
+                List<java.util.concurrent.Future<?>> all = new java.util.ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    all.add(pool.submit(() -> {
+                        start.await();
+                        for (int i = 0; i < 3; i++) {
+                            if (!RequestLimits.decide(rules, zones, CLIENT_A, 0, false).rejected()) {
+                                passed.incrementAndGet();
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : all) {
+                    f.get();
+                }
+                assertThat(passed.get()).as("round %d", round).isEqualTo(6);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

@@ -4,6 +4,7 @@ import io.stampede.loadgen.report.BarChart;
 import io.stampede.loadgen.report.HtmlReport;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -17,7 +18,12 @@ final class ComparisonHtml {
 
     private ComparisonHtml() {}
 
-    static String render(String beforeName, String afterName, String kind, List<Comparison.Row> all, String verdict) {
+    /**
+     * @param sharesBefore each bench row's share per backend before (empty for swarm summaries, which
+     *                     have none); drawn as a stacked bar before and after per row
+     */
+    static String render(String beforeName, String afterName, Map<String, Map<String, Double>> sharesBefore,
+                         Map<String, Map<String, Double>> sharesAfter, String kind, List<Comparison.Row> all, String verdict) {
         List<Comparison.Row> rows = all.stream().filter(r -> r.before() != null && r.after() != null).toList();
         List<BarChart.Row> labels = new ArrayList<>();
         for (Comparison.Row r : rows) {
@@ -35,6 +41,9 @@ final class ComparisonHtml {
         h.append(chart("p95 response time (ms)", " ms", labels, rows, s -> s.latency().p95()));
         h.append(chart("p99 response time (ms)", " ms", labels, rows, s -> s.latency().p99()));
         h.append(chart("Failed requests (%)", "%", labels, rows, s -> s.failRatio() * 100));
+        if (!sharesBefore.isEmpty() && !sharesAfter.isEmpty()) {
+            h.append(shares(rows, sharesBefore, sharesAfter));
+        }
         h.append("<h2>The table</h2>\n<table><tr><th>row</th><th>req/s before</th><th>after</th><th>fail % before</th><th>after</th>"
                 + "<th>p50 before</th><th>after</th><th>p95 before</th><th>after</th><th>p99 before</th><th>after</th><th>regressions</th></tr>\n");
         for (Comparison.Row r : all) {
@@ -52,6 +61,36 @@ final class ComparisonHtml {
         }
         return h.append("</table>\n</body></html>\n").toString();
     }
+
+    /** Each row's backends' shares, before and after, as two stacked bars (backends by name, in order first seen). */
+    private static String shares(List<Comparison.Row> rows, Map<String, Map<String, Double>> before,
+                                 Map<String, Map<String, Double>> after) {
+        List<String> backends = new ArrayList<>();
+        for (Map<String, Map<String, Double>> side : List.of(before, after)) {
+            side.values().forEach(m -> m.keySet().forEach(b -> {
+                if (!backends.contains(b)) {
+                    backends.add(b);
+                }
+            }));
+        }
+        List<BarChart.Series> parts = new ArrayList<>();
+        for (int k = 0; k < backends.size(); k++) {
+            parts.add(new BarChart.Series(backends.get(k), PALETTE.get(k % PALETTE.size())));
+        }
+        List<BarChart.Row> labels = new ArrayList<>();
+        List<double[]> fractions = new ArrayList<>();
+        for (Comparison.Row r : rows) {
+            for (String when : List.of("before", "after")) {
+                Map<String, Double> share = (when.equals("before") ? before : after).getOrDefault(r.name(), Map.of());
+                labels.add(new BarChart.Row(r.name() + " " + when, "", false));
+                fractions.add(backends.stream().mapToDouble(b -> share.getOrDefault(b, 0.0)).toArray());
+            }
+        }
+        return BarChart.stacked("Each backend's share", labels, parts, fractions.toArray(new double[0][]));
+    }
+
+    private static final List<String> PALETTE = List.of("#2b7bb9", "#d9534f", "#f0ad4e", "#9467bd", "#17becf", "#8c564b",
+            "#e377c2", "#bcbd22", "#7f7f7f", "#1f77b4");
 
     private static String chart(String title, String unit, List<BarChart.Row> labels, List<Comparison.Row> rows,
                                 ToDoubleFunction<Comparison.Side> value) {

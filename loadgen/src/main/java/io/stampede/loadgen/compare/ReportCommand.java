@@ -51,7 +51,9 @@ public final class ReportCommand implements Callable<Integer> {
     Path html;
 
     /** One file's rows and what kind of run it was. */
-    private record Run(String kind, java.util.Map<String, Comparison.Side> rows) {}
+    /** @param shares a bench row's share per backend, by row (empty for a swarm summary) */
+    private record Run(String kind, java.util.Map<String, Comparison.Side> rows,
+                       java.util.Map<String, java.util.Map<String, Double>> shares) {}
 
     @Override
     public Integer call() {
@@ -92,7 +94,7 @@ public final class ReportCommand implements Callable<Integer> {
         out.println(verdict);
         if (html != null) {
             try {
-                io.stampede.loadgen.report.HtmlReport.write(html, ComparisonHtml.render(before.toString(), after.toString(),
+                io.stampede.loadgen.report.HtmlReport.write(html, ComparisonHtml.render(before.toString(), after.toString(), a.shares(), b.shares(),
                         a.kind(), rows, verdict));
             } catch (IOException e) {
                 throw Cli.badValue(spec.commandLine(), "cannot write --html " + html + ": " + e.getMessage());
@@ -116,18 +118,29 @@ public final class ReportCommand implements Callable<Integer> {
             throw Cli.badValue(spec.commandLine(), file + ": not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         if (tree != null && tree.has("preset") && tree.path("rows").isArray()) {
-            return new Run("a bench result", benchRows(file, tree.path("rows")));
+            return new Run("a bench result", benchRows(file, tree.path("rows")), shares(tree.path("rows")));
         }
         try {
             SwarmSummary s = SwarmSummary.read(text);
             if (s.latencyMs() == null || s.endpoints() == null) {
                 throw new IOException("no latency_ms or endpoints");
             }
-            return new Run("a swarm summary", Comparison.sides(s));
+            return new Run("a swarm summary", Comparison.sides(s), java.util.Map.of());
         } catch (IOException e) {
             throw Cli.badValue(spec.commandLine(), file + ": not a swarm summary or a bench result"
                     + " (expected the file of stampede swarm --json, or a bench's bench.json)");
         }
+    }
+
+    /** Each bench row's share per backend (what each backend served), by row name. */
+    private static java.util.Map<String, java.util.Map<String, Double>> shares(com.fasterxml.jackson.databind.JsonNode rows) {
+        java.util.Map<String, java.util.Map<String, Double>> out = new java.util.LinkedHashMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode r : rows) {
+            java.util.Map<String, Double> share = new java.util.LinkedHashMap<>();
+            r.path("share").fields().forEachRemaining(e -> share.put(e.getKey(), e.getValue().asDouble()));
+            out.put(r.path("name").asText(), share);
+        }
+        return out;
     }
 
     /** A bench's rows (direct, each algorithm, nginx): what its swarm measured, by row name. */

@@ -77,7 +77,8 @@ class ReportCommandTest {
         return "{\"preset\":\"homogeneous\",\"rows\":[{\"name\":\"direct\",\"requests\":3000,\"rps\":200,\"failures\":30,"
                 + "\"latency_ms\":{\"p50\":300,\"p95\":400,\"p99\":450,\"p999\":500,\"max\":600}},"
                 + "{\"name\":\"round_robin\",\"requests\":10000,\"rps\":" + (rrRps + 50) + ",\"good_rps\":" + rrRps + ",\"failures\":0,"
-                + "\"latency_ms\":{\"p50\":20,\"p95\":30,\"p99\":" + rrP99 + ",\"p999\":60,\"max\":90}}]}";
+                + "\"latency_ms\":{\"p50\":20,\"p95\":30,\"p99\":" + rrP99 + ",\"p999\":60,\"max\":90},"
+                + "\"share\":{\"api-1\":" + (rrRps > 600 ? 0.5 : 0.75) + ",\"api-2\":" + (rrRps > 600 ? 0.5 : 0.25) + "}}]}";
     }
 
     @Test
@@ -92,8 +93,10 @@ class ReportCommandTest {
         assertThat(r.out().lines().filter(l -> l.startsWith("direct ")).findFirst().orElseThrow()).doesNotContain("REGRESSION");
         String html = Files.readString(page);
         // Five charts of two rows with a bar before and after each; the regressed row set apart.
-        assertThat(html.split("<svg class=\"barchart\"", -1).length - 1).isEqualTo(5);
-        assertThat(html.split("class=\"bar\"", -1).length - 1).isEqualTo(5 * 2 * 2);
+        // Five charts of two rows with a bar before and after each, then the shares stacked before and after.
+        assertThat(html.split("<svg class=\"barchart\"", -1).length - 1).isEqualTo(6);
+        assertThat(html.split("class=\"bar\"", -1).length - 1).isEqualTo(5 * 2 * 2 + 2 + 2);
+        assertThat(html).contains("<title>round_robin before api-1: 50.0%</title>", "<title>round_robin after api-1: 75.0%</title>");
         assertThat(html).contains("<title>round_robin before: 700</title>", "<title>round_robin after: 560</title>",
                 "round_robin (regressed)", "<title>direct after: 1.00%</title>")
                 .doesNotContainPattern("(?i)<script|(src|href)\\s*=");
