@@ -4,7 +4,6 @@ import io.stampede.common.wire.ReadyLine;
 import io.stampede.balancer.config.ConfigLoader;
 import io.stampede.balancer.config.LocationConfig;
 import io.stampede.balancer.config.ProxyConfig;
-import io.stampede.balancer.tls.ServerTls;
 import io.stampede.common.tls.TlsEngine;
 import io.stampede.balancer.config.UpstreamConfig;
 import io.stampede.balancer.proxy.ProxyServer;
@@ -114,10 +113,10 @@ public final class ProxyCommand implements Callable<Integer> {
             }
             return 1;
         }
-        if (cfg.ssl().isPresent()) {
+        if (cfg.listen().stream().anyMatch(io.stampede.balancer.config.Listener::ssl)) {
             try {
-                // The TLS library's own checks (cipher strings), before anything listens.
-                ServerTls.build(cfg.ssl().get(), cfg.listen().stream().anyMatch(l -> l.ssl() && l.http2()));
+                // The TLS library's own checks (cipher strings), for every server's settings, before anything listens.
+                ProxyServer.checkTls(cfg);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 err.println("stampede proxy: " + config + ": " + e.getMessage());
                 if (test) {
@@ -153,7 +152,7 @@ public final class ProxyCommand implements Callable<Integer> {
                     + " (" + (cfg.listen().get(i).http2() ? "HTTP/1.1 and HTTP/2, " : "") + Transport.name() + ", "
                     + (cfg.workers() == 0 ? "auto" : cfg.workers()) + " workers)");
         }
-        if (cfg.ssl().isPresent()) {
+        if (cfg.listen().stream().anyMatch(io.stampede.balancer.config.Listener::ssl)) {
             out.println("  " + TlsEngine.describe());
         }
         server.adminAddress().ifPresent(a -> out.println("stampede proxy admin on http://" + a.getHostString() + ":"

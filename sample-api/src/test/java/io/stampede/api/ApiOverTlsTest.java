@@ -8,13 +8,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.KeyStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 
 /** {@code stampede api --tls}: the same API over HTTPS, to a client that trusts its certificate. */
@@ -63,13 +60,7 @@ class ApiOverTlsTest {
 
     /** A client that trusts only {@code cert}. */
     private static HttpClient trusting(Certificates.Issued cert) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("api", cert.certificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+        return HttpClient.newBuilder().sslContext(io.stampede.common.testing.Trusting.only(cert.certificate()))
+                .version(HttpClient.Version.HTTP_1_1).build();
     }
 }

@@ -64,13 +64,15 @@ public final class ConfigLoader {
             "client_body_min_rate", "merge_slashes", "underscores_in_headers", "ignore_invalid_headers",
             "locations", "upstreams", "match", "pid", "resolver", "resolver_timeout", "limit_req_zone", "limit_conn_zone", "map", "servers", "log_format", "rewrite", "error_page", "proxy_intercept_errors"),
             union(union(SslDirectives.KEYS, Http2Directives.KEYS), LIMIT_KEYS)));
+    /** A server's own TLS lines, over the top level's, chosen by SNI (nginx's server-level ssl_*). */
+    private static final Set<String> SERVER_SSL_KEYS = SslDirectives.KEYS;
     /** nginx's rewrite module and error pages, where they may stand. */
     private static final Set<String> ROUTE_KEYS = Set.of("rewrite", "error_page", "proxy_intercept_errors");
     private static final Set<String> LOCATION_KEYS = union(union(union(PROXY_KEYS, GRPC_KEYS), ROUTE_KEYS),
             union(Set.of("proxy_pass", "grpc_pass", "health_check", "locations", "return", "internal"), LIMIT_KEYS));
     /** A server's keys: its own, and every directive its locations inherit. */
-    private static final Set<String> SERVER_KEYS = union(union(union(PROXY_KEYS, GRPC_KEYS), ROUTE_KEYS),
-            union(Set.of("listen", "server_name", "locations", "return"), LIMIT_KEYS));
+    private static final Set<String> SERVER_KEYS = union(union(union(union(PROXY_KEYS, GRPC_KEYS), ROUTE_KEYS),
+            union(Set.of("listen", "server_name", "locations", "return"), LIMIT_KEYS)), SERVER_SSL_KEYS);
     private static final Set<String> MATCH_KEYS = Set.of("status", "header", "body");
     private static final Set<String> UPSTREAM_KEYS = Set.of("balance", "keepalive", "keepalive_requests",
             "keepalive_timeout", "keepalive_time", "servers", "queue", "sticky", "state");
@@ -200,7 +202,17 @@ public final class ConfigLoader {
         List<Listener> listen = serversNode == null ? listeners(top.get("listen"), http2) : distinctListeners(serversNode, http2);
         Http2Limits http2Limits = Http2Directives.read(top);
         Path base = root.file() == null ? null : Path.of(root.file()).toAbsolutePath().getParent();
-        SslSettings ssl = SslDirectives.read(top, top.get("listen"), listen.stream().anyMatch(Listener::ssl), base);
+        // With servers, the top level's TLS lines are what servers without their own inherit; a
+        // server on an ssl listener then needs a certificate of its own or the top level's.
+        boolean topCertificate = top.containsKey("ssl_certificate") || top.containsKey("ssl_certificate_key");
+        SslSettings ssl = serversNode == null || topCertificate
+                ? SslDirectives.read(top, top.get("listen"), listen.stream().anyMatch(Listener::ssl), base) : null;
+        Map<String, YamlNode> topSslLines = new LinkedHashMap<>();
+        top.forEach((k, v) -> {
+            if (SERVER_SSL_KEYS.contains(k)) {
+                topSslLines.put(k, v);
+            }
+        });
         Optional<InetSocketAddress> admin = Optional.empty();
         if (top.containsKey("admin")) {
             Map<String, YamlNode> a = top.get("admin").map(Set.of("listen"));
@@ -265,7 +277,9 @@ public final class ConfigLoader {
         io.stampede.balancer.limit.LimitRate rateDefaults = limitRate(top, io.stampede.balancer.limit.LimitRate.NONE);
         ProxySettings defaults = proxySettings(top, DEFAULT_PROXY, base);
         ProxySettings grpcDefaults = proxySettings(asProxyKeys(top), DEFAULT_PROXY, base);
-        Build b = new Build(upstreams, base, zones, connZones, matches(top.get("match")));
+        Set<InetSocketAddress> sslAddresses = new HashSet<>();
+        listen.stream().filter(Listener::ssl).forEach(l -> sslAddresses.add(l.address()));
+        Build b = new Build(upstreams, base, zones, connZones, matches(top.get("match")), topSslLines, ssl != null, sslAddresses);
         Level topLevel = new Level(defaults, grpcDefaults, limitDefaults, connDefaults, rateDefaults,
                 errorPages(top, List.of()), flagOr(top, "proxy_intercept_errors", false), false);
         List<VirtualServer> servers = new ArrayList<>();
@@ -277,7 +291,7 @@ public final class ConfigLoader {
             Map<String, LocationConfig> named = new LinkedHashMap<>();
             VirtualServer only = new VirtualServer(List.of(""), listen, List.of(),
                     locations(top.get("locations"), topLevel, b, null, named), Map.copyOf(named), null,
-                    rewrites(top.get("rewrite")), topLevel.errorPages());
+                    rewrites(top.get("rewrite")), topLevel.errorPages(), null);
             checkErrorPages(only, root);
             servers.add(only);
         } else {
@@ -617,8 +631,14 @@ public final class ConfigLoader {
                          boolean internal) {}
 
     /** The parts of the configuration every server and location is built against. */
+    /**
+     * @param topSsl the top level's ssl_* lines, which a server's own override one by one
+     * @param topCertified whether the top level's TLS settings have a certificate (servers without their own use them)
+     * @param sslAddresses the addresses that speak TLS (ssl on any server's line for it, as nginx combines them)
+     */
     private record Build(Map<String, UpstreamConfig> upstreams, Path base, Map<String, LimitReqZone> zones,
-                         Map<String, LimitConnZone> connZones, Map<String, MatchConfig> matches) {}
+                         Map<String, LimitConnZone> connZones, Map<String, MatchConfig> matches,
+                         Map<String, YamlNode> topSsl, boolean topCertified, Set<InetSocketAddress> sslAddresses) {}
 
     /** A level's directives ({@code m}: a server's or a location's) over its parent's. */
     private static Level level(Map<String, YamlNode> m, Level parent, Build b) {
@@ -697,9 +717,35 @@ public final class ConfigLoader {
         Map<String, LocationConfig> named = new LinkedHashMap<>();
         LocationTree tree = m.containsKey("locations") ? locations(m.get("locations"), level, b, null, named) : LocationTree.EMPTY;
         VirtualServer s = new VirtualServer(List.copyOf(names), listen, List.copyOf(defaultOn), tree, Map.copyOf(named), ret,
-                reachableRewrites(m), level.errorPages());
+                reachableRewrites(m), level.errorPages(), serverSsl(node, m, listen, b));
         checkErrorPages(s, node);
         return s;
+    }
+
+    /**
+     * A server's own TLS settings: its ssl_* lines over the top level's, one by one, as nginx
+     * merges them; null when it has none (the top level's serve it) or no ssl listener (nobody
+     * reads them, as in nginx). A server on an ssl listener with no certificate anywhere is an error.
+     */
+    private static SslSettings serverSsl(YamlNode node, Map<String, YamlNode> m, List<Listener> listen, Build b) {
+        if (listen.stream().noneMatch(l -> b.sslAddresses().contains(l.address()))) {
+            return null;
+        }
+        boolean own = m.keySet().stream().anyMatch(SERVER_SSL_KEYS::contains);
+        if (!own) {
+            if (!b.topCertified()) {
+                throw m.getOrDefault("listen", node).error("a listener is marked ssl but no ssl_certificate is defined for this server"
+                        + " or at the top level (nginx: no \"ssl_certificate\" is defined for the listen ... ssl directive)");
+            }
+            return null;
+        }
+        Map<String, YamlNode> merged = new LinkedHashMap<>(b.topSsl());
+        m.forEach((k, v) -> {
+            if (SERVER_SSL_KEYS.contains(k)) {
+                merged.put(k, v);
+            }
+        });
+        return SslDirectives.read(merged, m.getOrDefault("listen", node), true, b.base());
     }
 
     /**

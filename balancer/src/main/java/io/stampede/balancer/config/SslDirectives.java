@@ -42,7 +42,9 @@ final class SslDirectives {
         YamlNode certs = top.get("ssl_certificate");
         YamlNode keys = top.get("ssl_certificate_key");
         if (certs == null || keys == null) {
-            throw listenNode.error("a listener is marked ssl but " + (certs == null ? "ssl_certificate" : "ssl_certificate_key")
+            // Servers' top-level lines have no listen line of their own: the line that is there is named.
+            YamlNode where = listenNode != null ? listenNode : certs != null ? certs : keys;
+            throw where.error("a listener is marked ssl but " + (certs == null ? "ssl_certificate" : "ssl_certificate_key")
                     + " is missing (nginx: no \"ssl_certificate\" is defined for the listen ... ssl directive)");
         }
         List<YamlNode> certList = certs.oneOrMany();

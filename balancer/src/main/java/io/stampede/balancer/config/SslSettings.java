@@ -27,6 +27,17 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
     public static final String DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
 
     /**
+     * These settings as a server chosen by SNI gets them in nginx: its certificates, cipher suites
+     * and client verification, but the protocol versions and the session cache of the listener's
+     * default server ({@code first}): OpenSSL settles the version before nginx's name callback
+     * swaps the context, and sessions stay in the first context.
+     */
+    public SslSettings chosenAfter(SslSettings first) {
+        return new SslSettings(certificates, first.protocols, ciphers, preferServerCiphers, first.sessionCacheSize,
+                first.sessionTimeout, first.sessionTickets, clientCas, verifyClient, verifyDepth);
+    }
+
+    /**
      * A certificate chain (the server's own first) and its private key.
      *
      * @param ocspResponse the DER OCSP response stapled to its handshakes ({@code ssl_stapling_file}),

@@ -71,7 +71,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> sendTimer;
 
     /** The listener's TLS, or null for cleartext. */
-    private final ServerTls serverTls;
+    /** The listener's TLS, or the server's its client's SNI name chose (set before the handshake ends). */
+    private ServerTls serverTls;
     /** What this connection's handshake settled; null until it completes (and for cleartext). */
     TlsFacts tls;
     /** A client sent plain HTTP to a TLS listener: its request is answered with nginx's 400. */
@@ -82,6 +83,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      * and the session's connection, not this, owns keep-alive and the idle timeouts.
      */
     final String http2;
+
+    /** The client's SNI name chose {@code tls} (a server with TLS settings of its own). */
+    void tlsChosen(ServerTls tls) {
+        this.serverTls = tls;
+    }
 
     ClientConnection(ProxyRuntime runtime, ProxyServer server, ServerTls serverTls) {
         this(runtime, server, serverTls, null, null);

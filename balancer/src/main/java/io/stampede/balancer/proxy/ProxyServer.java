@@ -46,9 +46,11 @@ public final class ProxyServer implements AutoCloseable {
      * Everything one configuration made, swapped whole by a reload: a request runs on the
      * generation that was current when it started, from its start to its end.
      *
-     * @param tls TLS for the listeners marked ssl, without and with h2 in ALPN; null when no such listener is
+     * @param tls TLS for the listeners marked ssl, by listener
+     * @param contexts the TLS contexts those use, by settings and ALPN choice (a reload keeps the unchanged ones)
      */
-    private record Generation(ProxyRuntime runtime, ServerTls tls, ServerTls tlsWithHttp2, HealthChecks checks) {
+    private record Generation(ProxyRuntime runtime, Map<Listener, ListenerTls> tls, Map<ListenerTls.Key, ServerTls> contexts,
+                              HealthChecks checks) {
         Listener listener(ListenerKey key) {
             return key.in(runtime.config());
         }
@@ -109,8 +111,9 @@ public final class ProxyServer implements AutoCloseable {
         ProxyRuntime runtime = new ProxyRuntime(config, upstreams, new BackendPool(), new ProxyLog(), accessLog,
                 new ProxyMetrics(groupsOf(upstreams)));
         this.group = Transport.newGroup(config.workers(), "proxy");
-        ServerTls[] tls = serverTls(config, null);
-        this.current = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
+        Map<ListenerTls.Key, ServerTls> contexts = new LinkedHashMap<>();
+        Map<Listener, ListenerTls> tls = ListenerTls.build(config, Map.of(), contexts);
+        this.current = new Generation(runtime, tls, contexts, checksFor(runtime));
         this.admin = new AdminServer(this::groups, runtime.metrics(), new UpstreamApi(this));
     }
 
@@ -121,19 +124,13 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * The listeners' TLS: without and with h2 in ALPN, each null when no listener needs it.
-     * Contexts {@code previous} made for the same settings are kept (their session caches too).
+     * Builds every TLS context {@code config}'s ssl listeners need, so a setting the TLS library
+     * refuses is found before anything listens (the config test's check).
      *
-     * @throws IllegalArgumentException or IllegalStateException when the TLS library refuses the settings
+     * @throws IllegalArgumentException or IllegalStateException naming the setting
      */
-    private static ServerTls[] serverTls(ProxyConfig config, Generation previous) {
-        boolean sameSsl = previous != null && previous.runtime.config().ssl().equals(config.ssl());
-        ServerTls plain = config.listen().stream().anyMatch(l -> l.ssl() && !l.http2())
-                ? (sameSsl && previous.tls != null ? previous.tls : ServerTls.build(config.ssl().orElseThrow(), false)) : null;
-        ServerTls h2 = config.listen().stream().anyMatch(l -> l.ssl() && l.http2())
-                ? (sameSsl && previous.tlsWithHttp2 != null ? previous.tlsWithHttp2 : ServerTls.build(config.ssl().orElseThrow(), true))
-                : null;
-        return new ServerTls[] {plain, h2};
+    public static void checkTls(ProxyConfig config) {
+        ListenerTls.build(config, Map.of(), new LinkedHashMap<>());
     }
 
     /** The health checks of {@code runtime}'s upstreams (not started), and its groups' clocks and event log. */
@@ -191,16 +188,17 @@ public final class ProxyServer implements AutoCloseable {
                             if (listener == null) {
                                 listener = configured; // removed by a reload, closing: as it was
                             }
-                            ServerTls listenerTls = listener.ssl() ? (listener.http2() ? g.tlsWithHttp2 : g.tls) : null;
+                            ListenerTls listenerTls = listener.ssl() ? g.tls.get(listener) : null;
                             boolean h2c = listener.http2() && !listener.ssl();
                             clients.add(ch);
                             ch.attr(ClientConnection.LISTEN).set(key.address());
-                            ClientConnection connection = new ClientConnection(runtime, ProxyServer.this, listenerTls);
+                            ClientConnection connection = new ClientConnection(runtime, ProxyServer.this,
+                                    listenerTls == null ? null : listenerTls.initial());
                             if (listenerTls != null) {
                                 // The handshake shares the client header timeout, as in nginx.
                                 ch.pipeline().addLast(new PlainHttpDetector(connection::plainHttpOnTlsPort));
-                                ch.pipeline().addLast(ServerTls.HANDLER,
-                                        listenerTls.newHandler(ch.alloc(), runtime.config().client().headerTimeout()));
+                                ch.pipeline().addLast(ServerTls.HANDLER, listenerTls.newHandler(ch.alloc(),
+                                        runtime.config().client().headerTimeout(), connection::tlsChosen));
                             }
                             if (h2c) {
                                 ch.pipeline().addLast(new PrefaceSniffer(() ->
@@ -257,10 +255,11 @@ public final class ProxyServer implements AutoCloseable {
         Generation old = current;
         ProxyRuntime was = old.runtime;
         Map<io.stampede.balancer.config.LocationConfig, io.stampede.balancer.tls.UpstreamTls> upstreamTls;
-        ServerTls[] tls;
+        Map<ListenerTls.Key, ServerTls> contexts = new LinkedHashMap<>();
+        Map<Listener, ListenerTls> tls;
         try {
             upstreamTls = ProxyRuntime.upstreamTls(next, was);
-            tls = serverTls(next, old);
+            tls = ListenerTls.build(next, old.contexts(), contexts);
         } catch (IllegalArgumentException | IllegalStateException e) {
             return e.getMessage();
         }
@@ -312,7 +311,7 @@ public final class ProxyServer implements AutoCloseable {
         try {
             upstreams = UpstreamRuntime.build(next.upstreams(), nowSeconds, random, was.upstreams());
             runtime = ProxyRuntime.reloaded(next, upstreams, was, accessLog, upstreamTls);
-            g = new Generation(runtime, tls[0], tls[1], checksFor(runtime));
+            g = new Generation(runtime, tls, contexts, checksFor(runtime));
             // Before the swap: a new server under a mandatory check is "checking" before any request can reach it.
             g.checks.start(group, old.checks);
         } catch (RuntimeException e) {

@@ -155,6 +155,24 @@ public final class Routes {
         return names.alone() ? names.choose("") : names.choose(normalize(host));
     }
 
+    /**
+     * The server whose TLS settings a handshake on {@code listenAddress} uses: the one the SNI name
+     * {@code sniHost} chooses, as for a Host, or the address's default server when the client sent
+     * no name (nginx: a handshake without SNI gets the default server's certificate).
+     */
+    public VirtualServer tlsServer(InetSocketAddress listenAddress, String sniHost) {
+        ServerNames<VirtualServer> names = listenAddress == null ? null : byAddress.get(listenAddress);
+        if (names == null) {
+            return servers.get(0);
+        }
+        return sniHost == null || sniHost.isEmpty() ? names.fallback() : names.choose(normalize(sniHost));
+    }
+
+    /** Every server that listens on {@code listenAddress}. */
+    public List<VirtualServer> serversOn(InetSocketAddress listenAddress) {
+        return servers.stream().filter(s -> s.listen().stream().anyMatch(l -> l.address().equals(listenAddress))).toList();
+    }
+
     /** An internal redirect to a {@code @name} location of {@code server}. */
     public Decision named(VirtualServer server, String name, String path, String args, Variables vars) {
         LocationConfig location = server.named().get(name);

@@ -77,6 +77,11 @@ public final class ServerNames<S> {
     }
 
     /** Whether one server alone listens on this address. */
+    /** The default server: the one marked default_server, else the first. */
+    public S fallback() {
+        return fallback;
+    }
+
     public boolean alone() {
         return alone;
     }

@@ -49,10 +49,13 @@ final class NginxToYaml {
             "rewrite", "error_page",
             "ssl_certificate", "ssl_certificate_key");
     private static final Set<String> BALANCE = Set.of("least_conn", "ip_hash", "hash", "random", "least_time");
-    private static final Set<String> SERVER_TO_TOP = Set.of("http2", "ssl_protocols", "ssl_ciphers", "ssl_prefer_server_ciphers",
-            "ssl_session_cache", "ssl_session_timeout", "ssl_session_tickets", "ssl_certificate", "ssl_certificate_key",
-            "ssl_client_certificate", "ssl_verify_client", "ssl_verify_depth", "ssl_stapling", "ssl_stapling_verify",
-            "ssl_trusted_certificate", "ssl_stapling_file", "ssl_ecdh_curve", "ssl_dhparam", "ssl_early_data", "ssl_buffer_size");
+    /**
+     * Server-block lines that stand at the top level here, one for every server: http2, and the
+     * TLS lines a server cannot have of its own. Its certificates, protocols, ciphers, sessions,
+     * client verification and stapling stay in the server, chosen by SNI as in nginx.
+     */
+    private static final Set<String> SERVER_TO_TOP = Set.of("http2", "ssl_stapling_verify",
+            "ssl_trusted_certificate", "ssl_ecdh_curve", "ssl_dhparam", "ssl_early_data", "ssl_buffer_size");
 
     private final boolean lenient;
     private final Consumer<String> notes;
@@ -60,7 +63,7 @@ final class NginxToYaml {
     private final Set<String> serverKeys;
     private final Set<String> locationKeys;
     private final Set<String> upstreamKeys;
-    /** ssl and http2 lines found in server blocks, raised to the top level (one set for every server, for now). */
+    /** http2 and TLS lines of server blocks that only the top level has, raised there (one set for every server). */
     private final Map<String, List<Directive>> raised = new java.util.LinkedHashMap<>();
 
     NginxToYaml(boolean lenient, Consumer<String> notes, Set<String> topKeys, Set<String> serverKeys, Set<String> locationKeys,
@@ -217,17 +220,16 @@ final class NginxToYaml {
     }
 
     /**
-     * TLS settings (and http2) belong to the top level here, shared by every server; a server's
-     * lines go there, and two servers asking for different ones are refused (per-server
-     * certificates are not supported yet).
+     * {@link #SERVER_TO_TOP} lines belong to the top level here, shared by every server; a server's
+     * lines go there, and two servers asking for different ones are refused.
      */
     private void raise(String name, List<Directive> lines) {
         List<Directive> before = raised.putIfAbsent(name, lines);
         if (before != null && !before.stream().map(Directive::args).toList().equals(lines.stream().map(Directive::args).toList())) {
             Directive line = lines.get(0);
             throw new ConfigException(line.where() + ": \"" + name + " " + words(line) + "\" differs from \""
-                    + words(before.get(0)) + "\" at " + before.get(0).where() + ": TLS settings are shared by every server "
-                    + "here (per-server certificates are not supported yet)");
+                    + words(before.get(0)) + "\" at " + before.get(0).where() + ": this setting is shared by every server "
+                    + "here (certificates, protocols, ciphers, sessions and client verification may differ per server)");
         }
     }
 
