@@ -204,8 +204,11 @@ public final class ConfigLoader {
         Path base = root.file() == null ? null : Path.of(root.file()).toAbsolutePath().getParent();
         // With servers, the top level's TLS lines are what servers without their own inherit; a
         // server on an ssl listener then needs a certificate of its own or the top level's.
-        boolean topCertificate = top.containsKey("ssl_certificate") || top.containsKey("ssl_certificate_key");
-        SslSettings ssl = serversNode == null || topCertificate
+        // nginx merges the certificate and its key one by one: a top level with only one of them is
+        // completed by each server's own lines.
+        boolean topCertificate = serversNode == null
+                || top.containsKey("ssl_certificate") && top.containsKey("ssl_certificate_key");
+        SslSettings ssl = topCertificate
                 ? SslDirectives.read(top, top.get("listen"), listen.stream().anyMatch(Listener::ssl), base) : null;
         Map<String, YamlNode> topSslLines = new LinkedHashMap<>();
         top.forEach((k, v) -> {
@@ -283,6 +286,7 @@ public final class ConfigLoader {
         Level topLevel = new Level(defaults, grpcDefaults, limitDefaults, connDefaults, rateDefaults,
                 errorPages(top, List.of()), flagOr(top, "proxy_intercept_errors", false), false);
         List<VirtualServer> servers = new ArrayList<>();
+        Map<VirtualServer, YamlNode> serverNodes = new java.util.IdentityHashMap<>();
         if (serversNode == null) {
             // The short form: one server, answering every name on every listener.
             if (!top.containsKey("locations")) {
@@ -296,7 +300,9 @@ public final class ConfigLoader {
             servers.add(only);
         } else {
             for (YamlNode sn : serversNode.list()) {
-                servers.add(server(sn, topLevel, b, http2));
+                VirtualServer s = server(sn, topLevel, b, http2);
+                servers.add(s);
+                serverNodes.put(s, sn);
             }
             if (servers.isEmpty()) {
                 throw serversNode.error("no servers (expected at least one, e.g. - {listen: 127.0.0.1:8080, locations: {...}})");
@@ -307,6 +313,17 @@ public final class ConfigLoader {
             routes = Routes.of(servers);
         } catch (IllegalArgumentException e) {
             throw (serversNode == null ? root : serversNode).error(e.getMessage());
+        }
+        // nginx asks each ssl address's default server for a certificate (its own or inherited);
+        // the others without one use the default's.
+        for (InetSocketAddress a : sslAddresses) {
+            VirtualServer first = routes.tlsServer(a, null);
+            if (first.ssl() == null && ssl == null) {
+                YamlNode where = serverNodes.getOrDefault(first, root);
+                Map<String, YamlNode> fm = where == root ? Map.of() : where.map(SERVER_KEYS);
+                throw fm.getOrDefault("listen", where).error("a listener is marked ssl but no ssl_certificate is defined for"
+                        + " its default server (nginx: no \"ssl_certificate\" is defined for the listen ... ssl directive)");
+            }
         }
         List<LocationConfig> proxied = routes.locations().stream().filter(l -> l.upstream() != null).toList();
         return new ProxyConfig(root.file(), List.copyOf(listen), admin, workers, client, accessLog,
@@ -630,8 +647,9 @@ public final class ConfigLoader {
                          io.stampede.balancer.limit.LimitRate rate, List<ErrorPage> errorPages, boolean intercept,
                          boolean internal) {}
 
-    /** The parts of the configuration every server and location is built against. */
     /**
+     * The parts of the configuration every server and location is built against.
+     *
      * @param topSsl the top level's ssl_* lines, which a server's own override one by one
      * @param topCertified whether the top level's TLS settings have a certificate (servers without their own use them)
      * @param sslAddresses the addresses that speak TLS (ssl on any server's line for it, as nginx combines them)
@@ -732,11 +750,7 @@ public final class ConfigLoader {
             return null;
         }
         boolean own = m.keySet().stream().anyMatch(SERVER_SSL_KEYS::contains);
-        if (!own) {
-            if (!b.topCertified()) {
-                throw m.getOrDefault("listen", node).error("a listener is marked ssl but no ssl_certificate is defined for this server"
-                        + " or at the top level (nginx: no \"ssl_certificate\" is defined for the listen ... ssl directive)");
-            }
+        if (!own && b.topCertified()) {
             return null;
         }
         Map<String, YamlNode> merged = new LinkedHashMap<>(b.topSsl());
@@ -745,6 +759,11 @@ public final class ConfigLoader {
                 merged.put(k, v);
             }
         });
+        if (!merged.containsKey("ssl_certificate") && !merged.containsKey("ssl_certificate_key")) {
+            // No certificate anywhere: the address's default server's context serves it, as in nginx
+            // (which only asks the default server for one; checked once the servers are known).
+            return null;
+        }
         return SslDirectives.read(merged, m.getOrDefault("listen", node), true, b.base());
     }
 

@@ -27,14 +27,15 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
     public static final String DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
 
     /**
-     * These settings as a server chosen by SNI gets them in nginx: its certificates, cipher suites
-     * and client verification, but the protocol versions and the session cache of the listener's
-     * default server ({@code first}): OpenSSL settles the version before nginx's name callback
-     * swaps the context, and sessions stay in the first context.
+     * These settings as a server chosen by SNI gets them in nginx: its certificates, cipher suites,
+     * tickets and client verification (nginx copies the chosen context's options), but the protocol
+     * versions and the session cache size and timeout of the listener's default server
+     * ({@code first}): OpenSSL settles the version before nginx's name callback swaps the context.
+     * (Each chosen context keeps its own session cache here.)
      */
     public SslSettings chosenAfter(SslSettings first) {
         return new SslSettings(certificates, first.protocols, ciphers, preferServerCiphers, first.sessionCacheSize,
-                first.sessionTimeout, first.sessionTickets, clientCas, verifyClient, verifyDepth);
+                first.sessionTimeout, sessionTickets, clientCas, verifyClient, verifyDepth);
     }
 
     /**
@@ -46,6 +47,18 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
     public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source, byte[] ocspResponse) {
         public CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source) {
             this(chain, key, source, null);
+        }
+
+        /** Equal when the same certificate, key, file and stapled response (by content), so a reload keeps their context. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CertifiedKey k && chain.equals(k.chain) && key.equals(k.key) && source.equals(k.source)
+                    && java.util.Arrays.equals(ocspResponse, k.ocspResponse);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(chain, key, source, java.util.Arrays.hashCode(ocspResponse));
         }
 
         /** The same pair, stapling {@code response}. */

@@ -1,6 +1,8 @@
 package io.stampede.balancer.proxy;
 
 import io.stampede.balancer.log.AccessRecord;
+import io.stampede.balancer.config.SslSettings;
+import io.stampede.balancer.route.VirtualServer;
 import io.stampede.balancer.tls.ServerTls;
 import io.stampede.balancer.tls.TlsFacts;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -304,18 +306,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(record, 400, request.protocolVersion(), headOnly, "The plain HTTP request was sent to HTTPS port");
             return;
         }
-        String certificateRefusal = tls == null ? null : tls.refusal();
-        if (certificateRefusal != null) {
-            runtime.log().clientError("client SSL certificate verify error: " + tls.clientVerify(), record.remoteAddr);
-            refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
-            return;
-        }
         RequestGuard.Refusal refusal = RequestGuard.check(request, http2 == null);
         if (refusal != null) {
             refuse(record, refusal.status(), request.protocolVersion(), headOnly);
             return;
         }
         RequestGuard.Target target = RequestGuard.target(request);
+        if (tls != null && !certificateAllows(target, record, request, headOnly)) {
+            return;
+        }
         RequestPath path = RequestPath.parse(target.uri(), limits.mergeSlashes());
         if (path.invalid() != null) {
             runtime.log().clientError("client sent an invalid request target: " + path.invalid(), record.remoteAddr);
@@ -324,6 +323,33 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
         HeaderNames.dropInvalid(request.headers(), limits.underscoresInHeaders(), limits.ignoreInvalidHeaders());
         route(request, record, target, path, null, 0);
+    }
+
+    /**
+     * Client certificates are judged by the server the request's Host chooses, as nginx does: a
+     * request whose SNI name chose another server and that asks for one that verifies clients is
+     * misdirected (421), and otherwise the Host's server's ssl_verify_client decides (so a
+     * handshake without a certificate cannot reach a server that requires one through its Host).
+     */
+    private boolean certificateAllows(RequestGuard.Target target, AccessRecord record, HttpRequest request, boolean headOnly) {
+        Routes routes = runtime.config().routes();
+        VirtualServer byHost = routes.server(listenAddress(), target.host());
+        SslSettings.VerifyClient mode = byHost.ssl() != null ? byHost.ssl().verifyClient()
+                : runtime.config().ssl().map(SslSettings::verifyClient).orElse(tls.verifyMode());
+        if (mode != SslSettings.VerifyClient.OFF && tls.serverName() != null && !tls.serverName().isEmpty()
+                && routes.tlsServer(listenAddress(), tls.serverName()) != byHost) {
+            runtime.log().clientError("client attempted to request the server name different from the one that was negotiated",
+                    record.remoteAddr);
+            refuse(record, 421, request.protocolVersion(), headOnly);
+            return false;
+        }
+        String certificateRefusal = tls.judgedAs(mode).refusal();
+        if (certificateRefusal != null) {
+            runtime.log().clientError("client SSL certificate verify error: " + tls.clientVerify(), record.remoteAddr);
+            refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
+            return false;
+        }
+        return true;
     }
 
     /**

@@ -53,26 +53,41 @@ final class ListenerTls {
             Routes routes = config.routes();
             Map<VirtualServer, ServerTls> byServer = new LinkedHashMap<>();
             VirtualServer first = routes.tlsServer(l.address(), null);
-            SslSettings firstSettings = first.ssl() != null ? first.ssl() : config.ssl().orElseThrow();
+            SslSettings firstSettings = first.ssl() != null ? first.ssl() : config.ssl()
+                    .orElseThrow(() -> new IllegalStateException("no certificate for the default server on " + l.address()));
+            ServerTls fallback = context(new Key(firstSettings, l.http2()), first, l, previous, contexts);
+            byServer.put(first, fallback);
             for (VirtualServer s : routes.serversOn(l.address())) {
-                SslSettings own = s.ssl() != null ? s.ssl() : config.ssl().orElseThrow();
-                SslSettings settings = s == first ? own : own.chosenAfter(firstSettings);
-                Key key = new Key(settings, l.http2());
-                ServerTls tls = contexts.get(key);
-                if (tls == null) {
-                    tls = previous.get(key);
-                    if (tls == null) {
-                        tls = ServerTls.build(settings, l.http2());
-                    }
-                    contexts.put(key, tls);
+                if (s == first) {
+                    continue;
                 }
-                byServer.put(s, tls);
+                SslSettings own = s.ssl() != null ? s.ssl() : config.ssl().orElse(null);
+                // A server with no certificate anywhere keeps the default server's context, as in nginx.
+                byServer.put(s, own == null ? fallback
+                        : context(new Key(own.chosenAfter(firstSettings), l.http2()), s, l, previous, contexts));
             }
-            ServerTls fallback = byServer.get(first);
             boolean one = byServer.values().stream().distinct().count() <= 1;
             out.put(l, new ListenerTls(fallback, one ? Map.of() : byServer, routes, l.address()));
         }
         return out;
+    }
+
+    /** The context for {@code key}: made once per generation, or the previous generation's when unchanged. */
+    private static ServerTls context(Key key, VirtualServer server, Listener l, Map<Key, ServerTls> previous, Map<Key, ServerTls> contexts) {
+        ServerTls tls = contexts.get(key);
+        if (tls == null) {
+            tls = previous.get(key);
+            if (tls == null) {
+                try {
+                    tls = ServerTls.build(key.settings(), key.http2());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("server " + (server.name().isEmpty() ? "\"\"" : server.name()) + " on "
+                            + l.address().getHostString() + ":" + l.address().getPort() + ": " + e.getMessage(), e);
+                }
+            }
+            contexts.put(key, tls);
+        }
+        return tls;
     }
 
     /** The TLS a connection starts with: the default server's (the SNI choice may change it before the handshake). */

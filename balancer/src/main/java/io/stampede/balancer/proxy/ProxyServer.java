@@ -189,6 +189,10 @@ public final class ProxyServer implements AutoCloseable {
                                 listener = configured; // removed by a reload, closing: as it was
                             }
                             ListenerTls listenerTls = listener.ssl() ? g.tls.get(listener) : null;
+                            if (listener.ssl() && listenerTls == null) {
+                                ch.close(); // an ssl listener a reload removed, still closing: never serve it in the clear
+                                return;
+                            }
                             boolean h2c = listener.http2() && !listener.ssl();
                             clients.add(ch);
                             ch.attr(ClientConnection.LISTEN).set(key.address());

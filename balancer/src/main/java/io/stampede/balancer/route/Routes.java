@@ -165,7 +165,8 @@ public final class Routes {
         if (names == null) {
             return servers.get(0);
         }
-        return sniHost == null || sniHost.isEmpty() ? names.fallback() : names.choose(normalize(sniHost));
+        String name = normalize(sniHost); // a name that normalizes to nothing (".", ":x") is no name, as nginx declines it
+        return name.isEmpty() ? names.fallback() : names.choose(name);
     }
 
     /** Every server that listens on {@code listenAddress}. */

@@ -76,12 +76,12 @@ public final class ServerNames<S> {
         return fallback == server;
     }
 
-    /** Whether one server alone listens on this address. */
     /** The default server: the one marked default_server, else the first. */
     public S fallback() {
         return fallback;
     }
 
+    /** Whether one server alone listens on this address. */
     public boolean alone() {
         return alone;
     }

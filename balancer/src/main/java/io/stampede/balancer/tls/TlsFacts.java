@@ -53,6 +53,12 @@ public record TlsFacts(String protocol, String cipher, String serverName, boolea
      * may pass: a missing certificate under {@code on}, a failed check under {@code on} or
      * {@code optional}.
      */
+    /** The same facts judged by {@code mode} (the request's server's ssl_verify_client, which its Host chose). */
+    public TlsFacts judgedAs(SslSettings.VerifyClient mode) {
+        return mode == verifyMode ? this
+                : new TlsFacts(protocol, cipher, serverName, reused, clientVerify, clientSubject, clientIssuer, mode);
+    }
+
     public String refusal() {
         if (verifyMode == SslSettings.VerifyClient.ON && clientVerify.equals("NONE")) {
             return "No required SSL certificate was sent";

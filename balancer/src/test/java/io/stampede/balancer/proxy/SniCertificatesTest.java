@@ -186,12 +186,61 @@ class SniCertificatesTest {
     }
 
     @Test
-    void aServerOnAnSslListenerWithoutACertificateAnywhereIsNamed() {
+    void onlyTheDefaultServerNeedsACertificateAndTheOthersWithoutOneUseItsOwn() throws Exception {
+        // As nginx: c.test has no certificate anywhere, so its handshakes use the default server's.
         String yaml = "servers:\n  - listen: 127.0.0.1:0 ssl\n    server_name: a.test\n    ssl_certificate: " + f("a-ec.crt")
                 + "\n    ssl_certificate_key: " + f("a-ec.key") + "\n    return: 200 a\n"
                 + "  - listen: 127.0.0.1:0 ssl\n    server_name: c.test\n    return: 200 c\n";
-        assertThatThrownBy(() -> ConfigLoader.parse(f("proxy.yaml"), new StringReader(yaml))).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("proxy.yaml:7: servers[1].listen").hasMessageContaining("no ssl_certificate is defined for this server");
+        ProxyServer server = new ProxyServer(ConfigLoader.parse(f("proxy.yaml"), new StringReader(yaml)), new AtomicLong(1)::get,
+                new SplittableRandom(1)::nextLong);
+        try {
+            server.start();
+            InetSocketAddress at = server.addresses().get(0);
+            assertThat(handshake(at, new Ask("c.test", "TLSv1.3", null))).isEqualTo("CN=a.test EC");
+            assertThat(get(at, "c.test", "c.test")).isEqualTo("c");
+        } finally {
+            server.close();
+        }
+        // The default server (the first) without one anywhere is refused, naming its listen line.
+        String noDefault = "servers:\n  - listen: 127.0.0.1:0 ssl\n    server_name: c.test\n    return: 200 c\n"
+                + "  - listen: 127.0.0.1:0 ssl\n    server_name: a.test\n    ssl_certificate: " + f("a-ec.crt")
+                + "\n    ssl_certificate_key: " + f("a-ec.key") + "\n    return: 200 a\n";
+        assertThatThrownBy(() -> ConfigLoader.parse(f("proxy.yaml"), new StringReader(noDefault))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("proxy.yaml:2: servers[0].listen").hasMessageContaining("no ssl_certificate is defined for its default server");
+    }
+
+    @Test
+    void aHostThatAsksForAServerThatVerifiesClientsIsJudgedByThatServerAsNginx() throws Exception {
+        String yaml = "ssl_certificate: " + f("default.crt") + "\nssl_certificate_key: " + f("default.key") + "\nservers:\n"
+                + "  - listen: 127.0.0.1:0 ssl\n    server_name: default.test\n    return: 200 default\n"
+                + "  - listen: 127.0.0.1:0 ssl\n    server_name: c.test\n    ssl_verify_client: 'on'\n"
+                + "    ssl_client_certificate: " + f("ca.crt") + "\n    return: 200 c\n";
+        List<Integer> ours = new ArrayList<>();
+        ProxyServer server = new ProxyServer(ConfigLoader.parse(f("proxy.yaml"), new StringReader(yaml)), new AtomicLong(1)::get,
+                new SplittableRandom(1)::nextLong);
+        try {
+            server.start();
+            ours = misdirections(server.addresses().get(0));
+        } finally {
+            server.close();
+        }
+        // SNI default.test with Host c.test: 421; no SNI with Host c.test: 400 (no certificate); SNI c.test, Host default.test: served.
+        assertThat(ours).containsExactly(421, 400, 200, 400);
+        if (NginxRunner.binary() == null) {
+            System.err.println("SKIPPED LOUDLY: nginx is not installed; the nginx half of the misdirection test did not run");
+            return;
+        }
+        try (NginxRunner nginx = NginxRunner.withHttp(port -> "  ssl_certificate " + f("default.crt") + ";\n  ssl_certificate_key "
+                + f("default.key") + ";\n  server {\n    listen 127.0.0.1:" + port + " ssl;\n    server_name default.test;\n"
+                + "    return 200 default;\n  }\n  server {\n    listen 127.0.0.1:" + port + " ssl;\n    server_name c.test;\n"
+                + "    ssl_verify_client on;\n    ssl_client_certificate " + f("ca.crt") + ";\n    return 200 c;\n  }\n")) {
+            assertThat(misdirections(nginx.address())).isEqualTo(ours);
+        }
+    }
+
+    private List<Integer> misdirections(InetSocketAddress at) throws Exception {
+        return List.of(status(at, "default.test", "c.test"), status(at, null, "c.test"), status(at, "c.test", "default.test"),
+                status(at, "c.test", "c.test"));
     }
 
     /** The certificate the server presents: its subject's CN and key type, or why the handshake failed. */
