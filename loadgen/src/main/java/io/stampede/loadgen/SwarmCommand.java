@@ -12,6 +12,7 @@ import io.stampede.loadgen.run.RunSession;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.ClientTls;
 import io.stampede.loadgen.engine.Target;
+import io.stampede.loadgen.locust.LocustWorker;
 import io.stampede.loadgen.metrics.MetricsServer;
 import io.stampede.loadgen.metrics.SwarmMetrics;
 import io.stampede.loadgen.report.Thresholds;
@@ -105,6 +106,17 @@ public final class SwarmCommand implements Callable<Integer> {
     @Option(names = "--metrics-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
             description = "The metrics listener's address (0.0.0.0 for a scraper on another machine). Default: ${DEFAULT-VALUE}.")
     String metricsHost;
+
+    @Option(names = "--worker", description = "Run as a worker of a Locust master (locust --master): it decides the users per class and when to start and stop; give -f with the classes its locustfile names.")
+    boolean worker;
+
+    @Option(names = "--master-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+            description = "With --worker: the Locust master's address. Default: ${DEFAULT-VALUE}.")
+    String masterHost;
+
+    @Option(names = "--master-port", paramLabel = "PORT", defaultValue = "5557",
+            description = "With --worker: the Locust master's port (its --master-bind-port). Default: ${DEFAULT-VALUE}.")
+    int masterPort;
 
     @Option(names = "--autostart", description = "Web UI: start the test at once with -u, -r, -t (and --rate), as if the form were sent.")
     boolean autostart;
@@ -263,13 +275,20 @@ public final class SwarmCommand implements Callable<Integer> {
                 return 1;
             }
             host = hostOrHeaders.isEmpty() ? scenario.host() : hostOrHeaders.get(hostOrHeaders.size() - 1);
-            if (host == null) {
+            if (host == null && !worker) {
                 throw Cli.badValue(spec.commandLine(), "no host: give -H http://HOST:PORT or set host: in " + scenarioFile);
             }
         }
+        if (worker && quick) {
+            throw Cli.badValue(spec.commandLine(), "--worker runs a scenario's classes: give -f FILE, not a URL");
+        }
+        if (worker && (masterPort < 1 || masterPort > 65535)) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for --master-port: " + masterPort + " (expected 1 to 65535)");
+        }
         Target target;
         try {
-            target = Target.of(host);
+            // A worker without a host takes the master's (its -H), which comes with each spawn.
+            target = Target.of(host != null ? host : "http://127.0.0.1");
         } catch (IllegalArgumentException e) {
             throw Cli.badValue(spec.commandLine(), e.getMessage());
         }
@@ -351,6 +370,16 @@ public final class SwarmCommand implements Callable<Integer> {
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
                 quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
         RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
+        if (worker) {
+            if (pacer != null) {
+                throw Cli.badValue(spec.commandLine(), "--worker runs the master's closed model: leave out --rate and --stages");
+            }
+            warmGenerator(out, 100, false, http2Connections);
+            CountDownLatch stop = new CountDownLatch(1);
+            Signal.handle(new Signal("INT"), sig -> stop.countDown());
+            Signal.handle(new Signal("TERM"), sig -> stop.countDown());
+            return LocustWorker.run(new LocustWorker.Options(masterHost, masterPort, runSpec, host, settingsFor, outputs), out, err, stop);
+        }
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw Cli.badValue(spec.commandLine(), "invalid value for --metrics-port: " + metricsPort + " (expected 0 to 65535)");
         }

@@ -449,4 +449,17 @@ class SwarmEndToEndTest {
             return true;
         }
     }
+
+    @Test
+    void workerModeRefusesWhatItCannotRunWithOneLine() {
+        Run url = swarm("--worker", fast.url() + "/healthz");
+        assertThat(url.code()).isEqualTo(2);
+        assertThat(url.err()).contains("--worker runs a scenario's classes: give -f FILE, not a URL");
+        Run rate = swarm("--worker", "-f", "../config/market-api.swarm.yaml", "--rate", "10/s", "-t", "1s");
+        assertThat(rate.code()).isEqualTo(2);
+        assertThat(rate.err()).contains("--worker runs the master's closed model");
+        Run port = swarm("--worker", "-f", "../config/market-api.swarm.yaml", "--master-port", "0");
+        assertThat(port.code()).isEqualTo(2);
+        assertThat(port.err()).contains("invalid value for --master-port: 0");
+    }
 }

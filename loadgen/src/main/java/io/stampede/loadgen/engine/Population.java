@@ -14,8 +14,8 @@ import java.util.function.LongSupplier;
  * </ul>
  */
 final class Population {
-    private final int[] weights;
-    private final int totalWeight;
+    private int[] weights;
+    private int totalWeight;
     private final int[] perClass;
     private final int[] perWorker;
     private final LongSupplier nanoClock;
@@ -53,6 +53,22 @@ final class Population {
         target = newTarget;
         rate = newRate;
         startSpawning(running);
+    }
+
+    /**
+     * Exact counts per class in place of the weights (a Locust master's spawn message): with the
+     * counts as weights and their sum as the target, the fill rule ends on the counts exactly.
+     * All zero keeps the weights (nothing is to run then).
+     */
+    void reweight(int[] counts) {
+        int sum = 0;
+        for (int c : counts) {
+            sum += c;
+        }
+        if (sum > 0) {
+            weights = counts.clone();
+            totalWeight = sum;
+        }
     }
 
     /** How many users should be running now, by the spawn schedule. */

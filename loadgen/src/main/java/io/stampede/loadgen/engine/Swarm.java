@@ -141,14 +141,7 @@ public final class Swarm implements AutoCloseable {
         population.retarget(users, rate, this.users.size());
         boolean open = settings.pacer() != null;
         while (this.users.size() > users) {
-            VirtualUser u = this.users.remove(surplusUser());
-            Worker w = u.worker();
-            population.stopped(classIndex(u), workers.indexOf(w));
-            w.loop().execute(() -> {
-                w.idle.remove(u);
-                // Never below 0: stop() may already have zeroed the count when this user finishes.
-                u.stop(false, () -> running.updateAndGet(n -> Math.max(0, n - 1)));
-            });
+            stopUser(surplusUser());
         }
         if (open) {
             // New users join the free pool as soon as their on_start is done.
@@ -188,6 +181,50 @@ public final class Swarm implements AutoCloseable {
     }
 
     /** The index of the last user of the class furthest above its share. */
+    /**
+     * Exact users per class, in the scenario's order (a Locust master's spawn message, which gives
+     * each worker its absolute counts): users of classes above their count stop at once, and the
+     * missing ones are spawned at {@code rate}. Closed model only.
+     */
+    public synchronized void retargetClasses(int[] counts, double rate) {
+        if (stopping) {
+            return;
+        }
+        population.reweight(counts);
+        int total = 0;
+        for (int c = 0; c < counts.length; c++) {
+            total += counts[c];
+            while (population.inClass(c) > counts[c]) {
+                stopUser(lastOfClass(c));
+            }
+        }
+        population.retarget(total, rate, users.size());
+        while (users.size() > total) {
+            stopUser(surplusUser()); // only when all counts are 0
+        }
+    }
+
+    private int lastOfClass(int cls) {
+        for (int i = users.size() - 1; i >= 0; i--) {
+            if (classIndex(users.get(i)) == cls) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no user of class " + cls);
+    }
+
+    /** Stops the user at {@code index} (an edit down): it finishes its request, then leaves. */
+    private void stopUser(int index) {
+        VirtualUser u = this.users.remove(index);
+        Worker w = u.worker();
+        population.stopped(classIndex(u), workers.indexOf(w));
+        w.loop().execute(() -> {
+            w.idle.remove(u);
+            // Never below 0: stop() may already have zeroed the count when this user finishes.
+            u.stop(false, () -> running.updateAndGet(n -> Math.max(0, n - 1)));
+        });
+    }
+
     private int surplusUser() {
         int worst = population.surplusClass();
         for (int i = users.size() - 1; i >= 0; i--) {

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -196,6 +197,33 @@ public final class RunSession {
         RunRequest now = new RunRequest(r.users(), r.spawnRate(), was.host(), was.runTime(), r.arrivals());
         inForce = now;
         return now;
+    }
+
+    /**
+     * Exact users per class by name (a Locust master's spawn message), spawned at once; classes
+     * not named get none. Returns the total.
+     *
+     * @throws IllegalArgumentException naming a class the scenario does not have
+     */
+    public int editClasses(Map<String, Integer> counts) {
+        List<io.stampede.loadgen.scenario.UserClass> classes = spec.scenario().users();
+        int[] perClass = new int[classes.size()];
+        int total = 0;
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            int i = 0;
+            while (i < classes.size() && !classes.get(i).name().equals(e.getKey())) {
+                i++;
+            }
+            if (i == classes.size()) {
+                throw new IllegalArgumentException("user class '" + e.getKey() + "' is not in the scenario (it has "
+                        + String.join(", ", classes.stream().map(io.stampede.loadgen.scenario.UserClass::name).toList()) + ")");
+            }
+            perClass[i] = e.getValue();
+            total += e.getValue();
+        }
+        swarm.retargetClasses(perClass, Math.max(1, total) * 1000.0);
+        inForce = new RunRequest(Math.max(1, total), Math.max(1, total) * 1000.0, inForce.host(), inForce.runTime(), null);
+        return total;
     }
 
     /** Stops the users (their last responses still count), takes the final snapshot and tells the listeners. */

@@ -72,4 +72,29 @@ class PopulationTest {
         assertThat(tenPerSecond.timeOf(n)).isGreaterThanOrEqualTo(second);
         assertThat(tenPerSecond.timeOf(n - 1)).isLessThan(second);
     }
+
+    /** A Locust master's absolute counts per class, as the weights: filling to their sum ends on them exactly, whatever they are. */
+    @Test
+    void exactCountsAsWeightsEndOnTheCounts() {
+        java.util.Random random = new java.util.Random(18);
+        for (int round = 0; round < 500; round++) {
+            int[] counts = new int[1 + random.nextInt(5)];
+            int total = 0;
+            for (int c = 0; c < counts.length; c++) {
+                counts[c] = random.nextInt(41);
+                total += counts[c];
+            }
+            if (total == 0) {
+                continue;
+            }
+            Population p = new Population(new int[counts.length], 1, 0, 1.0, now::get);
+            p.reweight(counts);
+            for (int i = 0; i < total; i++) {
+                p.nextClass();
+            }
+            for (int c = 0; c < counts.length; c++) {
+                assertThat(p.inClass(c)).as("class %d of %s", c, java.util.Arrays.toString(counts)).isEqualTo(counts[c]);
+            }
+        }
+    }
 }

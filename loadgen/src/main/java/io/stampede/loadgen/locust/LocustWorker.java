@@ -1,0 +1,294 @@
+package io.stampede.loadgen.locust;
+
+import io.stampede.loadgen.engine.SwarmSettings;
+import io.stampede.loadgen.run.RunListener;
+import io.stampede.loadgen.run.RunOutputs;
+import io.stampede.loadgen.run.RunRequest;
+import io.stampede.loadgen.run.RunSession;
+import io.stampede.loadgen.stats.StatsSnapshot;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/**
+ * {@code stampede swarm --worker}: our engine as a worker of a real Locust master, speaking its
+ * protocol (a ZeroMQ DEALER to the master's ROUTER, msgpack messages):
+ * <ul>
+ * <li>{@code client_ready} with our version, then the master's {@code ack};</li>
+ * <li>{@code spawn} gives absolute user counts per class for this worker: the users of the
+ *     scenario's classes of those names are started at once (the master paces the ramp), answered
+ *     with {@code spawning} and, once all run, {@code spawning_complete};</li>
+ * <li>{@code heartbeat} every second with the state and the process's CPU and memory;</li>
+ * <li>{@code stats} every 3 seconds: the deltas since the last report in Locust's format;</li>
+ * <li>{@code stop}: the users stop, a last report, {@code client_stopped}, {@code client_ready};
+ *     {@code quit}: a last report and the worker ends; Ctrl-C: {@code quit} to the master.</li>
+ * </ul>
+ * Everything runs on the calling thread: the socket, the run's ticks and its outputs.
+ */
+public final class LocustWorker {
+    static final long HEARTBEAT_NANOS = 1_000_000_000L;
+    static final long REPORT_NANOS = 3_000_000_000L;
+
+    /** How to reach the master and what to run. */
+    public record Options(String masterHost, int masterPort, RunSession.Spec spec, String defaultHost,
+                          Function<RunRequest, SwarmSettings> settingsFor, RunOutputs.Options outputs) {}
+
+    private final Options options;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private final String id;
+    private ZMQ.Socket socket;
+    private RunSession session;
+    private LocustStats stats;
+    private String state = "ready";
+    private double lastSpawn = Double.NEGATIVE_INFINITY;
+    private int expectedUsers;
+    private boolean spawnPending;
+    private long requestsSent;
+
+    private LocustWorker(Options options, PrintWriter out, PrintWriter err) {
+        this.options = options;
+        this.out = out;
+        this.err = err;
+        this.id = hostName() + "_" + UUID.randomUUID().toString().replace("-", "");
+    }
+
+    /** Runs until the master says quit or {@code interrupted} opens; the exit status. */
+    public static int run(Options options, PrintWriter out, PrintWriter err, CountDownLatch interrupted) throws InterruptedException {
+        return new LocustWorker(options, out, err).loop(interrupted);
+    }
+
+    private int loop(CountDownLatch interrupted) throws InterruptedException {
+        try (ZContext context = new ZContext()) {
+            connect(context);
+            out.printf("Locust worker %s: connecting to the master at tcp://%s:%d%n", id, options.masterHost(), options.masterPort());
+            out.flush();
+            long nextHeartbeat = System.nanoTime();
+            long nextReport = System.nanoTime() + REPORT_NANOS;
+            while (true) {
+                long now = System.nanoTime();
+                if (now >= nextHeartbeat) {
+                    send("heartbeat", heartbeat());
+                    nextHeartbeat = now + HEARTBEAT_NANOS;
+                }
+                if (session != null) {
+                    session.poll(); // it does what is due (a statistics tick once a second)
+                    if (spawnPending && session.users() >= expectedUsers) {
+                        spawnPending = false;
+                        state = "running";
+                        send("spawning_complete", spawnComplete());
+                        out.printf("Locust worker: %d users running %s%n", expectedUsers, session.usersPerClass());
+                        out.flush();
+                    }
+                    if (now >= nextReport) {
+                        report();
+                        nextReport = now + REPORT_NANOS;
+                    }
+                } else {
+                    nextReport = now + REPORT_NANOS;
+                }
+                if (interrupted.getCount() == 0) {
+                    stopSession();
+                    send("quit", null);
+                    return 0;
+                }
+                long wait = Math.min(nextHeartbeat, nextReport) - System.nanoTime();
+                if (session != null) {
+                    wait = Math.min(wait, session.nanosToNextPoll());
+                }
+                socket.setReceiveTimeOut((int) Math.max(1, Math.min(100, wait / 1_000_000)));
+                byte[] frame = socket.recv();
+                if (frame == null) {
+                    continue;
+                }
+                LocustMessage m;
+                try {
+                    m = LocustMessage.decode(frame);
+                } catch (IllegalArgumentException e) {
+                    err.println("stampede swarm: the master sent what is not a Locust message: " + e.getMessage());
+                    err.flush();
+                    continue;
+                }
+                if (!handle(m, context)) {
+                    return 0;
+                }
+            }
+        }
+    }
+
+    private void connect(ZContext context) {
+        socket = context.createSocket(SocketType.DEALER);
+        socket.setIdentity(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        socket.setLinger(1000);
+        socket.setTCPKeepAlive(1);
+        socket.setTCPKeepAliveIdle(30);
+        socket.connect("tcp://" + options.masterHost() + ":" + options.masterPort());
+        send("client_ready", version());
+    }
+
+    /** Acts on one message; false when the worker is to end. */
+    private boolean handle(LocustMessage m, ZContext context) throws InterruptedException {
+        switch (m.type()) {
+            case "ack" -> {
+                Object index = m.data() instanceof Map<?, ?> d ? d.get("index") : null;
+                out.println("Locust worker: the master accepted us" + (index == null ? "" : " as worker " + index));
+                out.flush();
+            }
+            case "spawn" -> spawn(m.data());
+            case "stop" -> {
+                stopSession();
+                send("client_stopped", null);
+                state = "ready";
+                send("client_ready", version());
+            }
+            case "quit" -> {
+                stopSession();
+                out.println("Locust worker: the master said quit");
+                out.flush();
+                return false;
+            }
+            case "reconnect" -> {
+                socket.close();
+                connect(context);
+            }
+            case "heartbeat", "update_user_class", "spawning_complete" -> {
+                // A newer master's own heartbeat and UI notices: nothing to do.
+            }
+            default -> {
+                err.println("stampede swarm: ignoring the master's '" + m.type() + "' message (not part of the protocol we speak)");
+                err.flush();
+            }
+        }
+        return true;
+    }
+
+    private void spawn(Object data) throws InterruptedException {
+        if (!(data instanceof Map<?, ?> d) || !(d.get("user_classes_count") instanceof Map<?, ?> classes)) {
+            exception("a spawn message without user_classes_count: " + data);
+            return;
+        }
+        double timestamp = d.get("timestamp") instanceof Number n ? n.doubleValue() : 0;
+        if (timestamp <= lastSpawn) {
+            return; // Locust's rule: a repeated or older spawn is discarded
+        }
+        lastSpawn = timestamp;
+        send("spawning", null);
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        classes.forEach((k, v) -> counts.put(String.valueOf(k), ((Number) v).intValue()));
+        try {
+            if (session == null) {
+                String host = d.get("host") instanceof String h && !h.isEmpty() ? h : options.defaultHost();
+                if (host == null) {
+                    throw new IllegalArgumentException("no host: start the master with -H/--host or give the worker -H");
+                }
+                int total = counts.values().stream().mapToInt(Integer::intValue).sum();
+                RunRequest request = new RunRequest(Math.max(1, total), Math.max(1, total) * 1000.0, host, null, null);
+                List<RunListener> listeners = new ArrayList<>(RunOutputs.of(options.outputs(), out, err, false));
+                stats = new LocustStats(System.currentTimeMillis() / 1000.0);
+                listeners.add(new RunListener() {
+                    @Override
+                    public void tick(RunSession run, StatsSnapshot snapshot, String warning) {
+                        stats.add(snapshot);
+                    }
+
+                    @Override
+                    public void stopped(RunSession run, StatsSnapshot last) {
+                        stats.add(last);
+                    }
+                });
+                session = new RunSession(options.spec(), request, options.settingsFor().apply(request), listeners, System::nanoTime);
+                expectedUsers = session.editClasses(counts);
+                session.start();
+            } else {
+                expectedUsers = session.editClasses(counts);
+            }
+            state = "spawning";
+            spawnPending = true;
+        } catch (IllegalArgumentException e) {
+            exception(e.getMessage());
+        }
+    }
+
+    /** The users stop, their last responses counted and reported. */
+    private void stopSession() {
+        if (session == null) {
+            return;
+        }
+        session.stop();
+        report();
+        out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
+        out.flush();
+        session = null;
+        spawnPending = false;
+    }
+
+    private void report() {
+        Map<String, Object> data = stats.report(session.usersPerClass(), session.users());
+        requestsSent += ((Number) ((Map<?, ?>) data.get("stats_total")).get("num_requests")).longValue();
+        send("stats", data);
+    }
+
+    private Map<String, Object> spawnComplete() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("user_classes_count", new LinkedHashMap<>(session.usersPerClass()));
+        m.put("user_count", session.users());
+        return m;
+    }
+
+    private Map<String, Object> heartbeat() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", state);
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        // psutil's cpu_percent: 100 per busy core.
+        m.put("current_cpu_usage", Math.max(0, os.getProcessCpuLoad()) * 100 * Runtime.getRuntime().availableProcessors());
+        m.put("current_memory_usage", residentBytes());
+        return m;
+    }
+
+    /** The process's resident memory (psutil's rss, which Locust's own workers report), or the JVM's heap where /proc is absent. */
+    private static long residentBytes() {
+        try {
+            String[] statm = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/statm")).trim().split("\\s+");
+            return Long.parseLong(statm[1]) * 4096;
+        } catch (java.io.IOException | RuntimeException e) {
+            return Runtime.getRuntime().totalMemory();
+        }
+    }
+
+    private void exception(String message) {
+        err.println("stampede swarm: " + message);
+        err.flush();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("msg", message);
+        m.put("traceback", "");
+        send("exception", m);
+    }
+
+    private void send(String type, Object data) {
+        socket.send(new LocustMessage(type, data, id).encode(), 0);
+    }
+
+    /** What client_ready says: our version (a master refuses an empty one). */
+    static String version() {
+        String v = LocustWorker.class.getPackage().getImplementationVersion();
+        return "stampede-" + (v == null ? "dev" : v);
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "stampede";
+        }
+    }
+}
