@@ -107,6 +107,12 @@ public final class SwarmCommand implements Callable<Integer> {
             description = "The metrics listener's address (0.0.0.0 for a scraper on another machine). Default: ${DEFAULT-VALUE}.")
     String metricsHost;
 
+    @Option(names = "--segment", paramLabel = "INDEX/COUNT",
+            description = "Run segment INDEX of COUNT of the load (0/4 ... 3/4): -u users and -r split so the segments add up exactly; with --rate, every COUNT-th arrival from the INDEX-th, so all segments together are the whole schedule. For processes or pods that each run one (a Kubernetes Indexed Job: $(JOB_COMPLETION_INDEX)/N).")
+    String segment;
+    private int segmentIndex;
+    private int segmentCount = 1;
+
     @Option(names = "--worker", description = "Run as a worker of a Locust master (locust --master): it decides the users per class and when to start and stop; give -f with the classes its locustfile names.")
     boolean worker;
 
@@ -330,6 +336,30 @@ public final class SwarmCommand implements Callable<Integer> {
         }
         int userCount = quick ? conns * (useHttp2 ? perConnection : 1) : users != null ? users : pacer != null ? 100 : 1;
         double spawn = quick ? Math.max(1, userCount) * 10.0 : spawnRate;
+        if (segment != null) {
+            java.util.regex.Matcher sm = java.util.regex.Pattern.compile("(\\d{1,6})/(\\d{1,6})").matcher(segment.trim());
+            int index = sm.matches() ? Integer.parseInt(sm.group(1)) : -1;
+            int count = sm.matches() ? Integer.parseInt(sm.group(2)) : 0;
+            if (count < 1 || index < 0 || index >= count) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --segment: '" + segment + "' (expected INDEX/COUNT with 0 <= INDEX < COUNT, e.g. 0/4)");
+            }
+            if (quick) {
+                throw Cli.badValue(spec.commandLine(), "--segment splits a scenario's -u or --rate: give -f FILE");
+            }
+            if (!headless || worker) {
+                throw Cli.badValue(spec.commandLine(), "--segment is for --headless runs (each process or pod runs its share to the end)");
+            }
+            // The users spread as evenly as they go: the first (users mod count) segments take one more.
+            int share = userCount / count + (index < userCount % count ? 1 : 0);
+            if (share < 1) {
+                throw Cli.badValue(spec.commandLine(), "--segment " + segment + " of " + userCount + " users leaves this one none (use at most "
+                        + userCount + " segments)");
+            }
+            userCount = share;
+            spawn = spawn / count;
+            segmentIndex = index;
+            segmentCount = count;
+        }
         // HTTP/2 connections: quick mode's -c; with a scenario -c or one per event loop.
         int http2Connections = !useHttp2 ? 0 : conns > 0 ? conns
                 : threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
@@ -363,13 +393,19 @@ public final class SwarmCommand implements Callable<Integer> {
         String arrivals = pacer == null ? null : rate != null ? rate : stages;
         Function<RunRequest, SwarmSettings> settingsFor = r -> {
             Target t = Target.of(r.host());
+            Pacer arrivalsPacer = r.pacer() == null || segmentCount == 1 ? r.pacer() : r.pacer().segment(segmentIndex, segmentCount);
             return new SwarmSettings(t, extraHeaders, timeout.toNanos(), 64 * 1024 * 1024, r.users(), r.spawnRate(),
-                    r.runTime(), stopTimeout, r.pacer(), seed, threads, sourceAddresses(t), t.https() ? clientTls : null, http2Connections);
+                    r.runTime(), stopTimeout, arrivalsPacer, seed + segmentIndex, threads, sourceAddresses(t), t.https() ? clientTls : null,
+                    http2Connections);
         };
         RunRequest request = new RunRequest(userCount, spawn, host, run, arrivals);
         RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
                 quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
         RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw Cli.badValue(spec.commandLine(), "invalid value for --metrics-port: " + metricsPort + " (expected 0 to 65535)");
+        }
+        InetSocketAddress metricsAddress = metricsPort == null ? null : new InetSocketAddress(metricsHost, metricsPort);
         if (worker) {
             if (pacer != null) {
                 throw Cli.badValue(spec.commandLine(), "--worker runs the master's closed model: leave out --rate and --stages");
@@ -378,12 +414,20 @@ public final class SwarmCommand implements Callable<Integer> {
             CountDownLatch stop = new CountDownLatch(1);
             Signal.handle(new Signal("INT"), sig -> stop.countDown());
             Signal.handle(new Signal("TERM"), sig -> stop.countDown());
-            return LocustWorker.run(new LocustWorker.Options(masterHost, masterPort, runSpec, host, settingsFor, outputs), out, err, stop);
+            java.util.concurrent.atomic.AtomicReference<RunSession> current = new java.util.concurrent.atomic.AtomicReference<>();
+            MetricsServer metrics = metricsAddress == null ? null : startMetrics(out, err, metricsAddress, current::get);
+            if (metricsAddress != null && metrics == null) {
+                return 1;
+            }
+            try {
+                return LocustWorker.run(new LocustWorker.Options(masterHost, masterPort, runSpec, host, settingsFor, outputs, current::set),
+                        out, err, stop);
+            } finally {
+                if (metrics != null) {
+                    metrics.close();
+                }
+            }
         }
-        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
-            throw Cli.badValue(spec.commandLine(), "invalid value for --metrics-port: " + metricsPort + " (expected 0 to 65535)");
-        }
-        InetSocketAddress metricsAddress = metricsPort == null ? null : new InetSocketAddress(metricsHost, metricsPort);
         if (web) {
             if (webPort < 0 || webPort > 65535) {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");

@@ -462,4 +462,22 @@ class SwarmEndToEndTest {
         assertThat(port.code()).isEqualTo(2);
         assertThat(port.err()).contains("invalid value for --master-port: 0");
     }
+
+    @Test
+    void segmentsShareTheUsersSoTheyAddUpExactly() {
+        List<String> seen = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Run r = swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-u", "10", "-r", "100", "-t", "1s",
+                    "--headless", "--only-summary", "--segment", i + "/3", "--no-generator-warmup");
+            assertThat(r.code()).as(r.err()).isIn(0, 1);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("closed model, (\\d+) users").matcher(r.out());
+            assertThat(m.find()).as(r.out()).isTrue();
+            seen.add(m.group(1));
+        }
+        assertThat(seen).containsExactly("4", "3", "3");
+        assertThat(swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "--headless", "-t", "1s", "--segment", "3/3").err())
+                .contains("invalid value for --segment: '3/3'");
+        assertThat(swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-t", "1s", "--segment", "0/2").err())
+                .contains("--segment is for --headless runs");
+    }
 }

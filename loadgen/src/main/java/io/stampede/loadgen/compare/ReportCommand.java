@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code stampede report BEFORE.json AFTER.json}: what changed between two swarm runs. */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+        subcommands = MergeCommand.class,
         description = {
             "Compare two swarm runs (their --json summaries), endpoint by endpoint, or two",
             "bench runs (their bench.json), row by row.",
@@ -33,10 +34,10 @@ public final class ReportCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "BEFORE.json", description = "The baseline run (stampede swarm --json, or a bench's bench.json).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "BEFORE.json", description = "The baseline run (stampede swarm --json, or a bench's bench.json).")
     Path before;
 
-    @Parameters(index = "1", paramLabel = "AFTER.json", description = "The run to judge.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "AFTER.json", description = "The run to judge.")
     Path after;
 
     @Option(names = "--tolerance", paramLabel = "PERCENT", defaultValue = "10",
@@ -58,6 +59,9 @@ public final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (before == null || after == null) {
+            throw Cli.badValue(spec.commandLine(), "give two runs to compare (BEFORE.json AFTER.json), or: stampede report merge LOG.hlog...");
+        }
         if (tolerance < 0 || tolerance > 1000) {
             throw Cli.badValue(spec.commandLine(), "invalid value for --tolerance: " + tolerance + " (expected 0 to 1000)");
         }

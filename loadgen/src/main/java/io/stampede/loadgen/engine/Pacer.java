@@ -18,10 +18,31 @@ public final class Pacer {
 
     private final List<Stage> stages;
     private final double constant;
+    /** An execution segment: this pacer takes arrivals index, index + count, ... of the whole schedule. */
+    private final int segmentIndex;
+    private final int segmentCount;
 
     private Pacer(List<Stage> stages, double constant) {
+        this(stages, constant, 0, 1);
+    }
+
+    private Pacer(List<Stage> stages, double constant, int segmentIndex, int segmentCount) {
         this.stages = stages;
         this.constant = constant;
+        this.segmentIndex = segmentIndex;
+        this.segmentCount = segmentCount;
+    }
+
+    /**
+     * Segment {@code index} of {@code count} of this schedule (k6's execution segments, striped):
+     * arrival n of the segment is arrival {@code index + n * count} of the whole, at its time, so
+     * the segments of all processes together are the whole schedule exactly, arrival for arrival.
+     */
+    public Pacer segment(int index, int count) {
+        if (count < 1 || index < 0 || index >= count) {
+            throw new IllegalArgumentException("segment " + index + "/" + count + " (expected INDEX/COUNT with 0 <= INDEX < COUNT)");
+        }
+        return new Pacer(stages, constant, index, count);
     }
 
     public static Pacer constant(double perSecond) {
@@ -96,8 +117,12 @@ public final class Pacer {
         return d;
     }
 
-    /** The rate (per second) at {@code nanos} into the schedule. */
+    /** The rate (per second) at {@code nanos} into the schedule (this segment's share of it). */
     public double rateAt(long nanos) {
+        return wholeRateAt(nanos) / segmentCount;
+    }
+
+    private double wholeRateAt(long nanos) {
         if (stages.isEmpty()) {
             return constant;
         }
@@ -116,6 +141,10 @@ public final class Pacer {
 
     /** When the n-th arrival (n from 0) is due, in nanoseconds from the start; -1 past the end. */
     public long timeOf(long n) {
+        return wholeTimeOf(segmentIndex + n * segmentCount);
+    }
+
+    private long wholeTimeOf(long n) {
         if (stages.isEmpty()) {
             return (long) (n / constant * 1e9);
         }

@@ -40,8 +40,10 @@ public final class LocustWorker {
     static final long REPORT_NANOS = 3_000_000_000L;
 
     /** How to reach the master and what to run. */
+    /** @param sessions told of each test's run as it starts (the metrics endpoint reads it) */
     public record Options(String masterHost, int masterPort, RunSession.Spec spec, String defaultHost,
-                          Function<RunRequest, SwarmSettings> settingsFor, RunOutputs.Options outputs) {}
+                          Function<RunRequest, SwarmSettings> settingsFor, RunOutputs.Options outputs,
+                          java.util.function.Consumer<RunSession> sessions) {}
 
     private final Options options;
     private final PrintWriter out;
@@ -207,6 +209,7 @@ public final class LocustWorker {
                     }
                 });
                 session = new RunSession(options.spec(), request, options.settingsFor().apply(request), listeners, System::nanoTime);
+                options.sessions().accept(session);
                 expectedUsers = session.editClasses(counts);
                 session.start();
             } else {

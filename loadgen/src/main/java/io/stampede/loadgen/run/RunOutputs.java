@@ -89,7 +89,7 @@ public final class RunOutputs {
         }
     }
 
-    /** The HdrHistogram interval log: an interval a tick, closed with the last. */
+    /** The HdrHistogram interval log: an interval a tick, started again at a statistics reset, closed with the last. */
     private static final class Hdr implements RunListener {
         private final Path file;
         private HdrLog log;
@@ -110,6 +110,13 @@ public final class RunOutputs {
         @Override
         public void tick(RunSession run, StatsSnapshot snapshot, String warning) {
             log.write(snapshot);
+        }
+
+        /** The statistics start again (after --warmup): so does the log, so it holds what the summary counts. */
+        @Override
+        public void reset(RunSession run, boolean measuring) {
+            log.close();
+            started(run);
         }
 
         @Override

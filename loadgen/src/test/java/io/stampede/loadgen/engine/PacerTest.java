@@ -70,4 +70,36 @@ class PacerTest {
         assertThatThrownBy(() -> Pacer.parseStages("30s-100/s")).hasMessageContaining("expected DURATION:RATE");
         assertThatThrownBy(() -> Pacer.parseStages("0s:10/s")).hasMessageContaining("lasts 0s");
     }
+
+    /** Execution segments: the arrivals of segments 0..N-1 together are the whole schedule's, each at its time, none twice. */
+    @org.junit.jupiter.api.Test
+    void segmentsTogetherAreTheWholeScheduleExactly() {
+        for (Pacer whole : java.util.List.of(Pacer.parseStages("2s:50/s,3s:50/s,1s:0/s"), Pacer.parseStages("1s:7/s,2s:31/s"))) {
+            java.util.List<Long> all = times(whole);
+            for (int count : new int[] {1, 2, 3, 7}) {
+                java.util.List<Long> union = new java.util.ArrayList<>();
+                for (int i = 0; i < count; i++) {
+                    union.addAll(times(whole.segment(i, count)));
+                }
+                java.util.Collections.sort(union);
+                org.assertj.core.api.Assertions.assertThat(union).as("%d segments", count).isEqualTo(all);
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(Pacer.constant(100).segment(1, 4).timeOf(0)).isEqualTo(10 * MS);
+        org.assertj.core.api.Assertions.assertThat(Pacer.constant(100).segment(1, 4).rateAt(0)).isEqualTo(25.0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pacer.constant(1).segment(4, 4))
+                .hasMessageContaining("segment 4/4");
+    }
+
+    private static java.util.List<Long> times(Pacer p) {
+        java.util.List<Long> out = new java.util.ArrayList<>();
+        for (long n = 0; n < 100_000; n++) {
+            long t = p.timeOf(n);
+            if (t < 0) {
+                break;
+            }
+            out.add(t);
+        }
+        return out;
+    }
 }
