@@ -410,6 +410,9 @@ public final class SwarmCommand implements Callable<Integer> {
             if (pacer != null) {
                 throw Cli.badValue(spec.commandLine(), "--worker runs the master's closed model: leave out --rate and --stages");
             }
+            if (resetStats || warmup != null) {
+                throw Cli.badValue(spec.commandLine(), "--worker reports to the master, which keeps the statistics: leave out --reset-stats and --warmup");
+            }
             warmGenerator(out, 100, false, http2Connections);
             CountDownLatch stop = new CountDownLatch(1);
             Signal.handle(new Signal("INT"), sig -> stop.countDown());

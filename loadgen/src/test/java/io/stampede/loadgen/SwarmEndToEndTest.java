@@ -458,6 +458,9 @@ class SwarmEndToEndTest {
         Run rate = swarm("--worker", "-f", "../config/market-api.swarm.yaml", "--rate", "10/s", "-t", "1s");
         assertThat(rate.code()).isEqualTo(2);
         assertThat(rate.err()).contains("--worker runs the master's closed model");
+        Run warmup = swarm("--worker", "-f", "../config/market-api.swarm.yaml", "--warmup", "5s");
+        assertThat(warmup.code()).isEqualTo(2);
+        assertThat(warmup.err()).contains("leave out --reset-stats and --warmup");
         Run port = swarm("--worker", "-f", "../config/market-api.swarm.yaml", "--master-port", "0");
         assertThat(port.code()).isEqualTo(2);
         assertThat(port.err()).contains("invalid value for --master-port: 0");
@@ -479,5 +482,28 @@ class SwarmEndToEndTest {
                 .contains("invalid value for --segment: '3/3'");
         assertThat(swarm("-f", "../config/market-api.swarm.yaml", "-H", fast.url(), "-t", "1s", "--segment", "0/2").err())
                 .contains("--segment is for --headless runs");
+    }
+
+    /** A worker whose master never answers says so, keeps its loop free, and stops at SIGTERM at once. */
+    @Test
+    void aWorkerWithNoMasterSaysSoAndStillStopsAtOnce(@TempDir Path dir) throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Path log = dir.resolve("worker.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), SwarmMain.class.getName(), "--worker", "-f", "../config/market-api.swarm.yaml",
+                "--master-port", String.valueOf(closed), "--no-generator-warmup")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            org.awaitility.Awaitility.await("the warning").atMost(Duration.ofSeconds(40))
+                    .until(() -> Files.readString(log).contains("no answer yet from a Locust master"));
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+            assertThat(p.exitValue()).isZero();
+        } finally {
+            p.destroyForcibly();
+        }
     }
 }

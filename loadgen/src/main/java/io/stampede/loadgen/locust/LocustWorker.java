@@ -38,6 +38,8 @@ import org.zeromq.ZMQ;
 public final class LocustWorker {
     static final long HEARTBEAT_NANOS = 1_000_000_000L;
     static final long REPORT_NANOS = 3_000_000_000L;
+    /** Locust's own workers give up after CONNECT_TIMEOUT x CONNECT_RETRY_COUNT without the master's answer. */
+    static final long GIVE_UP_NANOS = 300_000_000_000L;
 
     /** How to reach the master and what to run. */
     /** @param sessions told of each test's run as it starts (the metrics endpoint reads it) */
@@ -54,9 +56,12 @@ public final class LocustWorker {
     private LocustStats stats;
     private String state = "ready";
     private double lastSpawn = Double.NEGATIVE_INFINITY;
-    private int expectedUsers;
+    private Map<String, Integer> expected = Map.of();
     private boolean spawnPending;
     private long requestsSent;
+    private boolean acked;
+    private long lastCpuNanos = -1;
+    private long lastCpuWall;
 
     private LocustWorker(Options options, PrintWriter out, PrintWriter err) {
         this.options = options;
@@ -77,19 +82,33 @@ public final class LocustWorker {
             out.flush();
             long nextHeartbeat = System.nanoTime();
             long nextReport = System.nanoTime() + REPORT_NANOS;
+            long connected = System.nanoTime();
+            boolean warned = false;
             while (true) {
                 long now = System.nanoTime();
+                if (!acked && !warned && now - connected > 10_000_000_000L) {
+                    warned = true;
+                    err.printf("stampede swarm: no answer yet from a Locust master at tcp://%s:%d (is it running, with --master"
+                            + " and this --master-bind-port?); still trying%n", options.masterHost(), options.masterPort());
+                    err.flush();
+                }
+                if (!acked && now - connected > GIVE_UP_NANOS) {
+                    err.printf("stampede swarm: no Locust master answered at tcp://%s:%d in %d s; giving up%n", options.masterHost(),
+                            options.masterPort(), GIVE_UP_NANOS / 1_000_000_000L);
+                    err.flush();
+                    return 1;
+                }
                 if (now >= nextHeartbeat) {
                     send("heartbeat", heartbeat());
                     nextHeartbeat = now + HEARTBEAT_NANOS;
                 }
                 if (session != null) {
                     session.poll(); // it does what is due (a statistics tick once a second)
-                    if (spawnPending && session.users() >= expectedUsers) {
+                    if (spawnPending && spawned()) {
                         spawnPending = false;
                         state = "running";
                         send("spawning_complete", spawnComplete());
-                        out.printf("Locust worker: %d users running %s%n", expectedUsers, session.usersPerClass());
+                        out.printf("Locust worker: %d users running %s%n", session.users(), session.usersPerClass());
                         out.flush();
                     }
                     if (now >= nextReport) {
@@ -129,19 +148,24 @@ public final class LocustWorker {
     }
 
     private void connect(ZContext context) {
+        open(context);
+        send("client_ready", version());
+    }
+
+    private void open(ZContext context) {
         socket = context.createSocket(SocketType.DEALER);
         socket.setIdentity(id.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         socket.setLinger(1000);
         socket.setTCPKeepAlive(1);
         socket.setTCPKeepAliveIdle(30);
         socket.connect("tcp://" + options.masterHost() + ":" + options.masterPort());
-        send("client_ready", version());
     }
 
     /** Acts on one message; false when the worker is to end. */
     private boolean handle(LocustMessage m, ZContext context) throws InterruptedException {
         switch (m.type()) {
             case "ack" -> {
+                acked = true;
                 Object index = m.data() instanceof Map<?, ?> d ? d.get("index") : null;
                 out.println("Locust worker: the master accepted us" + (index == null ? "" : " as worker " + index));
                 out.flush();
@@ -160,8 +184,9 @@ public final class LocustWorker {
                 return false;
             }
             case "reconnect" -> {
-                socket.close();
-                connect(context);
+                // As Locust's worker: a new socket, without a new client_ready (the master would take us for a fresh worker).
+                context.destroySocket(socket);
+                open(context);
             }
             case "heartbeat", "update_user_class", "spawning_complete" -> {
                 // A newer master's own heartbeat and UI notices: nothing to do.
@@ -189,6 +214,7 @@ public final class LocustWorker {
         classes.forEach((k, v) -> counts.put(String.valueOf(k), ((Number) v).intValue()));
         try {
             if (session == null) {
+                checkClasses(counts); // before anything is built: a refused spawn leaves nothing behind
                 String host = d.get("host") instanceof String h && !h.isEmpty() ? h : options.defaultHost();
                 if (host == null) {
                     throw new IllegalArgumentException("no host: start the master with -H/--host or give the worker -H");
@@ -208,13 +234,15 @@ public final class LocustWorker {
                         stats.add(last);
                     }
                 });
-                session = new RunSession(options.spec(), request, options.settingsFor().apply(request), listeners, System::nanoTime);
+                RunSession fresh = new RunSession(options.spec(), request, options.settingsFor().apply(request), listeners, System::nanoTime);
+                fresh.editClasses(counts);
+                fresh.start();
+                session = fresh;
                 options.sessions().accept(session);
-                expectedUsers = session.editClasses(counts);
-                session.start();
             } else {
-                expectedUsers = session.editClasses(counts);
+                session.editClasses(counts);
             }
+            expected = counts;
             state = "spawning";
             spawnPending = true;
         } catch (IllegalArgumentException e) {
@@ -222,17 +250,49 @@ public final class LocustWorker {
         }
     }
 
-    /** The users stop, their last responses counted and reported. */
+    /**
+     * The users stop, their last responses counted and reported. What is counted so far is
+     * reported first: a master that says quit waits only half a second for it, and stopping waits
+     * for the requests in flight; those are reported once they end.
+     */
     private void stopSession() {
         if (session == null) {
             return;
         }
-        session.stop();
-        report();
-        out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
-        out.flush();
-        session = null;
-        spawnPending = false;
+        try {
+            session.tickNow();
+            report();
+            session.stop();
+            report();
+        } finally {
+            out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
+            out.flush();
+            session = null;
+            spawnPending = false;
+            expected = Map.of();
+        }
+    }
+
+    /** Whether every class runs the users the master asked for (users stopped by an edit have left). */
+    private boolean spawned() {
+        Map<String, Integer> now = session.usersPerClass();
+        for (Map.Entry<String, Integer> e : expected.entrySet()) {
+            if (now.containsKey(e.getKey()) && !now.get(e.getKey()).equals(e.getValue())) {
+                return false;
+            }
+        }
+        return session.users() == now.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** A class the master gives users that the scenario lacks is refused (one it gives none is not its concern). */
+    private void checkClasses(Map<String, Integer> counts) {
+        List<String> have = options.spec().scenario().users().stream().map(io.stampede.loadgen.scenario.UserClass::name).toList();
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            if (e.getValue() > 0 && !have.contains(e.getKey())) {
+                throw new IllegalArgumentException("user class '" + e.getKey() + "' is not in the scenario (it has "
+                        + String.join(", ", have) + ")");
+            }
+        }
     }
 
     private void report() {
@@ -252,8 +312,13 @@ public final class LocustWorker {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", state);
         com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        // psutil's cpu_percent: 100 per busy core.
-        m.put("current_cpu_usage", Math.max(0, os.getProcessCpuLoad()) * 100 * Runtime.getRuntime().availableProcessors());
+        // psutil's cpu_percent: 100 per busy core, from the process's CPU time over the wall time since the last
+        // heartbeat (the JDK's load figure divides by the host's cores, not a container's).
+        long cpu = os.getProcessCpuTime();
+        long wall = System.nanoTime();
+        m.put("current_cpu_usage", lastCpuNanos < 0 || wall == lastCpuWall ? 0.0 : Math.max(0, cpu - lastCpuNanos) * 100.0 / (wall - lastCpuWall));
+        lastCpuNanos = cpu;
+        lastCpuWall = wall;
         m.put("current_memory_usage", residentBytes());
         return m;
     }
@@ -277,8 +342,12 @@ public final class LocustWorker {
         send("exception", m);
     }
 
+    /** Never blocks: with no master to take them, ZeroMQ's queue fills and a message is dropped (and said). */
     private void send(String type, Object data) {
-        socket.send(new LocustMessage(type, data, id).encode(), 0);
+        if (!socket.send(new LocustMessage(type, data, id).encode(), ZMQ.DONTWAIT)) {
+            err.println("stampede swarm: the master is not taking messages; dropped a '" + type + "'");
+            err.flush();
+        }
     }
 
     /** What client_ready says: our version (a master refuses an empty one). */

@@ -149,6 +149,13 @@ public final class RunSession {
         return Math.max(1, wait);
     }
 
+    /** A statistics tick now, whatever the clock (a Locust worker reports before it stops). */
+    public void tickNow() {
+        if (!stopped) {
+            tick();
+        }
+    }
+
     private void tick() {
         StatsSnapshot s = collector.collect();
         timeline.add(s);
@@ -213,6 +220,9 @@ public final class RunSession {
             int i = 0;
             while (i < classes.size() && !classes.get(i).name().equals(e.getKey())) {
                 i++;
+            }
+            if (i == classes.size() && e.getValue() == 0) {
+                continue; // the master names every class of its locustfile, those it gives none too
             }
             if (i == classes.size()) {
                 throw new IllegalArgumentException("user class '" + e.getKey() + "' is not in the scenario (it has "

@@ -93,7 +93,7 @@ class LocustWorkerTest {
     @Test
     void twoWorkersShareAHeadlessRunAndTheMastersCountsEqualTheirsExactly() throws Exception {
         int port = freePort();
-        Process master = master(List.of("--headless", "-u", "8", "-r", "8", "-t", "5s", "--expect-workers", "2",
+        Process master = master(List.of("--headless", "-u", "8", "-r", "4", "-t", "5s", "--expect-workers", "2",
                 "--master-bind-port", String.valueOf(port), "--csv", dir.resolve("master").toString()));
         List<CompletableFuture<Integer>> workers = new ArrayList<>();
         List<StringWriter> logs = new ArrayList<>();
