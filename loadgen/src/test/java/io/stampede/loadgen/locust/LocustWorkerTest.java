@@ -97,13 +97,16 @@ class LocustWorkerTest {
                 "--master-bind-port", String.valueOf(port), "--csv", dir.resolve("master").toString()));
         List<CompletableFuture<Integer>> workers = new ArrayList<>();
         List<StringWriter> logs = new ArrayList<>();
+        // A thread each: the common pool may run one task at a time on two cores, and a worker runs until the master ends.
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
         for (int i = 0; i < 2; i++) {
             StringWriter log = new StringWriter();
             logs.add(log);
             String json = dir.resolve("worker" + i + ".json").toString();
             workers.add(CompletableFuture.supplyAsync(() -> swarm(log, "--worker", "-f", dir.resolve("scenario.yaml").toString(),
-                    "--master-port", String.valueOf(port), "--json", json)));
+                    "--master-port", String.valueOf(port), "--json", json), threads));
         }
+        threads.shutdown();
         assertThat(master.waitFor(90, TimeUnit.SECONDS)).as("the master finished:%n%s", masterLog()).isTrue();
         assertThat(master.exitValue()).as("the master's exit status (a 404 is a failure, so 1):%n%s", masterLog()).isEqualTo(1);
         for (int i = 0; i < 2; i++) {
