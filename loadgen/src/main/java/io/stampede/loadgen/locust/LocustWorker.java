@@ -60,6 +60,8 @@ public final class LocustWorker {
     private boolean spawnPending;
     private long requestsSent;
     private boolean acked;
+    /** A master's stop in progress: the users stop on a thread of their own while heartbeats go on; null otherwise. */
+    private java.util.concurrent.CompletableFuture<Void> stopping;
     private long lastCpuNanos = -1;
     private long lastCpuWall;
 
@@ -102,7 +104,10 @@ public final class LocustWorker {
                     send("heartbeat", heartbeat());
                     nextHeartbeat = now + HEARTBEAT_NANOS;
                 }
-                if (session != null) {
+                if (stopping != null && stopping.isDone()) {
+                    finishStop(true);
+                }
+                if (session != null && stopping == null) {
                     session.poll(); // it does what is due (a statistics tick once a second)
                     if (spawnPending && spawned()) {
                         spawnPending = false;
@@ -119,6 +124,7 @@ public final class LocustWorker {
                     nextReport = now + REPORT_NANOS;
                 }
                 if (interrupted.getCount() == 0) {
+                    awaitStopping();
                     stopSession();
                     send("quit", null);
                     return 0;
@@ -172,12 +178,26 @@ public final class LocustWorker {
             }
             case "spawn" -> spawn(m.data());
             case "stop" -> {
-                stopSession();
-                send("client_stopped", null);
-                state = "ready";
-                send("client_ready", version());
+                if (session == null || stopping != null) {
+                    send("client_stopped", null);
+                    send("client_ready", version());
+                    return true;
+                }
+                // What is counted so far goes at once; the users stop on another thread (waiting for
+                // requests in flight) while this loop keeps the heartbeats going, so the master does
+                // not take a slow stop for a lost worker.
+                state = "stopping";
+                session.tickNow();
+                report();
+                RunSession ending = session;
+                stopping = java.util.concurrent.CompletableFuture.runAsync(ending::stop, runnable -> {
+                    Thread t = new Thread(runnable, "locust-worker-stop");
+                    t.setDaemon(true);
+                    t.start();
+                });
             }
             case "quit" -> {
+                awaitStopping();
                 stopSession();
                 out.println("Locust worker: the master said quit");
                 out.flush();
@@ -200,6 +220,7 @@ public final class LocustWorker {
     }
 
     private void spawn(Object data) throws InterruptedException {
+        awaitStopping(); // a spawn right after a stop: the old users are gone first
         if (!(data instanceof Map<?, ?> d) || !(d.get("user_classes_count") instanceof Map<?, ?> classes)) {
             exception("a spawn message without user_classes_count: " + data);
             return;
@@ -270,6 +291,51 @@ public final class LocustWorker {
             session = null;
             spawnPending = false;
             expected = Map.of();
+        }
+    }
+
+    /**
+     * The users have stopped: the rest is reported, then (for the master's stop, {@code announce})
+     * client_stopped and client_ready, as Locust's worker does.
+     */
+    private void finishStop(boolean announce) {
+        if (!stopping.isDone()) {
+            err.println("stampede swarm: the users did not stop within 30 s; going on without them");
+            err.flush();
+        } else {
+            try {
+                stopping.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                err.println("stampede swarm: stopping the users: " + e.getCause());
+                err.flush();
+            }
+        }
+        stopping = null;
+        try {
+            report();
+        } finally {
+            out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
+            out.flush();
+            session = null;
+            spawnPending = false;
+            expected = Map.of();
+        }
+        state = "ready";
+        if (announce) {
+            send("client_stopped", null);
+            send("client_ready", version());
+        }
+    }
+
+    /** A stop in progress when the master says quit (or Ctrl-C) or spawns again: it ends first. */
+    private void awaitStopping() {
+        if (stopping != null) {
+            try {
+                stopping.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // reported by finishStop
+            }
+            finishStop(true);
         }
     }
 
