@@ -286,12 +286,17 @@ public final class LocustWorker {
             session.stop();
             report();
         } finally {
-            out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
-            out.flush();
-            session = null;
-            spawnPending = false;
-            expected = Map.of();
+            forgetSession();
         }
+    }
+
+    /** The test is over: says how much went to the master and forgets the run. */
+    private void forgetSession() {
+        out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
+        out.flush();
+        session = null;
+        spawnPending = false;
+        expected = Map.of();
     }
 
     /**
@@ -314,11 +319,7 @@ public final class LocustWorker {
         try {
             report();
         } finally {
-            out.printf("Locust worker: stopped; %d requests reported to the master%n", requestsSent);
-            out.flush();
-            session = null;
-            spawnPending = false;
-            expected = Map.of();
+            forgetSession();
         }
         state = "ready";
         if (announce) {
