@@ -246,4 +246,40 @@ class RunSessionTest {
         assertThat(form.runTime()).as("stages end the run when no run time is given").isEqualTo(Duration.ofSeconds(10));
         assertThatThrownBy(() -> RunRequest.parse(Map.of("rate", "x"), form)).hasMessageStartingWith("rate:");
     }
+
+    /**
+     * A Locust master's absolute counts per class, through a running swarm: classes shrink (their
+     * users stop), grow, go to zero and come back, and each time every class ends on its count.
+     */
+    @Test
+    void exactCountsPerClassShrinkGrowAndComeBack() throws Exception {
+        Scenario scenario = ScenarioLoader.parse("two.yaml", new StringReader("""
+                users:
+                  Reader:
+                    weight: 3
+                    wait_time: constant(0.05)
+                    tasks:
+                      root: {steps: [{get: /}]}
+                  Writer:
+                    wait_time: constant(0.05)
+                    tasks:
+                      root: {steps: [{get: /w}]}
+                """), Map.of(), Path.of("."));
+        RunRequest request = new RunRequest(8, 8000, url, null, null);
+        SwarmSettings settings = new SwarmSettings(Target.of(url), Map.of(), Duration.ofSeconds(10).toNanos(), 1 << 20, 8, 8000, null,
+                Duration.ZERO, null, 1, 2, List.of());
+        session = new RunSession(new RunSession.Spec(scenario, null, "two.yaml", false, null), request, settings, List.of(), now::get);
+        assertThat(session.editClasses(Map.of("Reader", 5, "Writer", 3))).isEqualTo(8);
+        session.start().join();
+        for (Map<String, Integer> counts : List.of(Map.of("Reader", 5, "Writer", 3), Map.of("Reader", 0, "Writer", 6),
+                Map.of("Reader", 2, "Writer", 0), Map.of("Reader", 4, "Writer", 4, "Ghost", 0))) {
+            session.editClasses(counts);
+            int total = counts.values().stream().mapToInt(Integer::intValue).sum();
+            org.awaitility.Awaitility.await("users " + counts).atMost(Duration.ofSeconds(20)).until(() ->
+                    session.usersPerClass().get("Reader").equals(counts.get("Reader"))
+                    && session.usersPerClass().get("Writer").equals(counts.get("Writer")) && session.users() == total);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.editClasses(Map.of("Ghost", 1)))
+                .hasMessageContaining("user class 'Ghost' is not in the scenario (it has Reader, Writer)");
+    }
 }
