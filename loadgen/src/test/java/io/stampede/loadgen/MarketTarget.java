@@ -25,6 +25,11 @@ public final class MarketTarget implements AutoCloseable {
         return new MarketTarget(api, api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false)));
     }
 
+    /** The API itself, to start another instance of it (an HTTPS one, say). */
+    public MarketApi api() {
+        return api;
+    }
+
     public String url() {
         return instance.url();
     }

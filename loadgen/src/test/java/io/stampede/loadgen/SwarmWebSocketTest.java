@@ -3,17 +3,11 @@ package io.stampede.loadgen;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.stampede.api.ApiSettings;
 import io.stampede.api.MarketApi;
-import io.stampede.api.MarketData;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,20 +19,18 @@ import org.junit.jupiter.api.io.TempDir;
  * it), each recorded as its own WS row; and the failures a user sees (no token, a timeout).
  */
 class SwarmWebSocketTest {
-    static MarketApi api;
+    static MarketTarget market;
     static MarketApi.Instance live;
 
     @BeforeAll
     static void start() throws Exception {
-        MarketData.Options o = new MarketData.Options(50, 1, 100, 1000, Duration.ofMinutes(5), Duration.ofDays(1));
-        api = new MarketApi(MarketData.create(o, "ws-secret-0123456789".getBytes(StandardCharsets.UTF_8), Clock.systemUTC(),
-                new Random(3)), 1);
-        live = api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false));
+        market = MarketTarget.start(50, 1, "ws-secret-0123456789", 3);
+        live = market.instance;
     }
 
     @AfterAll
     static void stop() {
-        api.close();
+        market.close();
     }
 
     private static Map<String, JsonNode> rows(JsonNode summary) {

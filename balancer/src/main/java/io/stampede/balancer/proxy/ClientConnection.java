@@ -333,6 +333,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
      */
     private boolean certificateAllows(RequestGuard.Target target, AccessRecord record, HttpRequest request, boolean headOnly) {
         Routes routes = runtime.config().routes();
+        if (!routes.ownTls()) {
+            // One TLS setting for every server (the usual case): judged as the handshake was, no lookups per request.
+            return certificateAccepted(tls, record, request, headOnly);
+        }
         VirtualServer byHost = routes.server(listenAddress(), target.host());
         SslSettings.VerifyClient mode = byHost.ssl() != null ? byHost.ssl().verifyClient()
                 : runtime.config().ssl().map(SslSettings::verifyClient).orElse(tls.verifyMode());
@@ -343,9 +347,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             refuse(record, 421, request.protocolVersion(), headOnly);
             return false;
         }
-        String certificateRefusal = tls.judgedAs(mode).refusal();
+        return certificateAccepted(tls.judgedAs(mode), record, request, headOnly);
+    }
+
+    /** Answers 400 when {@code facts} refuse the client's certificate; whether the request may go on. */
+    private boolean certificateAccepted(TlsFacts facts, AccessRecord record, HttpRequest request, boolean headOnly) {
+        String certificateRefusal = facts.refusal();
         if (certificateRefusal != null) {
-            runtime.log().clientError("client SSL certificate verify error: " + tls.clientVerify(), record.remoteAddr);
+            runtime.log().clientError("client SSL certificate verify error: " + facts.clientVerify(), record.remoteAddr);
             refuse(record, 400, request.protocolVersion(), headOnly, certificateRefusal);
             return false;
         }

@@ -26,6 +26,14 @@ public final class Routes {
     private Routes(List<VirtualServer> servers, Map<InetSocketAddress, ServerNames<VirtualServer>> byAddress) {
         this.servers = servers;
         this.byAddress = byAddress;
+        this.ownTls = servers.stream().anyMatch(s -> s.ssl() != null);
+    }
+
+    /** Whether a server has TLS settings of its own (else the top level's, one set for all, decide every handshake). */
+    private final boolean ownTls;
+
+    public boolean ownTls() {
+        return ownTls;
     }
 
     /** @throws IllegalArgumentException naming the server name or address in conflict */

@@ -216,14 +216,7 @@ class SniCertificatesTest {
                 + "  - listen: 127.0.0.1:0 ssl\n    server_name: c.test\n    ssl_verify_client: 'on'\n"
                 + "    ssl_client_certificate: " + f("ca.crt") + "\n    return: 200 c\n";
         List<Integer> ours = new ArrayList<>();
-        ProxyServer server = new ProxyServer(ConfigLoader.parse(f("proxy.yaml"), new StringReader(yaml)), new AtomicLong(1)::get,
-                new SplittableRandom(1)::nextLong);
-        try {
-            server.start();
-            ours = misdirections(server.addresses().get(0));
-        } finally {
-            server.close();
-        }
+        onProxy(yaml, at -> ours.addAll(misdirections(at)));
         // SNI default.test with Host c.test: 421; no SNI with Host c.test: 400 (no certificate); SNI c.test, Host default.test: served.
         assertThat(ours).containsExactly(421, 400, 200, 400);
         if (NginxRunner.binary() == null) {
@@ -235,6 +228,35 @@ class SniCertificatesTest {
                 + "    return 200 default;\n  }\n  server {\n    listen 127.0.0.1:" + port + " ssl;\n    server_name c.test;\n"
                 + "    ssl_verify_client on;\n    ssl_client_certificate " + f("ca.crt") + ";\n    return 200 c;\n  }\n")) {
             assertThat(misdirections(nginx.address())).isEqualTo(ours);
+        }
+    }
+
+    @Test
+    void aServerThatTurnsVerificationOffCannotLeadToOneThatInheritsItOn() throws Exception {
+        String yaml = "ssl_certificate: " + f("default.crt") + "\nssl_certificate_key: " + f("default.key") + "\n"
+                + "ssl_verify_client: 'on'\nssl_client_certificate: " + f("ca.crt") + "\nservers:\n"
+                + "  - listen: 127.0.0.1:0 ssl\n    server_name: open.test\n    ssl_verify_client: 'off'\n    return: 200 open\n"
+                + "  - listen: 127.0.0.1:0 ssl\n    server_name: c.test\n    return: 200 c\n";
+        onProxy(yaml, at -> {
+            assertThat(status(at, "open.test", "open.test")).isEqualTo(200);
+            assertThat(status(at, "open.test", "c.test")).isEqualTo(421);
+            assertThat(status(at, null, "c.test")).isEqualTo(400);
+        });
+    }
+
+    /** What a proxy made from {@code yaml} does, on its first listener's address; it is closed after. */
+    private interface OnProxy {
+        void run(InetSocketAddress at) throws Exception;
+    }
+
+    private void onProxy(String yaml, OnProxy body) throws Exception {
+        ProxyServer server = new ProxyServer(ConfigLoader.parse(f("proxy.yaml"), new StringReader(yaml)), new AtomicLong(1)::get,
+                new SplittableRandom(1)::nextLong);
+        try {
+            server.start();
+            body.run(server.addresses().get(0));
+        } finally {
+            server.close();
         }
     }
 

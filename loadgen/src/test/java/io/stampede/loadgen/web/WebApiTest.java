@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stampede.api.ApiSettings;
 import io.stampede.api.MarketApi;
-import io.stampede.api.MarketData;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.engine.Target;
 import io.stampede.loadgen.report.CsvFiles;
@@ -26,12 +25,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -42,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class WebApiTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    static MarketApi api;
+    static io.stampede.loadgen.MarketTarget market;
     static MarketApi.Instance target;
 
     static final String SCENARIO = """
@@ -65,15 +62,13 @@ class WebApiTest {
 
     @BeforeAll
     static void startApi() throws Exception {
-        MarketData.Options o = new MarketData.Options(50, 3, 100, 1000, Duration.ofMinutes(5), Duration.ofDays(1));
-        api = new MarketApi(MarketData.create(o, "web-secret-0123456789".getBytes(StandardCharsets.UTF_8), Clock.systemUTC(),
-                new Random(9)), 1);
-        target = api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false));
+        market = io.stampede.loadgen.MarketTarget.start(50, 3, "web-secret-0123456789", 9);
+        target = market.instance;
     }
 
     @AfterAll
     static void stopApi() {
-        api.close();
+        market.close();
     }
 
     void startUi(RunRequest defaults) throws Exception {
@@ -230,7 +225,7 @@ class WebApiTest {
     @Test
     void anHttpsRunReportsItsTlsHandshakes() throws Exception {
         io.stampede.common.tls.Certificates.Issued cert = io.stampede.common.tls.Certificates.selfSigned(List.of("127.0.0.1"));
-        MarketApi.Instance https = api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false),
+        MarketApi.Instance https = market.api().start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false),
                 io.netty.handler.ssl.SslContextBuilder.forServer(cert.key(), cert.certificate()).build());
         startUi(new RunRequest(4, 1000, https.url(), null, null),
                 io.stampede.loadgen.engine.ClientTls.build(new io.stampede.loadgen.engine.ClientTls.Options(true, null, null, null)));
