@@ -91,6 +91,19 @@ public final class Transport {
         };
     }
 
+    /**
+     * SO_REUSEPORT for a server channel: several processes bind one port and the kernel spreads
+     * new connections over them (gunicorn's {@code --reuse-port}, nginx's {@code listen reuseport}).
+     * Null on NIO, which cannot set it.
+     */
+    public static io.netty.channel.ChannelOption<Boolean> reusePort() {
+        return switch (KIND) {
+            case EPOLL -> io.netty.channel.epoll.EpollChannelOption.SO_REUSEPORT;
+            case IO_URING -> io.netty.channel.uring.IoUringChannelOption.SO_REUSEPORT;
+            case NIO -> null;
+        };
+    }
+
     public static Class<? extends SocketChannel> clientChannel() {
         return switch (KIND) {
             case EPOLL -> EpollSocketChannel.class;

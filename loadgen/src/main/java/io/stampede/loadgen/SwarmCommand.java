@@ -4,6 +4,10 @@ import io.stampede.common.Cli;
 import io.stampede.common.DurationConverter;
 import io.stampede.common.yaml.ConfigException;
 import io.stampede.loadgen.engine.GeneratorWarmup;
+import io.stampede.loadgen.engine.Segment;
+import io.stampede.loadgen.fleet.Fleet;
+import io.stampede.loadgen.fleet.FleetLoad;
+import io.stampede.loadgen.fleet.FleetWorker;
 import io.stampede.loadgen.engine.Pacer;
 import io.stampede.loadgen.run.HeadlessRun;
 import io.stampede.loadgen.run.RunOutputs;
@@ -124,6 +128,21 @@ public final class SwarmCommand implements Callable<Integer> {
             description = "With --worker: the Locust master's port (its --master-bind-port). Default: ${DEFAULT-VALUE}.")
     int masterPort;
 
+    @Option(names = "--processes", paramLabel = "N",
+            description = "Run the users in N worker processes on this machine (past one process's cores and its open-file limit), each with its segment of -u, -r and --rate; this process adds up their statistics exactly (histograms bucket for bucket) and keeps the console, the web UI and every output.")
+    Integer processes;
+
+    /** A worker process of --processes: the parent's loopback port, this worker's index and the count. */
+    @Option(names = "--fleet-worker", hidden = true, paramLabel = "PORT/INDEX/COUNT")
+    String fleetWorker;
+
+    /** What only the parent of --processes does, left off its workers' command line. */
+    private static final java.util.Set<String> PARENT_ONLY = java.util.Set.of("--processes", "--fleet-worker", "--headless",
+            "--web-host", "--web-port", "--metrics-port", "--metrics-host", "--autostart", "--autoquit", "--rate", "--stages",
+            "--users", "--spawn-rate", "--run-time", "--duration", "--csv", "--csv-full-history", "--json", "--html", "--hdr-log",
+            "--threshold", "--exit-code-on-error", "--only-summary", "--reset-stats", "--warmup", "--segment", "--worker",
+            "--master-host", "--master-port");
+
     @Option(names = "--autostart", description = "Web UI: start the test at once with -u, -r, -t (and --rate), as if the form were sent.")
     boolean autostart;
 
@@ -171,6 +190,10 @@ public final class SwarmCommand implements Callable<Integer> {
 
     @Option(names = "--hdr-log", paramLabel = "FILE", description = "Write an HdrHistogram interval log (microseconds, from the intended start).")
     Path hdrLog;
+
+    @Option(names = "--raw-log", paramLabel = "FILE",
+            description = "Write every request as a CSV row (end time, method, name, latency and service time in microseconds, bytes, error), as k6's CSV output: to check the histograms against raw values. With --processes each worker writes its own, FILE with .N before the extension. Costs some throughput.")
+    Path rawLog;
 
     @Option(names = "--threshold", paramLabel = "RULE", description = "Fail (exit 99) unless RULE holds: p99<500ms, fail_ratio<0.01, rps>1000, 'GET /path:p95<200ms'. Repeatable.")
     List<String> thresholds = new ArrayList<>();
@@ -281,7 +304,7 @@ public final class SwarmCommand implements Callable<Integer> {
                 return 1;
             }
             host = hostOrHeaders.isEmpty() ? scenario.host() : hostOrHeaders.get(hostOrHeaders.size() - 1);
-            if (host == null && !worker) {
+            if (host == null && !worker && fleetWorker == null) {
                 throw Cli.badValue(spec.commandLine(), "no host: give -H http://HOST:PORT or set host: in " + scenarioFile);
             }
         }
@@ -325,6 +348,23 @@ public final class SwarmCommand implements Callable<Integer> {
         }
         if (!quick && !useHttp2 && connections != null) {
             throw Cli.badValue(spec.commandLine(), "-c/--connections with -f is for --http2 (HTTP/1.1 users each keep their own connection)");
+        }
+        Segment workerSegment = null;
+        if (fleetWorker != null) {
+            java.util.regex.Matcher fm = java.util.regex.Pattern.compile("(\\d{1,5})/(\\d{1,3})/(\\d{1,3})").matcher(fleetWorker);
+            if (!fm.matches()) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --fleet-worker: '" + fleetWorker + "' (expected PORT/INDEX/COUNT)");
+            }
+            try {
+                workerSegment = new Segment(Integer.parseInt(fm.group(2)), Integer.parseInt(fm.group(3)));
+            } catch (IllegalArgumentException e) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --fleet-worker: " + e.getMessage());
+            }
+            segmentIndex = workerSegment.index();
+            segmentCount = workerSegment.count();
+            if (connections != null && useHttp2) {
+                connections = Math.max(1, workerSegment.users(connections)); // the users' share of HTTP/2 connections
+            }
         }
         int conns = connections != null ? connections : quick ? 10 : 0;
         int perConnection = streamsPerConnection != null ? streamsPerConnection : 1;
@@ -399,13 +439,83 @@ public final class SwarmCommand implements Callable<Integer> {
                     http2Connections);
         };
         RunRequest request = new RunRequest(userCount, spawn, host, run, arrivals);
-        RunSession.Spec runSpec = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
+        RunSession.Spec spec0 = new RunSession.Spec(scenario, quick ? positional.get(0) : null,
                 quick ? positional.get(0) : String.valueOf(scenarioFile), resetStats, warmup);
-        RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary);
+        RunOutputs.Options outputs = new RunOutputs.Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary,
+                rawLog);
+        RunSession.Spec runSpec = spec0;
         if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
             throw Cli.badValue(spec.commandLine(), "invalid value for --metrics-port: " + metricsPort + " (expected 0 to 65535)");
         }
         InetSocketAddress metricsAddress = metricsPort == null ? null : new InetSocketAddress(metricsHost, metricsPort);
+        if (workerSegment != null) {
+            Signal.handle(new Signal("INT"), sun.misc.SignalHandler.SIG_IGN); // Ctrl-C reaches the parent, which stops the run
+            warmGenerator(new PrintWriter(java.io.Writer.nullWriter()), Math.max(1, workerSegment.users(userCount)), pacer != null, http2Connections);
+            Segment seg = workerSegment;
+            int streams = perConnection;
+            java.util.function.IntUnaryOperator share = quick && useHttp2 ? n -> seg.users(n / streams) * streams : seg::users;
+            Path ownRawLog = rawLog == null ? null : workerFile(rawLog, seg.index());
+            java.util.function.Supplier<List<io.stampede.loadgen.run.RunListener>> own =
+                    () -> ownRawLog == null ? List.of() : List.of(RunOutputs.raw(ownRawLog));
+            return FleetWorker.run(new FleetWorker.Options(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    Integer.parseInt(fleetWorker.substring(0, fleetWorker.indexOf('/')))), seg,
+                    runSpec.with(io.stampede.loadgen.engine.Load.LOCAL, seg), settingsFor, share, own), err);
+        }
+        Fleet fleet = null;
+        if (processes != null) {
+            if (processes < 1 || processes > 64) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --processes: " + processes + " (expected 1 to 64)");
+            }
+            if (worker || segment != null) {
+                throw Cli.badValue(spec.commandLine(), "--processes splits the load itself: leave out " + (worker ? "--worker" : "--segment"));
+            }
+            if (web && users == null && userCount < processes) {
+                userCount = processes; // the form's starting value: a user per process
+                request = new RunRequest(userCount, spawn, host, run, arrivals);
+            }
+            int units = quick && useHttp2 ? conns : userCount;
+            if (units < processes) {
+                throw Cli.badValue(spec.commandLine(), "--processes " + processes + " with " + units + (quick ? " connections" : " users")
+                        + " leaves a process none (each runs at least one)");
+            }
+            sourceAddresses(target);
+            if (web && (webPort < 0 || webPort > 65535)) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --web-port: " + webPort + " (expected 0 to 65535)");
+            }
+            if (web && autoquit < -1) {
+                throw Cli.badValue(spec.commandLine(), "invalid value for --autoquit: " + autoquit + " (expected 0 or more seconds)");
+            }
+            fleet = launchFleet(out, err, processes, workerArgs(quick, quick || useHttp2 ? conns > 0 ? conns : http2Connections : 0));
+            if (fleet == null) {
+                return 1;
+            }
+            runSpec = runSpec.with(FleetLoad.over(fleet), Segment.WHOLE);
+            if (rawLog != null) {
+                outputs = outputs.withoutRawLog();
+                out.println("Raw log: each worker writes its own, " + workerFile(rawLog, 0) + " to "
+                        + workerFile(rawLog, processes - 1));
+                out.flush();
+            }
+        }
+        try {
+            int code = runHere(out, err, quick, web, pacer, rules, runSpec, request, settingsFor, outputs, metricsAddress, target,
+                    userCount, http2Connections, fleet);
+            if (fleet != null && !fleet.troubles().isEmpty() && code == 0) {
+                code = 1; // a worker failed: the numbers lack its share
+            }
+            return code;
+        } finally {
+            if (fleet != null) {
+                fleet.close();
+            }
+        }
+    }
+
+    /** Runs here: as a Locust worker, the web UI, or headless (with --processes, over the fleet's workers). */
+    private int runHere(PrintWriter out, PrintWriter err, boolean quick, boolean web, Pacer pacer, List<Thresholds.Threshold> rules,
+                        RunSession.Spec runSpec, RunRequest request, Function<RunRequest, SwarmSettings> settingsFor,
+                        RunOutputs.Options outputs, InetSocketAddress metricsAddress, Target target, int userCount,
+                        int http2Connections, Fleet fleet) throws Exception {
         if (worker) {
             if (pacer != null) {
                 throw Cli.badValue(spec.commandLine(), "--worker runs the master's closed model: leave out --rate and --stages");
@@ -423,7 +533,7 @@ public final class SwarmCommand implements Callable<Integer> {
                 return 1;
             }
             try {
-                return LocustWorker.run(new LocustWorker.Options(masterHost, masterPort, runSpec, host, settingsFor, outputs, current::set),
+                return LocustWorker.run(new LocustWorker.Options(masterHost, masterPort, runSpec, request.host(), settingsFor, outputs, current::set),
                         out, err, stop);
             } finally {
                 if (metrics != null) {
@@ -439,7 +549,9 @@ public final class SwarmCommand implements Callable<Integer> {
                 throw Cli.badValue(spec.commandLine(), "invalid value for --autoquit: " + autoquit + " (expected 0 or more seconds)");
             }
             sourceAddresses(target); // checked now, so a bad --source-ips is a usage error, not a form error
-            warmGenerator(out, userCount, pacer != null, http2Connections);
+            if (fleet == null) {
+                warmGenerator(out, userCount, pacer != null, http2Connections);
+            }
             describeHttp2(out, target, http2Connections, -1);
             WebMode.Options options = new WebMode.Options(webHost, webPort, autostart,
                     autoquit < 0 ? null : Duration.ofSeconds(autoquit), outputs, metricsAddress);
@@ -456,7 +568,9 @@ public final class SwarmCommand implements Callable<Integer> {
             return last == null ? 0 : exitCode(out, rules, last);
         }
         HeadlessRun.Plan plan = new HeadlessRun.Plan(runSpec, request, settingsFor.apply(request), outputs);
-        warmGenerator(out, userCount, pacer != null, http2Connections); // after every check of the command line: bad input fails at once
+        if (fleet == null) {
+            warmGenerator(out, userCount, pacer != null, http2Connections); // after every check of the command line: bad input fails at once
+        }
         describeHttp2(out, target, http2Connections, userCount);
         CountDownLatch interrupted = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> interrupted.countDown());
@@ -475,6 +589,63 @@ public final class SwarmCommand implements Callable<Integer> {
             }
         }
         return exitCode(out, rules, last);
+    }
+
+    /** A worker process's own file beside {@code file}: run.csv becomes run.2.csv for worker 2. */
+    static Path workerFile(Path file, int index) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String own = dot > 0 ? name.substring(0, dot) + "." + index + name.substring(dot) : name + "." + index;
+        return file.resolveSibling(own);
+    }
+
+    /** Starts the worker processes of --processes and says so; null (after saying why) when they cannot start. */
+    private static Fleet launchFleet(PrintWriter out, PrintWriter err, int count, List<String> args) {
+        long t0 = System.nanoTime();
+        try {
+            Fleet fleet = Fleet.launch(count, args, err, Duration.ofSeconds(60));
+            out.printf(Locale.ROOT, "Worker processes: %d ready in %.1f s (pids %s), generators warm%n", count,
+                    (System.nanoTime() - t0) / 1e9, fleet.pids().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" ")));
+            out.flush();
+            return fleet;
+        } catch (java.io.IOException e) {
+            err.println("stampede swarm: --processes " + count + ": " + e.getMessage());
+            err.flush();
+            return null;
+        }
+    }
+
+    /**
+     * The workers' command line: this one as given, without what only the parent does (the run's
+     * size and length, which each run sends; outputs; the web UI) and, with a scenario, without
+     * -H (the host comes with each run too); {@code connectionsToSplit} (quick mode, HTTP/2) replaces
+     * -c, so a default count is split too rather than taken by each worker.
+     */
+    private List<String> workerArgs(boolean quick, int connectionsToSplit) {
+        List<String> args = new ArrayList<>();
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        for (CommandLine.Model.OptionSpec o : parsed.matchedOptions()) {
+            List<String> names = List.of(o.names());
+            if (names.stream().anyMatch(PARENT_ONLY::contains) || (!quick && names.contains("--host"))
+                    || (connectionsToSplit > 0 && names.contains("--connections"))) {
+                continue;
+            }
+            String name = o.longestName();
+            if (o.arity().max() == 0) {
+                args.add(name);
+            } else {
+                for (String v : o.originalStringValues()) {
+                    args.add(name + "=" + v); // one word: a value that starts with '-' stays a value
+                }
+            }
+        }
+        if (connectionsToSplit > 0) {
+            // The connections in force, default included, for each worker to take its share of.
+            args.add("--connections=" + connectionsToSplit);
+        }
+        args.add("--");
+        args.addAll(positional);
+        return args;
     }
 
     /** Starts {@code --metrics-port}'s listener and says where; null (after saying why) when it cannot bind. */
@@ -508,6 +679,9 @@ public final class SwarmCommand implements Callable<Integer> {
         }
         if (htmlFile != null) {
             Cli.checkWritable(cmd, "--html", htmlFile);
+        }
+        if (rawLog != null) {
+            Cli.checkWritable(cmd, "--raw-log", rawLog);
         }
     }
 

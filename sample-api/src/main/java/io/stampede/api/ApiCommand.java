@@ -107,6 +107,11 @@ public final class ApiCommand implements Callable<Integer> {
             description = "Network event-loop threads (0 = one per core). Default: ${DEFAULT-VALUE}.")
     int ioThreads;
 
+    @Option(names = "--reuse-port",
+            description = "Bind with SO_REUSEPORT, so several 'stampede api' processes serve one port and the kernel spreads"
+                    + " connections over them (past one process's open-file limit). Each prints what it answered when it stops.")
+    boolean reusePort;
+
     @Option(names = "--admin-remote",
             description = "Answer /_admin/ requests from any address, not only loopback.")
     boolean adminRemote;
@@ -146,11 +151,23 @@ public final class ApiCommand implements Callable<Integer> {
         // --tls: HTTPS on --port; --tls-port: HTTP on --port and HTTPS on the TLS port.
         SslContext onPort = tlsPort == null ? serverTls : null;
         MarketApi api = new MarketApi(data, ioThreads);
+        if (reusePort) {
+            try {
+                api.reusePort(true);
+            } catch (IllegalStateException e) {
+                System.err.println("stampede api: " + e.getMessage());
+                return 2;
+            }
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // SIGTERM / Ctrl-C: requests in flight are answered first (up to the grace period).
             if (!api.close(shutdownGrace)) {
                 System.err.println("stampede api: stopped with requests still in flight after " + Durations.format(shutdownGrace));
+            }
+            if (reusePort) {
+                api.summaries().forEach(line -> System.out.println("stampede api: " + line));
+                System.out.flush();
             }
             stopped.countDown();
         }, "market-shutdown"));

@@ -35,6 +35,11 @@ final class ApiInstance implements Dispatcher {
     private final Executor cpu;
     private final WorkerPool pool;
     private final ApiStats stats = new ApiStats();
+
+    /** The instance's API counters (what /_admin/stats reports). */
+    public ApiStats stats() {
+        return stats;
+    }
     private final AtomicReference<Faults> faults = new AtomicReference<>(Faults.NONE);
     private final Router api = new Router();
     private final Router admin = new Router();

@@ -55,6 +55,37 @@ public final class MarketApi implements AutoCloseable {
     private final java.util.Map<Instance, ApiInstance> byInstance = new java.util.HashMap<>();
     private final ChannelGroup connections = new DefaultChannelGroup("market-connections", GlobalEventExecutor.INSTANCE);
     private volatile boolean stopping;
+    private volatile boolean reusePort;
+
+    /**
+     * Binds with SO_REUSEPORT from now on, so several processes serve one port and the kernel
+     * spreads connections over them (gunicorn's {@code --reuse-port}): past one process's
+     * open-file limit, as nginx's workers are.
+     *
+     * @throws IllegalStateException on a transport that cannot (NIO)
+     */
+    public MarketApi reusePort(boolean on) {
+        if (on && io.stampede.common.Transport.reusePort() == null) {
+            throw new IllegalStateException("--reuse-port needs the epoll or io_uring transport, not " + io.stampede.common.Transport.name());
+        }
+        this.reusePort = on;
+        return this;
+    }
+
+    /**
+     * One line per instance on what it answered: its API requests by status class and its
+     * refusals for a full queue. Printed at shutdown, the count a load test's own can be held to
+     * when the instances share a port and /_admin/stats reaches only one of them.
+     */
+    public synchronized List<String> summaries() {
+        List<String> lines = new java.util.ArrayList<>();
+        for (ApiInstance i : new java.util.LinkedHashSet<>(byInstance.values())) {
+            io.stampede.api.admin.ApiStats st = i.stats();
+            lines.add(i.name() + " answered " + st.requestsTotal() + " API requests " + st.byStatus()
+                    + ", refused " + st.rejectedTotal() + " for a full queue");
+        }
+        return lines;
+    }
 
     public MarketApi(MarketData data, int ioThreads) {
         this.data = data;
@@ -131,6 +162,9 @@ public final class MarketApi implements AutoCloseable {
                                 new ApiConnection(holder.instance, () -> stopping));
                     }
                 });
+        if (reusePort) {
+            bootstrap.option(io.stampede.common.Transport.reusePort(), true);
+        }
         return bootstrap.bind(address, port).sync().channel();
     }
 

@@ -100,9 +100,24 @@ final class HttpConnection implements UserConnection {
 
     /** A failed connect in Python's words, as the failures table shows it. */
     static String connectError(Throwable c, InetSocketAddress address) {
-        return c instanceof ConnectException ? "ConnectionRefusedError: " + address + " refused the connection"
-                : c instanceof io.netty.channel.ConnectTimeoutException ? "ConnectTimeoutError: no connection to " + address
-                : "ConnectionError: " + c.getMessage();
+        String message = String.valueOf(c.getMessage());
+        // Netty's native transports give strerror's words (English on an English locale); its
+        // errno stays inside the exception, so the text is all there is to tell causes apart.
+        if (message.contains("Cannot assign requested address")) {
+            // Every local port to this address is taken (about 28,000 on Linux's default range):
+            // the generator's limit, not the target's.
+            boolean loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
+            return "OSError: [Errno 99] Cannot assign requested address: no local port left to connect to " + address
+                    + (loopback ? " (spread the users over more source addresses: --source-ips)"
+                            : " (fewer connections from this machine to this address)");
+        }
+        if (c instanceof io.netty.channel.ConnectTimeoutException) {
+            return "ConnectTimeoutError: no connection to " + address;
+        }
+        if (c instanceof ConnectException && !message.contains("unreachable")) {
+            return "ConnectionRefusedError: " + address + " refused the connection";
+        }
+        return "ConnectionError: " + c.getMessage();
     }
 
     private void use(Channel ch, Object request, long timeoutNanos) {

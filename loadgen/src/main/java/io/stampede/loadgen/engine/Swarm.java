@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * their tasks. Open model: users are started and wait; arrivals come on the pacer's schedule and
  * each takes a free user for one task, or is counted as dropped when none is free (never delayed).
  */
-public final class Swarm implements AutoCloseable {
+public final class Swarm implements Load {
     private static final long SPAWN_TICK_MS = 50;
 
     private final Scenario scenario;
@@ -71,11 +71,13 @@ public final class Swarm implements AutoCloseable {
                 settings.users(), settings.spawnRate(), System::nanoTime);
     }
 
+    @Override
     public int users() {
         return running.get();
     }
 
     /** Users per class now (spawned and not stopped by an edit), in the scenario's order. */
+    @Override
     public synchronized Map<String, Integer> usersPerClass() {
         Map<String, Integer> out = new java.util.LinkedHashMap<>();
         for (int i = 0; i < scenario.users().size(); i++) {
@@ -84,6 +86,7 @@ public final class Swarm implements AutoCloseable {
         return out;
     }
 
+    @Override
     public boolean spawning() {
         if (stopping) {
             return false;
@@ -91,6 +94,7 @@ public final class Swarm implements AutoCloseable {
         return running.get() < population.target() || (settings.pacer() != null && !begun.isDone());
     }
 
+    @Override
     public boolean stopping() {
         return stopping;
     }
@@ -100,6 +104,7 @@ public final class Swarm implements AutoCloseable {
      * arrivals begin only once they are all free (or after 30 s), as k6 pre-allocates its
      * virtual users. The future completes when the arrivals begin (closed model: at once).
      */
+    @Override
     public synchronized CompletableFuture<Void> start() {
         population.startSpawning(users.size());
         if (settings.pacer() == null) {
@@ -134,6 +139,7 @@ public final class Swarm implements AutoCloseable {
      * share, so the classes keep their ratio. Open model: new users join the free pool; stopped
      * ones leave it.
      */
+    @Override
     public synchronized void retarget(int users, double rate) {
         if (stopping) {
             return;
@@ -159,6 +165,12 @@ public final class Swarm implements AutoCloseable {
      * Open model: arrivals on {@code pacer}'s schedule from now on (Edit's rate); the schedule in
      * force, constant or staged, is replaced, and a new staged one starts from its beginning.
      */
+    @Override
+    public void changeArrivals(String arrivals, Pacer pacer) {
+        changeArrivals(pacer);
+    }
+
+    /** As above, with only this swarm's schedule. */
     public synchronized void changeArrivals(Pacer pacer) {
         if (stopping || settings.pacer() == null) {
             return;
@@ -171,6 +183,7 @@ public final class Swarm implements AutoCloseable {
     }
 
     /** The arrival rate now (open model), or 0. */
+    @Override
     public double currentRate() {
         Schedule now = schedule;
         if (now == null) {
@@ -186,6 +199,7 @@ public final class Swarm implements AutoCloseable {
      * each worker its absolute counts): users of classes above their count stop at once, and the
      * missing ones are spawned at {@code rate}. Closed model only.
      */
+    @Override
     public synchronized void retargetClasses(int[] counts, double rate) {
         if (stopping) {
             return;
@@ -314,6 +328,7 @@ public final class Swarm implements AutoCloseable {
     }
 
     /** The most any worker's loop ran late since the last call, in milliseconds. */
+    @Override
     public double takeMaxLagMs() {
         return workers.stream().mapToLong(w -> w.maxLagNanos.getAndSet(0)).max().orElse(0) / 1e6;
     }

@@ -41,6 +41,12 @@ public record SwarmSettings(Target target, Map<String, String> headers, long tim
                 sourceAddresses, null, 0);
     }
 
+    /** The same settings with another stop timeout (a Locust master's {@code stop_timeout}). */
+    public SwarmSettings withStopTimeout(Duration timeout) {
+        return new SwarmSettings(target, headers, timeoutNanos, maxBody, users, spawnRate, runTime, timeout, pacer, seed,
+                threads, sourceAddresses, tls, http2Connections);
+    }
+
     public boolean http2() {
         return http2Connections > 0;
     }

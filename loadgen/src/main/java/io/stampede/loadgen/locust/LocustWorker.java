@@ -9,6 +9,7 @@ import io.stampede.loadgen.stats.StatsSnapshot;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -255,7 +256,12 @@ public final class LocustWorker {
                         stats.add(last);
                     }
                 });
-                RunSession fresh = new RunSession(options.spec(), request, options.settingsFor().apply(request), listeners, System::nanoTime);
+                SwarmSettings settings = options.settingsFor().apply(request);
+                // The master's --stop-timeout (seconds, or none) is Locust's, for all its workers: it wins over ours.
+                if (d.get("stop_timeout") instanceof Number st && st.doubleValue() > 0) {
+                    settings = settings.withStopTimeout(Duration.ofMillis(Math.round(st.doubleValue() * 1000)));
+                }
+                RunSession fresh = new RunSession(options.spec(), request, settings, listeners, System::nanoTime);
                 fresh.editClasses(counts);
                 fresh.start();
                 session = fresh;

@@ -17,15 +17,15 @@ public final class GeneratorHealth {
     static final int SUSTAINED = 2;
 
     private final DoubleSupplier intervalLagMs;
+    private final DoubleSupplier cpuLoad;
+    private final java.util.function.LongSupplier gcMillis;
     private double maxLag;
     private int lateInARow;
     private volatile boolean saturated;
     /** The last sample's CPU and loop lag, read by the metrics endpoint's thread. */
     private volatile double lastCpu;
     private volatile double lastLag;
-    private final OperatingSystemMXBean os =
-            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    private long lastGcMillis = gcMillis();
+    private long lastGcMillis;
     private double peakCpu;
     private double cpuSum;
     private int samples;
@@ -33,12 +33,36 @@ public final class GeneratorHealth {
 
     /** @param intervalLagMs the worst loop lag since the last call (it resets) */
     public GeneratorHealth(DoubleSupplier intervalLagMs) {
+        this(intervalLagMs, GeneratorHealth::processCpu, GeneratorHealth::processGcMillis);
+    }
+
+    /**
+     * @param cpuLoad the generator's CPU use now (1 = every core): this process's, or the sum of
+     *        worker processes'
+     * @param gcMillis the generator's garbage-collection time so far
+     */
+    public GeneratorHealth(DoubleSupplier intervalLagMs, DoubleSupplier cpuLoad, java.util.function.LongSupplier gcMillis) {
         this.intervalLagMs = intervalLagMs;
+        this.cpuLoad = cpuLoad;
+        this.gcMillis = gcMillis;
+        this.lastGcMillis = gcMillis.getAsLong();
+    }
+
+    private static double processCpu() {
+        return Math.max(0, ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuLoad());
+    }
+
+    private static long processGcMillis() {
+        long total = 0;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, b.getCollectionTime());
+        }
+        return total;
     }
 
     /** Samples once per interval; returns a warning line, or null when all is well. */
     public String sample() {
-        double cpu = Math.max(0, os.getProcessCpuLoad());
+        double cpu = Math.min(1, Math.max(0, cpuLoad.getAsDouble()));
         peakCpu = Math.max(peakCpu, cpu);
         cpuSum += cpu;
         samples++;
@@ -85,11 +109,7 @@ public final class GeneratorHealth {
     }
 
     public long gcMillis() {
-        long total = 0;
-        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
-            total += Math.max(0, b.getCollectionTime());
-        }
-        return total;
+        return gcMillis.getAsLong();
     }
 
     public long gcTotalMillis() {

@@ -24,9 +24,19 @@ public final class RunOutputs {
      * @param jsonFile the JSON summary, or null
      * @param htmlFile the HTML report, or null
      * @param onlySummary no statistics table every two seconds
+     * @param rawLog every request as a CSV row ({@code --raw-log}), or null
      */
     public record Options(String csvPrefix, boolean csvFullHistory, Path hdrLog, Path jsonFile, Path htmlFile,
-                          boolean onlySummary) {}
+                          boolean onlySummary, Path rawLog) {
+        public Options(String csvPrefix, boolean csvFullHistory, Path hdrLog, Path jsonFile, Path htmlFile, boolean onlySummary) {
+            this(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary, null);
+        }
+
+        /** The same outputs without the raw log (worker processes write it, not their parent). */
+        public Options withoutRawLog() {
+            return new Options(csvPrefix, csvFullHistory, hdrLog, jsonFile, htmlFile, onlySummary, null);
+        }
+    }
 
     private RunOutputs() {}
 
@@ -44,7 +54,32 @@ public final class RunOutputs {
         if (o.jsonFile() != null || o.htmlFile() != null) {
             list.add(new Summaries(o.jsonFile(), o.htmlFile()));
         }
+        if (o.rawLog() != null) {
+            list.add(raw(o.rawLog()));
+        }
         return list;
+    }
+
+    /** {@code --raw-log}: opened as the run starts, closed once its users stopped (their last responses in it). */
+    public static RunListener raw(Path file) {
+        return new RunListener() {
+            private io.stampede.loadgen.stats.RawLog log;
+
+            @Override
+            public void started(RunSession run) {
+                try {
+                    log = new io.stampede.loadgen.stats.RawLog(file);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write the raw log " + file + ": " + e.getMessage(), e);
+                }
+                run.recordRawTo(log);
+            }
+
+            @Override
+            public void stopped(RunSession run, StatsSnapshot last) {
+                log.close();
+            }
+        };
     }
 
     /** The {@code stampede-ready} lines a parent process waits for (bench): started, then measuring. */

@@ -1,6 +1,7 @@
 package io.stampede.loadgen.run;
 
-import io.stampede.loadgen.engine.Swarm;
+import io.stampede.loadgen.engine.Load;
+import io.stampede.loadgen.engine.Segment;
 import io.stampede.loadgen.engine.SwarmSettings;
 import io.stampede.loadgen.report.GeneratorHealth;
 import io.stampede.loadgen.report.HtmlReport;
@@ -40,8 +41,22 @@ public final class RunSession {
      * @param scenarioLabel what the report names as the scenario
      * @param resetWhenSpawned reset the statistics once all users are spawned ({@code --reset-stats})
      * @param warmup reset this long after the spawn ended ({@code --warmup}), or null
+     * @param load where the users run: this process ({@link Load#LOCAL}) or worker processes
+     * @param segment this run's share of the load ({@code --segment}; a worker process's), which
+     *        an edit's arrivals are cut to
      */
-    public record Spec(Scenario scenario, String quickUrl, String scenarioLabel, boolean resetWhenSpawned, Duration warmup) {
+    public record Spec(Scenario scenario, String quickUrl, String scenarioLabel, boolean resetWhenSpawned, Duration warmup,
+                       Load.Factory load, Segment segment) {
+        /** A run of this process's users, the whole load. */
+        public Spec(Scenario scenario, String quickUrl, String scenarioLabel, boolean resetWhenSpawned, Duration warmup) {
+            this(scenario, quickUrl, scenarioLabel, resetWhenSpawned, warmup, Load.LOCAL, Segment.WHOLE);
+        }
+
+        /** The same run with its users somewhere else (worker processes) or a share of them. */
+        public Spec with(Load.Factory load, Segment segment) {
+            return new Spec(scenario, quickUrl, scenarioLabel, resetWhenSpawned, warmup, load, segment);
+        }
+
         boolean measuresAfterReset() {
             return resetWhenSpawned || warmup != null;
         }
@@ -50,7 +65,7 @@ public final class RunSession {
     private final Spec spec;
     private final RunRequest started;
     private final SwarmSettings settings;
-    private final Swarm swarm;
+    private final Load swarm;
     private final StatsCollector collector;
     private final GeneratorHealth health;
     private final Timeline timeline = new Timeline();
@@ -76,9 +91,10 @@ public final class RunSession {
         this.listeners = List.copyOf(listeners);
         this.clock = clock;
         this.collector = new StatsCollector(clock);
-        this.swarm = new Swarm(spec.scenario(), settings, collector);
+        this.swarm = spec.load().create(spec.scenario(), settings,
+                new Load.Request(request.users(), request.spawnRate(), request.host(), request.arrivals()), collector);
         collector.countUsers(swarm::users);
-        this.health = new GeneratorHealth(swarm::takeMaxLagMs);
+        this.health = new GeneratorHealth(swarm::takeMaxLagMs, swarm::cpuLoad, swarm::gcMillis);
         this.resetPending = spec.measuresAfterReset();
     }
 
@@ -170,6 +186,11 @@ public final class RunSession {
         return from != null && runTime != null && now - from >= runTime.toNanos();
     }
 
+    /** Every request of this process's users is also written to {@code log} from now on ({@code --raw-log}). */
+    public void recordRawTo(io.stampede.loadgen.stats.RawLog log) {
+        collector.recordRaw(log);
+    }
+
     /** The page's Reset button: the statistics start again from zero; the timeline keeps its past. */
     public void reset() {
         if (!stopped) {
@@ -199,7 +220,7 @@ public final class RunSession {
         }
         swarm.retarget(r.users(), r.spawnRate());
         if (r.open() && !r.arrivals().equals(was.arrivals())) {
-            swarm.changeArrivals(r.pacer());
+            swarm.changeArrivals(r.arrivals(), spec.segment().arrivals(r.pacer()));
         }
         RunRequest now = new RunRequest(r.users(), r.spawnRate(), was.host(), was.runTime(), r.arrivals());
         inForce = now;

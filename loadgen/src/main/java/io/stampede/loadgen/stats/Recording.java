@@ -3,6 +3,8 @@ package io.stampede.loadgen.stats;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -28,6 +30,8 @@ public final class Recording {
     /** TLS handshakes: their time, and how many resumed a session. */
     final Recorder handshakes = new Recorder(HIGHEST_MICROS, 3);
     final LongAdder resumed = new LongAdder();
+    /** Where every request is also written as a row ({@code --raw-log}), or null. */
+    volatile RawLog.Sink raw;
     /** Tasks a user had to abandon (Locust's exceptions), by message. */
     final Map<String, LongAdder> exceptions = new ConcurrentHashMap<>();
 
@@ -40,8 +44,14 @@ public final class Recording {
      */
     public void record(String method, String name, long latencyNanos, long serviceNanos, long bytes, String error) {
         Slot s = slot(method, name);
-        s.latency.recordValue(clamp(latencyNanos));
-        s.service.recordValue(clamp(serviceNanos));
+        long latency = clamp(latencyNanos);
+        long service = clamp(serviceNanos);
+        s.latency.recordValue(latency);
+        s.service.recordValue(service);
+        RawLog.Sink r = raw;
+        if (r != null) {
+            r.add(System.currentTimeMillis(), method, name, latency, service, bytes, error);
+        }
         s.bytes.add(bytes);
         if (error != null) {
             s.failures.increment();
@@ -85,6 +95,47 @@ public final class Recording {
     /** An arrival of the open model found no free user: counted, never delayed. */
     public void dropped() {
         dropped.increment();
+    }
+
+    /**
+     * Adds another process's interval for one endpoint (a worker process of {@code --processes}):
+     * its histograms bucket for bucket, so percentiles of the sum are those of all its values, and
+     * its failures and bytes. Called by one thread per recording, as {@link #record} is.
+     */
+    public void absorb(Endpoint endpoint, Histogram latency, Histogram service, long failures, long bytes) {
+        Slot s = slots.computeIfAbsent(endpoint, k -> new Slot());
+        addInto(s.latency, latency);
+        addInto(s.service, service);
+        s.failures.add(failures);
+        s.bytes.add(bytes);
+    }
+
+    /** Adds another process's failures of one kind. */
+    public void absorbErrors(ErrorKey key, long count) {
+        errors.computeIfAbsent(key, k -> new LongAdder()).add(count);
+    }
+
+    /** Adds another process's abandoned tasks of one kind. */
+    public void absorbExceptions(String message, long count) {
+        exceptions.computeIfAbsent(message, k -> new LongAdder()).add(count);
+    }
+
+    /** Adds another process's dropped arrivals. */
+    public void absorbDropped(long count) {
+        dropped.add(count);
+    }
+
+    /** Adds another process's TLS handshakes. */
+    public void absorbHandshakes(Histogram time, long resumedCount) {
+        addInto(handshakes, time);
+        resumed.add(resumedCount);
+    }
+
+    /** Every recorded bucket of {@code from} again into {@code to}: the same buckets, the same counts. */
+    private static void addInto(Recorder to, Histogram from) {
+        for (HistogramIterationValue v : from.recordedValues()) {
+            to.recordValueWithCount(from.lowestEquivalentValue(v.getValueIteratedTo()), v.getCountAtValueIteratedTo());
+        }
     }
 
     private static long clamp(long nanos) {

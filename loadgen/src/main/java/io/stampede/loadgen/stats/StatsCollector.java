@@ -53,10 +53,23 @@ public final class StatsCollector {
         this.users = users;
     }
 
-    public Recording newRecording() {
+    public synchronized Recording newRecording() {
         Recording r = new Recording();
+        if (rawLog != null) {
+            r.raw = rawLog.sink();
+        }
         recordings.add(r);
         return r;
+    }
+
+    private RawLog rawLog;
+
+    /** From now on every recording also writes each request to {@code log} ({@code --raw-log}). */
+    public synchronized void recordRaw(RawLog log) {
+        rawLog = log;
+        for (Recording r : recordings) {
+            r.raw = log.sink();
+        }
     }
 
     /** Takes the interval's data from every worker and returns the whole-run picture. */
@@ -139,6 +152,15 @@ public final class StatsCollector {
                         totalRps, totalFps),
                 errors, exceptions, dropped - droppedBaseline, interval, intervalTotal,
                 new Handshakes(handshakes.getTotalCount(), resumed, handshakes.copy()));
+    }
+
+    /**
+     * Runs {@code adding} (another process's interval going into this collector's recordings) as
+     * one step against {@link #collect()} and {@link #reset()}: a reset never falls between an
+     * interval's histograms and its counters.
+     */
+    public synchronized void absorbing(Runnable adding) {
+        adding.run();
     }
 
     /** Restarts the run's clock (the open model starts once its users are ready); counts stay. */

@@ -142,6 +142,46 @@ class LocustWorkerTest {
     }
 
     @Test
+    void theMastersStopTimeoutLetsEveryUserFinishItsTask() throws Exception {
+        // A task of two requests 1.5 s apart: a run stopped at 3 s finds users in the middle of it.
+        Files.writeString(dir.resolve("stub.py"), "from locust import HttpUser, task, constant\n" + stubClass("Slow", 1));
+        Files.writeString(dir.resolve("scenario.yaml"), """
+                users:
+                  Slow:
+                    wait_time: constant(0)
+                    tasks:
+                      two:
+                        steps:
+                          - {get: /healthz, name: first}
+                          - sleep: 1500ms
+                          - {get: /healthz, name: second}
+                """);
+        int port = freePort();
+        Process master = master(List.of("--headless", "-u", "6", "-r", "100", "-t", "3s", "--stop-timeout", "10",
+                "--expect-workers", "1", "--master-bind-port", String.valueOf(port)));
+        StringWriter log = new StringWriter();
+        java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        String json = dir.resolve("slow.json").toString();
+        CompletableFuture<Integer> worker = CompletableFuture.supplyAsync(() -> swarm(log, "--worker", "-f",
+                dir.resolve("scenario.yaml").toString(), "--master-port", String.valueOf(port), "--json", json), thread);
+        thread.shutdown();
+        assertThat(master.waitFor(90, TimeUnit.SECONDS)).as("the master finished:%n%s", masterLog()).isTrue();
+        assertThat(worker.get(30, TimeUnit.SECONDS)).as("the worker:%n%s", log).isZero();
+        long first = 0;
+        long second = 0;
+        for (JsonNode e : JSON.readTree(dir.resolve("slow.json").toFile()).get("endpoints")) {
+            if (e.get("name").asText().equals("first")) {
+                first = e.get("requests").asLong();
+            } else if (e.get("name").asText().equals("second")) {
+                second = e.get("requests").asLong();
+            }
+        }
+        assertThat(first).as("tasks begun").isGreaterThanOrEqualTo(6);
+        // The master's 10 s stop timeout came with its spawn: every task begun was finished.
+        assertThat(second).as("tasks finished, of %d begun", first).isEqualTo(first);
+    }
+
+    @Test
     void theMastersWebUiStopsAndRestartsTheWorkersAndNoticesOneKilled() throws Exception {
         int port = freePort();
         int web = freePort();
