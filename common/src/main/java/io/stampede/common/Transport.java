@@ -76,11 +76,22 @@ public final class Transport {
     public static EventLoopGroup newGroup(int threads, String name) {
         IoHandlerFactory factory = switch (KIND) {
             case EPOLL -> EpollIoHandler.newFactory();
-            case IO_URING -> IoUringIoHandler.newFactory();
+            case IO_URING -> IoUringIoHandler.newFactory(ioUringConfig());
             case NIO -> NioIoHandler.newFactory();
         };
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory(name, true), factory);
+    }
+
+    /**
+     * A completion queue of 16,384 entries (256 KB a loop) rather than Netty's 4,096: with
+     * thousands of connections on one loop (10,000 users a process, a Market API behind them) a
+     * burst of completions overflowed it, which the kernel then holds back and Netty warns about
+     * each time.
+     */
+    static io.netty.channel.uring.IoUringIoHandlerConfig ioUringConfig() {
+        io.netty.channel.uring.IoUringIoHandlerConfig config = new io.netty.channel.uring.IoUringIoHandlerConfig();
+        return config.setCqSize(Math.max(config.getCqSize(), 16_384));
     }
 
     public static Class<? extends ServerChannel> serverChannel() {
