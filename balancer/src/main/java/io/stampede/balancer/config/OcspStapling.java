@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,12 +17,13 @@ import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.SingleResp;
 
 /**
- * nginx's {@code ssl_stapling on} with {@code ssl_stapling_file}: a DER OCSP response, read when
+ * nginx's {@code ssl_stapling on}: with {@code ssl_stapling_file}, a DER OCSP response read when
  * the configuration is, stapled to every handshake of the certificate it answers for (matched by
- * serial number). Fetching responses from the CA's responder is not done here: nginx's
- * {@code ssl_stapling} without a file asks the responder over the network, this proxy refuses it.
+ * serial number); without one, the certificate's responder is asked, as nginx does
+ * ({@link io.stampede.balancer.tls.OcspStapler}).
  */
 final class OcspStapling {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("stampede.proxy");
     private static final int SUCCESSFUL = 0;
 
     private OcspStapling() {}
@@ -29,16 +31,18 @@ final class OcspStapling {
     static List<SslSettings.CertifiedKey> attach(Map<String, YamlNode> top, List<SslSettings.CertifiedKey> pairs, Path base) {
         YamlNode on = top.get("ssl_stapling");
         YamlNode file = top.get("ssl_stapling_file");
+        YamlNode responder = top.get("ssl_stapling_responder");
+        YamlNode verify = top.get("ssl_stapling_verify");
+        boolean verifying = verify != null && verify.flag("on or off");
         if (on == null || !on.flag("on or off")) {
             return pairs; // as nginx: a file without ssl_stapling on is not used
-        }
-        if (file == null) {
-            throw on.error("ssl_stapling on needs ssl_stapling_file here: this proxy staples a response you fetch"
-                    + " (openssl ocsp ... -respout FILE), it does not ask the CA's responder itself");
         }
         if (TlsEngine.provider() != SslProvider.OPENSSL || !OpenSsl.isOcspSupported()) {
             throw on.error("ssl_stapling needs the native TLS engine (BoringSSL), which is not running here ("
                     + TlsEngine.describe() + ")");
+        }
+        if (file == null) {
+            return fetching(on, responder, verifying, pairs);
         }
         Path path = SslDirectives.resolve(base, file.text());
         byte[] der;
@@ -78,5 +82,82 @@ final class OcspStapling {
                     + ", not for any ssl_certificate's");
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * nginx's {@code ssl_stapling on} without a file: each certificate's responses are asked of
+     * its responder (the certificate's OCSP address, or {@code ssl_stapling_responder}), naming
+     * its issuer, which must follow it in the {@code ssl_certificate} file.
+     */
+    private static List<SslSettings.CertifiedKey> fetching(YamlNode on, YamlNode responder, boolean verify,
+                                                            List<SslSettings.CertifiedKey> pairs) {
+        java.net.URI override = null;
+        if (responder != null) {
+            try {
+                override = new java.net.URI(responder.text().trim());
+            } catch (java.net.URISyntaxException e) {
+                throw responder.invalid("an http:// URL (" + e.getMessage() + ")");
+            }
+            if (!"http".equalsIgnoreCase(override.getScheme()) || override.getHost() == null) {
+                throw responder.invalid("an http:// URL with a host, as nginx takes (OCSP is asked over plain HTTP)");
+            }
+        }
+        List<SslSettings.CertifiedKey> out = new ArrayList<>();
+        for (SslSettings.CertifiedKey pair : pairs) {
+            X509Certificate leaf = pair.chain().get(0);
+            X509Certificate issuer = issuerOf(leaf, pair.chain());
+            // As nginx, a certificate stapling cannot serve is a warning, and its handshakes go without.
+            if (issuer == null) {
+                LOG.warn("{}: \"ssl_stapling\" ignored for {}: its issuer ({}) is not in that file (put the intermediate"
+                        + " certificate after the server's, as for clients)", on.file() + ":" + on.line(), pair.source(),
+                        leaf.getIssuerX500Principal().getName());
+                out.add(pair);
+                continue;
+            }
+            java.net.URI url = override != null ? override : aiaOcsp(leaf);
+            if (url == null) {
+                LOG.warn("{}: \"ssl_stapling\" ignored for {}: it names no http:// OCSP responder (no Authority Information"
+                        + " Access OCSP entry); set ssl_stapling_responder or ssl_stapling_file", on.file() + ":" + on.line(), pair.source());
+                out.add(pair);
+                continue;
+            }
+            out.add(pair.fetching(new SslSettings.OcspFetch(url, issuer, verify)));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The certificate in {@code chain} that signed {@code leaf}, or null. */
+    private static X509Certificate issuerOf(X509Certificate leaf, List<X509Certificate> chain) {
+        for (X509Certificate c : chain.subList(1, chain.size())) {
+            if (c.getSubjectX500Principal().equals(leaf.getIssuerX500Principal())) {
+                try {
+                    leaf.verify(c.getPublicKey());
+                    return c;
+                } catch (java.security.GeneralSecurityException e) {
+                    // the same name, another key: keep looking
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The first http:// OCSP address of the certificate's Authority Information Access, or null. */
+    static java.net.URI aiaOcsp(X509Certificate cert) {
+        byte[] ext = cert.getExtensionValue(org.bouncycastle.asn1.x509.Extension.authorityInfoAccess.getId());
+        if (ext == null) {
+            return null;
+        }
+        org.bouncycastle.asn1.x509.AuthorityInformationAccess aia = org.bouncycastle.asn1.x509.AuthorityInformationAccess
+                .getInstance(org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets());
+        for (org.bouncycastle.asn1.x509.AccessDescription d : aia.getAccessDescriptions()) {
+            if (d.getAccessMethod().equals(org.bouncycastle.asn1.x509.AccessDescription.id_ad_ocsp)
+                    && d.getAccessLocation().getTagNo() == org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier) {
+                String url = org.bouncycastle.asn1.DERIA5String.getInstance(d.getAccessLocation().getName()).getString();
+                if (url.regionMatches(true, 0, "http://", 0, 7)) {
+                    return java.net.URI.create(url);
+                }
+            }
+        }
+        return null;
     }
 }

@@ -24,7 +24,8 @@ import java.util.Set;
 final class SslDirectives {
     static final Set<String> KEYS = Set.of("ssl_certificate", "ssl_certificate_key", "ssl_protocols", "ssl_ciphers",
             "ssl_prefer_server_ciphers", "ssl_session_cache", "ssl_session_timeout", "ssl_session_tickets",
-            "ssl_client_certificate", "ssl_verify_client", "ssl_verify_depth", "ssl_stapling", "ssl_stapling_file");
+            "ssl_client_certificate", "ssl_verify_client", "ssl_verify_depth", "ssl_stapling", "ssl_stapling_file",
+            "ssl_stapling_responder", "ssl_stapling_verify");
     private static final Set<String> PROTOCOLS = Set.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
     /** nginx's {@code shared:NAME:SIZE}: one megabyte holds about 4,000 sessions. */
     private static final long SESSIONS_PER_BYTE_DIVISOR = 256;

@@ -43,29 +43,50 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
      *
      * @param ocspResponse the DER OCSP response stapled to its handshakes ({@code ssl_stapling_file}),
      *     or null for none
+     * @param ocspFetch where to ask for the response to staple ({@code ssl_stapling on} without a
+     *     file), or null
      */
-    public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source, byte[] ocspResponse) {
+    public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source, byte[] ocspResponse,
+                               OcspFetch ocspFetch) {
         public CertifiedKey(List<X509Certificate> chain, PrivateKey key, String source) {
-            this(chain, key, source, null);
+            this(chain, key, source, null, null);
         }
 
-        /** Equal when the same certificate, key, file and stapled response (by content), so a reload keeps their context. */
+        /** Equal when the same certificate, key, file and stapling (a response by content), so a reload keeps their context. */
         @Override
         public boolean equals(Object o) {
             return o instanceof CertifiedKey k && chain.equals(k.chain) && key.equals(k.key) && source.equals(k.source)
-                    && java.util.Arrays.equals(ocspResponse, k.ocspResponse);
+                    && java.util.Arrays.equals(ocspResponse, k.ocspResponse) && java.util.Objects.equals(ocspFetch, k.ocspFetch);
         }
 
         @Override
         public int hashCode() {
-            return java.util.Objects.hash(chain, key, source, java.util.Arrays.hashCode(ocspResponse));
+            return java.util.Objects.hash(chain, key, source, java.util.Arrays.hashCode(ocspResponse), ocspFetch);
         }
 
         /** The same pair, stapling {@code response}. */
         public CertifiedKey stapling(byte[] response) {
-            return new CertifiedKey(chain, key, source, response);
+            return new CertifiedKey(chain, key, source, response, null);
+        }
+
+        /** The same pair, stapling what {@code fetch}'s responder answers. */
+        public CertifiedKey fetching(OcspFetch fetch) {
+            return new CertifiedKey(chain, key, source, null, fetch);
+        }
+
+        /** Whether its handshakes may carry an OCSP response. */
+        public boolean staples() {
+            return ocspResponse != null || ocspFetch != null;
         }
     }
+
+    /**
+     * {@code ssl_stapling on} without a file: the responder to ask (the certificate's own, from its
+     * Authority Information Access, or {@code ssl_stapling_responder}), the issuer that the request
+     * names and that signs (or delegates) the answer, and whether the answer's signature is
+     * checked ({@code ssl_stapling_verify}).
+     */
+    public record OcspFetch(java.net.URI responder, X509Certificate issuer, boolean verify) {}
 
     /** {@code ssl_verify_client}. */
     public enum VerifyClient {

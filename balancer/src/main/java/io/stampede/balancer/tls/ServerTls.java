@@ -36,11 +36,12 @@ public final class ServerTls {
     /** One context per certificate pair: the ECDSA one first when there are two. */
     private final List<SslContext> contexts;
     /** Each context's stapled OCSP response (ssl_stapling_file), or null; in the contexts' order. */
-    private final List<byte[]> staples;
+    /** Per context: the OCSP response to staple now (a file's, or the responder's latest), or null for none. */
+    private final List<java.util.function.Supplier<byte[]>> staples;
     private final SslSettings settings;
     private final ClientCertificates clientCertificates;
 
-    private ServerTls(List<SslContext> contexts, List<byte[]> staples, SslSettings settings, ClientCertificates clientCertificates) {
+    private ServerTls(List<SslContext> contexts, List<java.util.function.Supplier<byte[]>> staples, SslSettings settings, ClientCertificates clientCertificates) {
         this.contexts = contexts;
         this.staples = staples;
         this.settings = settings;
@@ -63,10 +64,15 @@ public final class ServerTls {
         List<SslSettings.CertifiedKey> pairs = new ArrayList<>(s.certificates());
         pairs.sort(java.util.Comparator.comparing(k -> k.key().getAlgorithm().equals("EC") ? 0 : 1));
         List<SslContext> contexts = new ArrayList<>();
-        List<byte[]> staples = new ArrayList<>();
+        List<java.util.function.Supplier<byte[]>> staples = new ArrayList<>();
         for (SslSettings.CertifiedKey pair : pairs) {
             contexts.add(context(s, pair, provider, clients, http2));
-            staples.add(pair.ocspResponse());
+            if (pair.ocspFetch() != null) {
+                staples.add(new OcspStapler(pair.chain().get(0), pair.ocspFetch(), java.time.Clock.systemUTC())::current);
+            } else {
+                byte[] der = pair.ocspResponse();
+                staples.add(der == null ? null : () -> der);
+            }
         }
         return new ServerTls(List.copyOf(contexts), java.util.Collections.unmodifiableList(staples), s, clients);
     }
@@ -82,7 +88,7 @@ public final class ServerTls {
                         http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                                 : List.of(ApplicationProtocolNames.HTTP_1_1)))
                 .protocols(s.protocols())
-                .enableOcsp(pair.ocspResponse() != null)
+                .enableOcsp(pair.staples())
                 .sessionTimeout(s.sessionTimeout().toSeconds());
         if (s.sessionCacheSize() > 0) {
             b.sessionCacheSize(s.sessionCacheSize());
@@ -157,7 +163,8 @@ public final class ServerTls {
 
     private SslHandler sslHandler(int index, ByteBufAllocator alloc, Duration handshakeTimeout) {
         SslHandler h = contexts.get(index).newHandler(alloc);
-        byte[] staple = staples.get(index);
+        java.util.function.Supplier<byte[]> stapling = staples.get(index);
+        byte[] staple = stapling == null ? null : stapling.get();
         if (staple != null && h.engine() instanceof ReferenceCountedOpenSslEngine engine) {
             engine.setOcspResponse(staple); // sent to clients that ask (status_request)
         }

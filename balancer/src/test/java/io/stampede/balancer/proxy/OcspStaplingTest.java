@@ -101,10 +101,190 @@ class OcspStaplingTest {
         assertThat(sClient("")).contains("OCSP response: no response sent");
     }
 
+    /**
+     * A CA's OCSP responder on loopback (the JDK's HTTP server; OpenSSL's own responder listens on
+     * every address): answers POSTed requests for the serials it knows, signed by {@code signer},
+     * and counts the requests.
+     */
+    private final class Responder implements AutoCloseable {
+        final com.sun.net.httpserver.HttpServer http;
+        /** By serial: the status to answer (BouncyCastle's GOOD is null, hence the Optional). */
+        final java.util.Map<java.math.BigInteger, java.util.Optional<CertificateStatus>> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        volatile Certificates.Issued signer = ca;
+
+        Responder() throws Exception {
+            http = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            http.createContext("/", exchange -> {
+                asked.incrementAndGet();
+                try {
+                    var request = new org.bouncycastle.cert.ocsp.OCSPReq(exchange.getRequestBody().readAllBytes());
+                    CertificateID id = request.getRequestList()[0].getCertID();
+                    byte[] body = answer(id, statuses.get(id.getSerialNumber()));
+                    exchange.getResponseHeaders().set("Content-Type", "application/ocsp-response");
+                    exchange.sendResponseHeaders(200, body.length);
+                    exchange.getResponseBody().write(body);
+                } catch (Exception e) {
+                    exchange.sendResponseHeaders(500, -1);
+                } finally {
+                    exchange.close();
+                }
+            });
+            http.start();
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + http.getAddress().getPort() + "/";
+        }
+
+        private byte[] answer(CertificateID id, java.util.Optional<CertificateStatus> known) throws Exception {
+            if (known == null) {
+                return new OCSPRespBuilder().build(OCSPRespBuilder.UNAUTHORIZED, null).getEncoded();
+            }
+            var digests = new JcaDigestCalculatorProviderBuilder().build();
+            JcaBasicOCSPRespBuilder b = new JcaBasicOCSPRespBuilder(signer.certificate().getPublicKey(), digests.get(CertificateID.HASH_SHA1));
+            Date now = new Date();
+            b.addResponse(id, known.orElse(CertificateStatus.GOOD), now, new Date(now.getTime() + TimeUnit.DAYS.toMillis(1)), null);
+            BasicOCSPResp basic = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.key()),
+                    new X509CertificateHolder[] {new JcaX509CertificateHolder(signer.certificate())}, now);
+            return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+        }
+
+        @Override
+        public void close() {
+            http.stop(0);
+        }
+    }
+
+    private static void needOpenssl() {
+        if (!Files.isExecutable(Path.of("/usr/bin/openssl"))) {
+            System.err.println("SKIPPED LOUDLY: openssl is not installed; OCSP stapling was not checked from outside");
+            Assumptions.abort("openssl is not installed");
+        }
+    }
+
+    /** The proxy with the server's chain (its certificate, then the CA's, so the issuer is known). */
+    private void startWithChain(String stapling) throws Exception {
+        Files.writeString(dir.resolve("chain.crt"), Certificates.pem(leaf.certificate()) + Certificates.pem(ca.certificate()));
+        ProxyConfig config = ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader("listen: 127.0.0.1:0 ssl\n"
+                + "ssl_certificate: chain.crt\nssl_certificate_key: server.key\n" + stapling
+                + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:9\n"));
+        AtomicLong seconds = new AtomicLong(1_000);
+        SplittableRandom random = new SplittableRandom(1);
+        server = new ProxyServer(config, seconds::get, random::nextLong);
+        server.start();
+    }
+
+    private String status() throws Exception {
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + server.addresses().get(0).getPort(),
+                "-servername", "localhost", "-status").redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
     @Test
-    void mistakesAreNamed() {
-        assertThatThrownBy(() -> config("ssl_stapling: on\n")).isInstanceOf(ConfigException.class)
-                .hasMessageContaining("p.yaml:4: ssl_stapling").hasMessageContaining("needs ssl_stapling_file");
+    void withoutAFileTheRespondersAnswerIsAskedForAndStapled() throws Exception {
+        needOpenssl();
+        try (Responder responder = new Responder()) {
+            responder.statuses.put(leaf.certificate().getSerialNumber(), java.util.Optional.empty());
+            startWithChain("ssl_stapling: on\nssl_stapling_verify: on\nssl_stapling_responder: " + responder.url() + "\n");
+            // As nginx: the first handshake asks, and goes without an answer; the next ones carry it.
+            org.awaitility.Awaitility.await("a stapled answer").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> status().contains("Cert Status: good"));
+            assertThat(status()).contains("OCSP Response Status: successful (0x0)").contains("Cert Status: good");
+            int asked = responder.asked.get();
+            for (int i = 0; i < 3; i++) {
+                status();
+            }
+            assertThat(responder.asked.get()).as("the answer is kept, not asked for per handshake").isEqualTo(asked);
+        }
+    }
+
+    @Test
+    void aRevokedAnswerIsStapledAsTheResponderGaveIt() throws Exception {
+        needOpenssl();
+        try (Responder responder = new Responder()) {
+            responder.statuses.put(leaf.certificate().getSerialNumber(), java.util.Optional.of(new org.bouncycastle.cert.ocsp.RevokedStatus(new Date(), 1)));
+            startWithChain("ssl_stapling: on\nssl_stapling_responder: " + responder.url() + "\n");
+            org.awaitility.Awaitility.await("a stapled answer").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> status().contains("Cert Status: revoked"));
+        }
+    }
+
+    @Test
+    void anAnswerSignedByAnotherKeyIsNotStapledWhenVerifyIsOn() throws Exception {
+        needOpenssl();
+        try (Responder responder = new Responder()) {
+            responder.statuses.put(leaf.certificate().getSerialNumber(), java.util.Optional.empty());
+            responder.signer = Certificates.authority("Not The Issuer");
+            startWithChain("ssl_stapling: on\nssl_stapling_verify: on\nssl_stapling_responder: " + responder.url() + "\n");
+            org.awaitility.Awaitility.await("the responder asked").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        status();
+                        return responder.asked.get() > 0;
+                    });
+            // The ask has been answered; the handshakes after it still carry nothing.
+            for (int i = 0; i < 5; i++) {
+                assertThat(status()).contains("OCSP response: no response sent");
+            }
+            server.close();
+            // With verification off (nginx's default) the same answer is stapled: the check above is the signature's.
+            startWithChain("ssl_stapling: on\nssl_stapling_responder: " + responder.url() + "\n");
+            org.awaitility.Awaitility.await("the unverified answer stapled").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> status().contains("Cert Status: good"));
+        }
+    }
+
+    @Test
+    void aResponderThatIsDownLeavesHandshakesWithoutAStaple() throws Exception {
+        needOpenssl();
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        startWithChain("ssl_stapling: on\nssl_stapling_responder: http://127.0.0.1:" + port + "/\n");
+        for (int i = 0; i < 3; i++) {
+            String out = status();
+            assertThat(out).contains("OCSP response: no response sent").contains("Verify return code");
+        }
+    }
+
+    @Test
+    void theResponderComesFromTheCertificatesAuthorityInformationAccess() throws Exception {
+        var issuer = new org.bouncycastle.asn1.x500.X500Name("CN=OCSP Test CA");
+        var kp = java.security.KeyPairGenerator.getInstance("EC");
+        kp.initialize(256);
+        var pair = kp.generateKeyPair();
+        var b = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(issuer, java.math.BigInteger.valueOf(77),
+                new Date(), new Date(System.currentTimeMillis() + 86_400_000L), new org.bouncycastle.asn1.x500.X500Name("CN=aia"),
+                pair.getPublic());
+        b.addExtension(org.bouncycastle.asn1.x509.Extension.authorityInfoAccess, false,
+                new org.bouncycastle.asn1.x509.AuthorityInformationAccess(org.bouncycastle.asn1.x509.AccessDescription.id_ad_ocsp,
+                        new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier,
+                                "http://ocsp.example.test/")));
+        var cert = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+        assertThat(io.stampede.balancer.config.OcspStaplingAccess.aiaOcsp(cert)).hasToString("http://ocsp.example.test/");
+        assertThat(io.stampede.balancer.config.OcspStaplingAccess.aiaOcsp(leaf.certificate())).isNull();
+    }
+
+    @Test
+    void mistakesAreNamed() throws Exception {
+        // As nginx: stapling a certificate cannot do (its issuer is not in its file; it names no
+        // responder) is a warning, and its handshakes go without.
+        assertThat(config("ssl_stapling: on\n").ssl().orElseThrow().certificates().get(0).staples()).isFalse();
+        Files.writeString(dir.resolve("chain.crt"), Certificates.pem(leaf.certificate()) + Certificates.pem(ca.certificate()));
+        assertThat(ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader("listen: 127.0.0.1:0 ssl\n"
+                + "ssl_certificate: chain.crt\nssl_certificate_key: server.key\nssl_stapling: on\n"
+                + "locations:\n  /:\n    proxy_pass: http://127.0.0.1:9\n")).ssl().orElseThrow().certificates().get(0).staples()).isFalse();
+        assertThat(ConfigLoader.parse(dir.resolve("p.yaml").toString(), new StringReader("listen: 127.0.0.1:0 ssl\n"
+                + "ssl_certificate: chain.crt\nssl_certificate_key: server.key\nssl_stapling: on\n"
+                + "ssl_stapling_responder: http://127.0.0.1:9/\nlocations:\n  /:\n    proxy_pass: http://127.0.0.1:9\n"))
+                .ssl().orElseThrow().certificates().get(0).ocspFetch().issuer()).isEqualTo(ca.certificate());
+        assertThatThrownBy(() -> config("ssl_stapling: on\nssl_stapling_responder: https://ocsp.example/\n"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("ssl_stapling_responder").hasMessageContaining("http:// URL");
         assertThatThrownBy(() -> config("ssl_stapling: on\nssl_stapling_file: other.der\n")).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("p.yaml:5: ssl_stapling_file").hasMessageContaining("not for any ssl_certificate's");
         assertThatThrownBy(() -> config("ssl_stapling: on\nssl_stapling_file: server.crt\n")).isInstanceOf(ConfigException.class)

@@ -1,0 +1,186 @@
+package io.stampede.balancer.tls;
+
+import io.stampede.balancer.config.SslSettings;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
+import org.bouncycastle.cert.ocsp.OCSPResp;
+import org.bouncycastle.cert.ocsp.SingleResp;
+import org.bouncycastle.cert.ocsp.jcajce.JcaCertificateID;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Staples what a certificate's OCSP responder answers (nginx's {@code ssl_stapling on} without a
+ * file). As nginx does, it asks lazily, at the first handshake and again when due, and never holds
+ * a handshake up: until an answer is in, handshakes go without one.
+ * <ul>
+ *   <li>An answer is kept until its {@code nextUpdate} (an hour when it has none). It is asked for
+ *   again an hour after it came, or five minutes before it ends, whichever comes first.</li>
+ *   <li>A failed ask is logged and tried again five minutes later. The last answer is stapled
+ *   meanwhile while it is still valid.</li>
+ *   <li>An answer is used only when it is about this certificate and in date. With
+ *   {@code ssl_stapling_verify on}, it must also be signed by the issuer or by a responder the
+ *   issuer delegated (its certificate, with the OCSP-signing purpose, in the answer).</li>
+ * </ul>
+ */
+public final class OcspStapler {
+    private static final Logger LOG = LoggerFactory.getLogger("stampede.proxy");
+    private static final Duration REFRESH = Duration.ofHours(1);
+    private static final Duration RETRY = Duration.ofMinutes(5);
+    private static final Duration MARGIN = Duration.ofMinutes(5);
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /** The asks of every stapler: rare, short, off the event loops. */
+    private static final ExecutorService ASKS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "ocsp-stapling");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(TIMEOUT).executor(ASKS)
+            .version(HttpClient.Version.HTTP_1_1).build();
+    private static final int SUCCESSFUL = 0;
+
+    private record Staple(byte[] der, Instant validUntil) {}
+
+    private final X509Certificate certificate;
+    private final SslSettings.OcspFetch fetch;
+    private final Clock clock;
+    private final AtomicReference<Staple> staple = new AtomicReference<>();
+    private final AtomicBoolean asking = new AtomicBoolean();
+    private volatile Instant dueAt = Instant.MIN;
+
+    public OcspStapler(X509Certificate certificate, SslSettings.OcspFetch fetch, Clock clock) {
+        this.certificate = certificate;
+        this.fetch = fetch;
+        this.clock = clock;
+    }
+
+    /** The answer to staple now, or null; starts an ask when one is due (on another thread). */
+    public byte[] current() {
+        Instant now = clock.instant();
+        if (!now.isBefore(dueAt) && asking.compareAndSet(false, true)) {
+            ASKS.execute(this::ask);
+        }
+        Staple s = staple.get();
+        return s != null && now.isBefore(s.validUntil()) ? s.der() : null;
+    }
+
+    private void ask() {
+        try {
+            Staple fresh = fetchAndCheck();
+            staple.set(fresh);
+            Instant now = clock.instant();
+            Instant next = now.plus(REFRESH);
+            if (fresh.validUntil().minus(MARGIN).isBefore(next)) {
+                next = fresh.validUntil().minus(MARGIN);
+            }
+            dueAt = next.isBefore(now.plus(RETRY)) ? now.plus(RETRY) : next;
+        } catch (Exception e) {
+            LOG.warn("ssl_stapling: no OCSP response for \"{}\" from {}: {} (asked again in 5 minutes)",
+                    certificate.getSubjectX500Principal().getName(), fetch.responder(),
+                    e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
+            dueAt = clock.instant().plus(RETRY);
+        } finally {
+            asking.set(false);
+        }
+    }
+
+    private Staple fetchAndCheck() throws Exception {
+        CertificateID id = new JcaCertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+                fetch.issuer(), certificate.getSerialNumber());
+        byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
+        HttpResponse<byte[]> answer = HTTP.send(HttpRequest.newBuilder(fetch.responder()).timeout(TIMEOUT)
+                .header("Content-Type", "application/ocsp-request").header("Accept", "application/ocsp-response")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (answer.statusCode() != 200) {
+            throw new IOException("the responder answered HTTP " + answer.statusCode());
+        }
+        return check(answer.body(), id);
+    }
+
+    /** The answer if it may be stapled, with how long it is valid; else why not. */
+    Staple check(byte[] der, CertificateID id) throws Exception {
+        OCSPResp response = new OCSPResp(der);
+        if (response.getStatus() != SUCCESSFUL) {
+            throw new IOException("the response's status is " + response.getStatus() + ", not successful (0)");
+        }
+        if (!(response.getResponseObject() instanceof BasicOCSPResp basic)) {
+            throw new IOException("not a basic OCSP response");
+        }
+        SingleResp mine = null;
+        for (SingleResp single : basic.getResponses()) {
+            if (single.getCertID().equals(id)) {
+                mine = single;
+            }
+        }
+        if (mine == null) {
+            throw new IOException("the response is not about this certificate (serial " + certificate.getSerialNumber().toString(16) + ")");
+        }
+        Instant now = clock.instant();
+        if (mine.getThisUpdate().toInstant().isAfter(now.plus(MARGIN))) {
+            throw new IOException("the response is from the future (thisUpdate " + mine.getThisUpdate().toInstant() + ")");
+        }
+        Instant until = mine.getNextUpdate() != null ? mine.getNextUpdate().toInstant() : now.plus(REFRESH);
+        if (!now.isBefore(until)) {
+            throw new IOException("the response has expired (nextUpdate " + until + ")");
+        }
+        if (fetch.verify() && !signedByIssuerOrDelegate(basic)) {
+            throw new IOException("the response is signed by neither the issuer nor a responder it delegated"
+                    + " (ssl_stapling_verify is on)");
+        }
+        return new Staple(der, until);
+    }
+
+    private boolean signedByIssuerOrDelegate(BasicOCSPResp basic) throws Exception {
+        if (signedBy(basic, fetch.issuer().getPublicKey())) {
+            return true;
+        }
+        for (X509CertificateHolder holder : basic.getCerts()) {
+            X509Certificate responder = new JcaX509CertificateConverter().getCertificate(holder);
+            try {
+                responder.verify(fetch.issuer().getPublicKey());
+                responder.checkValidity(java.util.Date.from(clock.instant()));
+            } catch (java.security.GeneralSecurityException e) {
+                continue;
+            }
+            java.util.List<String> purposes = responder.getExtendedKeyUsage();
+            if (purposes != null && purposes.contains(KeyPurposeId.id_kp_OCSPSigning.getId())
+                    && signedBy(basic, responder.getPublicKey())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean signedBy(BasicOCSPResp basic, PublicKey key) throws Exception {
+        try {
+            return basic.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key));
+        } catch (org.bouncycastle.cert.ocsp.OCSPException e) {
+            return false; // another key type than the signature's
+        }
+    }
+
+    /** Where it asks (for messages and tests). */
+    public URI responder() {
+        return fetch.responder();
+    }
+}
