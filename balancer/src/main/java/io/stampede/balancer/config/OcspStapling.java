@@ -99,7 +99,10 @@ final class OcspStapling {
                 throw responder.invalid("an http:// URL (" + e.getMessage() + ")");
             }
             if (!"http".equalsIgnoreCase(override.getScheme()) || override.getHost() == null) {
-                throw responder.invalid("an http:// URL with a host, as nginx takes (OCSP is asked over plain HTTP)");
+                // As nginx: stapling is then ignored, with a warning.
+                LOG.warn("{}: \"ssl_stapling\" ignored: ssl_stapling_responder {} is not an http:// URL with a host"
+                        + " (OCSP is asked over plain HTTP)", responder.file() + ":" + responder.line(), responder.text());
+                return pairs;
             }
         }
         List<SslSettings.CertifiedKey> out = new ArrayList<>();
@@ -114,7 +117,12 @@ final class OcspStapling {
                 out.add(pair);
                 continue;
             }
-            java.net.URI url = override != null ? override : aiaOcsp(leaf);
+            java.net.URI url;
+            try {
+                url = override != null ? override : aiaOcsp(leaf);
+            } catch (IllegalArgumentException e) {
+                url = null; // a malformed Authority Information Access: as none (warned below)
+            }
             if (url == null) {
                 LOG.warn("{}: \"ssl_stapling\" ignored for {}: it names no http:// OCSP responder (no Authority Information"
                         + " Access OCSP entry); set ssl_stapling_responder or ssl_stapling_file", on.file() + ":" + on.line(), pair.source());

@@ -20,6 +20,7 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.ocsp.BasicOCSPResp;
 import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
 import org.bouncycastle.cert.ocsp.OCSPReqBuilder;
 import org.bouncycastle.cert.ocsp.OCSPResp;
 import org.bouncycastle.cert.ocsp.SingleResp;
@@ -34,13 +35,16 @@ import org.slf4j.LoggerFactory;
  * file). As nginx does, it asks lazily, at the first handshake and again when due, and never holds
  * a handshake up: until an answer is in, handshakes go without one.
  * <ul>
- *   <li>An answer is kept until its {@code nextUpdate} (an hour when it has none). It is asked for
- *   again an hour after it came, or five minutes before it ends, whichever comes first.</li>
+ *   <li>An answer is kept until its {@code nextUpdate} (for good when it has none). It is asked
+ *   for again an hour after it came, or five minutes before it ends, whichever comes first.</li>
  *   <li>A failed ask is logged and tried again five minutes later. The last answer is stapled
  *   meanwhile while it is still valid.</li>
- *   <li>An answer is used only when it is about this certificate and in date. With
- *   {@code ssl_stapling_verify on}, it must also be signed by the issuer or by a responder the
- *   issuer delegated (its certificate, with the OCSP-signing purpose, in the answer).</li>
+ *   <li>An answer is used only when it says "good" about this certificate, is in date and is
+ *   signed by the responder it names (its certificate in the answer, or the issuer). With
+ *   {@code ssl_stapling_verify on}, that signer must be the issuer or a responder the issuer
+ *   delegated (with the OCSP-signing purpose). Any other answer ("revoked", "unknown") is logged
+ *   and not stapled, as by nginx.</li>
+ *   <li>An answer is read up to 16 KB (nginx's buffer), and an ask ends after 10 seconds.</li>
  * </ul>
  */
 public final class OcspStapler {
@@ -58,8 +62,10 @@ public final class OcspStapler {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(TIMEOUT).executor(ASKS)
             .version(HttpClient.Version.HTTP_1_1).build();
     private static final int SUCCESSFUL = 0;
+    /** nginx reads a responder's answer into 16 KB: a bigger one is refused, not read into memory. */
+    static final int MAX_ANSWER = 16 * 1024;
 
-    private record Staple(byte[] der, Instant validUntil) {}
+    record Staple(byte[] der, Instant validUntil) {}
 
     private final X509Certificate certificate;
     private final SslSettings.OcspFetch fetch;
@@ -68,6 +74,7 @@ public final class OcspStapler {
     private final AtomicBoolean asking = new AtomicBoolean();
     private volatile Instant dueAt = Instant.MIN;
 
+    /** @param clock the time answers are judged by (a test's own) */
     public OcspStapler(X509Certificate certificate, SslSettings.OcspFetch fetch, Clock clock) {
         this.certificate = certificate;
         this.fetch = fetch;
@@ -94,7 +101,7 @@ public final class OcspStapler {
                 next = fresh.validUntil().minus(MARGIN);
             }
             dueAt = next.isBefore(now.plus(RETRY)) ? now.plus(RETRY) : next;
-        } catch (Exception e) {
+        } catch (Throwable e) { // even an Error: the next ask is five minutes away, not at the next handshake
             LOG.warn("ssl_stapling: no OCSP response for \"{}\" from {}: {} (asked again in 5 minutes)",
                     certificate.getSubjectX500Principal().getName(), fetch.responder(),
                     e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
@@ -108,13 +115,39 @@ public final class OcspStapler {
         CertificateID id = new JcaCertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
                 fetch.issuer(), certificate.getSerialNumber());
         byte[] request = new OCSPReqBuilder().addRequest(id).build().getEncoded();
-        HttpResponse<byte[]> answer = HTTP.send(HttpRequest.newBuilder(fetch.responder()).timeout(TIMEOUT)
-                .header("Content-Type", "application/ocsp-request").header("Accept", "application/ocsp-response")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(), HttpResponse.BodyHandlers.ofByteArray());
-        if (answer.statusCode() != 200) {
-            throw new IOException("the responder answered HTTP " + answer.statusCode());
+        java.util.concurrent.CompletableFuture<HttpResponse<java.io.InputStream>> sent = HTTP.sendAsync(
+                HttpRequest.newBuilder(fetch.responder()).timeout(TIMEOUT)
+                        .header("Content-Type", "application/ocsp-request").header("Accept", "application/ocsp-response")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(request)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        HttpResponse<java.io.InputStream> answer;
+        try {
+            answer = sent.get(TIMEOUT.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            sent.cancel(true);
+            throw new IOException("no answer within " + TIMEOUT.toSeconds() + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
         }
-        return check(answer.body(), id);
+        try (java.io.InputStream body = answer.body()) {
+            if (answer.statusCode() != 200) {
+                throw new IOException("the responder answered HTTP " + answer.statusCode());
+            }
+            // The body's read has no timeout of its own: a responder that stalls after its head is cut off.
+            java.util.concurrent.Future<byte[]> read = ASKS.submit(() -> body.readNBytes(MAX_ANSWER + 1));
+            byte[] der;
+            try {
+                der = read.get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                read.cancel(true);
+                throw new IOException("the answer did not arrive within " + TIMEOUT.toSeconds() + " s");
+            }
+            if (der.length > MAX_ANSWER) {
+                throw new IOException("an answer over " + MAX_ANSWER / 1024 + " KB");
+            }
+            return check(der, id);
+        }
     }
 
     /** The answer if it may be stapled, with how long it is valid; else why not. */
@@ -128,7 +161,7 @@ public final class OcspStapler {
         }
         SingleResp mine = null;
         for (SingleResp single : basic.getResponses()) {
-            if (single.getCertID().equals(id)) {
+            if (sameCertificate(single.getCertID(), id)) {
                 mine = single;
             }
         }
@@ -139,15 +172,39 @@ public final class OcspStapler {
         if (mine.getThisUpdate().toInstant().isAfter(now.plus(MARGIN))) {
             throw new IOException("the response is from the future (thisUpdate " + mine.getThisUpdate().toInstant() + ")");
         }
-        Instant until = mine.getNextUpdate() != null ? mine.getNextUpdate().toInstant() : now.plus(REFRESH);
+        // As nginx: no nextUpdate, valid for good (asked for again hourly).
+        Instant until = mine.getNextUpdate() != null ? mine.getNextUpdate().toInstant() : Instant.MAX;
         if (!now.isBefore(until)) {
             throw new IOException("the response has expired (nextUpdate " + until + ")");
         }
-        if (fetch.verify() && !signedByIssuerOrDelegate(basic)) {
-            throw new IOException("the response is signed by neither the issuer nor a responder it delegated"
-                    + " (ssl_stapling_verify is on)");
+        if (fetch.verify() ? !signedByIssuerOrDelegate(basic) : !signedByAnyNamedSigner(basic)) {
+            throw new IOException(fetch.verify() ? "the response is signed by neither the issuer nor a responder it delegated"
+                    + " (ssl_stapling_verify is on)" : "the response's signature does not verify");
+        }
+        if (mine.getCertStatus() != CertificateStatus.GOOD) {
+            throw new IOException("certificate status \"" + (mine.getCertStatus() instanceof org.bouncycastle.cert.ocsp.RevokedStatus
+                    ? "revoked" : "unknown") + "\" in the OCSP response");
         }
         return new Staple(der, until);
+    }
+
+    /** As OpenSSL's OCSP_id_cmp: the hash, both hashes and the serial, not the algorithm's encoding. */
+    private static boolean sameCertificate(CertificateID a, CertificateID b) {
+        return a.getHashAlgOID().equals(b.getHashAlgOID()) && java.util.Arrays.equals(a.getIssuerNameHash(), b.getIssuerNameHash())
+                && java.util.Arrays.equals(a.getIssuerKeyHash(), b.getIssuerKeyHash()) && a.getSerialNumber().equals(b.getSerialNumber());
+    }
+
+    /** Without ssl_stapling_verify: the signature checks out with the issuer's key or a certificate the answer carries. */
+    private boolean signedByAnyNamedSigner(BasicOCSPResp basic) throws Exception {
+        if (signedBy(basic, fetch.issuer().getPublicKey())) {
+            return true;
+        }
+        for (X509CertificateHolder holder : basic.getCerts()) {
+            if (signedBy(basic, new JcaX509CertificateConverter().getCertificate(holder).getPublicKey())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean signedByIssuerOrDelegate(BasicOCSPResp basic) throws Exception {

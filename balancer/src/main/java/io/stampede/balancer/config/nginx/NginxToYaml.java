@@ -54,7 +54,7 @@ final class NginxToYaml {
      * TLS lines a server cannot have of its own. Its certificates, protocols, ciphers, sessions,
      * client verification and stapling stay in the server, chosen by SNI as in nginx.
      */
-    private static final Set<String> SERVER_TO_TOP = Set.of("http2", "ssl_stapling_verify",
+    private static final Set<String> SERVER_TO_TOP = Set.of("http2",
             "ssl_trusted_certificate", "ssl_ecdh_curve", "ssl_dhparam", "ssl_early_data", "ssl_buffer_size");
 
     private final boolean lenient;

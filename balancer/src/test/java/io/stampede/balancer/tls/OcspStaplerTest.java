@@ -1,0 +1,137 @@
+package io.stampede.balancer.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.stampede.balancer.config.SslSettings;
+import io.stampede.common.tls.Certificates;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.cert.ocsp.BasicOCSPResp;
+import org.bouncycastle.cert.ocsp.CertificateID;
+import org.bouncycastle.cert.ocsp.CertificateStatus;
+import org.bouncycastle.cert.ocsp.OCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.RevokedStatus;
+import org.bouncycastle.cert.ocsp.UnknownStatus;
+import org.bouncycastle.cert.ocsp.jcajce.JcaBasicOCSPRespBuilder;
+import org.bouncycastle.cert.ocsp.jcajce.JcaCertificateID;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Which responder answers get stapled, judged at a fixed time: nginx's rules. */
+class OcspStaplerTest {
+    static final Instant NOW = Instant.parse("2026-12-07T12:00:00Z");
+    static Certificates.Issued ca;
+    static Certificates.Issued leaf;
+    static Certificates.Issued stranger;
+    static CertificateID id;
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        ca = Certificates.authority("Stapler CA");
+        leaf = Certificates.signed(ca, "localhost", List.of("localhost"), "EC", Duration.ofDays(400));
+        stranger = Certificates.authority("Someone Else");
+        id = idOf(leaf.certificate().getSerialNumber());
+    }
+
+    static CertificateID idOf(BigInteger serial) throws Exception {
+        return new JcaCertificateID(new JcaDigestCalculatorProviderBuilder().build().get(CertificateID.HASH_SHA1),
+                ca.certificate(), serial);
+    }
+
+    static OcspStapler stapler(boolean verify) {
+        return new OcspStapler(leaf.certificate(), new SslSettings.OcspFetch(URI.create("http://127.0.0.1:9/"), ca.certificate(), verify),
+                Clock.fixed(NOW, ZoneOffset.UTC));
+    }
+
+    /** An answer about {@code about}, signed by {@code signer} carrying {@code carried}. */
+    static byte[] answer(CertificateID about, CertificateStatus status, Instant thisUpdate, Instant nextUpdate,
+                         Certificates.Issued signer, java.security.cert.X509Certificate carried) throws Exception {
+        var digests = new JcaDigestCalculatorProviderBuilder().build();
+        JcaBasicOCSPRespBuilder b = new JcaBasicOCSPRespBuilder(signer.certificate().getPublicKey(), digests.get(CertificateID.HASH_SHA1));
+        b.addResponse(about, status, Date.from(thisUpdate), nextUpdate == null ? null : Date.from(nextUpdate), null);
+        BasicOCSPResp basic = b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.key()),
+                new X509CertificateHolder[] {new JcaX509CertificateHolder(carried)}, Date.from(thisUpdate));
+        return new OCSPRespBuilder().build(OCSPRespBuilder.SUCCESSFUL, basic).getEncoded();
+    }
+
+    static byte[] good(Instant nextUpdate) throws Exception {
+        return answer(id, CertificateStatus.GOOD, NOW.minusSeconds(60), nextUpdate, ca, ca.certificate());
+    }
+
+    @Test
+    void aGoodAnswerIsKeptUntilItsNextUpdateOrForGoodWithoutOne() throws Exception {
+        Instant next = NOW.plus(Duration.ofDays(1));
+        assertThat(stapler(true).check(good(next), id).validUntil()).isEqualTo(next);
+        assertThat(stapler(false).check(good(null), id).validUntil()).isEqualTo(Instant.MAX);
+    }
+
+    @Test
+    void onlyGoodIsStapled() throws Exception {
+        byte[] revoked = answer(id, new RevokedStatus(Date.from(NOW.minusSeconds(3600)), 1), NOW.minusSeconds(60),
+                NOW.plusSeconds(3600), ca, ca.certificate());
+        byte[] unknown = answer(id, new UnknownStatus(), NOW.minusSeconds(60), NOW.plusSeconds(3600), ca, ca.certificate());
+        assertThatThrownBy(() -> stapler(false).check(revoked, id)).isInstanceOf(IOException.class)
+                .hasMessageContaining("certificate status \"revoked\"");
+        assertThatThrownBy(() -> stapler(false).check(unknown, id)).isInstanceOf(IOException.class)
+                .hasMessageContaining("certificate status \"unknown\"");
+    }
+
+    @Test
+    void anAnswerOutOfDateOrAboutAnotherCertificateIsRefused() throws Exception {
+        assertThatThrownBy(() -> stapler(false).check(good(NOW.minusSeconds(1)), id)).hasMessageContaining("has expired");
+        byte[] future = answer(id, CertificateStatus.GOOD, NOW.plus(Duration.ofMinutes(10)), null, ca, ca.certificate());
+        assertThatThrownBy(() -> stapler(false).check(future, id)).hasMessageContaining("from the future");
+        // Five minutes ahead is clock skew, taken as nginx takes it.
+        byte[] skewed = answer(id, CertificateStatus.GOOD, NOW.plus(Duration.ofMinutes(4)), null, ca, ca.certificate());
+        assertThat(stapler(false).check(skewed, id)).isNotNull();
+        byte[] other = answer(idOf(BigInteger.valueOf(12345)), CertificateStatus.GOOD, NOW.minusSeconds(60), null, ca, ca.certificate());
+        assertThatThrownBy(() -> stapler(false).check(other, id)).hasMessageContaining("not about this certificate");
+    }
+
+    @Test
+    void theSignatureIsCheckedAlwaysAndItsSignerWithVerifyOn() throws Exception {
+        // Signed by a key whose certificate it carries, but not the issuer's nor a delegate's.
+        byte[] byStranger = answer(id, CertificateStatus.GOOD, NOW.minusSeconds(60), null, stranger, stranger.certificate());
+        assertThat(stapler(false).check(byStranger, id)).as("verify off: a valid signature by a carried signer").isNotNull();
+        assertThatThrownBy(() -> stapler(true).check(byStranger, id)).hasMessageContaining("neither the issuer nor a responder");
+        // A signature that matches no key it could be checked with.
+        byte[] forged = answer(id, CertificateStatus.GOOD, NOW.minusSeconds(60), null, stranger, ca.certificate());
+        assertThatThrownBy(() -> stapler(false).check(forged, id)).hasMessageContaining("signature does not verify");
+        assertThatThrownBy(() -> stapler(true).check(forged, id)).hasMessageContaining("neither the issuer");
+    }
+
+    @Test
+    void aResponderTheIssuerDelegatedMaySignWithVerifyOn() throws Exception {
+        var kp = java.security.KeyPairGenerator.getInstance("EC");
+        kp.initialize(256);
+        var keys = kp.generateKeyPair();
+        var b = new JcaX509v3CertificateBuilder(new X500Name(ca.certificate().getSubjectX500Principal().getName()), BigInteger.valueOf(99),
+                Date.from(NOW.minus(Duration.ofDays(1))), Date.from(NOW.plus(Duration.ofDays(30))), new X500Name("CN=OCSP Responder"),
+                keys.getPublic());
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_OCSPSigning));
+        var delegate = new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.key())));
+        byte[] byDelegate = answer(id, CertificateStatus.GOOD, NOW.minusSeconds(60), null,
+                new Certificates.Issued(delegate, keys.getPrivate()), delegate);
+        assertThat(stapler(true).check(byDelegate, id)).isNotNull();
+    }
+}
