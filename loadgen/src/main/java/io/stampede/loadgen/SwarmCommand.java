@@ -376,6 +376,9 @@ public final class SwarmCommand implements Callable<Integer> {
         }
         int userCount = quick ? conns * (useHttp2 ? perConnection : 1) : users != null ? users : pacer != null ? 100 : 1;
         double spawn = quick ? Math.max(1, userCount) * 10.0 : spawnRate;
+        if (segment != null && processes != null) {
+            throw Cli.badValue(spec.commandLine(), "--processes splits the load itself: leave out --segment");
+        }
         if (segment != null) {
             java.util.regex.Matcher sm = java.util.regex.Pattern.compile("(\\d{1,6})/(\\d{1,6})").matcher(segment.trim());
             int index = sm.matches() ? Integer.parseInt(sm.group(1)) : -1;
@@ -475,7 +478,8 @@ public final class SwarmCommand implements Callable<Integer> {
             }
             int units = quick && useHttp2 ? conns : userCount;
             if (units < processes) {
-                throw Cli.badValue(spec.commandLine(), "--processes " + processes + " with " + units + (quick ? " connections" : " users")
+                throw Cli.badValue(spec.commandLine(), "--processes " + processes + " with " + units + (quick ? " connection" : " user")
+                        + (units == 1 ? "" : "s")
                         + " leaves a process none (each runs at least one)");
             }
             sourceAddresses(target);

@@ -25,6 +25,27 @@ public final class MarketTarget implements AutoCloseable {
         return new MarketTarget(api, api.start(new ApiSettings("127.0.0.1", 0, null, 64, Duration.ZERO, 256, false)));
     }
 
+    /**
+     * A scenario of one class "U": each user logs in once as the demo account, then every task is
+     * one request for product 1 with the token, waiting {@code wait} between them (e.g. constant(0.05)).
+     */
+    public static String oneRequestScenario(String wait) {
+        return """
+                users:
+                  U:
+                    wait_time: %s
+                    on_start:
+                      - post: /api/v1/auth/token/
+                        json: {email: demo@market.test, password: demo-password}
+                        capture: {token: $.access}
+                    tasks:
+                      t:
+                        steps:
+                          - get: /api/v1/products/1/
+                            headers: {Authorization: "Bearer ${token}"}
+                """.formatted(wait);
+    }
+
     /** The API itself, to start another instance of it (an HTTPS one, say). */
     public MarketApi api() {
         return api;

@@ -97,20 +97,7 @@ class SwarmEndToEndTest {
     @Test
     void warmupLeavesTheLoginsAndTheFirstSecondOutOfTheStatistics(@TempDir Path dir) throws Exception {
         Path scenario = dir.resolve("login-once.yaml");
-        Files.writeString(scenario, """
-                users:
-                  U:
-                    wait_time: constant(0.05)
-                    on_start:
-                      - post: /api/v1/auth/token/
-                        json: {email: demo@market.test, password: demo-password}
-                        capture: {token: $.access}
-                    tasks:
-                      t:
-                        steps:
-                          - get: /api/v1/products/1/
-                            headers: {Authorization: "Bearer ${token}"}
-                """);
+        Files.writeString(scenario, MarketTarget.oneRequestScenario("constant(0.05)"));
         Run r = swarm("-f", scenario.toString(), "-H", fast.url(), "-u", "3", "-r", "100", "-t", "3s", "--warmup", "1s",
                 "--headless", "--only-summary", "--json", dir.resolve("w.json").toString());
         assertThat(r.code()).as(r.out() + r.err()).isZero();

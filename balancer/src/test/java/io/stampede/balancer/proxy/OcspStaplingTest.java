@@ -307,8 +307,8 @@ class OcspStaplingTest {
                 + " ssl_stapling on; ssl_stapling_verify %s; ssl_stapling_responder http://127.0.0.1:9/%s;"
                 + " location / { proxy_pass http://127.0.0.1:9; } }\n";
         Path conf = dir.resolve("nginx.conf");
-        Files.writeString(conf, "events {}\nhttp {\n" + String.format(server, 18443, "a.test", "on", "a")
-                + String.format(server, 18444, "b.test", "off", "b") + "}\n");
+        Files.writeString(conf, "events {}\nhttp {\n" + String.format(server, 0, "a.test", "on", "a")
+                + String.format(server, 0, "b.test", "off", "b") + "}\n");
         ProxyConfig config = ConfigLoader.load(conf, false, n -> { });
         var servers = config.routes().servers();
         assertThat(servers).hasSize(2);

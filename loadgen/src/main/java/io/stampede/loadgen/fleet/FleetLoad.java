@@ -149,13 +149,19 @@ public final class FleetLoad implements Load {
     }
 
     private static void absorb(Recording r, Wire.Tick t) {
-        for (Wire.EndpointDelta d : t.endpoints()) {
+        absorb(r, t.endpoints(), t.errors(), t.exceptions(), t.dropped(), t.handshakes(), t.resumed());
+    }
+
+    /** One worker's interval into its recording here: everything a tick carries about requests. */
+    static void absorb(Recording r, java.util.List<Wire.EndpointDelta> endpoints, Map<io.stampede.loadgen.stats.ErrorKey, Long> errors,
+                       Map<String, Long> exceptions, long dropped, org.HdrHistogram.Histogram handshakes, long resumed) {
+        for (Wire.EndpointDelta d : endpoints) {
             r.absorb(d.endpoint(), d.latency(), d.service(), d.failures(), d.bytes());
         }
-        t.errors().forEach(r::absorbErrors);
-        t.exceptions().forEach(r::absorbExceptions);
-        r.absorbDropped(t.dropped());
-        r.absorbHandshakes(t.handshakes(), t.resumed());
+        errors.forEach(r::absorbErrors);
+        exceptions.forEach(r::absorbExceptions);
+        r.absorbDropped(dropped);
+        r.absorbHandshakes(handshakes, resumed);
     }
 
     @Override
@@ -182,10 +188,15 @@ public final class FleetLoad implements Load {
 
     @Override
     public int users() {
-        int sum = 0;
+        return (int) sumOfLive(Wire.Tick::users);
+    }
+
+    /** A figure summed over the workers still in the run, from each one's last tick. */
+    private double sumOfLive(java.util.function.ToDoubleFunction<Wire.Tick> figure) {
+        double sum = 0;
         for (Worker w : workers) {
             Wire.Tick t = w.last;
-            sum += t == null || w.done.get() ? 0 : t.users();
+            sum += t == null || w.done.get() ? 0 : figure.applyAsDouble(t);
         }
         return sum;
     }
@@ -204,12 +215,7 @@ public final class FleetLoad implements Load {
 
     @Override
     public double currentRate() {
-        double sum = 0;
-        for (Worker w : workers) {
-            Wire.Tick t = w.last;
-            sum += t == null || w.done.get() ? 0 : t.rate();
-        }
-        return sum;
+        return sumOfLive(Wire.Tick::rate);
     }
 
     @Override
@@ -264,12 +270,7 @@ public final class FleetLoad implements Load {
     /** The workers' CPU (each a share of the machine) and this process's, which adds their statistics. */
     @Override
     public double cpuLoad() {
-        double sum = Load.super.cpuLoad();
-        for (Worker w : workers) {
-            Wire.Tick t = w.last;
-            sum += t == null || w.done.get() ? 0 : t.cpu();
-        }
-        return sum;
+        return Load.super.cpuLoad() + sumOfLive(Wire.Tick::cpu);
     }
 
     /** The workers' GC time in this run (each from its first tick) and this process's. */

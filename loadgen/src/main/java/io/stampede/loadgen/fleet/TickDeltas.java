@@ -40,22 +40,8 @@ final class TickDeltas {
                 eps.add(new Wire.EndpointDelta(e.endpoint(), latency, service, failures, bytes));
             }
         }
-        Map<ErrorKey, Long> newErrors = new LinkedHashMap<>();
-        s.errors().forEach((k, v) -> {
-            long d = v - errors.getOrDefault(k, 0L);
-            if (d != 0) {
-                newErrors.put(k, d);
-            }
-            errors.put(k, v);
-        });
-        Map<String, Long> newExceptions = new LinkedHashMap<>();
-        s.exceptions().forEach((k, v) -> {
-            long d = v - exceptions.getOrDefault(k, 0L);
-            if (d != 0) {
-                newExceptions.put(k, d);
-            }
-            exceptions.put(k, v);
-        });
+        Map<ErrorKey, Long> newErrors = grown(s.errors(), errors);
+        Map<String, Long> newExceptions = grown(s.exceptions(), exceptions);
         long newDropped = s.dropped() - dropped;
         dropped = s.dropped();
         Histogram hs = minus(s.handshakes().time(), handshakes);
@@ -63,6 +49,19 @@ final class TickDeltas {
         long newResumed = s.handshakes().resumed() - resumed;
         resumed = s.handshakes().resumed();
         return new Delta(eps, newErrors, newExceptions, newDropped, hs, newResumed);
+    }
+
+    /** What each count gained since {@code seen}, which then takes the counts now. */
+    private static <K> Map<K, Long> grown(Map<K, Long> now, Map<K, Long> seen) {
+        Map<K, Long> gained = new LinkedHashMap<>();
+        now.forEach((k, v) -> {
+            long d = v - seen.getOrDefault(k, 0L);
+            if (d != 0) {
+                gained.put(k, d);
+            }
+            seen.put(k, v);
+        });
+        return gained;
     }
 
     private static Histogram minus(Histogram now, Histogram before) {

@@ -245,17 +245,8 @@ public final class LocustWorker {
                 RunRequest request = new RunRequest(Math.max(1, total), Math.max(1, total) * 1000.0, host, null, null);
                 List<RunListener> listeners = new ArrayList<>(RunOutputs.of(options.outputs(), out, err, false));
                 stats = new LocustStats(System.currentTimeMillis() / 1000.0);
-                listeners.add(new RunListener() {
-                    @Override
-                    public void tick(RunSession run, StatsSnapshot snapshot, String warning) {
-                        stats.add(snapshot);
-                    }
-
-                    @Override
-                    public void stopped(RunSession run, StatsSnapshot last) {
-                        stats.add(last);
-                    }
-                });
+                LocustStats counted = stats;
+                listeners.add(RunListener.everySnapshot(counted::add));
                 SwarmSettings settings = options.settingsFor().apply(request);
                 // The master's --stop-timeout (seconds, or none) is Locust's, for all its workers: it wins over ours.
                 if (d.get("stop_timeout") instanceof Number st && st.doubleValue() > 0) {

@@ -22,4 +22,19 @@ public interface RunListener {
 
     /** The users stopped; {@code last} is the run's final snapshot. */
     default void stopped(RunSession run, StatsSnapshot last) {}
+
+    /** A listener that hands every snapshot, each tick's and the last, to {@code each}. */
+    static RunListener everySnapshot(java.util.function.Consumer<StatsSnapshot> each) {
+        return new RunListener() {
+            @Override
+            public void tick(RunSession run, StatsSnapshot snapshot, String generatorWarning) {
+                each.accept(snapshot);
+            }
+
+            @Override
+            public void stopped(RunSession run, StatsSnapshot last) {
+                each.accept(last);
+            }
+        };
+    }
 }

@@ -41,20 +41,7 @@ class FleetTest {
     static final ExecutorService RUNS = Executors.newCachedThreadPool();
 
     /** One request per task after a log-in: arrivals and server counts line up one to one. */
-    static final String ONE_REQUEST = """
-            users:
-              U:
-                wait_time: constant(0.02)
-                on_start:
-                  - post: /api/v1/auth/token/
-                    json: {email: demo@market.test, password: demo-password}
-                    capture: {token: $.access}
-                tasks:
-                  t:
-                    steps:
-                      - get: /api/v1/products/1/
-                        headers: {Authorization: "Bearer ${token}"}
-            """;
+    static final String ONE_REQUEST = MarketTarget.oneRequestScenario("constant(0.02)");
 
     @BeforeAll
     static void start() throws Exception {

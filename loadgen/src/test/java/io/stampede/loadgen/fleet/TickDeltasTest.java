@@ -77,13 +77,8 @@ class TickDeltasTest {
         assertThat(summed.handshakes().resumed()).isEqualTo(whole.handshakes().resumed());
     }
 
+    /** As the parent adds a worker's tick. */
     private static void apply(TickDeltas.Delta d, Recording into) {
-        for (Wire.EndpointDelta e : d.endpoints()) {
-            into.absorb(e.endpoint(), e.latency(), e.service(), e.failures(), e.bytes());
-        }
-        d.errors().forEach(into::absorbErrors);
-        d.exceptions().forEach(into::absorbExceptions);
-        into.absorbDropped(d.dropped());
-        into.absorbHandshakes(d.handshakes(), d.resumed());
+        FleetLoad.absorb(into, d.endpoints(), d.errors(), d.exceptions(), d.dropped(), d.handshakes(), d.resumed());
     }
 }
