@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * every request of a keep-alive connection) is a field write, not a timer; moving it earlier
  * reschedules. Only the loop's own thread may touch it.
  */
-public final class LazyDeadline {
+public final class LazyDeadline implements Deadline {
     private final EventExecutor loop;
     private final Runnable onExpiry;
     private final LongSupplier nanoClock;
@@ -29,13 +29,22 @@ public final class LazyDeadline {
         this.nanoClock = nanoClock;
     }
 
-    /** Expires {@code nanos} from now (0 or less: never). */
+    @Override
     public void arm(long nanos) {
+        arm(nanos, nanos <= 0 ? 0 : nanoClock.getAsLong());
+    }
+
+    /**
+     * {@inheritDoc} A request reads the clock a few times, not at every step, so the reading it
+     * has is passed on.
+     */
+    @Override
+    public void arm(long nanos, long now) {
         if (nanos <= 0) {
             deadline = 0;
             return;
         }
-        deadline = nanoClock.getAsLong() + nanos;
+        deadline = now + nanos;
         if (task != null && deadline < taskFires) {
             task.cancel(false);
             task = null;
@@ -47,11 +56,13 @@ public final class LazyDeadline {
     }
 
     /** No deadline until the next {@link #arm}; the scheduled task, if any, stays for reuse. */
+    @Override
     public void disarm() {
         deadline = 0;
     }
 
     /** No deadline, and no task left in the loop's queue (when the owner is done for good). */
+    @Override
     public void cancel() {
         deadline = 0;
         if (task != null) {

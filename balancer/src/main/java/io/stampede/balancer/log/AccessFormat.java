@@ -17,12 +17,12 @@ public final class AccessFormat {
 
     public static String line(AccessRecord r) {
         StringBuilder b = new StringBuilder(200);
-        b.append(r.remoteAddr).append(" - - [").append(TIME_LOCAL.format(Instant.ofEpochMilli(r.startMillis)))
+        b.append(r.remoteAddr).append(" - - [").append(TIME_LOCAL.format(Instant.ofEpochMilli(r.startMillis())))
                 .append("] \"").append(escape(r.requestLine)).append("\" ").append(r.status).append(' ')
                 .append(r.bytesSent).append(" \"").append(r.referer == null ? "-" : escape(r.referer))
                 .append("\" \"").append(r.userAgent == null ? "-" : escape(r.userAgent)).append("\" \"");
-        String addrs = r.joined(r.upstreamAddrs, a -> a);
-        String times = r.joined(r.upstreamNanos, AccessFormat::seconds);
+        String addrs = r.joined(AccessRecord.Try::addr);
+        String times = r.joined(t -> seconds(t.nanos()));
         b.append(addrs == null ? "-" : addrs).append("\" ").append(seconds(System.nanoTime() - r.startNanos)).append(' ')
                 .append(times == null ? "-" : times);
         return b.toString();

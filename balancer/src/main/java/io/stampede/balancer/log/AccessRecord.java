@@ -2,10 +2,14 @@ package io.stampede.balancer.log;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
-/** What the access log needs of one request, filled in as it goes. */
+/**
+ * What the access log needs of one request, filled in as it goes. One is made per request, so it
+ * holds nothing it does not need: the list of upstream tries is made at the first try, and only
+ * when something will read it ({@link #keep}).
+ */
 public final class AccessRecord {
-    public final long startMillis = System.currentTimeMillis();
     public final long startNanos = System.nanoTime();
     public String remoteAddr = "-";
     public String requestLine = "-";
@@ -13,21 +17,36 @@ public final class AccessRecord {
     public String userAgent;
     public int status;
     public long bytesSent;
-    /** One entry per attempt: {@code $upstream_addr}, {@code $upstream_status}, {@code $upstream_response_time}. */
-    final List<String> upstreamAddrs = new ArrayList<>(2);
-    final List<Integer> upstreamStatuses = new ArrayList<>(2);
-    final List<Long> upstreamNanos = new ArrayList<>(2);
-    /** $upstream_connect_time and $upstream_header_time per attempt, -1 where it never happened ("-"). */
-    final List<Long> connectNanos = new ArrayList<>(2);
-    final List<Long> headerNanos = new ArrayList<>(2);
-    /** Where an internal redirect began a new round of attempts (nginx separates those with " : "). */
-    final List<Integer> groupStarts = new ArrayList<>(1);
+
+    /**
+     * One try at a server: {@code $upstream_addr}, {@code $upstream_status},
+     * {@code $upstream_response_time}, and {@code $upstream_connect_time} / {@code $upstream_header_time},
+     * -1 where that never happened ("-").
+     */
+    record Try(String addr, int status, long nanos, long connectNanos, long headerNanos, boolean newRound) {
+        Try ended(long nanos) {
+            return new Try(addr, status, nanos, connectNanos, headerNanos, newRound);
+        }
+    }
+
+    /** The tries in order; null until the first (and always, when nothing reads them). */
+    private List<Try> tries;
+    /** An internal redirect began a new round: the next try starts it (nginx separates rounds with " : "). */
+    private boolean roundPending;
 
     /** The request's variables, for a log_format that reads them; null for a request refused before it had any. */
     public io.stampede.balancer.vars.Variables vars;
 
-    /** Off when nothing reads the record (no access log): per-attempt lists are not kept. */
+    /** Off when nothing reads the record (no access log): tries are not kept. */
     public boolean keep = true;
+
+    /**
+     * When the request began, on the wall clock: worked out when a line is written, from the
+     * monotonic start, so a request that is never logged reads one clock, not two.
+     */
+    public long startMillis() {
+        return System.currentTimeMillis() - (System.nanoTime() - startNanos) / 1_000_000;
+    }
 
     /** An attempt that reached no server (no live upstreams): it connected nowhere and saw no header. */
     public void attempt(String addr, int status, long nanos) {
@@ -38,11 +57,11 @@ public final class AccessRecord {
         if (!keep) {
             return;
         }
-        upstreamAddrs.add(addr);
-        upstreamStatuses.add(status);
-        upstreamNanos.add(nanos);
-        this.connectNanos.add(connectNanos);
-        this.headerNanos.add(headerNanos);
+        if (tries == null) {
+            tries = new ArrayList<>(2);
+        }
+        tries.add(new Try(addr, status, nanos, connectNanos, headerNanos, roundPending && !tries.isEmpty()));
+        roundPending = false;
     }
 
     /**
@@ -50,31 +69,30 @@ public final class AccessRecord {
      * (its entry was written when the head came, for a try that ended there).
      */
     public void lastAttemptEnded(long nanos) {
-        if (keep && !upstreamNanos.isEmpty()) {
-            upstreamNanos.set(upstreamNanos.size() - 1, nanos);
+        if (tries != null && !tries.isEmpty()) {
+            int last = tries.size() - 1;
+            tries.set(last, tries.get(last).ended(nanos));
         }
     }
 
     /**
-     * One $upstream_* list as nginx writes it: ", " between the servers of one round, " : " where
-     * an internal redirect began another; null when no attempt was made.
+     * One $upstream_* value as nginx writes it, a field of every try: ", " between the servers of
+     * one round, " : " where an internal redirect began another; null when no attempt was made.
      */
-    <T> String joined(List<T> values, java.util.function.Function<T, String> show) {
-        if (values.isEmpty()) {
+    String joined(Function<Try, String> show) {
+        if (tries == null || tries.isEmpty()) {
             return null;
         }
         StringBuilder b = new StringBuilder();
-        for (int i = 0; i < values.size(); i++) {
-            b.append(i == 0 ? "" : groupStarts.contains(i) ? " : " : ", ").append(show.apply(values.get(i)));
+        for (int i = 0; i < tries.size(); i++) {
+            Try t = tries.get(i);
+            b.append(i == 0 ? "" : t.newRound() ? " : " : ", ").append(show.apply(t));
         }
         return b.toString();
     }
 
     /** The request is redirected internally (error_page): later attempts are another round. */
     public void newRound() {
-        int next = upstreamAddrs.size();
-        if (next > 0 && (groupStarts.isEmpty() || groupStarts.get(groupStarts.size() - 1) != next)) {
-            groupStarts.add(next);
-        }
+        roundPending = true;
     }
 }

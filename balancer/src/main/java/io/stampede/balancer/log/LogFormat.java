@@ -135,20 +135,24 @@ public final class LogFormat {
             case "body_bytes_sent", "bytes_sent" -> String.valueOf(r.bytesSent);
             case "request" -> r.requestLine;
             case "request_time" -> AccessFormat.seconds(System.nanoTime() - r.startNanos);
-            case "msec" -> r.startMillis / 1000 + "." + String.format(Locale.ROOT, "%03d", r.startMillis % 1000);
-            case "time_local" -> TIME_LOCAL.format(Instant.ofEpochMilli(r.startMillis));
-            case "time_iso8601" -> ISO.format(Instant.ofEpochMilli(r.startMillis));
+            case "msec" -> msec(r.startMillis());
+            case "time_local" -> TIME_LOCAL.format(Instant.ofEpochMilli(r.startMillis()));
+            case "time_iso8601" -> ISO.format(Instant.ofEpochMilli(r.startMillis()));
             case "remote_user" -> null; // no authentication here
             case "remote_addr" -> r.remoteAddr;
-            case "upstream_addr" -> r.joined(r.upstreamAddrs, a -> a);
-            case "upstream_status" -> r.joined(r.upstreamStatuses, String::valueOf);
-            case "upstream_response_time" -> r.joined(r.upstreamNanos, AccessFormat::seconds);
-            case "upstream_connect_time" -> r.joined(r.connectNanos, LogFormat::secondsOrDash);
-            case "upstream_header_time" -> r.joined(r.headerNanos, LogFormat::secondsOrDash);
+            case "upstream_addr" -> r.joined(AccessRecord.Try::addr);
+            case "upstream_status" -> r.joined(t -> String.valueOf(t.status()));
+            case "upstream_response_time" -> r.joined(t -> AccessFormat.seconds(t.nanos()));
+            case "upstream_connect_time" -> r.joined(t -> secondsOrDash(t.connectNanos()));
+            case "upstream_header_time" -> r.joined(t -> secondsOrDash(t.headerNanos()));
             case "http_referer" -> r.vars != null ? r.vars.get(var) : r.referer;
             case "http_user_agent" -> r.vars != null ? r.vars.get(var) : r.userAgent;
             default -> r.vars == null ? null : r.vars.get(var);
         };
+    }
+
+    private static String msec(long millis) {
+        return millis / 1000 + "." + String.format(Locale.ROOT, "%03d", millis % 1000);
     }
 
     private static String secondsOrDash(long nanos) {

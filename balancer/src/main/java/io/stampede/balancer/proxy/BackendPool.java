@@ -80,7 +80,8 @@ final class BackendPool {
             return null;
         }
 
-        void put(BackendConnection c) {
+        /** @param now the clock's reading for the event that freed the connection */
+        void put(BackendConnection c, long now) {
             if (capacity == 0 || !c.channel.isActive()) {
                 c.channel.close();
                 return;
@@ -90,7 +91,7 @@ final class BackendPool {
             }
             c.owner = null;
             c.idleIn = this;
-            c.idleSince = System.nanoTime();
+            c.idleSince = now;
             idle.addFirst(c);
             if (sweep == null) {
                 arm(c.channel.eventLoop(), timeoutNanos);

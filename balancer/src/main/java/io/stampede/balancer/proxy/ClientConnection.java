@@ -35,7 +35,6 @@ import io.stampede.common.LazyDeadline;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -70,7 +69,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private LazyDeadline headDeadline;
     /** The current request body's pace; the exchange starts, feeds and stops it. */
     BodyPace pace;
-    private ScheduledFuture<?> sendTimer;
+    /**
+     * send_timeout while an answer is on its way to the client: one task for the connection's
+     * life, moved per answer. Made at the first answer (an idle connection holds no more than it must).
+     */
+    private LazyDeadline sendDeadline;
+    /** The timeouts of this connection's exchanges, lent to each in turn (no timer of its own per request); made at the first. */
+    private io.stampede.common.DeadlineSlot exchangeTimers;
 
     /** The listener's TLS, or null for cleartext. */
     /** The listener's TLS, or the server's its client's SNI name chose (set before the handshake ends). */
@@ -188,7 +193,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void handlerRemoved(ChannelHandlerContext ctx) {
         headDeadline.cancel();
         pace.stop();
-        cancel(sendTimer);
+        stopTimers();
+    }
+
+    private void stopTimers() {
+        if (sendDeadline != null) {
+            sendDeadline.cancel();
+        }
+        if (exchangeTimers != null) {
+            exchangeTimers.close();
+        }
+    }
+
+    /** The deadline of the exchange starting now, whose timeouts end the previous one's. */
+    io.stampede.common.Deadline exchangeDeadline(Runnable onExpiry) {
+        if (exchangeTimers == null) {
+            exchangeTimers = new io.stampede.common.DeadlineSlot(ctx.executor());
+        }
+        return exchangeTimers.lend(onExpiry);
     }
 
     /** The request being served, or null between requests. */
@@ -613,8 +635,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void afterWritten(io.netty.util.concurrent.Future<?> written) {
         answering = false;
-        cancel(sendTimer);
-        sendTimer = null;
+        if (sendDeadline != null) {
+            sendDeadline.disarm();
+        }
         if (!written.isSuccess()) {
             ctx.close();
             return;
@@ -698,12 +721,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void armSendTimer() {
-        cancel(sendTimer);
-        sendTimer = ctx.executor().schedule(() -> {
-            sendTimer = null;
-            runtime.log().clientError("client timed out while the response was sent to it", remoteAddress());
-            ctx.close();
-        }, limits.sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (sendDeadline == null) {
+            sendDeadline = new LazyDeadline(ctx.executor(), this::sendTimedOut);
+        }
+        sendDeadline.arm(limits.sendTimeout().toNanos());
+    }
+
+    private void sendTimedOut() {
+        runtime.log().clientError("client timed out while the response was sent to it", remoteAddress());
+        ctx.close();
     }
 
     private String remoteAddress() {
@@ -732,11 +758,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         headDeadline.cancel();
         pace.stop();
-        cancel(sendTimer);
         if (current != null) {
             Exchange e = current;
             e.clientClosed();
         }
+        stopTimers();
         releaseBacklog();
     }
 
@@ -756,12 +782,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         Object o;
         while ((o = backlog.pollFirst()) != null) {
             ReferenceCountUtil.release(o);
-        }
-    }
-
-    private static void cancel(ScheduledFuture<?> f) {
-        if (f != null) {
-            f.cancel(false);
         }
     }
 }

@@ -35,7 +35,7 @@ import io.stampede.balancer.upstream.BalancedRequest;
 import io.stampede.balancer.upstream.NextUpstream;
 import io.stampede.balancer.upstream.Outcome;
 import io.stampede.balancer.upstream.Peer;
-import io.stampede.common.LazyDeadline;
+import io.stampede.common.Deadline;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -117,7 +117,7 @@ final class Exchange {
     private boolean keepAlive;
     /** A bodiless response (204, 304, an answer to HEAD) that declared a non-zero length: the connection is not reused. */
     private boolean declaredBodyOnBodiless;
-    private final LazyDeadline deadline;
+    private final Deadline deadline;
     /**
      * The client asked to switch to WebSocket (HTTP/1.1, Upgrade: websocket, Connection: upgrade,
      * no body): the request carries the switch by default.
@@ -168,7 +168,7 @@ final class Exchange {
         // A chunked body's length is unknown, whatever else the head says (belt and braces: the
         // decoder already refuses Content-Length together with Transfer-Encoding).
         this.declaredLength = HttpUtil.isTransferEncodingChunked(head) ? -1L : HttpUtil.getContentLength(head, -1L);
-        this.deadline = new LazyDeadline(ctx.executor(), this::onTimer);
+        this.deadline = client.exchangeDeadline(this::onTimer);
         boolean bodiless = declaredLength <= 0 && !HttpUtil.isTransferEncodingChunked(head);
         this.upgradePossible = client.http2 == null && bodiless && head.headers().contains(HttpHeaderNames.UPGRADE);
         this.upgradeAsked = upgradePossible && Heads.asksWebSocket(head);
@@ -428,21 +428,22 @@ final class Exchange {
     }
 
     private void begin() {
-        firstAttemptNanos = System.nanoTime();
+        long now = System.nanoTime();
+        firstAttemptNanos = now;
         InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
         balanced = upstream.group().begin(upstream.key(vars, remote.getAddress()), settings.nextUpstreamTries());
         balanced.bind(upstream.boundSid(vars));
         // The first pick may wait in the upstream's queue; a peer found later comes back on this loop.
         Peer first = balanced.nextOrWait(p -> ctx.executor().execute(() -> dequeued(p)));
         if (first == null && !balanced.rejected() && upstream.group().queueing()) {
-            enter(Phase.QUEUED, upstream.config().queue().timeout());
+            enter(Phase.QUEUED, upstream.config().queue().timeout(), now);
             return;
         }
-        use(first, balanced.rejected() ? "upstream queue is full" : null);
+        use(first, balanced.rejected() ? "upstream queue is full" : null, now);
     }
 
     private void attempt() {
-        use(balanced.next(), null);
+        use(balanced.next(), null, System.nanoTime());
     }
 
     /** A server freed up for this queued request; if the client left meanwhile, it goes straight back. */
@@ -451,7 +452,7 @@ final class Exchange {
             balanced.release(p, Outcome.UNUSED);
             return;
         }
-        use(p, null);
+        use(p, null, System.nanoTime());
     }
 
     /** The queue timeout passed first: nginx Plus answers 502 at once. */
@@ -464,7 +465,8 @@ final class Exchange {
         // Otherwise a server was handed over just now; dequeued() is on its way.
     }
 
-    private void use(Peer chosen, String refused) {
+    /** @param now the clock's reading for this event (a request reads it a few times, not at every step) */
+    private void use(Peer chosen, String refused, long now) {
         if (chosen == null) {
             attempt = null;
             record.attempt(upstream.config().name(), 502, 0);
@@ -479,15 +481,15 @@ final class Exchange {
         if (settings.http2()) {
             MultiplexedBackend shared = runtime.pool().multiplexed.acquire(runtime, ctx.channel().eventLoop(), upstream, tls,
                     chosen.address(), settings);
-            attempt = new UpstreamAttempt(chosen, shared.reserve(), System.nanoTime());
+            attempt = new UpstreamAttempt(chosen, shared.reserve(), now);
             openStream(shared);
             return;
         }
         BackendConnection pooled = runtime.pool().on(upstream, tls).take(chosen.address());
-        attempt = new UpstreamAttempt(chosen, pooled != null, System.nanoTime());
+        attempt = new UpstreamAttempt(chosen, pooled != null, now);
         if (pooled != null) {
             backend = pooled;
-            send();
+            send(now);
             return;
         }
         connect();
@@ -506,9 +508,10 @@ final class Exchange {
                         connectFailed(target, f.cause());
                         return;
                     }
-                    target.connected(System.nanoTime());
+                    long connected = System.nanoTime();
+                    target.connected(connected);
                     backend = f.channel().pipeline().get(BackendConnection.class);
-                    send();
+                    send(connected);
                 });
     }
 
@@ -559,24 +562,25 @@ final class Exchange {
                 return;
             }
             Channel stream = (Channel) f.getNow();
-            target.connected(System.nanoTime());
+            long connected = System.nanoTime();
+            target.connected(connected);
             if (!current) {
                 stream.close();
                 return;
             }
             backend = stream.pipeline().get(BackendConnection.class);
-            send();
+            send(connected);
         });
     }
 
-    private void send() {
+    private void send(long now) {
         BackendConnection conn = backend;
         conn.owner = this;
         conn.requests++;
         // Before the first byte goes: from here on the connection expects exactly one response.
         conn.expectResponse(head.method().equals(HttpMethod.HEAD));
         interimEnd = false;
-        enter(Phase.SENDING, settings.sendTimeout());
+        enter(Phase.SENDING, settings.sendTimeout(), now);
         long length = streaming ? declaredLength : bodyBytes;
         HttpRequest up = Heads.upstreamRequest(head, upstreamUri, location.proxyHost(), settings, vars, length,
                 upgradeAsked && !conn.multiplexed());
@@ -585,12 +589,13 @@ final class Exchange {
         Channel ch = conn.channel;
         if (conn.multiplexed()) {
             Heads.forHttp2(up, head, location.grpc());
-            if (bodyComplete && body.isEmpty()) {
-                // A bodiless request is one HEADERS frame that ends the stream.
-                ch.writeAndFlush(new DefaultFullHttpRequest(up.protocolVersion(), up.method(), up.uri(), Unpooled.EMPTY_BUFFER,
-                        up.headers(), EmptyHttpHeaders.INSTANCE)).addListener(f -> afterSend(conn, f));
-                return;
-            }
+        }
+        if (bodyComplete && body.isEmpty()) {
+            // A bodiless request is one message: one HEADERS frame that ends the stream, or one
+            // write of the head (not the head, then an empty end, each with its own promise).
+            ch.writeAndFlush(new DefaultFullHttpRequest(up.protocolVersion(), up.method(), up.uri(), Unpooled.EMPTY_BUFFER,
+                    up.headers(), EmptyHttpHeaders.INSTANCE)).addListener(f -> afterSend(conn, f));
+            return;
         }
         ChannelFuture last = body.writeTo(ch, ch.write(up));
         if (streaming) {
@@ -744,18 +749,19 @@ final class Exchange {
                     + response.headers().get(HttpHeaderNames.TRANSFER_ENCODING));
             return;
         }
-        attempt.headReceived(status, System.nanoTime());
-        long elapsed = (System.nanoTime() - firstAttemptNanos) / 1_000_000;
+        long now = System.nanoTime();
+        attempt.headReceived(status, now);
+        long elapsed = (now - firstAttemptNanos) / 1_000_000;
         boolean sentNonIdempotent = NextUpstream.isNonIdempotent(head.method().name());
         Outcome retry = nextUpstream.onStatus(status, balanced, sentNonIdempotent, streamedSome, elapsed);
         if (retry != null) {
-            attempt.logTo(record, status, System.nanoTime());
+            attempt.logTo(record, status, now);
             dropBackend();
             releasePeer(retry);
             attempt();
             return;
         }
-        attempt.logTo(record, status, System.nanoTime());
+        attempt.logTo(record, status, now);
         upstream.stickyResponse(response, attempt.peer);
         if (status >= 300 && location.interceptErrors() && !redirected
                 && io.stampede.balancer.route.ErrorPage.find(location.errorPages(), status) != null) {
@@ -781,9 +787,9 @@ final class Exchange {
         clientChunked = bodyAllowed && !knownLength && http11;
         keepAlive = client.keepAliveAfter(head, bodyComplete) && (knownLength || clientChunked || !bodyAllowed);
         conn.keepAliveAllowed = Heads.upstreamKeepsAlive(response);
-        takeRate(response);
+        takeRate(response, now);
         ctx.write(Heads.clientResponse(response, head.protocolVersion(), keepAlive, clientChunked));
-        enter(Phase.RELAYING, settings.readTimeout());
+        enter(Phase.RELAYING, settings.readTimeout(), now);
         // The body may come in a later read (a server that flushes its head first).
         conn.channel.read();
     }
@@ -836,7 +842,7 @@ final class Exchange {
      * nginx's X-Accel-Limit-Rate: the server sets this response's rate (bytes a second, or
      * {@code off}); the header is the proxy's, never passed to the client.
      */
-    private void takeRate(HttpResponse response) {
+    private void takeRate(HttpResponse response, long now) {
         rate = location.limitRate().rate();
         String accel = response.headers().get(X_ACCEL_LIMIT_RATE);
         if (accel != null) {
@@ -852,7 +858,7 @@ final class Exchange {
                 }
             }
         }
-        responseStartNanos = System.nanoTime();
+        responseStartNanos = now;
     }
 
     private static final io.netty.util.AsciiString X_ACCEL_LIMIT_RATE = io.netty.util.AsciiString.cached("x-accel-limit-rate");
@@ -948,7 +954,8 @@ final class Exchange {
     /** The whole response was read: free the peer and the connection, then send the last piece. */
     private void complete(BackendConnection conn, Object lastPiece) {
         deadline.cancel();
-        record.lastAttemptEnded(attempt.elapsedNanos(System.nanoTime()));
+        long now = System.nanoTime();
+        record.lastAttemptEnded(attempt.elapsedNanos(now));
         boolean surplus = conn.sawSurplus();
         if (surplus) {
             runtime.log().upstreamError("upstream sent more data than specified (" + conn.decoder.surplusBytes()
@@ -958,17 +965,17 @@ final class Exchange {
         boolean reusable = !conn.multiplexed() && !surplus && !declaredBodyOnBodiless
                 && conn.keepAliveAllowed && attempt.requestWhole && responseFramed
                 && conn.requests < upstream.config().keepaliveRequests()
-                && System.nanoTime() - conn.createdNanos < upstream.config().keepaliveTime().toNanos();
+                && now - conn.createdNanos < upstream.config().keepaliveTime().toNanos();
         backend = null;
         conn.owner = null;
         conn.interimResponses = 0;
         if (reusable) {
-            runtime.pool().on(upstream, tls).put(conn);
+            runtime.pool().on(upstream, tls).put(conn, now);
         } else {
             conn.channel.close();
         }
         releasePeer(Outcome.OK);
-        end(ctx.writeAndFlush(lastPiece), keepAlive);
+        end(ctx.writeAndFlush(lastPiece), keepAlive, now);
     }
 
     /** The upstream closed its side while this exchange owned it. */
@@ -1124,6 +1131,10 @@ final class Exchange {
     }
 
     private void end(ChannelFuture written, boolean keepConnection) {
+        end(written, keepConnection, System.nanoTime());
+    }
+
+    private void end(ChannelFuture written, boolean keepConnection, long now) {
         if (done()) {
             return;
         }
@@ -1132,7 +1143,7 @@ final class Exchange {
         deadline.cancel();
         body.release();
         if (balanced != null) {
-            runtime.metrics().requestDone(upstream.config().name(), System.nanoTime() - firstAttemptNanos);
+            runtime.metrics().requestDone(upstream.config().name(), now - firstAttemptNanos);
         }
         client.exchangeDone(this, written, keepConnection, bodyComplete);
     }
@@ -1153,11 +1164,16 @@ final class Exchange {
 
     /** Moves to {@code next} and sets its deadline (null or zero: none). */
     private void enter(Phase next, java.time.Duration timeout) {
+        enter(next, timeout, timeout == null || timeout.isZero() ? 0 : System.nanoTime());
+    }
+
+    /** @param now the clock's reading for this event */
+    private void enter(Phase next, java.time.Duration timeout, long now) {
         phase = next;
         if (timeout == null || timeout.isZero()) {
             deadline.disarm();
         } else {
-            deadline.arm(timeout.toNanos());
+            deadline.arm(timeout.toNanos(), now);
         }
     }
 }

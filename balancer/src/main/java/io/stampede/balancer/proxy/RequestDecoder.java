@@ -48,6 +48,7 @@ final class RequestDecoder extends HttpRequestDecoder {
                 .setMaxChunkSize(64 * 1024)
                 .setValidateHeaders(true)
                 .setStrictLineParsing(true)
+                .setTrailersFactory(SmallTrailers.FACTORY) // after setValidateHeaders, which sets one too
                 .setAllowDuplicateContentLengths(false));
         this.lineLimit = headerBufferSize - 2;
     }

@@ -7,6 +7,8 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -36,6 +38,7 @@ final class UpstreamDecoder extends HttpResponseDecoder {
                 .setMaxHeaderSize(maxHeadSize)
                 .setMaxChunkSize(64 * 1024)
                 .setValidateHeaders(true)
+                .setTrailersFactory(SmallTrailers.FACTORY) // after setValidateHeaders, which sets one too
                 .setAllowDuplicateContentLengths(false));
     }
 
@@ -58,6 +61,77 @@ final class UpstreamDecoder extends HttpResponseDecoder {
     /** Called when surplus arrives while no response is expected (the connection is idle). */
     void onIdleSurplus(Runnable action) {
         this.onIdleSurplus = action;
+    }
+
+    /**
+     * Header names nearly every response carries, in the spellings servers send, indexed by length.
+     * A name read from the wire that matches one byte for byte is that shared, immutable
+     * instance (its hash computed once) rather than a new copy per response; the client still
+     * sees the server's spelling. Netty's request decoder does the same for Host and friends.
+     */
+    private static final AsciiString[][] KNOWN_NAMES = byLength(
+            "Server", "Date", "Content-Type", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding",
+            "Cache-Control", "Last-Modified", "ETag", "Vary", "Set-Cookie", "Location", "Expires", "Accept-Ranges",
+            "Content-Encoding", "X-Content-Type-Options", "Strict-Transport-Security", "Access-Control-Allow-Origin",
+            "server", "date", "content-type", "content-length", "connection", "keep-alive", "transfer-encoding",
+            "cache-control", "last-modified", "etag", "vary", "set-cookie", "location", "expires", "content-encoding");
+    private static final byte[] HTTP_1_1 = "HTTP/1.1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] OK_CODE = {'2', '0', '0'};
+    private static final byte[] OK_REASON = {'O', 'K'};
+
+    private static AsciiString[][] byLength(String... names) {
+        List<List<AsciiString>> lists = new ArrayList<>();
+        for (String name : names) {
+            while (lists.size() <= name.length()) {
+                lists.add(new ArrayList<>());
+            }
+            lists.get(name.length()).add(AsciiString.cached(name));
+        }
+        AsciiString[][] out = new AsciiString[lists.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = lists.get(i).toArray(new AsciiString[0]);
+        }
+        return out;
+    }
+
+    private static boolean same(byte[] known, byte[] bytes, int start, int length) {
+        if (known.length != length) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if (known[i] != bytes[start + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected AsciiString splitHeaderName(byte[] bytes, int start, int length) {
+        if (length < KNOWN_NAMES.length) {
+            for (AsciiString known : KNOWN_NAMES[length]) {
+                if (same(known.array(), bytes, start, length)) { // cached(): the whole array, from 0
+                    return known;
+                }
+            }
+        }
+        return super.splitHeaderName(bytes, start, length);
+    }
+
+    // The status line's words: the common ones are constants, not three new strings per response.
+    @Override
+    protected String splitFirstWordInitialLine(byte[] bytes, int start, int length) {
+        return same(HTTP_1_1, bytes, start, length) ? "HTTP/1.1" : super.splitFirstWordInitialLine(bytes, start, length);
+    }
+
+    @Override
+    protected String splitSecondWordInitialLine(byte[] bytes, int start, int length) {
+        return same(OK_CODE, bytes, start, length) ? "200" : super.splitSecondWordInitialLine(bytes, start, length);
+    }
+
+    @Override
+    protected String splitThirdWordInitialLine(byte[] bytes, int start, int length) {
+        return same(OK_REASON, bytes, start, length) ? "OK" : super.splitThirdWordInitialLine(bytes, start, length);
     }
 
     @Override

@@ -37,6 +37,33 @@ class UpstreamDecoderTest {
     }
 
     @Test
+    void sharedNamesAndStatusWordsKeepTheServersSpelling() {
+        UpstreamDecoder d = new UpstreamDecoder(8192);
+        EmbeddedChannel ch = channel(d);
+        d.expect(false);
+        List<Object> out = feed(ch, "HTTP/1.1 200 OK\r\nContent-Type: a\r\ncontent-length: 0\r\nCONTENT-ENCODING: x\r\n"
+                + "Date: d\r\nX-Own: y\r\n\r\n");
+        HttpResponse r = (HttpResponse) out.get(0);
+        List<String> names = new ArrayList<>(r.headers().names());
+        assertThat(names).containsExactlyInAnyOrder("Content-Type", "content-length", "CONTENT-ENCODING", "Date", "X-Own");
+        assertThat(r.headers().get("content-type")).isEqualTo("a");
+        assertThat(r.status().code()).isEqualTo(200);
+        assertThat(r.status().reasonPhrase()).isEqualTo("OK");
+        assertThat(r.protocolVersion().text()).isEqualTo("HTTP/1.1");
+        release(out);
+        // Words that are not the shared ones are read as sent.
+        d.expect(false);
+        out = feed(ch, "HTTP/1.0 201 Fine\r\nServe: s\r\nContent-Length: 0\r\n\r\n");
+        r = (HttpResponse) out.get(0);
+        assertThat(r.status().code()).isEqualTo(201);
+        assertThat(r.status().reasonPhrase()).isEqualTo("Fine");
+        assertThat(r.protocolVersion().text()).isEqualTo("HTTP/1.0");
+        assertThat(r.headers().names()).containsExactlyInAnyOrder("Serve", "Content-Length");
+        release(out);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void aResponseThatEndsExactlyLeavesTheConnectionClean() {
         UpstreamDecoder d = new UpstreamDecoder(8192);
         EmbeddedChannel ch = channel(d);
