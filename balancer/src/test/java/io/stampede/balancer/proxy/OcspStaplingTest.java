@@ -103,7 +103,7 @@ class OcspStaplingTest {
 
     /**
      * A CA's OCSP responder on loopback (the JDK's HTTP server; OpenSSL's own responder listens on
-     * every address): answers POSTed requests for the serials it knows, signed by {@code signer},
+     * every address): answers requests (GET or POST) for the serials it knows, signed by {@code signer},
      * and counts the requests.
      */
     private final class Responder implements AutoCloseable {
@@ -111,6 +111,8 @@ class OcspStaplingTest {
         /** By serial: the status to answer (BouncyCastle's GOOD is null, hence the Optional). */
         final java.util.Map<java.math.BigInteger, java.util.Optional<CertificateStatus>> statuses = new java.util.concurrent.ConcurrentHashMap<>();
         final java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        /** Of those, asks made with GET (nginx's way). */
+        final java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
         /** Answers sent whole (the proxy has then read them, a moment later). */
         final java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
         volatile Certificates.Issued signer = ca;
@@ -120,7 +122,17 @@ class OcspStaplingTest {
             http.createContext("/", exchange -> {
                 asked.incrementAndGet();
                 try {
-                    var request = new org.bouncycastle.cert.ocsp.OCSPReq(exchange.getRequestBody().readAllBytes());
+                    byte[] der;
+                    if (exchange.getRequestMethod().equals("GET")) {
+                        // RFC 6960 A.1, as nginx asks: the request base64-encoded and escaped, after the responder's path.
+                        gets.incrementAndGet();
+                        String raw = exchange.getRequestURI().getRawPath();
+                        der = java.util.Base64.getDecoder().decode(java.net.URLDecoder.decode(raw.substring(raw.lastIndexOf('/') + 1),
+                                java.nio.charset.StandardCharsets.US_ASCII));
+                    } else {
+                        der = exchange.getRequestBody().readAllBytes();
+                    }
+                    var request = new org.bouncycastle.cert.ocsp.OCSPReq(der);
                     CertificateID id = request.getRequestList()[0].getCertID();
                     byte[] body = answer(id, statuses.get(id.getSerialNumber()));
                     exchange.getResponseHeaders().set("Content-Type", "application/ocsp-response");
@@ -215,6 +227,7 @@ class OcspStaplingTest {
                 status();
             }
             assertThat(responder.asked.get()).as("the answer is kept, not asked for per handshake").isEqualTo(asked);
+            assertThat(responder.gets.get()).as("every ask a GET, as nginx's").isEqualTo(asked);
         }
     }
 

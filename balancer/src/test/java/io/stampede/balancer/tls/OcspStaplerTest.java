@@ -78,6 +78,27 @@ class OcspStaplerTest {
     }
 
     @Test
+    void theAskIsAGetWithTheRequestInThePathAsNginxSendsIt() throws Exception {
+        byte[] request = new byte[90];
+        for (int i = 0; i < request.length; i++) {
+            request[i] = (byte) (i * 37); // base64 of these has '+' and '/', which must be escaped
+        }
+        String encoded = java.net.URLEncoder.encode(java.util.Base64.getEncoder().encodeToString(request),
+                java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(encoded).contains("%2F").contains("%2B");
+        var withPath = OcspStapler.askFor(URI.create("http://127.0.0.1:9/ocsp"), request).build();
+        assertThat(withPath.method()).isEqualTo("GET");
+        assertThat(withPath.uri().toString()).isEqualTo("http://127.0.0.1:9/ocsp/" + encoded);
+        assertThat(OcspStapler.askFor(URI.create("http://127.0.0.1:9/"), request).build().uri().toString())
+                .isEqualTo("http://127.0.0.1:9/" + encoded);
+        // An encoding of 255 bytes or more goes as a POST (RFC 6960, A.1).
+        var large = OcspStapler.askFor(URI.create("http://127.0.0.1:9/ocsp"), new byte[300]).build();
+        assertThat(large.method()).isEqualTo("POST");
+        assertThat(large.uri().toString()).isEqualTo("http://127.0.0.1:9/ocsp");
+        assertThat(large.headers().firstValue("Content-Type")).contains("application/ocsp-request");
+    }
+
+    @Test
     void aGoodAnswerIsKeptUntilItsNextUpdateOrForGoodWithoutOne() throws Exception {
         Instant next = NOW.plus(Duration.ofDays(1));
         assertThat(stapler(true).check(good(next), id).validUntil()).isEqualTo(next);
