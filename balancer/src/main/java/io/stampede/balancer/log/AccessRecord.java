@@ -45,8 +45,14 @@ public final class AccessRecord {
      * monotonic start, so a request that is never logged reads one clock, not two.
      */
     public long startMillis() {
-        return System.currentTimeMillis() - (System.nanoTime() - startNanos) / 1_000_000;
+        if (startMillis == 0) {
+            startMillis = System.currentTimeMillis() - (System.nanoTime() - startNanos) / 1_000_000;
+        }
+        return startMillis;
     }
+
+    /** {@link #startMillis()}, once worked out (0 before): every variable of a line reads the same instant. */
+    private long startMillis;
 
     /** An attempt that reached no server (no live upstreams): it connected nowhere and saw no header. */
     public void attempt(String addr, int status, long nanos) {

@@ -625,6 +625,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             closeAfter(written);
             return;
         }
+        // As after an answer of the proxy's own (and as nginx): until the socket took this
+        // response, pipelined requests wait in the backlog, so the next response's send timer is
+        // never disarmed by this one's end.
+        answering = !written.isDone();
         if (written.isDone()) {
             afterWritten(written);
         } else {

@@ -591,6 +591,9 @@ final class Exchange {
             Heads.forHttp2(up, head, location.grpc());
         }
         if (bodyComplete && body.isEmpty()) {
+            if (streaming) {
+                streamedSome = true; // as below: a streamed request is never sent twice
+            }
             // A bodiless request is one message: one HEADERS frame that ends the stream, or one
             // write of the head (not the head, then an empty end, each with its own promise).
             ch.writeAndFlush(new DefaultFullHttpRequest(up.protocolVersion(), up.method(), up.uri(), Unpooled.EMPTY_BUFFER,
