@@ -28,7 +28,9 @@ final class OcspStapling {
 
     private OcspStapling() {}
 
-    static List<SslSettings.CertifiedKey> attach(Map<String, YamlNode> top, List<SslSettings.CertifiedKey> pairs, Path base) {
+    /** @param store {@code ssl_client_certificate} and {@code ssl_trusted_certificate}, nginx's certificate store */
+    static List<SslSettings.CertifiedKey> attach(Map<String, YamlNode> top, List<SslSettings.CertifiedKey> pairs, Path base,
+                                                 List<X509Certificate> store) {
         YamlNode on = top.get("ssl_stapling");
         YamlNode file = top.get("ssl_stapling_file");
         YamlNode responder = top.get("ssl_stapling_responder");
@@ -42,7 +44,7 @@ final class OcspStapling {
                     + TlsEngine.describe() + ")");
         }
         if (file == null) {
-            return fetching(on, responder, verifying, pairs);
+            return fetching(on, responder, verifying, pairs, store);
         }
         Path path = SslDirectives.resolve(base, file.text());
         byte[] der;
@@ -87,10 +89,11 @@ final class OcspStapling {
     /**
      * nginx's {@code ssl_stapling on} without a file: each certificate's responses are asked of
      * its responder (the certificate's OCSP address, or {@code ssl_stapling_responder}), naming
-     * its issuer, which must follow it in the {@code ssl_certificate} file.
+     * its issuer, which must follow it in the {@code ssl_certificate} file or be in
+     * {@code ssl_trusted_certificate} (or {@code ssl_client_certificate}), where nginx looks too.
      */
     private static List<SslSettings.CertifiedKey> fetching(YamlNode on, YamlNode responder, boolean verify,
-                                                            List<SslSettings.CertifiedKey> pairs) {
+                                                            List<SslSettings.CertifiedKey> pairs, List<X509Certificate> store) {
         java.net.URI override = null;
         if (responder != null) {
             try {
@@ -108,11 +111,14 @@ final class OcspStapling {
         List<SslSettings.CertifiedKey> out = new ArrayList<>();
         for (SslSettings.CertifiedKey pair : pairs) {
             X509Certificate leaf = pair.chain().get(0);
-            X509Certificate issuer = issuerOf(leaf, pair.chain());
+            X509Certificate issuer = issuerOf(leaf, pair.chain().subList(1, pair.chain().size()));
+            if (issuer == null) {
+                issuer = issuerOf(leaf, store);
+            }
             // As nginx, a certificate stapling cannot serve is a warning, and its handshakes go without.
             if (issuer == null) {
-                LOG.warn("{}: \"ssl_stapling\" ignored for {}: its issuer ({}) is not in that file (put the intermediate"
-                        + " certificate after the server's, as for clients)", on.file() + ":" + on.line(), pair.source(),
+                LOG.warn("{}: \"ssl_stapling\" ignored for {}: its issuer ({}) is neither in that file nor in"
+                        + " ssl_trusted_certificate (put the intermediate certificate after the server's, as for clients)", on.file() + ":" + on.line(), pair.source(),
                         leaf.getIssuerX500Principal().getName());
                 out.add(pair);
                 continue;
@@ -129,14 +135,15 @@ final class OcspStapling {
                 out.add(pair);
                 continue;
             }
-            out.add(pair.fetching(new SslSettings.OcspFetch(url, issuer, verify)));
+            out.add(pair.fetching(new SslSettings.OcspFetch(url, issuer, verify, store,
+                    List.copyOf(pair.chain().subList(1, pair.chain().size())))));
         }
         return List.copyOf(out);
     }
 
-    /** The certificate in {@code chain} that signed {@code leaf}, or null. */
-    private static X509Certificate issuerOf(X509Certificate leaf, List<X509Certificate> chain) {
-        for (X509Certificate c : chain.subList(1, chain.size())) {
+    /** The certificate among {@code candidates} that signed {@code leaf}, or null. */
+    private static X509Certificate issuerOf(X509Certificate leaf, List<X509Certificate> candidates) {
+        for (X509Certificate c : candidates) {
             if (c.getSubjectX500Principal().equals(leaf.getIssuerX500Principal())) {
                 try {
                     leaf.verify(c.getPublicKey());

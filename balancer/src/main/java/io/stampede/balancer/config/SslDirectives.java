@@ -25,7 +25,7 @@ final class SslDirectives {
     static final Set<String> KEYS = Set.of("ssl_certificate", "ssl_certificate_key", "ssl_protocols", "ssl_ciphers",
             "ssl_prefer_server_ciphers", "ssl_session_cache", "ssl_session_timeout", "ssl_session_tickets",
             "ssl_client_certificate", "ssl_verify_client", "ssl_verify_depth", "ssl_stapling", "ssl_stapling_file",
-            "ssl_stapling_responder", "ssl_stapling_verify");
+            "ssl_stapling_responder", "ssl_stapling_verify", "ssl_trusted_certificate");
     private static final Set<String> PROTOCOLS = Set.of("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3");
     /** nginx's {@code shared:NAME:SIZE}: one megabyte holds about 4,000 sessions. */
     private static final long SESSIONS_PER_BYTE_DIVISOR = 256;
@@ -64,7 +64,6 @@ final class SslDirectives {
             }
             pairs.add(pair);
         }
-        pairs = OcspStapling.attach(top, pairs, base);
         List<String> protocols = protocols(top.get("ssl_protocols"));
         String ciphers = top.containsKey("ssl_ciphers") ? top.get("ssl_ciphers").text().trim() : SslSettings.DEFAULT_CIPHERS;
         if (ciphers.isEmpty()) {
@@ -93,20 +92,31 @@ final class SslDirectives {
                 default -> throw v.invalid("on, off, optional or optional_no_ca");
             };
         }
-        List<X509Certificate> cas = List.of();
-        YamlNode ca = top.get("ssl_client_certificate");
-        if (ca != null) {
-            try {
-                cas = PemFiles.certificates(resolve(base, ca.text()));
-            } catch (IllegalArgumentException e) {
-                throw ca.error(e.getMessage());
-            }
-        }
+        List<X509Certificate> cas = certificates(top.get("ssl_client_certificate"), base);
+        List<X509Certificate> trusted = certificates(top.get("ssl_trusted_certificate"), base);
+        // As nginx's certificate store, where stapling looks for an issuer and a responder's CA:
+        // ssl_trusted_certificate always, ssl_client_certificate only when clients are verified.
+        List<X509Certificate> store = new ArrayList<>(verify.asks() ? cas : List.of());
+        store.addAll(trusted);
+        pairs = OcspStapling.attach(top, pairs, base, List.copyOf(store));
         if ((verify == SslSettings.VerifyClient.ON || verify == SslSettings.VerifyClient.OPTIONAL) && cas.isEmpty()) {
             throw v.error("ssl_verify_client " + v.text().trim() + " needs ssl_client_certificate (the CAs to check client certificates against)");
         }
         int depth = top.containsKey("ssl_verify_depth") ? top.get("ssl_verify_depth").integer(0, 100, "an integer from 0 to 100") : 1;
-        return new SslSettings(List.copyOf(pairs), protocols, ciphers, prefer, cacheSize, timeout, tickets, cas, verify, depth);
+        return new SslSettings(List.copyOf(pairs), protocols, ciphers, prefer, cacheSize, timeout, tickets, cas, verify, depth,
+                trusted);
+    }
+
+    /** The PEM certificates a file directive names, none when it is absent. */
+    private static List<X509Certificate> certificates(YamlNode file, Path base) {
+        if (file == null) {
+            return List.of();
+        }
+        try {
+            return PemFiles.certificates(resolve(base, file.text()));
+        } catch (IllegalArgumentException e) {
+            throw file.error(e.getMessage());
+        }
     }
 
     static SslSettings.CertifiedKey pair(YamlNode certNode, YamlNode keyNode, Path base) {

@@ -17,11 +17,13 @@ import java.util.List;
  * @param sessionCacheSize sessions kept for resumption by session id; 0 = none
  * @param clientCas {@code ssl_client_certificate}: the CAs client certificates are checked against
  * @param verifyDepth {@code ssl_verify_depth}: intermediates allowed between the client and a CA
+ * @param trustedCas {@code ssl_trusted_certificate}: more CAs to check client certificates and
+ *     OCSP responders against, never named to clients
  */
 public record SslSettings(List<CertifiedKey> certificates, List<String> protocols, String ciphers,
                           boolean preferServerCiphers, long sessionCacheSize, Duration sessionTimeout,
                           boolean sessionTickets, List<X509Certificate> clientCas, VerifyClient verifyClient,
-                          int verifyDepth) {
+                          int verifyDepth, List<X509Certificate> trustedCas) {
 
     /** nginx's default {@code ssl_ciphers}. */
     public static final String DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
@@ -35,7 +37,7 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
      */
     public SslSettings chosenAfter(SslSettings first) {
         return new SslSettings(certificates, first.protocols, ciphers, preferServerCiphers, first.sessionCacheSize,
-                first.sessionTimeout, sessionTickets, clientCas, verifyClient, verifyDepth);
+                first.sessionTimeout, sessionTickets, clientCas, verifyClient, verifyDepth, trustedCas);
     }
 
     /**
@@ -86,7 +88,20 @@ public record SslSettings(List<CertifiedKey> certificates, List<String> protocol
      * names and that signs (or delegates) the answer, and whether the answer's signature is
      * checked ({@code ssl_stapling_verify}).
      */
-    public record OcspFetch(java.net.URI responder, X509Certificate issuer, boolean verify) {}
+    /**
+     * @param trusted the CAs a responder's certificate must lead to with verify on, nginx's
+     *     certificate store: {@code ssl_trusted_certificate}, and {@code ssl_client_certificate}
+     *     when clients are verified
+     * @param chain the certificates after the server's own in its {@code ssl_certificate} file
+     */
+    public record OcspFetch(java.net.URI responder, X509Certificate issuer, boolean verify, List<X509Certificate> trusted,
+                            List<X509Certificate> chain) {
+
+        /** The issuer came with the server's certificate (nginx trusts it as it is), not from the store. */
+        public boolean issuerInChain() {
+            return chain.contains(issuer);
+        }
+    }
 
     /** {@code ssl_verify_client}. */
     public enum VerifyClient {

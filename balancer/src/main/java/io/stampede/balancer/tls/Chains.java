@@ -26,8 +26,13 @@ import java.util.Set;
 final class Chains {
     private Chains() {}
 
-    /** Null when the chain is good, else why not. */
+    /** Null when the chain is good now, else why not. */
     static String failure(X509Certificate[] chain, Set<TrustAnchor> anchors, int depth) {
+        return failure(chain, anchors, depth, new java.util.Date());
+    }
+
+    /** Null when the chain is good at {@code at} (the caller's clock), else why not. */
+    static String failure(X509Certificate[] chain, Set<TrustAnchor> anchors, int depth, java.util.Date at) {
         if (chain == null || chain.length == 0) {
             return "no certificate";
         }
@@ -37,19 +42,19 @@ final class Chains {
         X509Certificate peer = chain[0];
         for (TrustAnchor a : anchors) {
             if (peer.equals(a.getTrustedCert())) {
-                return validity(peer); // a trusted certificate, self-signed most likely: no path to build
+                return validity(at, peer); // a trusted certificate, self-signed most likely: no path to build
             }
         }
         try {
-            build(chain, anchors, depth);
+            build(chain, anchors, depth, at);
             return null;
         } catch (CertPathBuilderException e) {
-            String expired = validity(chain);
+            String expired = validity(at, chain);
             if (expired != null) {
                 return expired;
             }
             try {
-                build(chain, anchors, -1);
+                build(chain, anchors, -1, at);
                 return "certificate chain too long"; // a path exists, only longer than the depth allows
             } catch (CertPathBuilderException longer) {
                 return e.getCause() instanceof CertPathValidatorException v
@@ -63,7 +68,7 @@ final class Chains {
         }
     }
 
-    private static void build(X509Certificate[] chain, Set<TrustAnchor> anchors, int maxIntermediates)
+    private static void build(X509Certificate[] chain, Set<TrustAnchor> anchors, int maxIntermediates, java.util.Date at)
             throws GeneralSecurityException {
         X509CertSelector target = new X509CertSelector();
         target.setCertificate(chain[0]);
@@ -74,16 +79,17 @@ final class Chains {
             throw new IllegalStateException(e);
         }
         p.setRevocationEnabled(false);
+        p.setDate(at);
         p.setMaxPathLength(maxIntermediates);
         p.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(Arrays.asList(chain))));
         CertPathBuilder.getInstance("PKIX").build(p);
     }
 
     /** OpenSSL's words for a certificate out of its dates, among those sent; null when all are in them. */
-    private static String validity(X509Certificate... certificates) {
+    private static String validity(java.util.Date at, X509Certificate... certificates) {
         for (X509Certificate c : certificates) {
             try {
-                c.checkValidity();
+                c.checkValidity(at);
             } catch (CertificateExpiredException e) {
                 return "certificate has expired";
             } catch (CertificateNotYetValidException e) {

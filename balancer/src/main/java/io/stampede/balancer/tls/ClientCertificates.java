@@ -11,7 +11,8 @@ import javax.net.ssl.X509TrustManager;
 /**
  * {@code ssl_verify_client}: the handshake asks for a certificate and takes any (advertising the
  * {@code ssl_client_certificate} CAs); the chain is then checked here, against those CAs and
- * {@code ssl_verify_depth}, and the verdict becomes {@code $ssl_client_verify} and, for
+ * the {@code ssl_trusted_certificate} ones (which, as in nginx, are never named to clients)
+ * within {@code ssl_verify_depth}, and the verdict becomes {@code $ssl_client_verify} and, for
  * {@code on} and {@code optional}, nginx's 400 answers.
  */
 final class ClientCertificates {
@@ -20,11 +21,14 @@ final class ClientCertificates {
     private final int depth;
     private final Set<TrustAnchor> anchors = new HashSet<>();
 
-    ClientCertificates(List<X509Certificate> cas, SslSettings.VerifyClient mode, int depth) {
+    ClientCertificates(List<X509Certificate> cas, List<X509Certificate> trusted, SslSettings.VerifyClient mode, int depth) {
         this.cas = cas;
         this.mode = mode;
         this.depth = depth;
         for (X509Certificate ca : cas) {
+            anchors.add(new TrustAnchor(ca, null));
+        }
+        for (X509Certificate ca : trusted) {
             anchors.add(new TrustAnchor(ca, null));
         }
     }

@@ -11,6 +11,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -193,7 +194,8 @@ public final class OcspStapler {
         }
         if (fetch.verify() ? !signedByIssuerOrDelegate(basic) : !signedByAnyNamedSigner(basic)) {
             throw new IOException(fetch.verify() ? "the response is signed by neither the issuer nor a responder it delegated"
-                    + " (ssl_stapling_verify is on)" : "the response's signature does not verify");
+                    + " whose certificate leads to ssl_trusted_certificate (ssl_stapling_verify is on)"
+                    : "the response's signature does not verify");
         }
         if (mine.getCertStatus() != CertificateStatus.GOOD) {
             throw new IOException("certificate status \"" + (mine.getCertStatus() instanceof org.bouncycastle.cert.ocsp.RevokedStatus
@@ -208,38 +210,80 @@ public final class OcspStapler {
                 && java.util.Arrays.equals(a.getIssuerKeyHash(), b.getIssuerKeyHash()) && a.getSerialNumber().equals(b.getSerialNumber());
     }
 
-    /** Without ssl_stapling_verify: the signature checks out with the issuer's key or a certificate the answer carries. */
+    /**
+     * Without ssl_stapling_verify, as nginx's OCSP_basic_verify with OCSP_NOVERIFY: the signer is
+     * found among the certificates the answer carries or those after the server's own in its file
+     * (the issuer, usually), and the signature must check out with its key.
+     */
     private boolean signedByAnyNamedSigner(BasicOCSPResp basic) throws Exception {
-        if (signedBy(basic, fetch.issuer().getPublicKey())) {
+        if (fetch.issuerInChain() && signedBy(basic, fetch.issuer().getPublicKey())) {
             return true;
         }
-        for (X509CertificateHolder holder : basic.getCerts()) {
-            if (signedBy(basic, new JcaX509CertificateConverter().getCertificate(holder).getPublicKey())) {
+        for (X509Certificate carried : carried(basic)) {
+            if (signedBy(basic, carried.getPublicKey())) {
                 return true;
             }
         }
         return false;
     }
 
+    /**
+     * With ssl_stapling_verify, as nginx's OCSP_basic_verify with OCSP_TRUSTOTHER: an issuer that
+     * came with the server's certificate is trusted as it is. Any other signer must be carried by
+     * the answer, be the issuer or a responder the issuer delegated (OCSP signing), and lead to a
+     * CA of nginx's certificate store ({@code ssl_trusted_certificate}, and
+     * {@code ssl_client_certificate} when clients are verified) through the issuer, the server's
+     * chain and the answer's certificates.
+     */
     private boolean signedByIssuerOrDelegate(BasicOCSPResp basic) throws Exception {
-        if (signedBy(basic, fetch.issuer().getPublicKey())) {
+        if (fetch.issuerInChain() && signedBy(basic, fetch.issuer().getPublicKey())) {
             return true;
         }
-        for (X509CertificateHolder holder : basic.getCerts()) {
-            X509Certificate responder = new JcaX509CertificateConverter().getCertificate(holder);
-            try {
-                responder.verify(fetch.issuer().getPublicKey());
-                responder.checkValidity(java.util.Date.from(clock.instant()));
-            } catch (java.security.GeneralSecurityException e) {
+        List<X509Certificate> carried = carried(basic);
+        for (X509Certificate responder : carried) {
+            if (!signedBy(basic, responder.getPublicKey())) {
                 continue;
             }
-            java.util.List<String> purposes = responder.getExtendedKeyUsage();
-            if (purposes != null && purposes.contains(KeyPurposeId.id_kp_OCSPSigning.getId())
-                    && signedBy(basic, responder.getPublicKey())) {
+            boolean issuer = responder.equals(fetch.issuer());
+            if (!issuer && !delegated(responder)) {
+                continue;
+            }
+            if (leadsToTrusted(responder, carried)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Issued by the issuer, in date, for OCSP signing (OpenSSL's OCSP_check_delegated). */
+    private boolean delegated(X509Certificate responder) throws Exception {
+        try {
+            responder.verify(fetch.issuer().getPublicKey());
+            responder.checkValidity(java.util.Date.from(clock.instant()));
+        } catch (java.security.GeneralSecurityException e) {
+            return false;
+        }
+        List<String> purposes = responder.getExtendedKeyUsage();
+        return purposes != null && purposes.contains(KeyPurposeId.id_kp_OCSPSigning.getId());
+    }
+
+    private boolean leadsToTrusted(X509Certificate responder, List<X509Certificate> carried) {
+        java.util.Set<java.security.cert.TrustAnchor> anchors = new java.util.HashSet<>();
+        fetch.trusted().forEach(ca -> anchors.add(new java.security.cert.TrustAnchor(ca, null)));
+        List<X509Certificate> path = new java.util.ArrayList<>();
+        path.add(responder);
+        path.add(fetch.issuer());
+        path.addAll(fetch.chain());
+        path.addAll(carried);
+        return Chains.failure(path.toArray(X509Certificate[]::new), anchors, 100, java.util.Date.from(clock.instant())) == null;
+    }
+
+    private static List<X509Certificate> carried(BasicOCSPResp basic) throws Exception {
+        List<X509Certificate> out = new java.util.ArrayList<>();
+        for (X509CertificateHolder holder : basic.getCerts()) {
+            out.add(new JcaX509CertificateConverter().getCertificate(holder));
+        }
+        return out;
     }
 
     private static boolean signedBy(BasicOCSPResp basic, PublicKey key) throws Exception {

@@ -60,7 +60,7 @@ public final class ServerTls {
     public static ServerTls build(SslSettings s, boolean http2) {
         SslProvider provider = TlsEngine.provider();
         ClientCertificates clients = s.verifyClient().asks()
-                ? new ClientCertificates(s.clientCas(), s.verifyClient(), s.verifyDepth()) : null;
+                ? new ClientCertificates(s.clientCas(), s.trustedCas(), s.verifyClient(), s.verifyDepth()) : null;
         List<SslSettings.CertifiedKey> pairs = new ArrayList<>(s.certificates());
         pairs.sort(java.util.Comparator.comparing(k -> k.key().getAlgorithm().equals("EC") ? 0 : 1));
         List<SslContext> contexts = new ArrayList<>();

@@ -232,6 +232,25 @@ class OcspStaplingTest {
     }
 
     @Test
+    void theIssuerMayComeFromSslTrustedCertificateAsInNginx() throws Exception {
+        needOpenssl();
+        Files.writeString(dir.resolve("ca.crt"), Certificates.pem(ca.certificate()));
+        try (Responder responder = new Responder()) {
+            responder.statuses.put(leaf.certificate().getSerialNumber(), java.util.Optional.empty());
+            // server.crt holds the server's certificate alone: the issuer is found in the trusted file.
+            ProxyConfig config = config("ssl_stapling: on\nssl_stapling_verify: on\nssl_trusted_certificate: ca.crt\n"
+                    + "ssl_stapling_responder: " + responder.url() + "\n");
+            assertThat(config.ssl().orElseThrow().certificates().get(0).ocspFetch().issuer()).isEqualTo(ca.certificate());
+            AtomicLong seconds = new AtomicLong(1_000);
+            SplittableRandom random = new SplittableRandom(1);
+            server = new ProxyServer(config, seconds::get, random::nextLong);
+            server.start();
+            org.awaitility.Awaitility.await("a stapled answer").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> status().contains("Cert Status: good"));
+        }
+    }
+
+    @Test
     void aRevokedAnswerIsNotStapledAndAGoodOneStaysUntilItEnds() throws Exception {
         needOpenssl();
         try (Responder responder = new Responder()) {

@@ -91,6 +91,9 @@ class TlsTerminationTest {
         return server.addresses().get(0).getPort();
     }
 
+    /** The CAs the server named in its last certificate request (what a client's key manager was offered). */
+    private volatile java.security.Principal[] namedIssuers;
+
     private SSLContext clientContext(Certificates.Issued clientCert, String... protocols) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
@@ -102,7 +105,10 @@ class TlsTerminationTest {
             // Offers its certificate whatever CAs the server names, as a misconfigured or hostile client would.
             keyManagers = new javax.net.ssl.KeyManager[] {new javax.net.ssl.X509ExtendedKeyManager() {
                 @Override public String[] getClientAliases(String t, java.security.Principal[] i) { return new String[] {"me"}; }
-                @Override public String chooseClientAlias(String[] t, java.security.Principal[] i, java.net.Socket s) { return "me"; }
+                @Override public String chooseClientAlias(String[] t, java.security.Principal[] i, java.net.Socket s) {
+                    namedIssuers = i;
+                    return "me";
+                }
                 @Override public String[] getServerAliases(String t, java.security.Principal[] i) { return null; }
                 @Override public String chooseServerAlias(String t, java.security.Principal[] i, java.net.Socket s) { return null; }
                 @Override public X509Certificate[] getCertificateChain(String a) { return new X509Certificate[] {clientCert.certificate()}; }
@@ -259,6 +265,45 @@ class TlsTerminationTest {
         TestBackends.Seen seen = backends.drainSeen().get(0);
         assertThat(seen.header("X-Client-Verify")).isEqualTo("SUCCESS");
         assertThat(seen.header("X-Client-DN")).isEqualTo("CN=alice");
+    }
+
+    @Test
+    void trustedCertificateCasVerifyClientsButAreNeverNamedToThem() throws Exception {
+        Certificates.Issued quiet = Certificates.authority("Quiet CA");
+        Path trustedFile = dir.resolve("trusted.crt");
+        Files.writeString(trustedFile, Certificates.pem(quiet.certificate()));
+        String tls = "ssl_client_certificate: " + caFile + "\nssl_trusted_certificate: " + trustedFile + "\nssl_verify_client: on\n";
+        int port = start(tls);
+        Certificates.Issued bob = Certificates.signed(quiet, "bob", List.of(), "EC", Duration.ofDays(1));
+        assertThat(exchange(port, clientContext(bob), "TLSv1.2", "localhost")).startsWith("HTTP/1.1 200");
+        assertThat(backends.drainSeen().get(0).header("X-Client-Verify")).isEqualTo("SUCCESS");
+        assertThat(namedIssuers).extracting(java.security.Principal::getName)
+                .containsExactly(ca.certificate().getSubjectX500Principal().getName());
+        Certificates.Issued alice = Certificates.signed(ca, "alice", List.of(), "EC", Duration.ofDays(1));
+        assertThat(exchange(port, clientContext(alice), null, "localhost")).startsWith("HTTP/1.1 200");
+        Certificates.Issued mallory = Certificates.signed(Certificates.authority("Someone Else"), "mallory", List.of(),
+                "EC", Duration.ofDays(1));
+        assertThat(exchange(port, clientContext(mallory), null, "localhost")).startsWith("HTTP/1.1 400 Bad Request");
+        backends.drainSeen();
+        if (NginxRunner.binary() == null) {
+            System.err.println("SKIPPED LOUDLY: nginx is not installed (apt-get install nginx); ssl_trusted_certificate not compared with nginx");
+            return;
+        }
+        try (NginxRunner nginx = NginxRunner.withSslServer("", "    ssl_certificate " + dir.resolve("ec.crt") + ";\n"
+                + "    ssl_certificate_key " + dir.resolve("ec.key") + ";\n"
+                + "    ssl_client_certificate " + caFile + ";\n    ssl_trusted_certificate " + trustedFile + ";\n"
+                + "    ssl_verify_client on;\n    location / { return 200 \"ok\\n\"; }")) {
+            int nginxPort = nginx.address().getPort();
+            for (Certificates.Issued client : List.of(bob, alice, mallory)) {
+                String ours = exchange(port, clientContext(client), "TLSv1.2", "localhost");
+                java.security.Principal[] oursNamed = namedIssuers;
+                namedIssuers = null;
+                String theirs = exchange(nginxPort, clientContext(client), "TLSv1.2", "localhost");
+                assertThat(ours.lines().findFirst()).as(client.certificate().getSubjectX500Principal().getName())
+                        .isEqualTo(theirs.lines().findFirst());
+                assertThat(oursNamed).as("the CA names sent, as nginx's").isNotNull().isEqualTo(namedIssuers);
+            }
+        }
     }
 
     @Test

@@ -38,7 +38,11 @@ import org.junit.jupiter.api.Test;
 
 /** Which responder answers get stapled, judged at a fixed time: nginx's rules. */
 class OcspStaplerTest {
-    static final Instant NOW = Instant.parse("2026-12-07T12:00:00Z");
+    /**
+     * The fixed clock the stapler judges answers by: the time the test starts, so certificates
+     * made for the test (valid from an hour before they are made) are in date by it too.
+     */
+    static final Instant NOW = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     static Certificates.Issued ca;
     static Certificates.Issued leaf;
     static Certificates.Issued stranger;
@@ -58,8 +62,19 @@ class OcspStaplerTest {
     }
 
     static OcspStapler stapler(boolean verify) {
-        return new OcspStapler(leaf.certificate(), new SslSettings.OcspFetch(URI.create("http://127.0.0.1:9/"), ca.certificate(), verify),
-                Clock.fixed(NOW, ZoneOffset.UTC));
+        return stapler(verify, List.of());
+    }
+
+    /** @param trusted ssl_trusted_certificate's CAs (and ssl_client_certificate's); the issuer follows the server's certificate */
+    static OcspStapler stapler(boolean verify, List<java.security.cert.X509Certificate> trusted) {
+        return stapler(verify, trusted, List.of(ca.certificate()));
+    }
+
+    /** @param chain what follows the server's certificate in its file (empty: the issuer came from the trusted CAs) */
+    static OcspStapler stapler(boolean verify, List<java.security.cert.X509Certificate> trusted,
+                               List<java.security.cert.X509Certificate> chain) {
+        return new OcspStapler(leaf.certificate(), new SslSettings.OcspFetch(URI.create("http://127.0.0.1:9/"), ca.certificate(), verify,
+                trusted, chain), Clock.fixed(NOW, ZoneOffset.UTC));
     }
 
     /** An answer about {@code about}, signed by {@code signer} carrying {@code carried}. */
@@ -141,7 +156,7 @@ class OcspStaplerTest {
     }
 
     @Test
-    void aResponderTheIssuerDelegatedMaySignWithVerifyOn() throws Exception {
+    void aResponderTheIssuerDelegatedMaySignWithVerifyOnWhenItLeadsToATrustedCa() throws Exception {
         var kp = java.security.KeyPairGenerator.getInstance("EC");
         kp.initialize(256);
         var keys = kp.generateKeyPair();
@@ -153,6 +168,28 @@ class OcspStaplerTest {
         var delegate = new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.key())));
         byte[] byDelegate = answer(id, CertificateStatus.GOOD, NOW.minusSeconds(60), null,
                 new Certificates.Issued(delegate, keys.getPrivate()), delegate);
-        assertThat(stapler(true).check(byDelegate, id)).isNotNull();
+        assertThat(stapler(true, List.of(ca.certificate())).check(byDelegate, id)).isNotNull();
+        // As nginx: a delegate is checked against the certificate store, so without ssl_trusted_certificate
+        // (or with other CAs in it) its answers are not stapled; the issuer's own signature needs no store.
+        assertThatThrownBy(() -> stapler(true).check(byDelegate, id)).hasMessageContaining("leads to ssl_trusted_certificate");
+        assertThatThrownBy(() -> stapler(true, List.of(stranger.certificate())).check(byDelegate, id))
+                .hasMessageContaining("neither the issuer nor a responder");
+        assertThat(stapler(false).check(byDelegate, id)).as("verify off: a carried signer").isNotNull();
+        assertThat(stapler(true).check(good(null), id)).as("the issuer's own answer, no store needed").isNotNull();
+    }
+
+    @Test
+    void anIssuerFoundOnlyAmongTheTrustedCasMustBeCarriedByTheAnswer() throws Exception {
+        List<java.security.cert.X509Certificate> store = List.of(ca.certificate());
+        // As nginx: the issuer is not after the server's certificate, so the signer is looked for in the answer.
+        byte[] carriesIssuer = good(null);
+        assertThat(stapler(true, store, List.of()).check(carriesIssuer, id)).isNotNull();
+        assertThat(stapler(false, store, List.of()).check(carriesIssuer, id)).isNotNull();
+        byte[] carriesAnother = answer(id, CertificateStatus.GOOD, NOW.minusSeconds(60), null, ca, stranger.certificate());
+        assertThatThrownBy(() -> stapler(true, store, List.of()).check(carriesAnother, id)).hasMessageContaining("neither the issuer");
+        assertThatThrownBy(() -> stapler(false, store, List.of()).check(carriesAnother, id))
+                .hasMessageContaining("signature does not verify");
+        // With the issuer after the server's certificate, the same answer is taken (nginx's OCSP_TRUSTOTHER).
+        assertThat(stapler(true, List.of(), List.of(ca.certificate())).check(carriesAnother, id)).isNotNull();
     }
 }

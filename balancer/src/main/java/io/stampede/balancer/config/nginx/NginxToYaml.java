@@ -55,7 +55,7 @@ final class NginxToYaml {
      * client verification and stapling stay in the server, chosen by SNI as in nginx.
      */
     private static final Set<String> SERVER_TO_TOP = Set.of("http2",
-            "ssl_trusted_certificate", "ssl_ecdh_curve", "ssl_dhparam", "ssl_early_data", "ssl_buffer_size");
+            "ssl_ecdh_curve", "ssl_dhparam", "ssl_early_data", "ssl_buffer_size");
 
     private final boolean lenient;
     private final Consumer<String> notes;
