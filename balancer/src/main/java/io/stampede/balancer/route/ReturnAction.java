@@ -16,12 +16,13 @@ public record ReturnAction(int status, Template text) {
 
     /** @throws IllegalArgumentException naming the value that is not a return */
     public static ReturnAction parse(String value) {
-        String v = value.trim();
+        // Only leading blanks go: a text's own trailing newline ("ok\n") is part of the answer.
+        String v = value.stripLeading();
         if (v.startsWith("http://") || v.startsWith("https://") || v.startsWith("$scheme")) {
-            return new ReturnAction(302, Template.parse(v));
+            return new ReturnAction(302, Template.parse(v.stripTrailing()));
         }
         int space = v.indexOf(' ');
-        String code = space < 0 ? v : v.substring(0, space);
+        String code = space < 0 ? v.stripTrailing() : v.substring(0, space);
         int status;
         try {
             status = Integer.parseInt(code);
@@ -31,12 +32,14 @@ public record ReturnAction(int status, Template text) {
         if (status < 0 || status > 999) {
             throw new IllegalArgumentException("'" + code + "' (expected a status from 0 to 999)");
         }
-        if (space < 0) {
+        String text = space < 0 ? "" : v.substring(space + 1).stripLeading();
+        if (text.isBlank()) {
             return new ReturnAction(status, null);
         }
-        String text = v.substring(space + 1).trim();
-        if (text.length() >= 2 && (text.startsWith("\"") && text.endsWith("\"") || text.startsWith("'") && text.endsWith("'"))) {
-            text = text.substring(1, text.length() - 1);
+        String quoted = text.stripTrailing();
+        if (quoted.length() >= 2 && (quoted.startsWith("\"") && quoted.endsWith("\"") || quoted.startsWith("'") && quoted.endsWith("'"))) {
+            // A quoted string in nginx's syntax: its escapes are read as nginx reads them.
+            text = io.stampede.balancer.config.nginx.NginxStrings.unescape(quoted.substring(1, quoted.length() - 1));
         }
         return new ReturnAction(status, Template.parse(text));
     }

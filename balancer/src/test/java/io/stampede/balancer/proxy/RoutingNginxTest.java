@@ -164,18 +164,85 @@ class RoutingNginxTest {
             {"/text", "200 \"$request_method $uri $arg_a\""},
             {"/see", "303 $scheme://$host/other"},
         };
-        StringBuilder conf = new StringBuilder();
-        StringBuilder yaml = new StringBuilder("locations:\n");
-        for (String[] r : returns) {
-            conf.append("    location = ").append(r[0]).append(" { return ").append(r[1]).append("; }\n");
-            yaml.append("  \"= ").append(r[0]).append("\":\n    return: '").append(r[1]).append("'\n");
-        }
+        String conf = returnsConf(returns);
+        String yaml = returnsYaml(returns);
         List<String> asked = new ArrayList<>();
         for (String[] r : returns) {
             asked.add("GET " + r[0] + "?a=1 HTTP/1.1\r\nHost: Site.Example\r\nConnection: close\r\n\r\n");
         }
-        List<String> theirs = bothAnswer(conf.toString(), yaml.toString(), asked);
+        List<String> theirs = bothAnswer(conf, yaml, asked);
         assertThat(theirs).contains("301 -> https://site.example/perm?a=1", "closed");
+    }
+
+    /**
+     * A return text's bytes, exactly, with nginx's escapes in a quoted string (\\n, \\t, \\", \\\\):
+     * from the YAML, and from the same lines in an nginx.conf, as a real nginx sends them.
+     */
+    @Test
+    void returnTextsKeepTheirEscapesAndTrailingNewlineAsNginxDoes() throws Exception {
+        String[][] returns = {
+            {"/nl", "200 \"ok\\n\""},
+            {"/tab", "200 'a\\tb \\\"q\\\" \\\\ $uri\\r\\n'"},
+            {"/plain", "200 done"},
+            {"/other", "200 \"keep \\d\""},
+        };
+        String conf = returnsConf(returns);
+        String yaml = returnsYaml(returns);
+        List<String> theirs = new ArrayList<>();
+        try (NginxRunner nginx = NginxRunner.withServer("", conf)) {
+            for (String[] r : returns) {
+                theirs.add(body(nginx.address(), r[0]));
+            }
+        }
+        assertThat(theirs.get(0)).isEqualTo("ok\n");
+        assertThat(theirs.get(1)).isEqualTo("a\tb \"q\" \\ /tab\r\n");
+        List<String> ours = new ArrayList<>();
+        try (TestProxy proxy = new TestProxy(yaml)) {
+            for (String[] r : returns) {
+                ours.add(body(proxy.address, r[0]));
+            }
+        }
+        assertThat(ours).as("from the YAML").isEqualTo(theirs);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("return-conf");
+        java.nio.file.Path file = dir.resolve("nginx.conf");
+        java.nio.file.Files.writeString(file, "http {\n  server {\n    listen 127.0.0.1:8080;\n" + conf + "  }\n}\n");
+        io.stampede.balancer.config.ProxyConfig converted = io.stampede.balancer.config.ConfigLoader.load(file, false, n -> { });
+        List<String> fromConf = new ArrayList<>();
+        for (String[] r : returns) {
+            io.stampede.balancer.route.ReturnAction a = converted.locate(r[0]).orElseThrow().ret();
+            fromConf.add(a.text().render(name -> name.equals("uri") ? r[0] : null));
+        }
+        assertThat(fromConf).as("from the nginx.conf").isEqualTo(theirs);
+    }
+
+    /** An exact location per {path, return value}, as nginx.conf lines of a server. */
+    private static String returnsConf(String[][] returns) {
+        StringBuilder conf = new StringBuilder();
+        for (String[] r : returns) {
+            conf.append("    location = ").append(r[0]).append(" { return ").append(r[1]).append("; }\n");
+        }
+        return conf.toString();
+    }
+
+    /** The same locations in the YAML (each value single-quoted, so backslashes stay as written). */
+    private static String returnsYaml(String[][] returns) {
+        StringBuilder yaml = new StringBuilder("locations:\n");
+        for (String[] r : returns) {
+            yaml.append("  \"= ").append(r[0]).append("\":\n    return: '").append(r[1].replace("'", "''")).append("'\n");
+        }
+        return yaml.toString();
+    }
+
+    /** The body of a GET for {@code path}, byte for byte (the connection closed after it). */
+    private static String body(InetSocketAddress at, String path) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(at, 5000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            String text = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            return text.substring(text.indexOf("\r\n\r\n") + 4);
+        }
     }
 
     @Test

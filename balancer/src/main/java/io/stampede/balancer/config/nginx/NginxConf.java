@@ -249,14 +249,7 @@ public final class NginxConf {
                     return new Token(w.toString(), (char) 0, at);
                 }
                 if (d == '\\' && pos < text.length()) {
-                    char e = text.charAt(pos++);
-                    switch (e) {
-                        case '"', '\'', '\\' -> w.append(e);
-                        case 't' -> w.append('\t');
-                        case 'r' -> w.append('\r');
-                        case 'n' -> w.append('\n');
-                        default -> w.append('\\').append(e);
-                    }
+                    NginxStrings.appendEscaped(w, text.charAt(pos++));
                     continue;
                 }
                 w.append(d);

@@ -310,6 +310,11 @@ final class NginxToYaml {
     }
 
     private static String words(Directive d) {
+        if (d.name().equals("return") && d.args().size() == 2) {
+            // The text as the parser read it (escapes already turned into characters), quoted and
+            // escaped again, so that the value keeps it whole, trailing newline and all.
+            return d.args().get(0) + " " + NginxStrings.quote(d.args().get(1));
+        }
         StringBuilder b = new StringBuilder();
         for (String a : d.args()) {
             if (b.length() > 0) {
