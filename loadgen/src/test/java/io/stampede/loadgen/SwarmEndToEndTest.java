@@ -418,7 +418,8 @@ class SwarmEndToEndTest {
             return m.find() && (url[0] = m.group(1)) != null;
         });
         org.awaitility.Awaitility.await("three users sending").atMost(Duration.ofSeconds(30)).until(() -> {
-            String text = HTTP.send(HttpRequest.newBuilder(URI.create(url[0])).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String text = HTTP.send(HttpRequest.newBuilder(URI.create(url[0])).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
             return text.contains("stampede_swarm_users 3.0")
                     && text.contains("stampede_swarm_requests_total{method=\"GET\",name=\"/healthz\"}")
                     && text.contains("stampede_swarm_latency_seconds_bucket{le=\"0.001\",method=\"GET\",name=\"/healthz\"}");
@@ -427,10 +428,15 @@ class SwarmEndToEndTest {
         assertThat(refuses(url[0])).isTrue();
     }
 
-    /** Whether nothing listens at {@code url} any more. */
-    static boolean refuses(String url) throws InterruptedException {
-        try {
-            HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding());
+    /**
+     * Whether nothing listens at {@code url} any more: a new connection is refused. (Not an HTTP
+     * request: the shared client would send it on a kept-alive connection, and wait for good if
+     * that one were never answered.)
+     */
+    static boolean refuses(String url) {
+        URI u = URI.create(url);
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(u.getHost(), u.getPort()), 5_000);
             return false;
         } catch (java.io.IOException e) {
             return true;
