@@ -31,7 +31,9 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.stampede.balancer.config.ClientSettings;
 import io.stampede.balancer.config.LocationConfig;
-import io.stampede.common.LazyDeadline;
+import io.stampede.common.Deadline;
+import io.stampede.common.DeadlineGroup;
+import io.stampede.common.DeadlineSlot;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Optional;
@@ -60,22 +62,26 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final ClientSettings limits;
     private ChannelHandlerContext ctx;
     private Exchange current;
-    private final ArrayDeque<Object> backlog = new ArrayDeque<>();
+    private final ArrayDeque<Object> backlog = new ArrayDeque<>(2); // rarely more than a pipelined request or two
     private int requests;
     private boolean closing;
     /** A {@code return}'s answer is still being written: the connection is busy, as with a request in progress. */
     private boolean answering;
     private boolean headStarted;
-    private LazyDeadline headDeadline;
-    /** The current request body's pace; the exchange starts, feeds and stops it. */
-    BodyPace pace;
     /**
-     * send_timeout while an answer is on its way to the client: one task for the connection's
-     * life, moved per answer. Made at the first answer (an idle connection holds no more than it must).
+     * The connection's timeouts, on one scheduled task for its life (see {@link DeadlineGroup}):
+     * made when the first is armed, as is each of the members below, so an HTTP/2 stream, whose
+     * session keeps the connection's timeouts, makes none.
      */
-    private LazyDeadline sendDeadline;
-    /** The timeouts of this connection's exchanges, lent to each in turn (no timer of its own per request); made at the first. */
-    private io.stampede.common.DeadlineSlot exchangeTimers;
+    private DeadlineGroup timers;
+    /** client_header_timeout while a head is awaited or arriving, keepalive_timeout between requests. */
+    private Deadline headDeadline;
+    /** send_timeout while an answer is on its way to the client, moved per answer. */
+    private Deadline sendDeadline;
+    /** The timeouts of this connection's exchanges, lent to each in turn (no timer of its own per request). */
+    private DeadlineSlot exchangeTimers;
+    /** The current request body's pace; the exchange starts, feeds and stops it. Made at the first body. */
+    private BodyPace pace;
 
     /** The listener's TLS, or null for cleartext. */
     /** The listener's TLS, or the server's its client's SNI name chose (set before the handshake ends). */
@@ -148,32 +154,34 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** Sits in front of the decoder and tells the connection that bytes of a head arrived. */
-    static final class RawActivity extends ChannelInboundHandlerAdapter {
-        private final ClientConnection connection;
-
-        RawActivity(ClientConnection connection) {
-            this.connection = connection;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof ByteBuf b && b.isReadable()) {
-                connection.bytesArrived();
-            }
-            ctx.fireChannelRead(msg);
-        }
-    }
-
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.headDeadline = new LazyDeadline(ctx.executor(), this::headTimedOut);
-        this.pace = new BodyPace(ctx.executor(), limits, () -> {
-            if (current != null) {
-                refuse(current, 408);
-            }
-        });
+    }
+
+    private DeadlineGroup timers() {
+        if (timers == null) {
+            timers = new DeadlineGroup(ctx.executor());
+        }
+        return timers;
+    }
+
+    /** The current request body's pace, made at the first body. */
+    BodyPace pace() {
+        if (pace == null) {
+            pace = new BodyPace(ctx.executor(), limits, () -> {
+                if (current != null) {
+                    refuse(current, 408);
+                }
+            });
+        }
+        return pace;
+    }
+
+    void stopPace() {
+        if (pace != null) {
+            pace.stop();
+        }
     }
 
     @Override
@@ -191,24 +199,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** Taken out of the pipeline: the connection turned out to speak HTTP/2. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        headDeadline.cancel();
-        pace.stop();
+        stopPace();
         stopTimers();
     }
 
     private void stopTimers() {
-        if (sendDeadline != null) {
-            sendDeadline.cancel();
-        }
         if (exchangeTimers != null) {
             exchangeTimers.close();
+        }
+        if (timers != null) {
+            timers.cancel();
         }
     }
 
     /** The deadline of the exchange starting now, whose timeouts end the previous one's. */
-    io.stampede.common.Deadline exchangeDeadline(Runnable onExpiry) {
+    Deadline exchangeDeadline(Runnable onExpiry) {
         if (exchangeTimers == null) {
-            exchangeTimers = new io.stampede.common.DeadlineSlot(ctx.executor());
+            exchangeTimers = new DeadlineSlot(timers());
         }
         return exchangeTimers.lend(onExpiry);
     }
@@ -229,7 +236,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void bytesArrived() {
+    /** Bytes came from the client (the decoder says so before it reads them): a head may be starting. */
+    void bytesArrived() {
         if (current == null && !headStarted) {
             headStarted = true;
             armHeadTimer(limits.headerTimeout().toMillis());
@@ -295,7 +303,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        headDeadline.disarm();
+        if (headDeadline != null) {
+            headDeadline.disarm();
+        }
         headStarted = false;
         requests++;
         ProxyRuntime latest = server.runtime();
@@ -582,7 +592,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     void refuse(Exchange exchange, int status) {
         if (exchange == current) {
             current = null;
-            pace.stop();
+            stopPace();
             boolean started = exchange.responseStarted();
             exchange.discard();
             if (started) {
@@ -617,7 +627,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         current = null;
-        pace.stop();
+        stopPace();
         runtime.access(exchange.record);
         if (!keepAlive || !ctx.channel().isActive()) {
             closing = true;
@@ -726,7 +736,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     private void armSendTimer() {
         if (sendDeadline == null) {
-            sendDeadline = new LazyDeadline(ctx.executor(), this::sendTimedOut);
+            sendDeadline = timers().add(this::sendTimedOut);
         }
         sendDeadline.arm(limits.sendTimeout().toNanos());
     }
@@ -742,6 +752,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     /** Sets the deadline for the next request head (lazy: keep-alive requests cost no timer each). */
     private void armHeadTimer(long millis) {
+        if (headDeadline == null) {
+            headDeadline = timers().add(this::headTimedOut);
+        }
         headDeadline.arm(TimeUnit.MILLISECONDS.toNanos(millis));
     }
 
@@ -760,8 +773,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        headDeadline.cancel();
-        pace.stop();
+        stopPace();
         if (current != null) {
             Exchange e = current;
             e.clientClosed();

@@ -356,12 +356,12 @@ final class Exchange {
             // As nginx's grpc module: the body is never held. A streaming call's client may send
             // one message and wait for an answer before the next, so each goes as it comes.
             streaming = true;
-            client.pace.start();
+            client.pace().start();
             ctx.read();
             begin();
             return;
         }
-        client.pace.start();
+        client.pace().start();
         ctx.read();
     }
 
@@ -391,12 +391,12 @@ final class Exchange {
         }
         boolean last = content instanceof LastHttpContent;
         if (!streaming) {
-            if (!client.pace.progress(data.readableBytes())) {
+            if (!client.pace().progress(data.readableBytes())) {
                 content.release();
                 return; // too slow: the client was answered 408
             }
         } else {
-            client.pace.stop(); // the client delivered; the upstream's pace matters until the next read
+            client.stopPace(); // the client delivered; the upstream's pace matters until the next read
         }
         if (done()) {
             content.release();
@@ -412,7 +412,7 @@ final class Exchange {
         content.release();
         if (last) {
             bodyComplete = true;
-            client.pace.stop();
+            client.stopPace();
             begin();
         } else if (bodyBytes > runtime.config().client().bodyBufferSize()) {
             // Too large to hold for retries: stream it to the first peer chosen (nginx with
@@ -420,7 +420,7 @@ final class Exchange {
             // the upstream's pace sets the client reads, so the send timeout, not the client body
             // timer, watches the stream.
             streaming = true;
-            client.pace.stop();
+            client.stopPace();
             begin();
         } else {
             ctx.read();
@@ -634,7 +634,7 @@ final class Exchange {
                 deadline.disarm();
             }
             conn.channel.read();
-            client.pace.resume();
+            client.pace().resume();
             ctx.read();
             return;
         }
@@ -659,7 +659,7 @@ final class Exchange {
             content.release();
             if (last) {
                 bodyComplete = true;
-                client.pace.stop();
+                client.stopPace();
             }
             return;
         }
@@ -671,7 +671,7 @@ final class Exchange {
                 : new DefaultHttpContent(content.content()));
         if (last) {
             bodyComplete = true;
-            client.pace.stop();
+            client.stopPace();
         }
         f.addListener(written -> {
             if (done() || conn != backend) {
@@ -685,7 +685,7 @@ final class Exchange {
                 if (phase == Phase.SENDING) {
                     deadline.disarm();
                 }
-                client.pace.resume();
+                client.pace().resume();
                 ctx.read();
             }
         });
@@ -809,7 +809,7 @@ final class Exchange {
         record.status = 101;
         upstream.stickyResponse(response, attempt.peer);
         deadline.cancel();
-        client.pace.stop();
+        client.stopPace();
         phase = Phase.TUNNEL;
         tunnel = new Tunnel(ctx.channel(), conn.channel, settings.readTimeout(), settings.sendTimeout(),
                 runtime.config().client().sendTimeout(), this::tunnelEnded);

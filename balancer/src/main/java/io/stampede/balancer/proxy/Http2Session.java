@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Http2Session extends ChannelInboundHandlerAdapter {
     /** The names of the HTTP/1.x handlers a connection starts with, removed when it turns out to speak HTTP/2. */
-    static final String[] HTTP1_HANDLERS = {"raw", "http-decoder", "http-encoder", "client"};
+    static final String[] HTTP1_HANDLERS = {"http-decoder", "http-encoder", "client"};
     private static final Http2StreamFrameToHttpObjectCodec STREAM_CODEC = new Http2StreamFrameToHttpObjectCodec(true);
     private static final SplitWholeRequests SPLIT_WHOLE_REQUESTS = new SplitWholeRequests();
     private static final ShutInputOnClose SHUT_INPUT_ON_CLOSE = new ShutInputOnClose();

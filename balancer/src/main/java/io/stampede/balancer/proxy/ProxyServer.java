@@ -209,9 +209,8 @@ public final class ProxyServer implements AutoCloseable {
                                         Http2Session.install(ch.pipeline(), runtime, ProxyServer.this, null, "h2c")));
                             }
                             // Named for Http2Session, which takes them out when the client speaks HTTP/2.
-                            ch.pipeline().addLast("raw", new ClientConnection.RawActivity(connection))
-                                    .addLast("http-decoder", new RequestDecoder(runtime.config().client().headerBuffers(),
-                                            runtime.config().client().headerBufferSize()))
+                            ch.pipeline().addLast("http-decoder", new RequestDecoder(runtime.config().client().headerBuffers(),
+                                            runtime.config().client().headerBufferSize(), connection::bytesArrived))
                                     .addLast("http-encoder", new HttpResponseEncoder())
                                     .addLast("client", connection);
                         }

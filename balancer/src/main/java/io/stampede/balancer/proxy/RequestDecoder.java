@@ -37,10 +37,16 @@ final class RequestDecoder extends HttpRequestDecoder {
     }
 
     private final int lineLimit;
+    /** Told of every read with bytes in it, before they are decoded (the connection's header timer). */
+    private final Runnable onBytes;
     private boolean inHead = true;
     private boolean broken;
 
     RequestDecoder(int headerBuffers, int headerBufferSize) {
+        this(headerBuffers, headerBufferSize, null);
+    }
+
+    RequestDecoder(int headerBuffers, int headerBufferSize, Runnable onBytes) {
         super(new HttpDecoderConfig()
                 // nginx: the request line including CRLF must fit in one buffer.
                 .setMaxInitialLineLength(headerBufferSize - 2)
@@ -51,6 +57,15 @@ final class RequestDecoder extends HttpRequestDecoder {
                 .setTrailersFactory(SmallTrailers.FACTORY) // after setValidateHeaders, which sets one too
                 .setAllowDuplicateContentLengths(false));
         this.lineLimit = headerBufferSize - 2;
+        this.onBytes = onBytes;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (onBytes != null && msg instanceof ByteBuf b && b.isReadable()) {
+            onBytes.run();
+        }
+        super.channelRead(ctx, msg);
     }
 
     @Override

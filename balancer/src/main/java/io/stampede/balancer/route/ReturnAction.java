@@ -40,6 +40,9 @@ public record ReturnAction(int status, Template text) {
         if (quoted.length() >= 2 && (quoted.startsWith("\"") && quoted.endsWith("\"") || quoted.startsWith("'") && quoted.endsWith("'"))) {
             // A quoted string in nginx's syntax: its escapes are read as nginx reads them.
             text = io.stampede.balancer.config.nginx.NginxStrings.unescape(quoted.substring(1, quoted.length() - 1));
+        } else {
+            // A bare word: nginx reads the same escapes in it (a\nb is a, a newline and b).
+            text = io.stampede.balancer.config.nginx.NginxStrings.unescape(text);
         }
         return new ReturnAction(status, Template.parse(text));
     }

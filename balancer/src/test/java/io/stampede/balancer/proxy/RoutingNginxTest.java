@@ -175,8 +175,8 @@ class RoutingNginxTest {
     }
 
     /**
-     * A return text's bytes, exactly, with nginx's escapes in a quoted string (\\n, \\t, \\", \\\\):
-     * from the YAML, and from the same lines in an nginx.conf, as a real nginx sends them.
+     * A return text's bytes, exactly, with nginx's escapes (\\n, \\t, \\", \\\\) in a quoted
+     * string or a bare word: from the YAML, and from the same lines in an nginx.conf, as a real nginx sends them.
      */
     @Test
     void returnTextsKeepTheirEscapesAndTrailingNewlineAsNginxDoes() throws Exception {
@@ -185,6 +185,7 @@ class RoutingNginxTest {
             {"/tab", "200 'a\\tb \\\"q\\\" \\\\ $uri\\r\\n'"},
             {"/plain", "200 done"},
             {"/other", "200 \"keep \\d\""},
+            {"/bare", "200 a\\nb\\\\c\\d"},
         };
         String conf = returnsConf(returns);
         String yaml = returnsYaml(returns);
@@ -196,6 +197,7 @@ class RoutingNginxTest {
         }
         assertThat(theirs.get(0)).isEqualTo("ok\n");
         assertThat(theirs.get(1)).isEqualTo("a\tb \"q\" \\ /tab\r\n");
+        assertThat(theirs.get(4)).as("a bare word's escapes").isEqualTo("a\nb\\c\\d");
         List<String> ours = new ArrayList<>();
         try (TestProxy proxy = new TestProxy(yaml)) {
             for (String[] r : returns) {

@@ -224,9 +224,15 @@ public final class NginxConf {
                 } else if (Character.isWhitespace(d) || d == ';' || d == '{' || d == '}') {
                     break;
                 } else if (d == '\\' && pos + 1 < text.length()) {
-                    w.append(d);
-                    pos++;
-                    d = text.charAt(pos);
+                    // As nginx: the escaped character is part of the word whatever it is, and the
+                    // escapes of a quoted string are read in a bare word too (a\nb is three characters).
+                    char e = text.charAt(pos + 1);
+                    if (e == '\n') {
+                        line++;
+                    }
+                    NginxStrings.appendEscaped(w, e);
+                    pos += 2;
+                    continue;
                 }
                 w.append(d);
                 pos++;
