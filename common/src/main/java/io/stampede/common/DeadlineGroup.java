@@ -61,9 +61,9 @@ public final class DeadlineGroup {
     }
 
     private void due() {
-        long now = nanoClock.getAsLong();
         running = true;
         try {
+            long now = nanoClock.getAsLong();
             for (int i = 0; i < size; i++) {
                 Member m = members[i];
                 if (m.at != 0 && m.at - now <= 0) {
@@ -72,8 +72,13 @@ public final class DeadlineGroup {
                 }
             }
         } finally {
+            // Even after a callback that threw: the others keep their task.
             running = false;
+            rearm();
         }
+    }
+
+    private void rearm() {
         long next = 0;
         for (int i = 0; i < size; i++) {
             long at = members[i].at;
@@ -82,7 +87,9 @@ public final class DeadlineGroup {
             }
         }
         if (next != 0) {
-            // One that came due while the others ran (armed with a tiny timeout) runs at the next tick.
+            // Read again: the callbacks took time. One already due (armed with a tiny timeout, or
+            // left by a callback that threw) runs at the next tick.
+            long now = nanoClock.getAsLong();
             timerAt = next;
             timer.arm(Math.max(1, next - now), now);
         }

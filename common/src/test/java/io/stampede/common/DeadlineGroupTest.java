@@ -97,6 +97,21 @@ class DeadlineGroupTest {
     }
 
     @Test
+    void aCallbackThatThrowsLeavesTheOthersTheirTask() {
+        Deadline failing = group.add(() -> {
+            expired.add("failing");
+            throw new IllegalStateException("a defect in one timeout's handling");
+        });
+        Deadline keepAlive = group.add(() -> expired.add("keep-alive"));
+        failing.arm(ms(10));
+        keepAlive.arm(ms(50));
+        assertThat(advanceMs(10)).isEqualTo(40);
+        assertThat(expired).containsExactly("failing");
+        advanceMs(40);
+        assertThat(expired).containsExactly("failing", "keep-alive");
+    }
+
+    @Test
     void theOwnerDoneLeavesNoTaskAndNothingFires() {
         Deadline head = group.add(() -> expired.add("head"));
         Deadline send = group.add(() -> {

@@ -19,7 +19,7 @@ public record ReturnAction(int status, Template text) {
         // Only leading blanks go: a text's own trailing newline ("ok\n") is part of the answer.
         String v = value.stripLeading();
         if (v.startsWith("http://") || v.startsWith("https://") || v.startsWith("$scheme")) {
-            return new ReturnAction(302, Template.parse(v.stripTrailing()));
+            return new ReturnAction(302, Template.parse(io.stampede.balancer.config.nginx.NginxStrings.unescape(v.stripTrailing())));
         }
         int space = v.indexOf(' ');
         String code = space < 0 ? v.stripTrailing() : v.substring(0, space);

@@ -251,6 +251,10 @@ class NginxConfCorpusTest {
         // And a syntax error.
         Files.writeString(conf, "http {\n  server {\n    listen 127.0.0.1:8080\n  }\n");
         assertThatThrownBy(() -> ConfigLoader.load(conf, false, n -> { })).hasMessageContaining(conf + ":4: unexpected \"}\"");
+        // Lines a backslash continues, in a quoted string and in a bare word, still count.
+        Files.writeString(conf, "http {\n  server {\n    listen 127.0.0.1:8080;\n    return 200 \"a\\\nb\";\n"
+                + "    set $x y\\\nz;\n  }\n}\n}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(conf, false, n -> { })).hasMessageContaining(conf + ":10: unexpected \"}\"");
     }
 
     @Test

@@ -255,7 +255,11 @@ public final class NginxConf {
                     return new Token(w.toString(), (char) 0, at);
                 }
                 if (d == '\\' && pos < text.length()) {
-                    NginxStrings.appendEscaped(w, text.charAt(pos++));
+                    char e = text.charAt(pos++);
+                    if (e == '\n') {
+                        line++; // a later directive's line number must still be right
+                    }
+                    NginxStrings.appendEscaped(w, e);
                     continue;
                 }
                 w.append(d);
