@@ -27,6 +27,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.stampede.balancer.config.ClientSettings;
 import io.stampede.balancer.config.Http2Limits;
 import io.stampede.balancer.tls.TlsFacts;
@@ -108,6 +109,11 @@ final class Http2Session extends ChannelInboundHandlerAdapter {
                 .decoupleCloseAndGoAway(true)
                 .build();
         p.addLast("h2", codec);
+        // The streams' responses are written as their upstreams' reads come in, each stream
+        // flushing its own; flushing them together once the loop has handled the batch of reads
+        // that brought them puts several streams' frames in one write (and one pass of the flow
+        // controller). Flushes during a read of the client's frames wait for its end, as before.
+        p.addLast("h2-flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         // A stream's window is HTTP/2's default (64 KB, nginx's http2_body_preread_size); the
         // connection's is opened wide, as nginx does, so a stream whose body waits (queued, or its
         // upstream slow) cannot hold the others' uploads back. What a client may have in flight is

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -100,6 +101,8 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
                 .gracefulShutdownTimeoutMillis(0)
                 .build();
         ch.pipeline().addLast("h2", codec);
+        // Requests of several clients read in one batch go out in one write (see Http2Session).
+        ch.pipeline().addLast("h2-flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         ch.pipeline().addLast("h2-streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
         MultiplexedBackend backend = new MultiplexedBackend(ch, address, codec, upstream, runtime.log());
         ch.pipeline().addLast("h2-connection", backend);
