@@ -59,6 +59,12 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
      * server limit (nginx 128, most others 100), so a burst at connect time is not refused.
      */
     private static final int STREAMS_BEFORE_SETTINGS = 100;
+    /**
+     * A connection's own stream ids (odd, below 2^31) run out after 2^30 streams; the connection
+     * is retired well before, whatever keepalive_requests allows, rather than have the codec
+     * refuse a stream mid-request.
+     */
+    private static final long MAX_STREAMS = 1L << 29;
 
     final Channel channel;
     final InetSocketAddress address;
@@ -139,7 +145,7 @@ final class MultiplexedBackend extends ChannelInboundHandlerAdapter {
         int limit = codec.connection().local().maxActiveStreams();
         return !goingAway && (!ready.isDone() || (ready.isSuccess() && channel.isActive()))
                 && streams < (settingsSeen ? limit : Math.min(limit, STREAMS_BEFORE_SETTINGS))
-                && opened < upstream.keepaliveRequests()
+                && opened < Math.min(upstream.keepaliveRequests(), MAX_STREAMS)
                 && nowNanos - createdNanos < upstream.keepaliveTime().toNanos();
     }
 
