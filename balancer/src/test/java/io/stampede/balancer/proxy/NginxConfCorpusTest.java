@@ -255,6 +255,13 @@ class NginxConfCorpusTest {
         Files.writeString(conf, "http {\n  server {\n    listen 127.0.0.1:8080;\n    return 200 \"a\\\nb\";\n"
                 + "    set $x y\\\nz;\n  }\n}\n}\n");
         assertThatThrownBy(() -> ConfigLoader.load(conf, false, n -> { })).hasMessageContaining(conf + ":10: unexpected \"}\"");
+        // An escaped $ starts no ${variable}: the brace opens a block, and nginx -t refuses the
+        // line too ("directive "return" is not terminated by ";"").
+        Files.writeString(conf, "http {\n  server {\n    listen 127.0.0.1:8080;\n    location / { return 200 a\\${b}; }\n  }\n}\n");
+        assertThatThrownBy(() -> ConfigLoader.load(conf, false, n -> { })).hasMessageContaining(conf + ":4: unexpected \"}\"");
+        Files.writeString(conf, "http {\n  server {\n    listen 127.0.0.1:8080;\n    location / { return 200 a${uri}c; }\n  }\n}\n");
+        assertThat(ConfigLoader.load(conf, false, n -> { }).locate("/").orElseThrow().ret().text()
+                .render(name -> name.equals("uri") ? "/x" : null)).isEqualTo("a/xc");
     }
 
     @Test

@@ -215,9 +215,10 @@ public final class NginxConf {
             }
             StringBuilder w = new StringBuilder();
             boolean inVariable = false;
+            boolean dollar = false; // the last character was a $ of the word's own, not an escaped one
             while (pos < text.length()) {
                 char d = text.charAt(pos);
-                if (d == '{' && w.length() > 0 && w.charAt(w.length() - 1) == '$') {
+                if (d == '{' && dollar) {
                     inVariable = true; // ${name}: the braces belong to the word
                 } else if (d == '}' && inVariable) {
                     inVariable = false;
@@ -232,9 +233,11 @@ public final class NginxConf {
                     }
                     NginxStrings.appendEscaped(w, e);
                     pos += 2;
+                    dollar = false;
                     continue;
                 }
                 w.append(d);
+                dollar = d == '$';
                 pos++;
             }
             return new Token(w.toString(), (char) 0, at);
