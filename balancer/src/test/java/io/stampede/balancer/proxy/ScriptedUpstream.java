@@ -57,6 +57,11 @@ final class ScriptedUpstream implements AutoCloseable {
         acceptor.start();
     }
 
+    /** Connections the proxy holds open to this server now. */
+    int openConnections() {
+        return open.size();
+    }
+
     String address() {
         return "127.0.0.1:" + server.getLocalPort();
     }
