@@ -70,8 +70,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     private boolean headStarted;
     /**
      * The connection's timeouts, on one scheduled task for its life (see {@link DeadlineGroup}):
-     * made when the first is armed, as is each of the members below. An HTTP/2 stream, whose
-     * session keeps the connection's timeouts, has only its request's, on a task of its own.
+     * made when the first is armed, as is each of the members below. An HTTP/2 stream's are its
+     * request's and, when its answer waits on the client's window, the send timeout: one task
+     * for both, scheduled once and cancelled once per stream, not one task each.
      */
     private DeadlineGroup timers;
     /** client_header_timeout while a head is awaited or arriving, keepalive_timeout between requests. */
@@ -215,8 +216,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     /** The deadline of the exchange starting now, whose timeouts end the previous one's. */
     Deadline exchangeDeadline(Runnable onExpiry) {
         if (exchangeTimers == null) {
-            // A stream's connection (the session) keeps the timeouts a stream would share a task with.
-            exchangeTimers = http2 != null ? new DeadlineSlot(ctx.executor()) : new DeadlineSlot(timers());
+            exchangeTimers = new DeadlineSlot(timers());
         }
         return exchangeTimers.lend(onExpiry);
     }
